@@ -1,0 +1,35 @@
+import type { Context } from 'koa';
+import { errors, type InteractionResults } from 'oidc-provider';
+import { UserError } from '../src/errors.js';
+import type { Services } from '../src/services.js';
+
+export type InteractionDetails = Awaited<ReturnType<Services['provider']['interactionDetails']>>;
+
+export const EXPIRED_SENTENCE = 'This sign-in has expired or was opened in another browser. Go back to the application and sign in again.';
+
+/**
+ * Loads the interaction for this request, checking that the URL's uid is the one in the browser's
+ * interaction cookie and, when `prompt` is given, that the sign-in is at that step. A missing or
+ * expired interaction is a page with a sentence, not a 500.
+ */
+export async function loadInteraction({ provider }: Services, ctx: Context, prompt?: string): Promise<InteractionDetails> {
+  let details: InteractionDetails;
+  try {
+    details = await provider.interactionDetails(ctx.req, ctx.res);
+  } catch (error) {
+    if (error instanceof errors.SessionNotFound) throw new UserError(EXPIRED_SENTENCE, 400);
+    throw error;
+  }
+  if (details.uid !== ctx.params.uid) throw new UserError(EXPIRED_SENTENCE, 400);
+  if (prompt !== undefined && details.prompt.name !== prompt) {
+    throw new UserError('This step of the sign-in is already done. Go back to the application and sign in again.', 400);
+  }
+  return details;
+}
+
+/** Ends the current step and sends the browser back to the authorization endpoint. */
+export async function finishStep({ provider }: Services, ctx: Context, result: InteractionResults, merge = true): Promise<void> {
+  const redirectTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+  ctx.status = 303;
+  ctx.redirect(redirectTo);
+}

@@ -1,0 +1,40 @@
+import Router, { type RouterContext } from '@koa/router';
+import { readForm } from '../src/http/forms.js';
+import type { Services } from '../src/services.js';
+import { grantConsent, showConsent, submitConsent } from './consent.js';
+import { finishStep, loadInteraction } from './details.js';
+import { showLogin, submitLogin } from './login.js';
+
+/**
+ * The interaction pages oidc-provider sends the browser to. Every form posts under
+ * /interaction/<uid>, where the interaction cookie is scoped, and every POST re-reads the
+ * interaction and checks it is at the step the form belongs to.
+ */
+export function interactionRouter(services: Services): Router {
+  const router = new Router({ prefix: '/interaction/:uid' });
+
+  router.get('/', async (ctx: RouterContext) => {
+    const details = await loadInteraction(services, ctx);
+    switch (details.prompt.name) {
+      case 'login':
+        return showLogin(ctx, details);
+      case 'consent': {
+        const client = await services.provider.Client.find(String(details.params.client_id));
+        if (client?.metadata().first_party === true) return grantConsent(services, ctx, details);
+        return showConsent(services, ctx, details);
+      }
+      default:
+        throw new Error(`No page for the interaction prompt "${details.prompt.name}".`);
+    }
+  });
+
+  router.post('/login', (ctx) => submitLogin(services, ctx));
+  router.post('/consent', (ctx) => submitConsent(services, ctx));
+  router.post('/abort', async (ctx) => {
+    await loadInteraction(services, ctx);
+    await readForm(ctx);
+    await finishStep(services, ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' }, false);
+  });
+
+  return router;
+}

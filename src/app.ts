@@ -1,0 +1,50 @@
+import Provider from 'oidc-provider';
+import type { Config } from '../config/index.js';
+import { interactionRouter } from '../interactions/router.js';
+import { demoRelyingParty } from './demo/relying-party.js';
+import { Directory } from './directory/directory.js';
+import { errorPages } from './http/error-pages.js';
+import { securityHeaders } from './http/security-headers.js';
+import { staticFiles } from './http/static-files.js';
+import { loadProviderKeys } from './keys/provider-keys.js';
+import type { Logger } from './log.js';
+import { providerConfiguration } from './provider/configuration.js';
+import { PasswordHasher } from './security/password-hasher.js';
+import { createSecretBox } from './security/secret-box.js';
+import type { Services } from './services.js';
+import type { Store } from './store/types.js';
+
+export interface AppOptions {
+  readonly config: Config;
+  readonly store: Store;
+  readonly encryptionKey: string;
+  readonly log: Logger;
+}
+
+export interface TwofoldApp extends Services {
+  /** The Node request listener: oidc-provider's Koa app with Twofold's routes in front. */
+  readonly callback: ReturnType<Provider['callback']>;
+}
+
+/** Builds the whole application from configuration and an open store. No side effects on import. */
+export async function createApp({ config, store, encryptionKey, log }: AppOptions): Promise<TwofoldApp> {
+  const box = createSecretBox(encryptionKey, config.previousEncryptionKeys);
+  const keys = await loadProviderKeys(store.keys, box);
+  const provider = new Provider(config.issuer, providerConfiguration({ config, store, keys, box, log }));
+  provider.proxy = config.trustProxy;
+  provider.on('server_error', (_ctx, error) => log.error('oidc-provider server_error', { error: error.stack ?? String(error) }));
+
+  const hasher = new PasswordHasher(config.passwordHash);
+  const services: Services = { config, store, provider, directory: new Directory(store, hasher, box), hasher, box, log };
+
+  provider.use(securityHeaders({ hsts: new URL(config.issuer).protocol === 'https:' }));
+  provider.use(errorPages(log));
+  provider.use(staticFiles());
+  const interactions = interactionRouter(services);
+  provider.use(interactions.routes());
+  if (config.demo) {
+    const demo = demoRelyingParty(services);
+    provider.use(demo.routes());
+  }
+  return { ...services, callback: provider.callback() };
+}

@@ -1,0 +1,64 @@
+import { ValidationError } from '../errors.js';
+
+/*
+ * Input rules shared by the command line, the seeding and (later) the admin pages. Each returns the
+ * normalized value or throws a ValidationError whose message can be shown as it is.
+ */
+
+// Deliberately simple (one @, a dot in the domain, no spaces): mail delivery is the real test.
+const EMAIL = /^[^\s@"<>()[\]\\,;:]+@[^\s@"<>()[\]\\,;:]+\.[^\s@"<>()[\]\\,;:]+$/;
+
+export function normalizeEmail(raw: string): string {
+  const email = raw.trim().toLowerCase();
+  if (email.length > 254 || !EMAIL.test(email)) throw new ValidationError(`"${raw}" is not a valid email address.`, 'email');
+  return email;
+}
+
+export function validateSlug(raw: string): string {
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(raw)) {
+    throw new ValidationError(`"${raw}" is not a valid organization slug: use 1 to 63 lower-case letters, digits and inner dashes.`, 'slug');
+  }
+  return raw;
+}
+
+export function validateName(raw: string, what: string): string {
+  const name = raw.trim();
+  if (name.length === 0 || name.length > 200) throw new ValidationError(`The ${what} name must be 1 to 200 characters.`, 'name');
+  return name;
+}
+
+/** NIST SP 800-63B §5.1.1.2: at least 8 characters, and accept long passphrases. */
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 1024;
+
+export function validatePassword(password: string): string {
+  if ([...password].length < PASSWORD_MIN_LENGTH) throw new ValidationError(`The password must have at least ${PASSWORD_MIN_LENGTH} characters.`, 'password');
+  if (password.length > PASSWORD_MAX_LENGTH) throw new ValidationError(`The password must have at most ${PASSWORD_MAX_LENGTH} characters.`, 'password');
+  return password;
+}
+
+export function validateClientId(raw: string): string {
+  if (!/^[A-Za-z0-9._~-]{1,128}$/.test(raw)) {
+    throw new ValidationError(`"${raw}" is not a valid client id: use 1 to 128 letters, digits and . _ ~ -`, 'clientId');
+  }
+  return raw;
+}
+
+/** A redirect URI: absolute http(s), no fragment (OAuth 2.0 §3.1.2). */
+export function validateRedirectUri(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ValidationError(`"${raw}" is not a valid URL.`, 'redirectUri');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(`"${raw}" must be an http or https URL.`, 'redirectUri');
+  if (url.hash || raw.includes('#')) throw new ValidationError(`"${raw}" must not contain a fragment (#).`, 'redirectUri');
+  return raw;
+}
+
+export function validateClientSecret(raw: string): string {
+  if (raw.length < 32) throw new ValidationError('The client secret must have at least 32 characters.', 'secret');
+  if (raw.length > 512) throw new ValidationError('The client secret must have at most 512 characters.', 'secret');
+  return raw;
+}

@@ -1,0 +1,288 @@
+import crypto from 'node:crypto';
+import mongoose from 'mongoose';
+import {
+  DuplicateError,
+  type Client,
+  type Membership,
+  type OidcPayload,
+  type Organization,
+  type Role,
+  type Store,
+  type User,
+} from '../types.js';
+import {
+  clientSchema,
+  isDuplicateKey,
+  keySchema,
+  membershipSchema,
+  oidcModelSchema,
+  organizationSchema,
+  settingSchema,
+  userSchema,
+} from './schemas.js';
+
+interface UserDoc { _id: string; email: string; name: string; passwordHash: string | null; siteAdmin: boolean; createdAt: Date; lastSignInAt: Date | null }
+interface OrganizationDoc { _id: string; slug: string; name: string; forceTwoFactor: boolean; createdAt: Date }
+interface MembershipDoc { organizationId: string; userId: string; role: Role; createdAt: Date }
+interface ClientDoc { _id: string; name: string; sealedSecret: string | null; redirectUris: string[]; postLogoutRedirectUris: string[]; firstParty: boolean; createdAt: Date }
+interface OidcDoc { _id: string; model: string; payload: OidcPayload; grantId: string | null; uid: string | null; userCode: string | null; expiresAt: Date | null }
+
+const toUser = (doc: UserDoc): User => ({
+  id: doc._id,
+  email: doc.email,
+  name: doc.name,
+  passwordHash: doc.passwordHash ?? null,
+  siteAdmin: doc.siteAdmin === true,
+  createdAt: doc.createdAt,
+  lastSignInAt: doc.lastSignInAt ?? null,
+});
+const toOrganization = (doc: OrganizationDoc): Organization => ({
+  id: doc._id,
+  slug: doc.slug,
+  name: doc.name,
+  forceTwoFactor: doc.forceTwoFactor === true,
+  createdAt: doc.createdAt,
+});
+const toMembership = (doc: MembershipDoc): Membership => ({
+  organizationId: doc.organizationId,
+  userId: doc.userId,
+  role: doc.role,
+  createdAt: doc.createdAt,
+});
+const toClient = (doc: ClientDoc): Client => ({
+  clientId: doc._id,
+  name: doc.name,
+  sealedSecret: doc.sealedSecret ?? null,
+  redirectUris: doc.redirectUris,
+  postLogoutRedirectUris: doc.postLogoutRedirectUris ?? [],
+  firstParty: doc.firstParty === true,
+  createdAt: doc.createdAt,
+});
+
+const oidcKey = (model: string, id: string) => `${model}:${id}`;
+const live = () => ({ $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] });
+
+async function insertUnique<T>(field: string, insert: () => Promise<T>): Promise<T> {
+  try {
+    return await insert();
+  } catch (error) {
+    if (isDuplicateKey(error)) throw new DuplicateError(field);
+    throw error;
+  }
+}
+
+/**
+ * The production store: MongoDB through mongoose, shared by several Twofold processes. Connecting
+ * fails within `serverSelectionTimeoutMS` with one clear error instead of buffering commands.
+ */
+export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5000 } = {}): Promise<Store> {
+  const connection = mongoose.createConnection(uri, { serverSelectionTimeoutMS, bufferCommands: false, autoIndex: false });
+  try {
+    await connection.asPromise();
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    throw new Error(`Cannot reach MongoDB at MONGODB_URI within ${serverSelectionTimeoutMS} ms: ${(error as Error).message}`);
+  }
+
+  const Users = connection.model<UserDoc>('User', userSchema);
+  const Organizations = connection.model<OrganizationDoc>('Organization', organizationSchema);
+  const Memberships = connection.model<MembershipDoc>('Membership', membershipSchema);
+  const Clients = connection.model<ClientDoc>('Client', clientSchema);
+  const Settings = connection.model('Setting', settingSchema);
+  const Keys = connection.model('Key', keySchema);
+  const OidcModels = connection.model<OidcDoc>('OidcModel', oidcModelSchema);
+  for (const model of [Users, Organizations, Memberships, Clients, Settings, Keys, OidcModels]) {
+    await model.createCollection().catch((error: { codeName?: string }) => {
+      if (error.codeName !== 'NamespaceExists') throw error;
+    });
+    await model.createIndexes();
+  }
+
+  return {
+    kind: 'mongodb',
+    users: {
+      async create(user) {
+        const doc: UserDoc = {
+          _id: crypto.randomUUID(),
+          email: user.email.toLowerCase(),
+          name: user.name,
+          passwordHash: user.passwordHash,
+          siteAdmin: user.siteAdmin,
+          createdAt: new Date(),
+          lastSignInAt: null,
+        };
+        await insertUnique('email', () => Users.collection.insertOne(doc as never));
+        return toUser(doc);
+      },
+      async findById(id) {
+        const doc = await Users.findById(id).lean<UserDoc>();
+        return doc ? toUser(doc) : null;
+      },
+      async findByEmail(email) {
+        const doc = await Users.findOne({ email: email.toLowerCase() }).lean<UserDoc>();
+        return doc ? toUser(doc) : null;
+      },
+      async updatePasswordHash(id, passwordHash) {
+        await Users.updateOne({ _id: id }, { $set: { passwordHash } });
+      },
+      async recordSignIn(id, at) {
+        await Users.updateOne({ _id: id }, { $set: { lastSignInAt: at } });
+      },
+      async count() {
+        return Users.estimatedDocumentCount();
+      },
+    },
+    organizations: {
+      async create(organization) {
+        const doc: OrganizationDoc = {
+          _id: crypto.randomUUID(),
+          slug: organization.slug,
+          name: organization.name,
+          forceTwoFactor: false,
+          createdAt: new Date(),
+        };
+        await insertUnique('slug', () => Organizations.collection.insertOne(doc as never));
+        return toOrganization(doc);
+      },
+      async findById(id) {
+        const doc = await Organizations.findById(id).lean<OrganizationDoc>();
+        return doc ? toOrganization(doc) : null;
+      },
+      async findBySlug(slug) {
+        const doc = await Organizations.findOne({ slug }).lean<OrganizationDoc>();
+        return doc ? toOrganization(doc) : null;
+      },
+      async findByIds(ids) {
+        if (ids.length === 0) return [];
+        const docs = await Organizations.find({ _id: { $in: ids } }).sort({ slug: 1 }).lean<OrganizationDoc[]>();
+        return docs.map(toOrganization);
+      },
+      async setForceTwoFactor(id, on) {
+        await Organizations.updateOne({ _id: id }, { $set: { forceTwoFactor: on } });
+      },
+      async list() {
+        const docs = await Organizations.find().sort({ slug: 1 }).lean<OrganizationDoc[]>();
+        return docs.map(toOrganization);
+      },
+    },
+    memberships: {
+      async put(organizationId, userId, role) {
+        const doc = await Memberships.findOneAndUpdate(
+          { organizationId, userId },
+          { $set: { role }, $setOnInsert: { createdAt: new Date() } },
+          { upsert: true, returnDocument: 'after' },
+        ).lean<MembershipDoc>();
+        return toMembership(doc!);
+      },
+      async remove(organizationId, userId) {
+        const result = await Memberships.deleteOne({ organizationId, userId });
+        return result.deletedCount === 1;
+      },
+      async find(organizationId, userId) {
+        const doc = await Memberships.findOne({ organizationId, userId }).lean<MembershipDoc>();
+        return doc ? toMembership(doc) : null;
+      },
+      async listByUser(userId) {
+        const docs = await Memberships.find({ userId }).sort({ createdAt: 1 }).lean<MembershipDoc[]>();
+        return docs.map(toMembership);
+      },
+      async listByOrganization(organizationId) {
+        const docs = await Memberships.find({ organizationId }).sort({ createdAt: 1 }).lean<MembershipDoc[]>();
+        return docs.map(toMembership);
+      },
+    },
+    clients: {
+      async create(client) {
+        const doc: ClientDoc = {
+          _id: client.clientId,
+          name: client.name,
+          sealedSecret: client.sealedSecret,
+          redirectUris: [...client.redirectUris],
+          postLogoutRedirectUris: [...client.postLogoutRedirectUris],
+          firstParty: client.firstParty,
+          createdAt: new Date(),
+        };
+        await insertUnique('clientId', () => Clients.collection.insertOne(doc as never));
+        return toClient(doc);
+      },
+      async find(clientId) {
+        const doc = await Clients.findById(clientId).lean<ClientDoc>();
+        return doc ? toClient(doc) : null;
+      },
+      async list() {
+        const docs = await Clients.find().sort({ _id: 1 }).lean<ClientDoc[]>();
+        return docs.map(toClient);
+      },
+    },
+    settings: {
+      async get(key) {
+        const doc = await Settings.findById(key).lean<{ value: string }>();
+        return doc?.value ?? null;
+      },
+      async set(key, value) {
+        await Settings.updateOne({ _id: key }, { $set: { value } }, { upsert: true });
+      },
+    },
+    keys: {
+      async getOrCreate(name, create) {
+        const existing = await Keys.findById(name).lean<{ value: string }>();
+        if (existing) return existing.value;
+        try {
+          await Keys.collection.insertOne({ _id: name, value: create() } as never);
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error;
+        }
+        const winner = await Keys.findById(name).lean<{ value: string }>();
+        return winner!.value;
+      },
+    },
+    oidc: {
+      async upsert(model, id, payload, expiresAt) {
+        await OidcModels.collection.replaceOne(
+          { _id: oidcKey(model, id) } as never,
+          {
+            model,
+            payload,
+            grantId: payload.grantId ?? null,
+            uid: payload.uid ?? null,
+            userCode: payload.userCode ?? null,
+            expiresAt,
+          },
+          { upsert: true },
+        );
+      },
+      async find(model, id) {
+        const doc = await OidcModels.findOne({ _id: oidcKey(model, id), ...live() }).lean<OidcDoc>();
+        return doc?.payload ?? null;
+      },
+      async findByUid(model, uid) {
+        const doc = await OidcModels.findOne({ model, uid, ...live() }).lean<OidcDoc>();
+        return doc?.payload ?? null;
+      },
+      async findByUserCode(model, userCode) {
+        const doc = await OidcModels.findOne({ model, userCode, ...live() }).lean<OidcDoc>();
+        return doc?.payload ?? null;
+      },
+      async consume(model, id) {
+        const result = await OidcModels.updateOne(
+          { _id: oidcKey(model, id), 'payload.consumed': null },
+          { $set: { 'payload.consumed': Math.floor(Date.now() / 1000) } },
+        );
+        return result.modifiedCount === 1;
+      },
+      async destroy(model, id) {
+        await OidcModels.deleteOne({ _id: oidcKey(model, id) });
+      },
+      async revokeByGrantId(grantId) {
+        await OidcModels.deleteMany({ grantId });
+      },
+      async purgeExpired(now = new Date()) {
+        const result = await OidcModels.deleteMany({ expiresAt: { $ne: null, $lte: now } });
+        return result.deletedCount;
+      },
+    },
+    async close() {
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import mongoose from 'mongoose';
+
+/**
+ * Collections and their indexes. Unique indexes carry the uniqueness rules (email, slug, client id,
+ * one membership per user and organization); the TTL index lets MongoDB itself expire
+ * oidc-provider's sessions, interactions, codes and tokens.
+ */
+const { Schema } = mongoose;
+const options = { versionKey: false, autoIndex: false, autoCreate: false } as const;
+
+export const userSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    email: { type: String, required: true, unique: true },
+    name: { type: String, required: true },
+    passwordHash: { type: String, default: null },
+    siteAdmin: { type: Boolean, default: false },
+    createdAt: { type: Date, required: true },
+    lastSignInAt: { type: Date, default: null },
+  },
+  { ...options, collection: 'users' },
+);
+
+export const organizationSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    slug: { type: String, required: true, unique: true },
+    name: { type: String, required: true },
+    forceTwoFactor: { type: Boolean, default: false },
+    createdAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'organizations' },
+);
+
+export const membershipSchema = new Schema(
+  {
+    organizationId: { type: String, required: true },
+    userId: { type: String, required: true, index: true },
+    role: { type: String, required: true, enum: ['owner', 'member'] },
+    createdAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'memberships' },
+);
+membershipSchema.index({ organizationId: 1, userId: 1 }, { unique: true });
+
+export const clientSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    sealedSecret: { type: String, default: null },
+    redirectUris: { type: [String], required: true },
+    postLogoutRedirectUris: { type: [String], default: [] },
+    firstParty: { type: Boolean, default: false },
+    createdAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'clients' },
+);
+
+export const settingSchema = new Schema(
+  { _id: { type: String, required: true }, value: { type: String, required: true } },
+  { ...options, collection: 'settings' },
+);
+
+export const keySchema = new Schema(
+  { _id: { type: String, required: true }, value: { type: String, required: true } },
+  { ...options, collection: 'keys' },
+);
+
+export const oidcModelSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    model: { type: String, required: true },
+    payload: { type: Schema.Types.Mixed, required: true },
+    grantId: { type: String, default: null },
+    uid: { type: String, default: null },
+    userCode: { type: String, default: null },
+    expiresAt: { type: Date, default: null },
+  },
+  { ...options, collection: 'oidc_models', minimize: false },
+);
+oidcModelSchema.index({ grantId: 1 }, { sparse: true });
+oidcModelSchema.index({ model: 1, uid: 1 }, { sparse: true });
+oidcModelSchema.index({ model: 1, userCode: 1 }, { sparse: true });
+oidcModelSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+
+export function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: number }).code === 11000;
+}

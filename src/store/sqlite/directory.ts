@@ -1,0 +1,177 @@
+import crypto from 'node:crypto';
+import type { SqliteDatabase } from './database.js';
+import { isUniqueViolation } from './database.js';
+import {
+  DuplicateError,
+  type Membership,
+  type MembershipRepository,
+  type NewOrganization,
+  type NewUser,
+  type Organization,
+  type OrganizationRepository,
+  type Role,
+  type User,
+  type UserRepository,
+} from '../types.js';
+
+interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string | null;
+  site_admin: number;
+  created_at: number;
+  last_sign_in_at: number | null;
+}
+
+interface OrganizationRow {
+  id: string;
+  slug: string;
+  name: string;
+  force_two_factor: number;
+  created_at: number;
+}
+
+interface MembershipRow {
+  organization_id: string;
+  user_id: string;
+  role: Role;
+  created_at: number;
+}
+
+const toUser = (row: UserRow): User => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  passwordHash: row.password_hash,
+  siteAdmin: row.site_admin === 1,
+  createdAt: new Date(row.created_at),
+  lastSignInAt: row.last_sign_in_at === null ? null : new Date(row.last_sign_in_at),
+});
+
+const toOrganization = (row: OrganizationRow): Organization => ({
+  id: row.id,
+  slug: row.slug,
+  name: row.name,
+  forceTwoFactor: row.force_two_factor === 1,
+  createdAt: new Date(row.created_at),
+});
+
+const toMembership = (row: MembershipRow): Membership => ({
+  organizationId: row.organization_id,
+  userId: row.user_id,
+  role: row.role,
+  createdAt: new Date(row.created_at),
+});
+
+export function sqliteUsers(db: SqliteDatabase): UserRepository {
+  const insert = db.prepare('INSERT INTO users (id, email, name, password_hash, site_admin, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+  const byId = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
+  const byEmail = db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?');
+  const setHash = db.prepare('UPDATE users SET password_hash = ? WHERE id = ?');
+  const setSignIn = db.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?');
+  const countAll = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users');
+
+  return {
+    async create(user: NewUser) {
+      const id = crypto.randomUUID();
+      const createdAt = Date.now();
+      try {
+        insert.run(id, user.email.toLowerCase(), user.name, user.passwordHash, user.siteAdmin ? 1 : 0, createdAt);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateError('email');
+        throw error;
+      }
+      return toUser(byId.get(id)!);
+    },
+    async findById(id) {
+      const row = byId.get(id);
+      return row ? toUser(row) : null;
+    },
+    async findByEmail(email) {
+      const row = byEmail.get(email.toLowerCase());
+      return row ? toUser(row) : null;
+    },
+    async updatePasswordHash(id, passwordHash) {
+      setHash.run(passwordHash, id);
+    },
+    async recordSignIn(id, at) {
+      setSignIn.run(at.getTime(), id);
+    },
+    async count() {
+      return countAll.get()!.n;
+    },
+  };
+}
+
+export function sqliteOrganizations(db: SqliteDatabase): OrganizationRepository {
+  const insert = db.prepare('INSERT INTO organizations (id, slug, name, created_at) VALUES (?, ?, ?, ?)');
+  const byId = db.prepare<[string], OrganizationRow>('SELECT * FROM organizations WHERE id = ?');
+  const bySlug = db.prepare<[string], OrganizationRow>('SELECT * FROM organizations WHERE slug = ?');
+  const setForce = db.prepare('UPDATE organizations SET force_two_factor = ? WHERE id = ?');
+  const all = db.prepare<[], OrganizationRow>('SELECT * FROM organizations ORDER BY slug');
+
+  return {
+    async create(organization: NewOrganization) {
+      const id = crypto.randomUUID();
+      try {
+        insert.run(id, organization.slug, organization.name, Date.now());
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateError('slug');
+        throw error;
+      }
+      return toOrganization(byId.get(id)!);
+    },
+    async findById(id) {
+      const row = byId.get(id);
+      return row ? toOrganization(row) : null;
+    },
+    async findBySlug(slug) {
+      const row = bySlug.get(slug);
+      return row ? toOrganization(row) : null;
+    },
+    async findByIds(ids) {
+      if (ids.length === 0) return [];
+      const rows = db
+        .prepare<string[], OrganizationRow>(`SELECT * FROM organizations WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY slug`)
+        .all(...ids);
+      return rows.map(toOrganization);
+    },
+    async setForceTwoFactor(id, on) {
+      setForce.run(on ? 1 : 0, id);
+    },
+    async list() {
+      return all.all().map(toOrganization);
+    },
+  };
+}
+
+export function sqliteMemberships(db: SqliteDatabase): MembershipRepository {
+  const upsert = db.prepare(`
+    INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES (?, ?, ?, ?)
+    ON CONFLICT (organization_id, user_id) DO UPDATE SET role = excluded.role`);
+  const one = db.prepare<[string, string], MembershipRow>('SELECT * FROM memberships WHERE organization_id = ? AND user_id = ?');
+  const del = db.prepare('DELETE FROM memberships WHERE organization_id = ? AND user_id = ?');
+  const byUser = db.prepare<[string], MembershipRow>('SELECT * FROM memberships WHERE user_id = ? ORDER BY created_at');
+  const byOrganization = db.prepare<[string], MembershipRow>('SELECT * FROM memberships WHERE organization_id = ? ORDER BY created_at');
+
+  return {
+    async put(organizationId, userId, role) {
+      upsert.run(organizationId, userId, role, Date.now());
+      return toMembership(one.get(organizationId, userId)!);
+    },
+    async remove(organizationId, userId) {
+      return del.run(organizationId, userId).changes > 0;
+    },
+    async find(organizationId, userId) {
+      const row = one.get(organizationId, userId);
+      return row ? toMembership(row) : null;
+    },
+    async listByUser(userId) {
+      return byUser.all(userId).map(toMembership);
+    },
+    async listByOrganization(organizationId) {
+      return byOrganization.all(organizationId).map(toMembership);
+    },
+  };
+}

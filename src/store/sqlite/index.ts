@@ -1,0 +1,23 @@
+import type { Store } from '../types.js';
+import { openDatabase } from './database.js';
+import { sqliteClients } from './clients.js';
+import { sqliteMemberships, sqliteOrganizations, sqliteUsers } from './directory.js';
+import { sqliteOidcModels } from './oidc-models.js';
+import { sqliteKeys, sqliteSettings } from './settings.js';
+
+export function openSqliteStore(file: string): Store {
+  const db = openDatabase(file);
+  return {
+    kind: 'sqlite',
+    users: sqliteUsers(db),
+    organizations: sqliteOrganizations(db),
+    memberships: sqliteMemberships(db),
+    clients: sqliteClients(db),
+    settings: sqliteSettings(db),
+    keys: sqliteKeys(db),
+    oidc: sqliteOidcModels(db),
+    async close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { SqliteDatabase } from './database.js';
+import type { OidcModelRepository, OidcPayload } from '../types.js';
+
+interface PayloadRow {
+  payload: string;
+}
+
+export function sqliteOidcModels(db: SqliteDatabase): OidcModelRepository {
+  const upsert = db.prepare(`
+    INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
+      uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at`);
+  const live = '(expires_at IS NULL OR expires_at > ?)';
+  const byId = db.prepare<[string, string, number], PayloadRow>(`SELECT payload FROM oidc_models WHERE model = ? AND id = ? AND ${live}`);
+  const byUid = db.prepare<[string, string, number], PayloadRow>(`SELECT payload FROM oidc_models WHERE model = ? AND uid = ? AND ${live}`);
+  const byUserCode = db.prepare<[string, string, number], PayloadRow>(
+    `SELECT payload FROM oidc_models WHERE model = ? AND user_code = ? AND ${live}`,
+  );
+  const consume = db.prepare(
+    "UPDATE oidc_models SET payload = json_set(payload, '$.consumed', ?) WHERE model = ? AND id = ? AND json_extract(payload, '$.consumed') IS NULL",
+  );
+  const destroy = db.prepare('DELETE FROM oidc_models WHERE model = ? AND id = ?');
+  const revoke = db.prepare('DELETE FROM oidc_models WHERE grant_id = ?');
+  const purge = db.prepare('DELETE FROM oidc_models WHERE expires_at IS NOT NULL AND expires_at <= ?');
+
+  const parse = (row: PayloadRow | undefined): OidcPayload | null => (row ? (JSON.parse(row.payload) as OidcPayload) : null);
+
+  return {
+    async upsert(model, id, payload, expiresAt) {
+      upsert.run(model, id, JSON.stringify(payload), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresAt?.getTime() ?? null);
+    },
+    async find(model, id) {
+      return parse(byId.get(model, id, Date.now()));
+    },
+    async findByUid(model, uid) {
+      return parse(byUid.get(model, uid, Date.now()));
+    },
+    async findByUserCode(model, userCode) {
+      return parse(byUserCode.get(model, userCode, Date.now()));
+    },
+    async consume(model, id) {
+      return consume.run(Math.floor(Date.now() / 1000), model, id).changes === 1;
+    },
+    async destroy(model, id) {
+      destroy.run(model, id);
+    },
+    async revokeByGrantId(grantId) {
+      revoke.run(grantId);
+    },
+    async purgeExpired(now = new Date()) {
+      return purge.run(now.getTime()).changes;
+    },
+  };
+}

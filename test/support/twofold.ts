@@ -1,0 +1,41 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../config/index.js';
+import { createLogger } from '../../src/log.js';
+import { startTwofold, type RunningTwofold } from '../../src/start.js';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDir(prefix = 'twofold-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface TestInstance extends RunningTwofold {
+  readonly url: string;
+  readonly config: Config;
+  readonly logLines: string[];
+}
+
+/**
+ * A real Twofold on a loopback port, with its own DATA_DIR (reused when given, for restart tests).
+ * Log lines are kept so tests can assert that no secret reaches the log.
+ */
+export async function startTestInstance(env: Record<string, string> = {}): Promise<TestInstance> {
+  const port = Number(env.PORT ?? (await freePort()));
+  const dataDir = env.DATA_DIR ?? tempDir();
+  const config = loadConfig({ TWOFOLD_DEMO: '0', ...env, PORT: String(port), DATA_DIR: dataDir, ISSUER: env.ISSUER ?? `http://127.0.0.1:${port}` });
+  const logLines: string[] = [];
+  const running = await startTwofold(config, createLogger('debug', (line) => logLines.push(line)));
+  return { ...running, url: config.issuer, config, logLines };
+}
