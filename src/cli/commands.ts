@@ -1,0 +1,134 @@
+import type { Config } from '../../config/index.js';
+import type { OrgAssignment } from '../directory/directory.js';
+import { Directory } from '../directory/directory.js';
+import { parseTwoFactorMode, setSiteTwoFactorMode } from '../directory/site-settings.js';
+import type { Role, Store } from '../store/types.js';
+import { UsageError, one, onOff, positionals, required, type OptionSpec, type ParsedArgs } from './args.js';
+
+export interface CommandContext {
+  readonly config: Config;
+  readonly store: Store;
+  readonly directory: Directory;
+  readStdin(): Promise<string>;
+}
+
+export interface Command {
+  readonly usage: string;
+  readonly summary: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  run(args: ParsedArgs, context: CommandContext): Promise<string>;
+}
+
+function parseRole(raw: string): Role {
+  if (raw === 'owner' || raw === 'member') return raw;
+  throw new UsageError(`A role is owner or member, not "${raw}".`);
+}
+
+function parseOrgAssignment(raw: string): OrgAssignment {
+  const [slug, role, extra] = raw.split(':');
+  if (!slug || extra !== undefined) throw new UsageError(`--org takes <slug> or <slug>:owner, not "${raw}".`);
+  return { slug, role: role === undefined ? 'member' : parseRole(role) };
+}
+
+async function passwordFrom(args: ParsedArgs, context: CommandContext): Promise<string | undefined> {
+  const given = one(args, 'password');
+  if (given !== undefined && args.flags.has('password-stdin')) throw new UsageError('Give --password or --password-stdin, not both.');
+  if (args.flags.has('password-stdin')) return (await context.readStdin()).replace(/\r?\n$/, '');
+  return given;
+}
+
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  'org create': {
+    usage: 'org create <slug> --name <name>',
+    summary: 'Create an organization.',
+    options: { name: { value: true } },
+    async run(args, { directory }) {
+      const [slug] = positionals(args, ['slug']);
+      const organization = await directory.createOrganization(slug!, required(args, 'name'));
+      return `Created organization "${organization.slug}" (${organization.name}).`;
+    },
+  },
+  'org set': {
+    usage: 'org set <slug> --force-2fa on|off',
+    summary: "Switch an organization's Force Two-Factor Authentication setting.",
+    options: { 'force-2fa': { value: true } },
+    async run(args, { directory }) {
+      const [slug] = positionals(args, ['slug']);
+      const on = onOff(required(args, 'force-2fa'), 'force-2fa');
+      await directory.setForceTwoFactor(slug!, on);
+      return `Force Two-Factor Authentication is ${on ? 'on' : 'off'} for "${slug}".`;
+    },
+  },
+  'user create': {
+    usage: 'user create <email> (--password <pw> | --password-stdin) [--name <name>] [--org <slug>[:owner]]... [--site-admin]',
+    summary: 'Create a user, optionally a member or owner of organizations and a site admin.',
+    options: {
+      password: { value: true },
+      'password-stdin': { value: false },
+      name: { value: true },
+      org: { value: true, repeatable: true },
+      'site-admin': { value: false },
+    },
+    async run(args, context) {
+      const [email] = positionals(args, ['email']);
+      const orgs = (args.values.get('org') ?? []).map(parseOrgAssignment);
+      const user = await context.directory.createUser({
+        email: email!,
+        name: one(args, 'name'),
+        password: await passwordFrom(args, context),
+        orgs,
+        siteAdmin: args.flags.has('site-admin'),
+      });
+      const where = orgs.length ? ` in ${orgs.map((org) => `${org.slug} (${org.role})`).join(', ')}` : '';
+      return `Created user ${user.email}${user.siteAdmin ? ' (site admin)' : ''}${where}.`;
+    },
+  },
+  'member add': {
+    usage: 'member add <org> <email> [--role owner|member]',
+    summary: 'Add an existing user to an organization, or change their role.',
+    options: { role: { value: true } },
+    async run(args, { directory }) {
+      const [slug, email] = positionals(args, ['org', 'email']);
+      const role = parseRole(one(args, 'role') ?? 'member');
+      await directory.addMember(slug!, email!, role);
+      return `${email!.toLowerCase()} is now ${role === 'owner' ? 'an owner' : 'a member'} of "${slug}".`;
+    },
+  },
+  'client create': {
+    usage: 'client create <client-id> --redirect-uri <url>... [--post-logout-redirect-uri <url>]... [--secret <secret>] [--name <name>] [--first-party]',
+    summary: 'Register a relying party. Without --secret it is a public client (PKCE only).',
+    options: {
+      'redirect-uri': { value: true, repeatable: true },
+      'post-logout-redirect-uri': { value: true, repeatable: true },
+      secret: { value: true },
+      name: { value: true },
+      'first-party': { value: false },
+    },
+    async run(args, { directory }) {
+      const [clientId] = positionals(args, ['client-id']);
+      const redirectUris = args.values.get('redirect-uri') ?? [];
+      if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required.');
+      const client = await directory.createClient({
+        clientId: clientId!,
+        name: one(args, 'name'),
+        redirectUris,
+        postLogoutRedirectUris: args.values.get('post-logout-redirect-uri') ?? [],
+        secret: one(args, 'secret'),
+        firstParty: args.flags.has('first-party'),
+      });
+      const kind = client.sealedSecret ? 'confidential (client_secret_basic)' : 'public (PKCE, no secret)';
+      return `Created ${client.firstParty ? 'first-party ' : ''}${kind} client "${client.clientId}".`;
+    },
+  },
+  'site set': {
+    usage: 'site set --2fa off|optional|required',
+    summary: 'Set the site-wide two-factor mode.',
+    options: { '2fa': { value: true } },
+    async run(args, { store }) {
+      positionals(args, []);
+      const mode = parseTwoFactorMode(required(args, '2fa'));
+      await setSiteTwoFactorMode(store.settings, mode);
+      return `Site-wide two-factor mode is now ${mode}.`;
+    },
+  },
+};

@@ -1,0 +1,66 @@
+import { ConfigError, loadConfig } from '../../config/index.js';
+import { Directory } from '../directory/directory.js';
+import { UserError } from '../errors.js';
+import { PasswordHasher } from '../security/password-hasher.js';
+import { resolveEncryptionKey } from '../security/encryption-key.js';
+import { createSecretBox } from '../security/secret-box.js';
+import { openStore } from '../store/open-store.js';
+import { parseArgs } from './args.js';
+import { COMMANDS } from './commands.js';
+
+export interface CliIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  out(line: string): void;
+  err(line: string): void;
+  readStdin(): Promise<string>;
+}
+
+function usage(): string {
+  return [
+    'Usage: twofold <command> [options]',
+    'Uses the server\'s configuration (DATA_DIR, MONGODB_URI, ENCRYPTION_KEY …) from the environment.',
+    '',
+    ...Object.values(COMMANDS).flatMap((command) => [`  twofold ${command.usage}`, `      ${command.summary}`]),
+  ].join('\n');
+}
+
+/**
+ * Runs one command against the configured store and returns the exit status. Success prints one
+ * line; failure prints one line starting with "twofold:" and returns non-zero (2 for usage errors).
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    io.out(usage());
+    return argv.length === 0 ? 2 : 0;
+  }
+  const name = `${argv[0]} ${argv[1] ?? ''}`.trim();
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`twofold: unknown command "${name}"; run "twofold help" for the list.`);
+    return 2;
+  }
+  let store;
+  try {
+    const args = parseArgs(argv.slice(2), command.options);
+    const config = loadConfig(io.env, io.cwd);
+    const box = createSecretBox(resolveEncryptionKey(config), config.previousEncryptionKeys);
+    store = await openStore(config);
+    const directory = new Directory(store, new PasswordHasher(config.passwordHash), box);
+    io.out(await command.run(args, { config, store, directory, readStdin: io.readStdin }));
+    return 0;
+  } catch (error) {
+    if (error instanceof UserError) {
+      io.err(`twofold: ${error.message}`);
+      return error.status === 2 ? 2 : 1;
+    }
+    if (error instanceof ConfigError) {
+      io.err(`twofold: configuration error: ${error.message}`);
+      return 1;
+    }
+    io.err(`twofold: ${(error as Error).message.split('\n')[0]}`);
+    return 1;
+  } finally {
+    await store?.close();
+  }
+}

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../../src/cli/main.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { getSiteTwoFactorMode } from '../../src/directory/site-settings.js';
+import { tempDir } from '../support/twofold.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+async function cli(dataDir: string, argv: string[], stdin = '') {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = await runCli(argv, {
+    env: { DATA_DIR: dataDir, PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_ITERATIONS: '1' },
+    cwd: ROOT,
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    readStdin: async () => stdin,
+  });
+  return { status, out, err };
+}
+
+async function inStore<T>(dataDir: string, read: (store: ReturnType<typeof openSqliteStore>) => Promise<T>): Promise<T> {
+  const store = openSqliteStore(path.join(dataDir, 'twofold.db'));
+  try {
+    return await read(store);
+  } finally {
+    await store.close();
+  }
+}
+
+describe('twofold command line', () => {
+  it('creates organizations, users, members and clients, one line each', async () => {
+    const dir = tempDir();
+    const steps: Array<[string[], RegExp]> = [
+      [['org', 'create', 'city', '--name', 'City of Springfield'], /^Created organization "city" \(City of Springfield\)\.$/],
+      [['org', 'create', 'county', '--name=County'], /^Created organization "county"/],
+      [['org', 'set', 'city', '--force-2fa', 'on'], /^Force Two-Factor Authentication is on for "city"\.$/],
+      [['user', 'create', 'Ada@City.test', '--password', 'long enough pw', '--org', 'city:owner', '--org', 'county', '--site-admin'], /^Created user ada@city\.test \(site admin\) in city \(owner\), county \(member\)\.$/],
+      [['user', 'create', 'bob@city.test', '--password', 'another password'], /^Created user bob@city\.test\.$/],
+      [['member', 'add', 'county', 'bob@city.test', '--role', 'owner'], /^bob@city\.test is now an owner of "county"\.$/],
+      [['client', 'create', 'portal', '--redirect-uri', 'https://portal.test/cb', '--redirect-uri', 'https://portal.test/cb2', '--secret', 'x'.repeat(40), '--first-party'], /^Created first-party confidential/],
+      [['site', 'set', '--2fa', 'required'], /^Site-wide two-factor mode is now required\.$/],
+    ];
+    for (const [argv, expected] of steps) {
+      const result = await cli(dir, argv);
+      assert.equal(result.status, 0, `${argv.join(' ')}: ${result.err.join('\n')}`);
+      assert.equal(result.out.length, 1);
+      assert.match(result.out[0]!, expected);
+    }
+    await inStore(dir, async (store) => {
+      const city = await store.organizations.findBySlug('city');
+      assert.equal(city?.forceTwoFactor, true);
+      const ada = await store.users.findByEmail('ada@city.test');
+      assert.equal(ada?.siteAdmin, true);
+      assert.match(ada!.passwordHash!, /^\$argon2id\$/);
+      assert.equal((await store.memberships.listByUser(ada!.id)).length, 2);
+      const bob = await store.users.findByEmail('bob@city.test');
+      const county = await store.organizations.findBySlug('county');
+      assert.equal((await store.memberships.find(county!.id, bob!.id))?.role, 'owner');
+      const portal = await store.clients.find('portal');
+      assert.deepEqual(portal?.redirectUris, ['https://portal.test/cb', 'https://portal.test/cb2']);
+      assert.ok(portal?.sealedSecret && !portal.sealedSecret.includes('x'.repeat(40)), 'the client secret is sealed at rest');
+      assert.equal(await getSiteTwoFactorMode(store.settings), 'required');
+    });
+  });
+
+  it('reads a password from standard input', async () => {
+    const dir = tempDir();
+    const result = await cli(dir, ['user', 'create', 'carol@x.test', '--password-stdin'], 'from standard input\n');
+    assert.equal(result.status, 0, result.err.join());
+    await inStore(dir, async (store) => assert.ok(await store.users.findByEmail('carol@x.test')));
+  });
+
+  it('fails with one clear line and a non-zero status, changing nothing', async () => {
+    const dir = tempDir();
+    await cli(dir, ['org', 'create', 'city', '--name', 'City']);
+    await cli(dir, ['user', 'create', 'ada@x.test', '--password', 'long enough pw']);
+    const failures: Array<[string[], RegExp, number]> = [
+      [['org', 'create', 'city', '--name', 'Again'], /An organization with the slug "city" already exists\./, 1],
+      [['org', 'create', 'Bad Slug', '--name', 'X'], /not a valid organization slug/, 1],
+      [['org', 'create', 'town'], /--name is required\./, 2],
+      [['org', 'set', 'nowhere', '--force-2fa', 'on'], /There is no organization with the slug "nowhere"\./, 1],
+      [['org', 'set', 'city', '--force-2fa', 'yes'], /--force-2fa takes on or off/, 2],
+      [['user', 'create', 'not-an-email', '--password', 'long enough pw'], /"not-an-email" is not a valid email address\./, 1],
+      [['user', 'create', 'ada@x.test', '--password', 'long enough pw'], /A user with the email "ada@x\.test" already exists\./, 1],
+      [['user', 'create', 'bob@x.test', '--password', 'long enough pw', '--org', 'nowhere'], /There is no organization with the slug "nowhere"\./, 1],
+      [['user', 'create', 'bob@x.test', '--password', 'short'], /at least 8 characters/, 1],
+      [['user', 'create', 'bob@x.test'], /A password is required/, 1],
+      [['user', 'create', 'bob@x.test', '--password', 'long enough pw', '--org', 'city:admin'], /A role is owner or member/, 2],
+      [['member', 'add', 'city', 'nobody@x.test'], /There is no user with the email "nobody@x\.test"\./, 1],
+      [['member', 'add', 'city'], /Missing <email>\./, 2],
+      [['client', 'create', 'app'], /--redirect-uri is required\./, 2],
+      [['client', 'create', 'app', '--redirect-uri', 'not a url'], /"not a url" is not a valid URL\./, 1],
+      [['client', 'create', 'app', '--redirect-uri', 'ftp://x.test/cb'], /must be an http or https URL/, 1],
+      [['client', 'create', 'app', '--redirect-uri', 'https://x.test/cb', '--secret', 'short'], /at least 32 characters/, 1],
+      [['client', 'create', 'bad id!', '--redirect-uri', 'https://x.test/cb'], /not a valid client id/, 1],
+      [['site', 'set', '--2fa', 'sometimes'], /"sometimes" is not a two-factor mode/, 1],
+      [['site', 'set', '--2fa', 'off', '--2fa', 'on'], /--2fa can be given only once\./, 2],
+      [['org', 'create', 'x', '--name', 'X', '--colour', 'red'], /Unknown option --colour\./, 2],
+      [['frobnicate', 'now'], /unknown command "frobnicate now"/, 2],
+    ];
+    for (const [argv, expected, status] of failures) {
+      const result = await cli(dir, argv);
+      assert.equal(result.status, status, `${argv.join(' ')} → ${result.err.join(' | ')}`);
+      assert.equal(result.out.length, 0, argv.join(' '));
+      assert.equal(result.err.length, 1, argv.join(' '));
+      assert.match(result.err[0]!, /^twofold: /);
+      assert.match(result.err[0]!, expected, argv.join(' '));
+    }
+    await inStore(dir, async (store) => {
+      assert.equal(await store.users.count(), 1, 'no failed command created a user');
+      assert.deepEqual((await store.organizations.list()).map((org) => org.slug), ['city']);
+      assert.deepEqual(await store.clients.list(), []);
+    });
+  });
+
+  it('names the setting to fix when the configuration is wrong', async () => {
+    const result = await runCli(['org', 'create', 'x', '--name', 'X'], {
+      env: { NODE_ENV: 'production', ISSUER: 'https://id.example.test' },
+      cwd: tempDir(),
+      out: () => undefined,
+      err: (line) => assert.match(line, /^twofold: configuration error: ENCRYPTION_KEY: must be set in production/),
+      readStdin: async () => '',
+    });
+    assert.equal(result, 1);
+  });
+
+  it('runs as `npx twofold` from the repository root', () => {
+    const dir = tempDir();
+    const run = (...args: string[]) => spawnSync('npx', ['--no-install', 'twofold', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dir }, encoding: 'utf8' });
+    const created = run('org', 'create', 'city', '--name', 'City');
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal(created.stdout, 'Created organization "city" (City).\n');
+    const duplicate = run('org', 'create', 'city', '--name', 'City');
+    assert.equal(duplicate.status, 1);
+    assert.equal(duplicate.stdout, '');
+    assert.deepEqual(duplicate.stderr.split('\n').filter((line) => line.startsWith('twofold:')), ['twofold: An organization with the slug "city" already exists.']);
+  });
+});

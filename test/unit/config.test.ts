@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, OPTIONS, loadConfig } from '../../config/index.js';
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
+describe('configuration', () => {
+  it('has working defaults outside production', () => {
+    const config = loadConfig({}, '/srv/twofold');
+    assert.equal(config.port, 3000);
+    assert.equal(config.issuer, 'http://localhost:3000');
+    assert.equal(config.dataDir, path.resolve('/srv/twofold/data'));
+    assert.equal(config.demo, true);
+    assert.equal(config.mongodbUri, undefined);
+    assert.deepEqual(config.passwordHash, { memoryKib: 19456, iterations: 2, parallelism: 1 });
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it('derives the issuer from PORT and trims a trailing slash from ISSUER', () => {
+    assert.equal(loadConfig({ PORT: '8080' }).issuer, 'http://localhost:8080');
+    assert.equal(loadConfig({ ISSUER: 'https://id.example.test/' }).issuer, 'https://id.example.test');
+  });
+
+  it('documents every option it reads', () => {
+    for (const name of ['PORT', 'ISSUER', 'DATA_DIR', 'MONGODB_URI', 'TWOFOLD_DEMO', 'ENCRYPTION_KEY']) {
+      const option = OPTIONS.find((candidate) => candidate.name === name);
+      assert.ok(option?.description && option.default, name);
+    }
+  });
+
+  const production = { NODE_ENV: 'production', ISSUER: 'https://id.example.test', ENCRYPTION_KEY: KEY };
+  const invalid: Array<[string, Record<string, string>, string]> = [
+    ['missing key in production', { NODE_ENV: 'production', ISSUER: 'https://id.example.test' }, 'ENCRYPTION_KEY'],
+    ['missing issuer in production', { NODE_ENV: 'production', ENCRYPTION_KEY: KEY }, 'ISSUER'],
+    ['http issuer in production', { ...production, ISSUER: 'http://id.example.test' }, 'ISSUER'],
+    ['demo in production', { ...production, TWOFOLD_DEMO: '1' }, 'TWOFOLD_DEMO'],
+    ['port out of range', { PORT: '70000' }, 'PORT'],
+    ['port not a number', { PORT: 'eighty' }, 'PORT'],
+    ['issuer not a URL', { ISSUER: 'id.example' }, 'ISSUER'],
+    ['issuer with a query', { ISSUER: 'https://id.example.test/?x=1' }, 'ISSUER'],
+    ['short encryption key', { ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') }, 'ENCRYPTION_KEY'],
+    ['bad previous key', { ENCRYPTION_KEYS_PREVIOUS: `${KEY},nope` }, 'ENCRYPTION_KEYS_PREVIOUS'],
+    ['bad MongoDB URI', { MONGODB_URI: 'postgres://x' }, 'MONGODB_URI'],
+    ['bad demo flag', { TWOFOLD_DEMO: 'maybe' }, 'TWOFOLD_DEMO'],
+    ['tiny hash memory', { PASSWORD_HASH_MEMORY_KIB: '8' }, 'PASSWORD_HASH_MEMORY_KIB'],
+    ['unknown log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  ];
+  for (const [name, env, setting] of invalid) {
+    it(`refuses ${name}, naming ${setting}`, () => {
+      assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && error.setting === setting && error.message.startsWith(`${setting}: `));
+    });
+  }
+
+  it('accepts a complete production configuration, with the demo off', () => {
+    const config = loadConfig(production);
+    assert.equal(config.production, true);
+    assert.equal(config.demo, false);
+    assert.equal(config.host, '0.0.0.0');
+  });
+});
