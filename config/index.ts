@@ -22,6 +22,17 @@ export interface Config {
   readonly passwordHash: { readonly memoryKib: number; readonly iterations: number; readonly parallelism: number };
   readonly trustProxy: boolean;
   readonly logLevel: LogLevel;
+  /** Shown on pages and e-mails, and the issuer name in authenticator apps. */
+  readonly siteName: string;
+  readonly mail: { readonly smtpUrl: string | undefined; readonly from: string; readonly outboxDir: string };
+  readonly lockout: {
+    readonly secondFactorPerSignIn: number;
+    readonly secondFactorThreshold: number;
+    readonly secondFactorMinutes: number;
+    readonly passwordThreshold: number;
+    readonly passwordMinutes: number;
+    readonly passwordPerIpPerWindow: number;
+  };
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -56,6 +67,15 @@ export const OPTIONS: readonly Option[] = [
   { name: 'PASSWORD_HASH_PARALLELISM', default: '1', description: 'argon2id parallelism (lanes).' },
   { name: 'TRUST_PROXY', default: '0', description: 'Set to 1 behind a reverse proxy so X-Forwarded-For/-Proto are believed.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'debug, info, warn, error or silent.' },
+  { name: 'SITE_NAME', default: 'Twofold', description: 'Name shown on pages and in e-mails, and the issuer name authenticator apps display.' },
+  { name: 'SMTP_URL', default: '(unset: e-mails go to DATA_DIR/outbox)', description: 'SMTP server for e-mail, e.g. smtps://user:pass@mail.example.org:465.' },
+  { name: 'MAIL_FROM', default: 'Twofold <no-reply@localhost>', description: 'Sender of the e-mails Twofold sends.' },
+  { name: 'SECOND_FACTOR_ATTEMPTS_PER_SIGN_IN', default: '5', description: 'Wrong passcodes or recovery codes allowed in one sign-in before it must be started again.' },
+  { name: 'SECOND_FACTOR_LOCKOUT_THRESHOLD', default: '10', description: 'Consecutive wrong second-factor codes that lock the account (at most 100, NIST SP 800-63B §5.2.2).' },
+  { name: 'SECOND_FACTOR_LOCKOUT_MINUTES', default: '15', description: 'How long a second-factor lockout lasts.' },
+  { name: 'PASSWORD_LOCKOUT_THRESHOLD', default: '10', description: 'Consecutive wrong passwords for one email that pause sign-in for it (at most 100).' },
+  { name: 'PASSWORD_LOCKOUT_MINUTES', default: '15', description: 'How long a password pause lasts; also the window of the per-IP limit.' },
+  { name: 'PASSWORD_ATTEMPTS_PER_IP', default: '100', description: 'Wrong passwords one IP address may send per window before it is paused.' },
 ];
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
@@ -138,17 +158,24 @@ function readMongoUri(env: Env): string | undefined {
   return raw;
 }
 
+function readSmtpUrl(env: Env): string | undefined {
+  const raw = readOptional(env, 'SMTP_URL');
+  if (raw !== undefined && !/^smtps?:\/\/[^/]+/.test(raw)) throw new ConfigError('SMTP_URL', 'must look like smtp://host:port or smtps://user:password@host:465.');
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const production = env.NODE_ENV === 'production';
   const port = readInteger(env, 'PORT', 3000, 0, 65535);
   const demo = readFlag(env, 'TWOFOLD_DEMO', !production);
+  const dataDir = path.resolve(cwd, readOptional(env, 'DATA_DIR') ?? './data');
   if (demo && production) throw new ConfigError('TWOFOLD_DEMO', 'must be 0 in production: the demo accounts have published passwords.');
   return Object.freeze({
     production,
     port,
     host: readOptional(env, 'HOST') ?? (production ? '0.0.0.0' : '127.0.0.1'),
     issuer: readIssuer(env, port, production),
-    dataDir: path.resolve(cwd, readOptional(env, 'DATA_DIR') ?? './data'),
+    dataDir,
     mongodbUri: readMongoUri(env),
     demo,
     encryptionKey: readEncryptionKey(env, production),
@@ -160,5 +187,19 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     }),
     trustProxy: readFlag(env, 'TRUST_PROXY', false),
     logLevel: readLogLevel(env),
+    siteName: readOptional(env, 'SITE_NAME') ?? 'Twofold',
+    mail: Object.freeze({
+      smtpUrl: readSmtpUrl(env),
+      from: readOptional(env, 'MAIL_FROM') ?? 'Twofold <no-reply@localhost>',
+      outboxDir: path.join(dataDir, 'outbox'),
+    }),
+    lockout: Object.freeze({
+      secondFactorPerSignIn: readInteger(env, 'SECOND_FACTOR_ATTEMPTS_PER_SIGN_IN', 5, 1, 100),
+      secondFactorThreshold: readInteger(env, 'SECOND_FACTOR_LOCKOUT_THRESHOLD', 10, 1, 100),
+      secondFactorMinutes: readInteger(env, 'SECOND_FACTOR_LOCKOUT_MINUTES', 15, 1, 24 * 60),
+      passwordThreshold: readInteger(env, 'PASSWORD_LOCKOUT_THRESHOLD', 10, 1, 100),
+      passwordMinutes: readInteger(env, 'PASSWORD_LOCKOUT_MINUTES', 15, 1, 24 * 60),
+      passwordPerIpPerWindow: readInteger(env, 'PASSWORD_ATTEMPTS_PER_IP', 100, 1, 100_000),
+    }),
   });
 }

@@ -4,6 +4,16 @@ import type { Services } from '../src/services.js';
 import { grantConsent, showConsent, submitConsent } from './consent.js';
 import { finishStep, loadInteraction } from './details.js';
 import { showLogin, submitLogin } from './login.js';
+import {
+  continueAfterSetup,
+  downloadRecoveryCodes,
+  showRecoveryPage,
+  showSecondFactor,
+  submitChallenge,
+  submitRecovery,
+  submitSetup,
+} from './second-factor.js';
+import { SECOND_FACTOR_PROMPT } from '../src/provider/interaction-policy.js';
 
 /**
  * The interaction pages oidc-provider sends the browser to. Every form posts under
@@ -18,6 +28,8 @@ export function interactionRouter(services: Services): Router {
     switch (details.prompt.name) {
       case 'login':
         return showLogin(ctx, details);
+      case SECOND_FACTOR_PROMPT:
+        return showSecondFactor(services, ctx, details);
       case 'consent': {
         const client = await services.provider.Client.find(String(details.params.client_id));
         if (client?.metadata().first_party === true) return grantConsent(services, ctx, details);
@@ -30,6 +42,12 @@ export function interactionRouter(services: Services): Router {
 
   router.post('/login', (ctx) => submitLogin(services, ctx));
   router.post('/consent', (ctx) => submitConsent(services, ctx));
+  router.post('/setup', (ctx) => submitSetup(services, ctx));
+  router.get('/recovery-codes.txt', (ctx) => downloadRecoveryCodes(services, ctx));
+  router.post('/continue', (ctx) => continueAfterSetup(services, ctx));
+  router.post('/challenge', (ctx) => submitChallenge(services, ctx));
+  router.get('/recovery', (ctx) => showRecoveryPage(services, ctx));
+  router.post('/recovery', (ctx) => submitRecovery(services, ctx));
   router.post('/abort', async (ctx) => {
     await loadInteraction(services, ctx);
     await readForm(ctx);

@@ -2,7 +2,11 @@ import Provider from 'oidc-provider';
 import type { Config } from '../config/index.js';
 import { interactionRouter } from '../interactions/router.js';
 import { demoRelyingParty } from './demo/relying-party.js';
+import { accountRouter } from './account/routes.js';
 import { Directory } from './directory/directory.js';
+import { Mailer } from './mail/mailer.js';
+import { SecondFactorService } from './mfa/second-factor-service.js';
+import { PasswordThrottle } from './security/password-throttle.js';
 import { errorPages } from './http/error-pages.js';
 import { securityHeaders } from './http/security-headers.js';
 import { staticFiles } from './http/static-files.js';
@@ -30,18 +34,31 @@ export interface TwofoldApp extends Services {
 export async function createApp({ config, store, encryptionKey, log }: AppOptions): Promise<TwofoldApp> {
   const box = createSecretBox(encryptionKey, config.previousEncryptionKeys);
   const keys = await loadProviderKeys(store.keys, box);
-  const provider = new Provider(config.issuer, providerConfiguration({ config, store, keys, box, log }));
+  const mailer = new Mailer(config, log);
+  const secondFactors = new SecondFactorService(store, box, config, mailer, log);
+  const provider = new Provider(config.issuer, providerConfiguration({ config, store, keys, box, log, secondFactors }));
   provider.proxy = config.trustProxy;
   provider.on('server_error', (_ctx, error) => log.error('oidc-provider server_error', { error: error.stack ?? String(error) }));
 
   const hasher = new PasswordHasher(config.passwordHash);
-  const services: Services = { config, store, provider, directory: new Directory(store, hasher, box), hasher, box, log };
+  const services: Services = {
+    config,
+    store,
+    provider,
+    directory: new Directory(store, hasher, box),
+    hasher,
+    passwordThrottle: new PasswordThrottle(store.attempts, config.lockout),
+    secondFactors,
+    mailer,
+    box,
+    log,
+  };
 
   provider.use(securityHeaders({ hsts: new URL(config.issuer).protocol === 'https:' }));
   provider.use(errorPages(log));
   provider.use(staticFiles());
-  const interactions = interactionRouter(services);
-  provider.use(interactions.routes());
+  provider.use(interactionRouter(services).routes());
+  provider.use(accountRouter(services).routes());
   if (config.demo) {
     const demo = demoRelyingParty(services);
     provider.use(demo.routes());

@@ -2,7 +2,10 @@ import type Provider from 'oidc-provider';
 import type { Config } from '../config/index.js';
 import type { Directory } from './directory/directory.js';
 import type { Logger } from './log.js';
+import type { Mailer } from './mail/mailer.js';
+import type { SecondFactorService } from './mfa/second-factor-service.js';
 import type { PasswordHasher } from './security/password-hasher.js';
+import type { PasswordThrottle } from './security/password-throttle.js';
 import type { SecretBox } from './security/secret-box.js';
 import type { Store } from './store/types.js';
 
@@ -13,6 +16,9 @@ export interface Services {
   readonly provider: Provider;
   readonly directory: Directory;
   readonly hasher: PasswordHasher;
+  readonly passwordThrottle: PasswordThrottle;
+  readonly secondFactors: SecondFactorService;
+  readonly mailer: Mailer;
   readonly box: SecretBox;
   readonly log: Logger;
 }

@@ -33,7 +33,9 @@ export async function startTwofold(config: Config, log: Logger): Promise<Running
     server.listen(config.port, config.host, () => resolve());
   });
 
-  const purge = () => store.oidc.purgeExpired().catch((error: Error) => log.warn('purging expired sessions failed', { error: error.message }));
+  const purge = () =>
+    Promise.all([store.oidc.purgeExpired(), store.attempts.purgeExpired()]).catch((error: Error) =>
+      log.warn('purging expired sessions and counters failed', { error: error.message }));
   void purge();
   const timer = setInterval(purge, PURGE_INTERVAL_MS);
   timer.unref();
@@ -48,6 +50,7 @@ export async function startTwofold(config: Config, log: Logger): Promise<Running
       clearInterval(timer);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.mailer.close();
       await store.close();
     },
   };

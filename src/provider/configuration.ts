@@ -1,4 +1,4 @@
-import type { KoaContextWithOIDC, Configuration, Grant } from 'oidc-provider';
+import { errors, type KoaContextWithOIDC, type Configuration, type Grant } from 'oidc-provider';
 import type { Config } from '../../config/index.js';
 import { renderHtml } from '../http/views.js';
 import type { Logger } from '../log.js';
@@ -9,6 +9,10 @@ import { ACR_VALUES } from './acr.js';
 import { createAdapterClass } from './adapter.js';
 import { errorSentence } from './error-sentences.js';
 import { interactionPolicy } from './interaction-policy.js';
+import type { SecondFactorService } from '../mfa/second-factor-service.js';
+import { relyingPartyAsksForSecondFactor } from '../policy/acr-request.js';
+import { decideSecondFactor, hasSecondFactor, nextSecondFactorStep, type SecondFactorStep } from '../policy/second-factor.js';
+import { accountClientMetadata } from '../account/account-client.js';
 
 export interface ProviderDependencies {
   readonly config: Config;
@@ -16,6 +20,7 @@ export interface ProviderDependencies {
   readonly keys: ProviderKeys;
   readonly box: SecretBox;
   readonly log: Logger;
+  readonly secondFactors: SecondFactorService;
 }
 
 const MINUTE = 60;
@@ -52,10 +57,42 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undef
   return grant;
 }
 
-export function providerConfiguration({ config, store, keys, box, log }: ProviderDependencies): Configuration {
+/** Where the sign-in stands with the second factor, decided by src/policy from the stored facts and this request. */
+function secondFactorStep(store: Store, secondFactors: SecondFactorService) {
+  return async (ctx: KoaContextWithOIDC): Promise<SecondFactorStep> => {
+    const user = await store.users.findById(ctx.oidc.session!.accountId!);
+    if (!user) return 'none';
+    const facts = await secondFactors.facts(user);
+    const claims = ctx.oidc.claims as { id_token?: { acr?: { essential?: boolean; value?: unknown; values?: unknown } } };
+    const decision = decideSecondFactor({ ...facts, relyingPartyAsks: relyingPartyAsksForSecondFactor(ctx.oidc.params?.acr_values, claims.id_token?.acr) });
+    return nextSecondFactorStep(decision, facts.enrolled, hasSecondFactor(ctx.oidc.session!.amr));
+  };
+}
+
+/**
+ * The pages are not the only way to tokens, so the rule is checked again where they are issued: a code
+ * or refresh token from a sign-in without the second factor gets no tokens while the rule requires
+ * it (enforcement switched on since, or 2FA set up since).
+ */
+function assertSecondFactorAtIssuance(store: Store, secondFactors: SecondFactorService) {
+  return async (ctx: KoaContextWithOIDC): Promise<undefined> => {
+    const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
+    if (!source?.accountId) return undefined;
+    if (hasSecondFactor(source.amr)) return undefined;
+    const user = await store.users.findById(source.accountId);
+    if (!user) throw new errors.InvalidGrant('the account no longer exists');
+    const facts = await secondFactors.facts(user);
+    if (decideSecondFactor({ ...facts, relyingPartyAsks: false }).required) {
+      throw new errors.InvalidGrant('the second factor is required; sign the user in again');
+    }
+    return undefined;
+  };
+}
+
+export function providerConfiguration({ config, store, keys, box, log, secondFactors }: ProviderDependencies): Configuration {
   return {
     adapter: createAdapterClass(store, box),
-    clients: [],
+    clients: [accountClientMetadata(config.issuer)],
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
       keys: keys.cookieKeys,
@@ -107,10 +144,11 @@ export function providerConfiguration({ config, store, keys, box, log }: Provide
       },
     },
     interactions: {
-      policy: interactionPolicy(),
+      policy: interactionPolicy(secondFactorStep(store, secondFactors)),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     loadExistingGrant,
+    extraTokenClaims: assertSecondFactorAtIssuance(store, secondFactors),
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     ttl: {
       AccessToken: HOUR,

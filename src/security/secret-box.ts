@@ -10,6 +10,11 @@ export interface SecretBox {
   readonly currentKeyId: string;
   seal(plaintext: string, context: string): string;
   open(sealed: string, context: string): string;
+  /**
+   * A key for another purpose (e.g. the pepper of recovery-code hashes), derived with HKDF from the
+   * current key or, for data made before a rotation, from the key with `keyId`.
+   */
+  deriveKey(purpose: string, keyId?: string): Buffer;
 }
 
 const VERSION = 'v1';
@@ -42,6 +47,11 @@ export function createSecretBox(currentKeyBase64: string, previousKeysBase64: re
       const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       const tag = cipher.getAuthTag();
       return [VERSION, currentKeyId, iv.toString('base64url'), ciphertext.toString('base64url'), tag.toString('base64url')].join('.');
+    },
+    deriveKey(purpose, keyId = currentKeyId) {
+      const key = keys.get(keyId);
+      if (!key) throw new SecretBoxError(`Key ${keyId} is neither ENCRYPTION_KEY nor in ENCRYPTION_KEYS_PREVIOUS.`);
+      return Buffer.from(crypto.hkdfSync('sha256', key, Buffer.alloc(0), `twofold:${purpose}`, 32));
     },
     open(sealed, context) {
       const [version, keyId, iv, ciphertext, tag] = sealed.split('.');

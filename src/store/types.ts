@@ -135,7 +135,100 @@ export interface OidcModelRepository {
   consume(model: string, id: string): Promise<boolean>;
   destroy(model: string, id: string): Promise<void>;
   revokeByGrantId(grantId: string): Promise<void>;
+  /**
+   * Ends an account's sign-ins: deletes its sessions (but `exceptSessionId`), and its grants and
+   * everything issued under them. Returns how many sessions were ended.
+   */
+  endSessionsOf(accountId: string, exceptSessionId?: string): Promise<number>;
   /** Deletes every expired row; returns how many. MongoDB also expires rows by a TTL index. */
+  purgeExpired(now?: Date): Promise<number>;
+}
+
+export interface RecoveryCode {
+  readonly id: string;
+  /** argon2id of the normalized code, keyed with a server-side secret. */
+  readonly hash: string;
+  readonly usedAt: Date | null;
+}
+
+/** A user's second factor: the TOTP credential and its recovery codes, one aggregate. */
+export interface SecondFactor {
+  readonly userId: string;
+  /** The TOTP secret, sealed with the SecretBox. */
+  readonly sealedSecret: string;
+  readonly enabledAt: Date;
+  /** The last TOTP time step accepted; a code from this step or an earlier one is a replay. */
+  readonly lastTimeStep: number;
+  /** Which key the recovery code hashes were keyed with (for key rotation). */
+  readonly recoveryKeyId: string;
+  readonly recoveryCodes: readonly RecoveryCode[];
+}
+
+export interface NewSecondFactor {
+  readonly userId: string;
+  readonly sealedSecret: string;
+  readonly lastTimeStep: number;
+  readonly recoveryKeyId: string;
+  readonly recoveryCodeHashes: readonly string[];
+}
+
+export interface SecondFactorRepository {
+  find(userId: string): Promise<SecondFactor | null>;
+  /** Which of these users have a second factor (for member lists). */
+  enrolledAmong(userIds: readonly string[]): Promise<Set<string>>;
+  /** Saves a new second factor unless the user already has one; returns whether it was saved. */
+  enable(secondFactor: NewSecondFactor): Promise<boolean>;
+  /**
+   * Records `timeStep` as the last accepted one if it is newer than the stored one. Returns false for
+   * a replay — also for the loser of two racing requests with the same code.
+   */
+  acceptTimeStep(userId: string, timeStep: number): Promise<boolean>;
+  /** Marks a recovery code used if it was unused; returns whether this call used it. */
+  useRecoveryCode(userId: string, codeId: string): Promise<boolean>;
+  /** Replaces the whole set of recovery codes. Returns false when the user has no second factor. */
+  replaceRecoveryCodes(userId: string, recoveryKeyId: string, hashes: readonly string[]): Promise<boolean>;
+  /** Deletes the secret and every recovery code; returns whether there was anything to delete. */
+  disable(userId: string): Promise<boolean>;
+}
+
+/**
+ * A TOTP setup in progress: the secret lives here, server-side, until the user proves it. Afterwards
+ * (and after a regeneration) the new recovery codes wait here, sealed, until the user has seen them.
+ */
+export interface PendingEnrollment {
+  readonly id: string;
+  readonly userId: string;
+  /** Null when the row only carries regenerated recovery codes. */
+  readonly sealedSecret: string | null;
+  readonly sealedRecoveryCodes: string | null;
+  readonly expiresAt: Date;
+}
+
+export interface PendingEnrollmentRepository {
+  put(enrollment: PendingEnrollment): Promise<void>;
+  /** An expired enrollment is not found. */
+  find(id: string): Promise<PendingEnrollment | null>;
+  delete(id: string): Promise<void>;
+}
+
+/** Attempt counters for rate limits and lockouts, keyed by what is limited ("second-factor:<user>"). */
+export interface AttemptState {
+  readonly count: number;
+  readonly lockedUntil: Date | null;
+}
+
+export interface AttemptRepository {
+  /**
+   * Atomically counts one more attempt and returns the state after it. A lock that has run out is
+   * cleared first, starting the count again at 1. The row is forgotten after `forgetAt`.
+   */
+  charge(key: string, now: Date, forgetAt: Date): Promise<AttemptState>;
+  /** The state without counting; null when the key has no attempts (or a lock that ran out). */
+  peek(key: string, now: Date): Promise<AttemptState | null>;
+  /** Locks the key until `until` unless it is locked already; returns whether this call locked it. */
+  lock(key: string, until: Date, now: Date): Promise<boolean>;
+  /** Forgets the key (after a success). */
+  reset(key: string): Promise<void>;
   purgeExpired(now?: Date): Promise<number>;
 }
 
@@ -148,5 +241,8 @@ export interface Store {
   readonly settings: SettingsRepository;
   readonly keys: KeyRepository;
   readonly oidc: OidcModelRepository;
+  readonly secondFactors: SecondFactorRepository;
+  readonly enrollments: PendingEnrollmentRepository;
+  readonly attempts: AttemptRepository;
   close(): Promise<void>;
 }

@@ -142,6 +142,120 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
       });
     });
 
+    describe('second factors', () => {
+      const enable = (userId: string, hashes = ['h1', 'h2', 'h3']) =>
+        store.secondFactors.enable({ userId, sealedSecret: `sealed-${userId}`, lastTimeStep: 100, recoveryKeyId: 'k1', recoveryCodeHashes: hashes });
+      const user = () => store.users.create({ email: `${Math.random().toString(36).slice(2)}@x.test`, name: 'U', passwordHash: null, siteAdmin: false });
+
+      it('enables once, with its recovery codes, and finds it', async () => {
+        const { id } = await user();
+        assert.equal(await store.secondFactors.find(id), null);
+        assert.equal(await enable(id), true);
+        assert.equal(await enable(id, ['other']), false, 'a second enable does not overwrite');
+        const found = await store.secondFactors.find(id);
+        assert.equal(found?.sealedSecret, `sealed-${id}`);
+        assert.equal(found?.lastTimeStep, 100);
+        assert.deepEqual(found?.recoveryCodes.map((code) => [code.hash, code.usedAt]), [['h1', null], ['h2', null], ['h3', null]]);
+        assert.equal(new Set(found?.recoveryCodes.map((code) => code.id)).size, 3);
+      });
+
+      it('accepts only newer time steps, once each, also under a race', async () => {
+        const { id } = await user();
+        await enable(id);
+        assert.equal(await store.secondFactors.acceptTimeStep(id, 100), false, 'the step of the setup code is spent');
+        assert.equal(await store.secondFactors.acceptTimeStep(id, 99), false);
+        const raced = await Promise.all(Array.from({ length: 6 }, () => store.secondFactors.acceptTimeStep(id, 101)));
+        assert.equal(raced.filter(Boolean).length, 1);
+        assert.equal((await store.secondFactors.find(id))?.lastTimeStep, 101);
+        assert.equal(await store.secondFactors.acceptTimeStep('nobody', 500), false);
+      });
+
+      it('uses a recovery code once, also under a race, and replaces the set', async () => {
+        const { id } = await user();
+        await enable(id);
+        const [first] = (await store.secondFactors.find(id))!.recoveryCodes;
+        const raced = await Promise.all(Array.from({ length: 6 }, () => store.secondFactors.useRecoveryCode(id, first!.id)));
+        assert.equal(raced.filter(Boolean).length, 1);
+        const after = await store.secondFactors.find(id);
+        assert.ok(after?.recoveryCodes[0]?.usedAt instanceof Date);
+        assert.equal(after?.recoveryCodes.filter((code) => code.usedAt === null).length, 2);
+        assert.equal(await store.secondFactors.replaceRecoveryCodes(id, 'k2', ['n1', 'n2']), true);
+        const replaced = await store.secondFactors.find(id);
+        assert.equal(replaced?.recoveryKeyId, 'k2');
+        assert.deepEqual(replaced?.recoveryCodes.map((code) => [code.hash, code.usedAt]), [['n1', null], ['n2', null]]);
+        assert.equal(await store.secondFactors.useRecoveryCode(id, first!.id), false, 'an old code is gone');
+        assert.equal(await store.secondFactors.replaceRecoveryCodes('nobody', 'k2', ['x']), false);
+      });
+
+      it('disables, deleting secret and codes, and reports who is enrolled', async () => {
+        const a = await user();
+        const b = await user();
+        await enable(a.id);
+        assert.deepEqual(await store.secondFactors.enrolledAmong([a.id, b.id]), new Set([a.id]));
+        assert.deepEqual(await store.secondFactors.enrolledAmong([]), new Set());
+        assert.equal(await store.secondFactors.disable(a.id), true);
+        assert.equal(await store.secondFactors.disable(a.id), false);
+        assert.equal(await store.secondFactors.find(a.id), null);
+        assert.equal(await enable(a.id, ['fresh']), true, 'it can be set up again');
+        assert.deepEqual((await store.secondFactors.find(a.id))?.recoveryCodes.map((code) => code.hash), ['fresh']);
+      });
+    });
+
+    describe('pending enrollments', () => {
+      it('puts, replaces, finds until expiry, and deletes', async () => {
+        const expiresAt = new Date(Date.now() + 60_000);
+        await store.enrollments.put({ id: 'i1', userId: 'u1', sealedSecret: 's1', sealedRecoveryCodes: null, expiresAt });
+        assert.equal((await store.enrollments.find('i1'))?.sealedSecret, 's1');
+        await store.enrollments.put({ id: 'i1', userId: 'u1', sealedSecret: 's1', sealedRecoveryCodes: 'codes', expiresAt });
+        assert.equal((await store.enrollments.find('i1'))?.sealedRecoveryCodes, 'codes');
+        await store.enrollments.put({ id: 'old', userId: 'u1', sealedSecret: 's', sealedRecoveryCodes: null, expiresAt: new Date(Date.now() - 1) });
+        assert.equal(await store.enrollments.find('old'), null);
+        await store.enrollments.delete('i1');
+        assert.equal(await store.enrollments.find('i1'), null);
+      });
+    });
+
+    describe('attempt counters', () => {
+      const later = (ms: number) => new Date(Date.now() + ms);
+
+      it('counts atomically under a race', async () => {
+        const states = await Promise.all(Array.from({ length: 20 }, () => store.attempts.charge('k', new Date(), later(60_000))));
+        assert.deepEqual(states.map((state) => state.count).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+      });
+
+      it('locks once, stays locked while counting, and starts again when the lock runs out', async () => {
+        const now = new Date();
+        await store.attempts.charge('k', now, later(60_000));
+        const lockers = await Promise.all([1, 2, 3].map(() => store.attempts.lock('k', later(1000), now)));
+        assert.equal(lockers.filter(Boolean).length, 1, 'one caller locks (and sends the one e-mail)');
+        const locked = await store.attempts.charge('k', new Date(), later(60_000));
+        assert.equal(locked.count, 2);
+        assert.ok(locked.lockedUntil && locked.lockedUntil > new Date());
+        const afterLock = await store.attempts.charge('k', later(2000), later(60_000));
+        assert.deepEqual(afterLock, { count: 1, lockedUntil: null });
+      });
+
+      it('peeks without counting', async () => {
+        assert.equal(await store.attempts.peek('p', new Date()), null);
+        await store.attempts.charge('p', new Date(), later(60_000));
+        assert.deepEqual(await store.attempts.peek('p', new Date()), { count: 1, lockedUntil: null });
+        assert.deepEqual(await store.attempts.peek('p', new Date()), { count: 1, lockedUntil: null });
+        const until = later(1000);
+        await store.attempts.lock('p', until, new Date());
+        assert.equal((await store.attempts.peek('p', new Date()))?.lockedUntil?.getTime(), until.getTime());
+        assert.equal(await store.attempts.peek('p', later(2000)), null, 'a lock that ran out reads as nothing');
+      });
+
+      it('resets and forgets', async () => {
+        await store.attempts.charge('a', new Date(), later(60_000));
+        await store.attempts.charge('a', new Date(), later(60_000));
+        await store.attempts.reset('a');
+        assert.equal((await store.attempts.charge('a', new Date(), later(60_000))).count, 1);
+        await store.attempts.charge('b', new Date(), new Date(Date.now() - 1));
+        assert.equal(await store.attempts.purgeExpired(), 1);
+      });
+    });
+
     describe('oidc-provider models', () => {
       const inAnHour = () => new Date(Date.now() + 3_600_000);
 
@@ -178,6 +292,26 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
         assert.equal(results.filter(Boolean).length, 1);
         assert.equal(typeof (await store.oidc.find('AuthorizationCode', 'c1'))?.consumed, 'number');
         assert.equal(await store.oidc.consume('AuthorizationCode', 'c1'), false);
+      });
+
+      it('ends the other sessions of an account, with their grants and tokens', async () => {
+        await store.oidc.upsert('Session', 'mine', { kind: 'Session', accountId: 'u1', authorizations: { app: { grantId: 'g-mine' } } }, inAnHour());
+        await store.oidc.upsert('Grant', 'g-mine', { kind: 'Grant', accountId: 'u1' }, inAnHour());
+        await store.oidc.upsert('AccessToken', 't-mine', { kind: 'AccessToken', accountId: 'u1', grantId: 'g-mine' }, inAnHour());
+        await store.oidc.upsert('Session', 'other', { kind: 'Session', accountId: 'u1', authorizations: { app: { grantId: 'g-other' } } }, inAnHour());
+        await store.oidc.upsert('Grant', 'g-other', { kind: 'Grant', accountId: 'u1' }, inAnHour());
+        await store.oidc.upsert('RefreshToken', 'r-other', { kind: 'RefreshToken', accountId: 'u1', grantId: 'g-other' }, inAnHour());
+        await store.oidc.upsert('Session', 'someone-else', { kind: 'Session', accountId: 'u2' }, inAnHour());
+
+        assert.equal(await store.oidc.endSessionsOf('u1', 'mine'), 1);
+        for (const [model, id] of [['Session', 'mine'], ['Grant', 'g-mine'], ['AccessToken', 't-mine'], ['Session', 'someone-else']] as const) {
+          assert.ok(await store.oidc.find(model, id), `${model} ${id} is kept`);
+        }
+        for (const [model, id] of [['Session', 'other'], ['Grant', 'g-other'], ['RefreshToken', 'r-other']] as const) {
+          assert.equal(await store.oidc.find(model, id), null, `${model} ${id} is gone`);
+        }
+        assert.equal(await store.oidc.endSessionsOf('u1'), 1, 'without an exception, every session ends');
+        assert.equal(await store.oidc.find('AccessToken', 't-mine'), null);
       });
 
       it('destroys one model and revokes everything of a grant', async () => {

@@ -10,8 +10,13 @@ import {
   type Store,
   type User,
 } from '../types.js';
+import { keptGrantIds } from '../kept-grants.js';
+import { mongoAttempts, mongoEnrollments, mongoSecondFactors, type AttemptDoc, type EnrollmentDoc, type SecondFactorDoc } from './second-factors.js';
 import {
+  attemptSchema,
   clientSchema,
+  enrollmentSchema,
+  secondFactorSchema,
   isDuplicateKey,
   keySchema,
   membershipSchema,
@@ -25,7 +30,7 @@ interface UserDoc { _id: string; email: string; name: string; passwordHash: stri
 interface OrganizationDoc { _id: string; slug: string; name: string; forceTwoFactor: boolean; createdAt: Date }
 interface MembershipDoc { organizationId: string; userId: string; role: Role; createdAt: Date }
 interface ClientDoc { _id: string; name: string; sealedSecret: string | null; redirectUris: string[]; postLogoutRedirectUris: string[]; firstParty: boolean; createdAt: Date }
-interface OidcDoc { _id: string; model: string; payload: OidcPayload; grantId: string | null; uid: string | null; userCode: string | null; expiresAt: Date | null }
+interface OidcDoc { _id: string; model: string; payload: OidcPayload; grantId: string | null; uid: string | null; userCode: string | null; accountId: string | null; expiresAt: Date | null }
 
 const toUser = (doc: UserDoc): User => ({
   id: doc._id,
@@ -91,7 +96,10 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
   const Settings = connection.model('Setting', settingSchema);
   const Keys = connection.model('Key', keySchema);
   const OidcModels = connection.model<OidcDoc>('OidcModel', oidcModelSchema);
-  for (const model of [Users, Organizations, Memberships, Clients, Settings, Keys, OidcModels]) {
+  const SecondFactors = connection.model<SecondFactorDoc>('SecondFactor', secondFactorSchema);
+  const Enrollments = connection.model<EnrollmentDoc>('PendingEnrollment', enrollmentSchema);
+  const Attempts = connection.model<AttemptDoc>('Attempt', attemptSchema);
+  for (const model of [Users, Organizations, Memberships, Clients, Settings, Keys, OidcModels, SecondFactors, Enrollments, Attempts]) {
     await model.createCollection().catch((error: { codeName?: string }) => {
       if (error.codeName !== 'NamespaceExists') throw error;
     });
@@ -246,6 +254,7 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
             grantId: payload.grantId ?? null,
             uid: payload.uid ?? null,
             userCode: payload.userCode ?? null,
+            accountId: typeof payload.accountId === 'string' ? payload.accountId : null,
             expiresAt,
           },
           { upsert: true },
@@ -280,7 +289,22 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
         const result = await OidcModels.deleteMany({ expiresAt: { $ne: null, $lte: now } });
         return result.deletedCount;
       },
+      async endSessionsOf(accountId, exceptSessionId) {
+        const kept = exceptSessionId ? await OidcModels.findOne({ _id: oidcKey('Session', exceptSessionId) }).lean<OidcDoc>() : null;
+        const keptGrants = keptGrantIds(kept?.payload ?? null);
+        const rows = await OidcModels.find({ accountId }, { model: 1, grantId: 1, payload: { jti: 1 } }).lean<OidcDoc[]>();
+        const doomed = rows.filter((row) => {
+          if (row._id === oidcKey('Session', exceptSessionId ?? '')) return false;
+          if (row.grantId && keptGrants.has(row.grantId)) return false;
+          return !(row.model === 'Grant' && keptGrants.has(row._id.slice('Grant:'.length)));
+        });
+        await OidcModels.deleteMany({ _id: { $in: doomed.map((row) => row._id) } });
+        return doomed.filter((row) => row.model === 'Session').length;
+      },
     },
+    secondFactors: mongoSecondFactors(SecondFactors.collection as never),
+    enrollments: mongoEnrollments(Enrollments.collection as never),
+    attempts: mongoAttempts(Attempts.collection as never),
     async close() {
       await connection.close();
     },

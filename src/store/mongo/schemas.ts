@@ -74,14 +74,56 @@ export const oidcModelSchema = new Schema(
     grantId: { type: String, default: null },
     uid: { type: String, default: null },
     userCode: { type: String, default: null },
+    accountId: { type: String, default: null },
     expiresAt: { type: Date, default: null },
   },
   { ...options, collection: 'oidc_models', minimize: false },
 );
+oidcModelSchema.index({ accountId: 1 }, { sparse: true });
 oidcModelSchema.index({ grantId: 1 }, { sparse: true });
 oidcModelSchema.index({ model: 1, uid: 1 }, { sparse: true });
 oidcModelSchema.index({ model: 1, userCode: 1 }, { sparse: true });
 oidcModelSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+
+const recoveryCodeSchema = new Schema(
+  { id: { type: String, required: true }, hash: { type: String, required: true }, usedAt: { type: Date, default: null } },
+  { _id: false },
+);
+
+export const secondFactorSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    sealedSecret: { type: String, required: true },
+    enabledAt: { type: Date, required: true },
+    lastTimeStep: { type: Number, required: true },
+    recoveryKeyId: { type: String, required: true },
+    recoveryCodes: { type: [recoveryCodeSchema], default: [] },
+  },
+  { ...options, collection: 'second_factors' },
+);
+
+export const enrollmentSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    userId: { type: String, required: true },
+    sealedSecret: { type: String, default: null },
+    sealedRecoveryCodes: { type: String, default: null },
+    expiresAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'pending_enrollments' },
+);
+enrollmentSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+
+export const attemptSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    count: { type: Number, required: true },
+    lockedUntil: { type: Date, default: null },
+    forgetAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'attempts' },
+);
+attemptSchema.index({ forgetAt: 1 }, { expireAfterSeconds: 0 });
 
 export function isDuplicateKey(error: unknown): boolean {
   return (error as { code?: number }).code === 11000;

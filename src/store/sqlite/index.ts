@@ -3,6 +3,7 @@ import { openDatabase } from './database.js';
 import { sqliteClients } from './clients.js';
 import { sqliteMemberships, sqliteOrganizations, sqliteUsers } from './directory.js';
 import { sqliteOidcModels } from './oidc-models.js';
+import { sqliteAttempts, sqliteEnrollments, sqliteSecondFactors } from './second-factors.js';
 import { sqliteKeys, sqliteSettings } from './settings.js';
 
 export function openSqliteStore(file: string): Store {
@@ -16,6 +17,9 @@ export function openSqliteStore(file: string): Store {
     settings: sqliteSettings(db),
     keys: sqliteKeys(db),
     oidc: sqliteOidcModels(db),
+    secondFactors: sqliteSecondFactors(db),
+    enrollments: sqliteEnrollments(db),
+    attempts: sqliteAttempts(db),
     async close() {
       db.close();
     },

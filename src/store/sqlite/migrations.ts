@@ -60,4 +60,37 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX oidc_models_by_user_code ON oidc_models (model, user_code) WHERE user_code IS NOT NULL;
   CREATE INDEX oidc_models_by_expiry ON oidc_models (expires_at) WHERE expires_at IS NOT NULL;
   `,
+  `
+  ALTER TABLE oidc_models ADD COLUMN account_id TEXT;
+  UPDATE oidc_models SET account_id = json_extract(payload, '$.accountId');
+  CREATE INDEX oidc_models_by_account ON oidc_models (account_id) WHERE account_id IS NOT NULL;
+  CREATE TABLE second_factors (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    sealed_secret TEXT NOT NULL,
+    enabled_at INTEGER NOT NULL,
+    last_time_step INTEGER NOT NULL,
+    recovery_key_id TEXT NOT NULL
+  );
+  CREATE TABLE recovery_codes (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES second_factors(user_id) ON DELETE CASCADE,
+    hash TEXT NOT NULL,
+    used_at INTEGER
+  );
+  CREATE INDEX recovery_codes_by_user ON recovery_codes (user_id);
+  CREATE TABLE pending_enrollments (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    sealed_secret TEXT,
+    sealed_recovery_codes TEXT,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE TABLE attempts (
+    key TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    locked_until INTEGER,
+    forget_at INTEGER NOT NULL
+  );
+  CREATE INDEX attempts_by_forget_at ON attempts (forget_at);
+  `,
 ];

@@ -1,0 +1,209 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { PASSWORD_SENTENCES, checkPassword } from '../auth/password-check.js';
+import { NotFoundError } from '../errors.js';
+import { readForm, type Form } from '../http/forms.js';
+import { render } from '../http/views.js';
+import { sendRecoveryCodesFile } from '../mfa/recovery-codes-file.js';
+import { canActivate, canDeactivate } from '../policy/second-factor.js';
+import type { Services } from '../services.js';
+import { accountHomeUrl, ACCOUNT_CLIENT_ID } from './account-client.js';
+import { currentAccount, finishAccountSignIn, forgetAccountSignIn, startAccountSignIn, type AccountSession } from './account-session.js';
+
+/** Confirmations shown after a change, by the `done` query parameter (never echoed from input). */
+const DONE: Record<string, string> = {
+  enabled: 'Two-factor authentication is enabled.',
+  disabled: 'Two-factor authentication is turned off.',
+  regenerated: 'Your new recovery codes are ready; the old ones no longer work.',
+  'signed-out-others': 'Every other session is signed out.',
+};
+const OFFER_SIGN_OUT_AFTER = new Set(['enabled', 'disabled', 'regenerated']);
+
+interface FieldError {
+  readonly section: 'activate' | 'deactivate' | 'regenerate';
+  readonly field: 'password' | 'passcode';
+  readonly message: string;
+}
+
+/**
+ * /account (SPEC 1.5): a user's own two-factor settings. Signed in through Twofold itself; every
+ * change asks for the password again, and the passcode when 2FA is on (ASVS 5.0 §7.5.1), and then
+ * offers to sign out every other session (§7.4.3).
+ */
+export function accountRouter(services: Services): Router {
+  const { config, provider, store, secondFactors } = services;
+  const router = new Router({ prefix: '/account' });
+  const holdId = (account: AccountSession) => `account:${account.sessionUid}`;
+
+  const requireAccount = async (ctx: Context): Promise<AccountSession | null> => {
+    const account = await currentAccount(ctx, provider, store);
+    if (!account) {
+      if (ctx.method === 'GET') ctx.redirect(startAccountSignIn(ctx, provider, config.issuer));
+      else render(ctx, 'error', { title: 'Signed out', message: 'Your account session has ended. Open your account page and sign in again.' }, 401);
+    }
+    return account;
+  };
+
+  const showAccount = async (ctx: Context, account: AccountSession, error?: FieldError, status = 200) => {
+    const facts = await secondFactors.facts(account.user);
+    const done = typeof ctx.query.done === 'string' && DONE[ctx.query.done] ? ctx.query.done : undefined;
+    render(ctx, 'account', {
+      title: 'Your account',
+      user: account.user,
+      enrolled: facts.enrolled,
+      remaining: secondFactors.remainingRecoveryCodes(facts.secondFactor),
+      siteMode: facts.siteMode,
+      canActivate: canActivate(facts),
+      canDeactivate: canDeactivate(facts),
+      mandated: facts.enrolled && !canDeactivate(facts),
+      done: done ? DONE[done] : undefined,
+      offerSignOut: done !== undefined && OFFER_SIGN_OUT_AFTER.has(done),
+      error,
+    }, status);
+  };
+
+  /** Password, and the passcode when two-factor authentication is on; null when both are right. */
+  const reauthenticate = async (ctx: Context, account: AccountSession, form: Form, section: FieldError['section'], withPasscode: boolean): Promise<{ error: FieldError; status: number } | null> => {
+    const password = await checkPassword(services, account.user.email, form.field(`${section}-password`), ctx.ip);
+    if (password.kind !== 'ok' || password.user.id !== account.user.id) {
+      const throttled = password.kind === 'throttled';
+      return { error: { section, field: 'password', message: throttled ? PASSWORD_SENTENCES.throttled : 'That password is not right.' }, status: throttled ? 429 : 401 };
+    }
+    if (!withPasscode) return null;
+    const passcode = await secondFactors.checkPasscode(account.user, form.field(`${section}-passcode`), holdId(account), ctx.ip);
+    return passcode.ok ? null : { error: { section, field: 'passcode', message: passcode.error }, status: passcode.status };
+  };
+
+  router.get('/', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (account) await showAccount(ctx, account);
+  });
+
+  router.get('/login', (ctx) => {
+    ctx.redirect(startAccountSignIn(ctx, provider, config.issuer));
+  });
+
+  router.get('/callback', async (ctx) => {
+    await finishAccountSignIn(ctx, provider, config.issuer);
+    ctx.redirect('/account');
+  });
+
+  router.get('/logout', (ctx) => {
+    forgetAccountSignIn(ctx);
+    const url = new URL(provider.urlFor('end_session'));
+    url.search = new URLSearchParams({ client_id: ACCOUNT_CLIENT_ID, post_logout_redirect_uri: accountHomeUrl(config.issuer) }).toString();
+    ctx.redirect(url.href);
+  });
+
+  router.post('/2fa/activate', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    const form = await readForm(ctx);
+    const facts = await secondFactors.facts(account.user);
+    if (!canActivate(facts)) return showAccount(ctx, account, { section: 'activate', field: 'password', message: 'Two-factor authentication cannot be activated here now.' }, 409);
+    const failed = await reauthenticate(ctx, account, form, 'activate', false);
+    if (failed) return showAccount(ctx, account, failed.error, failed.status);
+    await secondFactors.forgetEnrollment(holdId(account));
+    await secondFactors.enrollment(holdId(account), account.user);
+    ctx.status = 303;
+    ctx.redirect('/account/2fa/setup');
+  });
+
+  const showSetup = async (ctx: Context, account: AccountSession, error?: string, status = 200) => {
+    const pending = await store.enrollments.find(holdId(account));
+    if (!pending?.sealedSecret || pending.userId !== account.user.id) return ctx.redirect('/account');
+    render(ctx, 'setup', {
+      title: 'Set up two-factor authentication',
+      action: '/account/2fa/setup',
+      ...(await secondFactors.enrollment(holdId(account), account.user)),
+      email: account.user.email,
+      required: false,
+      error,
+    }, status);
+  };
+
+  router.get('/2fa/setup', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (account) await showSetup(ctx, account);
+  });
+
+  router.post('/2fa/setup', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    const form = await readForm(ctx);
+    const result = await secondFactors.completeEnrollment(holdId(account), account.user, form.field('token'));
+    if (!result.ok) return showSetup(ctx, account, result.error, result.status);
+    ctx.status = 303;
+    ctx.redirect('/account/recovery-codes?after=enabled');
+  });
+
+  router.post('/2fa/deactivate', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    const form = await readForm(ctx);
+    if (!canDeactivate(await secondFactors.facts(account.user))) {
+      return showAccount(ctx, account, { section: 'deactivate', field: 'password', message: 'Your organization or this site requires two-factor authentication, so it cannot be turned off.' }, 409);
+    }
+    const failed = await reauthenticate(ctx, account, form, 'deactivate', true);
+    if (failed) return showAccount(ctx, account, failed.error, failed.status);
+    await secondFactors.disable(account.user);
+    ctx.status = 303;
+    ctx.redirect('/account?done=disabled');
+  });
+
+  router.post('/recovery-codes', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    const form = await readForm(ctx);
+    const failed = await reauthenticate(ctx, account, form, 'regenerate', true);
+    if (failed) return showAccount(ctx, account, failed.error, failed.status);
+    if (!(await secondFactors.regenerateRecoveryCodes(account.user, holdId(account)))) {
+      return showAccount(ctx, account, { section: 'regenerate', field: 'password', message: 'Two-factor authentication is not on, so there are no recovery codes to replace.' }, 409);
+    }
+    ctx.status = 303;
+    ctx.redirect('/account/recovery-codes?after=regenerated');
+  });
+
+  router.get('/recovery-codes', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    const codes = await secondFactors.freshRecoveryCodes(holdId(account), account.user);
+    if (!codes) return ctx.redirect('/account');
+    const after = ctx.query.after === 'enabled' ? 'enabled' : 'regenerated';
+    render(ctx, 'recovery-codes', {
+      title: 'Recovery codes',
+      codes,
+      downloadUrl: '/account/recovery-codes.txt',
+      continueAction: `/account/recovery-codes/done?after=${after}`,
+      fresh: after === 'enabled' ? 'setup' : 'regenerated',
+    });
+  });
+
+  router.get('/recovery-codes.txt', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    const codes = await secondFactors.freshRecoveryCodes(holdId(account), account.user);
+    if (!codes) throw new NotFoundError('These recovery codes were already put away. You can make a new set on your account page.');
+    sendRecoveryCodesFile(ctx, config, account.user, codes);
+  });
+
+  router.post('/recovery-codes/done', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    await readForm(ctx);
+    await secondFactors.forgetEnrollment(holdId(account));
+    ctx.status = 303;
+    ctx.redirect(`/account?done=${ctx.query.after === 'enabled' ? 'enabled' : 'regenerated'}`);
+  });
+
+  router.post('/sessions/end-others', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    await readForm(ctx);
+    await store.oidc.endSessionsOf(account.user.id, account.sessionId);
+    ctx.status = 303;
+    ctx.redirect('/account?done=signed-out-others');
+  });
+
+  return router;
+}

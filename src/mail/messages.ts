@@ -1,0 +1,13 @@
+/**
+ * The e-mails Twofold sends (SPEC 1.7). Each names its pug template in views/mail/ and its subject.
+ * None ever contains a secret, a passcode or a recovery code.
+ */
+export const MESSAGES = {
+  'two-factor-enabled': { subject: 'Two-factor authentication is now on for your account' },
+  'two-factor-disabled': { subject: 'Two-factor authentication was turned off for your account' },
+  'recovery-code-used': { subject: 'A recovery code was used to sign in to your account' },
+  'recovery-codes-regenerated': { subject: 'Your recovery codes were replaced' },
+  'second-factor-failures': { subject: 'Someone entered your password, but not your passcode' },
+} as const;
+
+export type MessageName = keyof typeof MESSAGES;
