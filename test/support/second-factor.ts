@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { totpAt } from '../../src/mfa/totp.js';
+import { Browser, formAction, type Page } from './browser.js';
+
+/** The setup key as the page shows it (groups of four), without spaces. */
+export function setupKeyOf(html: string): string {
+  const match = /<code class="secret"[^>]*>([A-Z2-7 ]+)<\/code>/.exec(html);
+  assert.ok(match, 'the setup page shows the key as text');
+  return match[1]!.replace(/ /g, '');
+}
+
+export function recoveryCodesOf(html: string): string[] {
+  return [...html.matchAll(/<li><code>([a-z2-7]{5}-[a-z2-7]{5})<\/code><\/li>/g)].map((match) => match[1]!);
+}
+
+/** The code an authenticator shows `steps` time steps from now (a later step avoids replaying the setup code). */
+export const codeAt = (secret: string, steps = 0) => totpAt(secret, Date.now() + steps * 30_000);
+
+export async function submitPasscode(browser: Browser, page: Page, passcode: string): Promise<Page> {
+  return browser.submit(page, formAction(page.html, '/challenge'), { passcode });
+}
+
+/** From the setup page: enter a valid token, read the recovery codes, continue. */
+export async function completeSetup(browser: Browser, setup: Page): Promise<{ secret: string; codes: string[]; landed: Page }> {
+  const secret = setupKeyOf(setup.html);
+  const codesPage = await browser.submit(setup, formAction(setup.html, '/setup'), { token: await codeAt(secret) });
+  assert.equal(codesPage.status, 200, codesPage.html);
+  const codes = recoveryCodesOf(codesPage.html);
+  assert.equal(codes.length, 10);
+  const landed = await browser.submit(codesPage, formAction(codesPage.html, '/continue'), {});
+  return { secret, codes, landed };
+}

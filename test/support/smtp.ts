@@ -1,0 +1,61 @@
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export interface CapturedMail {
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+/** A real SMTP server on a loopback port that keeps what it receives. */
+export class TestSmtpServer {
+  readonly messages: CapturedMail[] = [];
+  #server: SMTPServer;
+  #waiters: Array<() => void> = [];
+  port = 0;
+
+  constructor() {
+    this.#server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData: (stream, _session, callback) => {
+        simpleParser(stream).then((mail: ParsedMail) => {
+          this.messages.push({
+            to: (Array.isArray(mail.to) ? mail.to[0] : mail.to)?.value[0]?.address ?? '',
+            subject: mail.subject ?? '',
+            text: mail.text ?? '',
+            html: typeof mail.html === 'string' ? mail.html : '',
+          });
+          for (const wake of this.#waiters.splice(0)) wake();
+          callback();
+        }, callback);
+      },
+    });
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', () => resolve()));
+    this.port = (this.#server.server.address() as { port: number }).port;
+    return `smtp://127.0.0.1:${this.port}`;
+  }
+
+  /** Waits (up to `timeoutMs`) for a message to `to` whose subject matches. */
+  async waitFor(to: string, subject: RegExp, timeoutMs = 5000): Promise<CapturedMail> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.find((message) => message.to === to && subject.test(message.subject));
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no e-mail to ${to} matching ${subject}; got: ${this.messages.map((m) => `${m.to}: ${m.subject}`).join('; ')}`);
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+}
