@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Browser, formAction, type Page } from '../support/browser.js';
+import { REDIRECT_URI, discover, oidc, signInWithPassword, startSignIn } from '../support/relying-party.js';
+import { codeAt, completeSetup, submitPasscode } from '../support/second-factor.js';
+import { TestSmtpServer } from '../support/smtp.js';
+import { startTestInstance, type TestInstance } from '../support/twofold.js';
+
+const PASSWORD = 'a long enough password';
+
+describe('second factor under races and brute force', () => {
+  let twofold: TestInstance;
+  let smtp: TestSmtpServer;
+  let rp: oidc.Configuration;
+  let counter = 0;
+
+  /** A user enrolled in 2FA (organization enforcement), with their secret and recovery codes. */
+  const enrolledUser = async () => {
+    counter += 1;
+    const email = `racer${counter}@city.test`;
+    await twofold.app.directory.createUser({ email, password: PASSWORD, orgs: [{ slug: 'city', role: 'member' }] });
+    const browser = new Browser(twofold.url);
+    const setup = await signInWithPassword(browser, await startSignIn(rp), email, PASSWORD);
+    const { secret, codes } = await completeSetup(browser, setup);
+    return { email, secret, codes };
+  };
+  /** A fresh sign-in that has passed the password and waits at the challenge. */
+  const atChallenge = async (email: string): Promise<{ browser: Browser; page: Page }> => {
+    const browser = new Browser(twofold.url);
+    const page = await signInWithPassword(browser, await startSignIn(rp), email, PASSWORD);
+    assert.match(page.html, /One-time passcode/);
+    return { browser, page };
+  };
+  const landedAtRp = (page: Page) => page.url.startsWith(REDIRECT_URI);
+
+  before(async () => {
+    smtp = new TestSmtpServer();
+    twofold = await startTestInstance({ SMTP_URL: await smtp.start() });
+    await twofold.app.directory.createOrganization('city', 'City');
+    await twofold.app.directory.setForceTwoFactor('city', true);
+    await twofold.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
+    rp = await discover(twofold.url, 'app');
+  });
+  after(async () => {
+    await twofold.close();
+    await smtp.close();
+  });
+
+  it('accepts one passcode once when two sign-ins send it at the same moment', async () => {
+    const { email, secret } = await enrolledUser();
+    const sessions = await Promise.all(Array.from({ length: 4 }, () => atChallenge(email)));
+    const code = await codeAt(secret, 1);
+    const results = await Promise.all(sessions.map(({ browser, page }) => submitPasscode(browser, page, code)));
+    assert.equal(results.filter(landedAtRp).length, 1, 'exactly one sign-in wins');
+    for (const loser of results.filter((page) => !landedAtRp(page))) assert.match(loser.html, /That code was already used/);
+  });
+
+  it('spends one recovery code once when two sign-ins send it at the same moment', async () => {
+    const { email, codes } = await enrolledUser();
+    const sessions = await Promise.all(Array.from({ length: 4 }, () => atChallenge(email)));
+    const results = await Promise.all(sessions.map(async ({ browser, page }) => {
+      const recovery = await browser.visit(new URL(/href="([^"]+\/recovery)"/.exec(page.html)![1]!, page.url).href);
+      return browser.submit(recovery, formAction(recovery.html, '/recovery'), { code: codes[0]! });
+    }));
+    assert.equal(results.filter(landedAtRp).length, 1);
+    const stored = await twofold.app.store.secondFactors.find((await twofold.app.store.users.findByEmail(email))!.id);
+    assert.equal(stored!.recoveryCodes.filter((code) => code.usedAt !== null).length, 1);
+  });
+
+  it('stops a sign-in after 5 wrong passcodes, even before a right one, and e-mails the user', async () => {
+    const { email, secret } = await enrolledUser();
+    const { browser, page } = await atChallenge(email);
+    let current = page;
+    for (let attempt = 1; attempt <= 4; attempt += 1) {
+      current = await submitPasscode(browser, current, '000000');
+      assert.equal(current.status, 400, `attempt ${attempt}`);
+    }
+    current = await submitPasscode(browser, current, '000000');
+    assert.equal(current.status, 429);
+    assert.match(current.html, /Too many wrong codes\. Go back to the application and sign in again\./);
+    const right = await submitPasscode(browser, current, await codeAt(secret, 1));
+    assert.equal(right.status, 429, 'a right code does not rescue an exhausted sign-in');
+    const mail = await smtp.waitFor(email, /Someone entered your password, but not your passcode/);
+    assert.match(mail.text, /wrong 5 times in a row/);
+
+    const fresh = await atChallenge(email);
+    assert.ok(landedAtRp(await submitPasscode(fresh.browser, fresh.page, await codeAt(secret, 1))), 'a new sign-in may try again');
+  });
+
+  it('locks the account after 10 consecutive failures, counting parallel guesses exactly', async () => {
+    const { email, secret } = await enrolledUser();
+    const sessions = await Promise.all(Array.from({ length: 8 }, () => atChallenge(email)));
+    const guesses = sessions.flatMap(({ browser, page }) => Array.from({ length: 4 }, (_, i) => submitPasscode(browser, page, String(100000 + i))));
+    const results = await Promise.all(guesses);
+    const checked = results.filter((page) => page.status === 400).length;
+    const lastChecked = results.filter((page) => page.status === 429 && /Too many wrong codes for this account/.test(page.html)).length;
+    assert.equal(results.length, 32);
+    assert.ok(checked <= 9, `${checked} guesses were answered "not valid"`);
+    assert.equal(checked + results.filter((page) => page.status === 429).length, 32);
+    assert.ok(lastChecked >= 1, 'the account is reported locked');
+    assert.ok(results.every((page) => page.status < 500));
+
+    const { browser, page } = await atChallenge(email);
+    const refused = await submitPasscode(browser, page, await codeAt(secret, 1));
+    assert.equal(refused.status, 429, 'the right code is refused while locked');
+    assert.match(refused.html, /Try again in 1[45] minutes\./);
+    const lockMails = () => smtp.messages.filter((message) => message.to === email && /paused for 15 minutes/.test(message.text));
+    await smtp.waitFor(email, /Someone entered your password/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(lockMails().length, 1, 'one lockout e-mail');
+  });
+
+  it('throttles password guessing per email, known or not, with the same answer', async () => {
+    await twofold.app.directory.createUser({ email: 'guessed@city.test', password: PASSWORD });
+    for (const email of ['guessed@city.test', 'nobody-here@city.test']) {
+      const results = await Promise.all(Array.from({ length: 14 }, async () => {
+        const browser = new Browser(twofold.url);
+        return signInWithPassword(browser, await startSignIn(rp), email, 'wrong password');
+      }));
+      const wrong = results.filter((page) => page.status === 401).length;
+      assert.ok(wrong <= 10, `${wrong} wrong-password answers for ${email}`);
+      assert.equal(results.filter((page) => page.status === 429).length, 14 - wrong);
+      const correct = await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), email, PASSWORD);
+      assert.equal(correct.status, 429, `${email} is paused`);
+      assert.match(correct.html, /Too many sign-in attempts\. Wait a few minutes and try again\./);
+    }
+  });
+});
+
+describe('password throttling per IP address', () => {
+  it('pauses an address after too many wrong passwords across emails', async () => {
+    const twofold = await startTestInstance({ PASSWORD_ATTEMPTS_PER_IP: '5' });
+    try {
+      await twofold.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
+      await twofold.app.directory.createUser({ email: 'real@x.test', password: PASSWORD });
+      const rp = await discover(twofold.url, 'app');
+      for (let i = 0; i < 5; i += 1) {
+        const page = await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), `someone${i}@x.test`, 'guess');
+        assert.equal(page.status, 401);
+      }
+      const paused = await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), 'real@x.test', PASSWORD);
+      assert.equal(paused.status, 429);
+    } finally {
+      await twofold.close();
+    }
+  });
+});
