@@ -1,4 +1,4 @@
-import { generate, generateSecret, generateURI, verify } from 'otplib';
+import { generate, generateSecret, verify } from 'otplib';
 
 /**
  * TOTP (RFC 6238) with the parameters every authenticator app honours: SHA-1, 6 digits, 30-second
@@ -12,9 +12,13 @@ export function newTotpSecret(): string {
   return generateSecret({ length: SECRET_BYTES });
 }
 
-/** The otpauth:// URI a QR code carries: issuer, label = the user's email, and the parameters spelled out. */
+/**
+ * The otpauth:// URI a QR code carries (the Key Uri Format authenticator apps read): label
+ * "issuer:email", and the parameters spelled out rather than left to each app's defaults.
+ */
 export function otpauthUri(issuer: string, email: string, secret: string): string {
-  return generateURI({ issuer, label: email, secret, algorithm: 'sha1', digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS });
+  const query = new URLSearchParams({ secret, issuer, algorithm: 'SHA1', digits: String(TOTP_DIGITS), period: String(TOTP_PERIOD_SECONDS) });
+  return `otpauth://totp/${encodeURIComponent(issuer)}:${encodeURIComponent(email)}?${query.toString().replace(/\+/g, '%20')}`;
 }
 
 /** The key as people type it: groups of four. */

@@ -187,7 +187,8 @@ describe('the second factor through the real app, with openid-client as the rely
     await assert.rejects(oidc.refreshTokenGrant(rp, tokens.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant');
   });
 
-  it('keeps secrets and codes out of the database file and the log', async () => {
+  it('keeps secrets and codes out of the database file and the log', async (t) => {
+    if (twofold.app.store.kind !== 'sqlite') return t.skip('reads the SQLite file; the MongoDB store keeps the same sealed values');
     const email = await newUser([{ slug: 'city', role: 'member' }]);
     const { browser, page } = await signIn(email);
     const { secret, codes } = await completeSetup(browser, page);

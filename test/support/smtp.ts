@@ -35,8 +35,8 @@ export class TestSmtpServer {
     });
   }
 
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', () => resolve()));
+  async start(port = 0): Promise<string> {
+    await new Promise<void>((resolve) => this.#server.listen(port, '127.0.0.1', () => resolve()));
     this.port = (this.#server.server.address() as { port: number }).port;
     return `smtp://127.0.0.1:${this.port}`;
   }

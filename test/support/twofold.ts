@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -28,13 +29,31 @@ export interface TestInstance extends RunningTwofold {
 }
 
 /**
+ * With MONGODB_URI set, every flow test runs on MongoDB: each instance gets its own database, named
+ * after its DATA_DIR so that a restart finds the same one.
+ */
+function mongoUriFor(dataDir: string): Record<string, string> {
+  if (!process.env.MONGODB_URI) return {};
+  const url = new URL(process.env.MONGODB_URI);
+  url.pathname = `/twofold_test_${crypto.createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
+  return { MONGODB_URI: url.href };
+}
+
+/**
  * A real Twofold on a loopback port, with its own DATA_DIR (reused when given, for restart tests).
  * Log lines are kept so tests can assert that no secret reaches the log.
  */
 export async function startTestInstance(env: Record<string, string> = {}): Promise<TestInstance> {
   const port = Number(env.PORT ?? (await freePort()));
   const dataDir = env.DATA_DIR ?? tempDir();
-  const config = loadConfig({ TWOFOLD_DEMO: '0', ...env, PORT: String(port), DATA_DIR: dataDir, ISSUER: env.ISSUER ?? `http://127.0.0.1:${port}` });
+  const config = loadConfig({
+    TWOFOLD_DEMO: '0',
+    ...mongoUriFor(dataDir),
+    ...env,
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    ISSUER: env.ISSUER ?? `http://127.0.0.1:${port}`,
+  });
   const logLines: string[] = [];
   const running = await startTwofold(config, createLogger('debug', (line) => logLines.push(line)));
   return { ...running, url: config.issuer, config, logLines };

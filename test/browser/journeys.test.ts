@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { DEMO } from '../../src/demo/seed.js';
+import { TestSmtpServer } from '../support/smtp.js';
+import { startTestInstance, tempDir, type TestInstance } from '../support/twofold.js';
+
+/*
+ * The seeds' journeys in Debian's Chromium: a person reads the QR code with a camera (zbarimg on a
+ * screenshot) and types codes from an independent authenticator (oathtool). .ci/run installs all
+ * three with apt-get; elsewhere the suite says which is missing and is skipped.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const which = (tool: string) => spawnSync('which', [tool]).status === 0;
+const missing = [
+  ...(fs.existsSync(CHROMIUM) ? [] : [`Chromium (${CHROMIUM})`]),
+  ...(which('zbarimg') ? [] : ['zbarimg (Debian package zbar-tools)']),
+  ...(which('oathtool') ? [] : ['oathtool (Debian package oathtool)']),
+];
+const skip = missing.length ? `not installed: ${missing.join(', ')}; run: apt-get install -y chromium zbar-tools oathtool` : false;
+if (skip) console.log(`Browser journeys SKIPPED: ${skip}`);
+
+const SHOTS = process.env.TWOFOLD_SCREENSHOTS ?? tempDir('twofold-shots-');
+
+/** What a phone camera does: read the QR code on the screen. */
+async function scanQrCode(page: Page): Promise<string> {
+  const file = path.join(SHOTS, `qr-${Date.now()}.png`);
+  await page.getByRole('img', { name: /QR code/ }).screenshot({ path: file });
+  const scan = spawnSync('zbarimg', ['--raw', '-q', file], { encoding: 'utf8' });
+  assert.equal(scan.status, 0, `zbarimg could not read the QR code: ${scan.stderr}`);
+  return scan.stdout.trim();
+}
+
+/** What an authenticator app shows, `ahead` seconds from now (a later step than the one just used). */
+function authenticatorCode(secret: string, ahead = 0): string {
+  const result = spawnSync('oathtool', ['--totp', '-b', '-N', `now + ${ahead} seconds`, secret], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout.trim();
+}
+
+describe('journeys in a real browser (Chromium)', { skip }, () => {
+  let twofold: TestInstance;
+  let smtp: TestSmtpServer;
+  let browser: Browser;
+
+  before(async () => {
+    smtp = new TestSmtpServer();
+    twofold = await startTestInstance({ TWOFOLD_DEMO: '1', SMTP_URL: await smtp.start() });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await twofold?.close();
+    await smtp?.close();
+  });
+
+  const signInFromDemo = async (page: Page, email: string, password: string) => {
+    await page.goto(`${twofold.url}/demo`);
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+  const signOutOfDemo = async (page: Page) => {
+    await page.getByRole('link', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+  };
+
+  it('seed 000: the organization forces 2FA; a member scans the QR code, keeps the codes, and signs in with passcodes from then on', async () => {
+    await twofold.app.directory.setForceTwoFactor(DEMO.organization.slug, true);
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+
+    await signInFromDemo(page, DEMO.member.email, DEMO.member.password);
+    await page.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, '1-setup.png'), fullPage: true });
+    const uri = new URL(await scanQrCode(page));
+    assert.equal(uri.protocol, 'otpauth:');
+    assert.equal(decodeURIComponent(uri.pathname), `/Twofold:${DEMO.member.email}`);
+    const secret = uri.searchParams.get('secret')!;
+    assert.equal((await page.getByLabel('Setup key').textContent())!.replace(/\s/g, ''), secret, 'the key shown as text is the one in the QR code');
+
+    await page.getByLabel('Token').fill(authenticatorCode(secret));
+    await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
+    await page.getByRole('heading', { name: 'Recovery codes' }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, '2-recovery-codes.png'), fullPage: true });
+    const codes = (await page.locator('#recovery-codes code').allTextContents()).map((code) => code.trim());
+    assert.equal(codes.length, 10);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download' }).click()]);
+    assert.equal(download.suggestedFilename(), 'recovery-codes.txt');
+    const saved = fs.readFileSync((await download.path())!, 'utf8');
+    for (const code of codes) assert.ok(saved.includes(code));
+    assert.ok(await page.getByRole('button', { name: 'Copy' }).isVisible(), 'the Copy button appears where scripts run');
+
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByText(`You are signed in as ${DEMO.member.email}`).waitFor();
+    assert.match((await page.locator('.summary').textContent())!, /pwd, otp, mfa/);
+    await page.screenshot({ path: path.join(SHOTS, '3-signed-in.png'), fullPage: true });
+    await smtp.waitFor(DEMO.member.email, /Two-factor authentication is now on/);
+
+    await signOutOfDemo(page);
+    await signInFromDemo(page, DEMO.member.email, DEMO.member.password);
+    await page.getByLabel('One-time passcode').fill('000000');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('That code is not valid or has expired.').waitFor();
+    await page.screenshot({ path: path.join(SHOTS, '4-wrong-code.png'), fullPage: true });
+    await page.getByLabel('One-time passcode').fill(authenticatorCode(secret, 30));
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText(`You are signed in as ${DEMO.member.email}`).waitFor();
+
+    await signOutOfDemo(page);
+    await signInFromDemo(page, DEMO.member.email, DEMO.member.password);
+    await page.getByRole('link', { name: 'Use a recovery code' }).click();
+    await page.getByLabel('Recovery code').fill(codes[0]!.toUpperCase());
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText(`You are signed in as ${DEMO.member.email}`).waitFor();
+    await smtp.waitFor(DEMO.member.email, /A recovery code was used/);
+    await context.close();
+  });
+
+  it('seed 003: with 2FA optional, a user activates it from the account page', async () => {
+    await twofold.app.directory.createUser({ email: 'optional@demo.test', password: 'optional-user-password' });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${twofold.url}/account`);
+    await page.getByLabel('Email').fill('optional@demo.test');
+    await page.getByLabel('Password').fill('optional-user-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await page.getByLabel('Current password').fill('optional-user-password');
+    await page.getByRole('button', { name: 'Activate 2FA' }).click();
+
+    const secret = new URL(await scanQrCode(page)).searchParams.get('secret')!;
+    await page.getByLabel('Token').fill(authenticatorCode(secret));
+    await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
+    await page.getByRole('heading', { name: 'Recovery codes' }).waitFor();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByText('Two-factor authentication is enabled.').waitFor();
+    await page.screenshot({ path: path.join(SHOTS, '5-account-enabled.png'), fullPage: true });
+    assert.match((await page.locator('main').textContent())!, /Recovery codes remaining: 10/);
+    await context.close();
+  });
+});

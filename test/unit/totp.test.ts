@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { generate } from 'otplib';
+import { currentTimeStep, formatSecret, matchTotp, newTotpSecret, otpauthUri, parsePasscode, totpAt } from '../../src/mfa/totp.js';
+
+// RFC 6238 Appendix B: the SHA-1 seed "12345678901234567890", 8 digits.
+const RFC_SEED = new TextEncoder().encode('12345678901234567890');
+const RFC_VECTORS: Array<[number, string]> = [
+  [59, '94287082'],
+  [1111111109, '07081804'],
+  [1111111111, '14050471'],
+  [1234567890, '89005924'],
+  [2000000000, '69279037'],
+  [20000000000, '65353130'],
+];
+// The same seed in base32, as Twofold stores secrets.
+const RFC_SEED_BASE32 = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+
+describe('TOTP (RFC 6238)', () => {
+  for (const [time, expected] of RFC_VECTORS) {
+    it(`matches the RFC 6238 SHA-1 vector at T=${time}`, async () => {
+      assert.equal(await generate({ secret: RFC_SEED, epoch: time, digits: 8 }), expected);
+      assert.equal(await totpAt(RFC_SEED_BASE32, time * 1000), expected.slice(-6), 'the 6-digit code is the vector truncated');
+      assert.equal(await matchTotp(RFC_SEED_BASE32, expected.slice(-6), undefined, time * 1000), Math.floor(time / 30));
+    });
+  }
+
+  it('accepts one time step either side for clock drift, and no more', async () => {
+    const now = 1_700_000_000_000;
+    const step = currentTimeStep(now);
+    for (const [offset, accepted] of [[-2, false], [-1, true], [0, true], [1, true], [2, false]] as const) {
+      const code = await totpAt(RFC_SEED_BASE32, now + offset * 30_000);
+      assert.equal(await matchTotp(RFC_SEED_BASE32, code, undefined, now), accepted ? step + offset : null, `offset ${offset}`);
+    }
+  });
+
+  it('refuses a code whose step is not newer than the last accepted one (replay)', async () => {
+    const now = 1_700_000_000_000;
+    const code = await totpAt(RFC_SEED_BASE32, now);
+    const step = currentTimeStep(now);
+    assert.equal(await matchTotp(RFC_SEED_BASE32, code, step, now), null);
+    assert.equal(await matchTotp(RFC_SEED_BASE32, code, step - 1, now), step);
+  });
+
+  it('makes 160-bit secrets, never twice the same', () => {
+    const secrets = new Set(Array.from({ length: 100 }, newTotpSecret));
+    assert.equal(secrets.size, 100);
+    for (const secret of secrets) assert.match(secret, /^[A-Z2-7]{32}$/);
+  });
+
+  it('builds the standard otpauth URI every authenticator app reads', () => {
+    const uri = new URL(otpauthUri('City of Springfield', 'ada@city.test', RFC_SEED_BASE32));
+    assert.equal(uri.protocol, 'otpauth:');
+    assert.equal(uri.host, 'totp');
+    assert.equal(decodeURIComponent(uri.pathname), '/City of Springfield:ada@city.test');
+    assert.equal(uri.searchParams.get('secret'), RFC_SEED_BASE32);
+    assert.equal(uri.searchParams.get('issuer'), 'City of Springfield');
+    assert.equal(uri.searchParams.get('algorithm'), 'SHA1');
+    assert.equal(uri.searchParams.get('digits'), '6');
+    assert.equal(uri.searchParams.get('period'), '30');
+  });
+
+  it('reads typed passcodes and shows keys in groups', () => {
+    assert.equal(parsePasscode(' 123 456 '), '123456');
+    for (const bad of ['12345', '1234567', 'abcdef', '１２３４５６', '']) assert.equal(parsePasscode(bad), null, bad);
+    assert.equal(formatSecret('ABCDEFGHIJKL'), 'ABCD EFGH IJKL');
+  });
+});
