@@ -15,11 +15,15 @@ import { EXPIRED_SENTENCE, finishStep, loadInteraction, type InteractionDetails 
  * keys the setup in progress, so a setup proven in one sign-in cannot finish another.
  */
 
-async function loadStep(services: Services, ctx: RouterContext): Promise<{ details: InteractionDetails; user: User }> {
-  const details = await loadInteraction(services, ctx, SECOND_FACTOR_PROMPT);
+async function userOf(services: Services, details: InteractionDetails): Promise<User> {
   const user = details.session?.accountId ? await services.store.users.findById(details.session.accountId) : null;
   if (!user) throw new UserError(EXPIRED_SENTENCE, 400);
-  return { details, user };
+  return user;
+}
+
+async function loadStep(services: Services, ctx: RouterContext): Promise<{ details: InteractionDetails; user: User }> {
+  const details = await loadInteraction(services, ctx, SECOND_FACTOR_PROMPT);
+  return { details, user: await userOf(services, details) };
 }
 
 const isSetup = (details: InteractionDetails) => details.prompt.reasons.includes(SETUP_REASON);
@@ -56,7 +60,7 @@ function showRecovery(ctx: RouterContext, details: InteractionDetails, error?: s
 
 /** GET /interaction/:uid at the second-factor step. */
 export async function showSecondFactor(services: Services, ctx: RouterContext, details: InteractionDetails): Promise<void> {
-  const { user } = await loadStep(services, ctx);
+  const user = await userOf(services, details);
   const codes = await services.secondFactors.freshRecoveryCodes(details.uid, user);
   if (codes) {
     render(ctx, 'recovery-codes', {

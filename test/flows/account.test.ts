@@ -2,25 +2,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setSiteTwoFactorMode } from '../../src/directory/site-settings.js';
 import { Browser, formAction, type Page } from '../support/browser.js';
-import { REDIRECT_URI, discover, oidc, signInWithPassword, startSignIn } from '../support/relying-party.js';
+import { REDIRECT_URI, oidc, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { codeAt, completeSetup, recoveryCodesOf, setupKeyOf } from '../support/second-factor.js';
-import { TestSmtpServer } from '../support/smtp.js';
-import { startTestInstance, type TestInstance } from '../support/twofold.js';
-
-const PASSWORD = 'a long enough password';
+import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
+import type { TestSmtpServer } from '../support/smtp.js';
+import type { TestInstance } from '../support/twofold.js';
 
 describe('the account page (/account)', () => {
+  let fixture: Fixture;
   let twofold: TestInstance;
   let smtp: TestSmtpServer;
   let rp: oidc.Configuration;
-  let counter = 0;
-
-  const newUser = async (orgs: Array<{ slug: string; role: 'owner' | 'member' }> = []) => {
-    counter += 1;
-    const email = `account${counter}@city.test`;
-    await twofold.app.directory.createUser({ email, password: PASSWORD, orgs });
-    return email;
-  };
+  const newUser: Fixture['newUser'] = (orgs) => fixture.newUser(orgs);
   /** Opens /account and signs in through Twofold's own sign-in (the page is a relying party of it). */
   const openAccount = async (email: string, browser = new Browser(twofold.url)) => {
     const login = await browser.visit('/account');
@@ -31,17 +24,10 @@ describe('the account page (/account)', () => {
   };
 
   before(async () => {
-    smtp = new TestSmtpServer();
-    twofold = await startTestInstance({ SMTP_URL: await smtp.start() });
-    await twofold.app.directory.createOrganization('city', 'City');
-    await twofold.app.directory.setForceTwoFactor('city', true);
-    await twofold.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
-    rp = await discover(twofold.url, 'app');
+    fixture = await startFixture();
+    ({ twofold, smtp, rp } = fixture);
   });
-  after(async () => {
-    await twofold.close();
-    await smtp.close();
-  });
+  after(() => fixture.close());
 
   it('activates 2FA in optional mode (seed 003) and regenerates the codes, each confirmed again; a replayed passcode is refused', async () => {
     const email = await newUser();

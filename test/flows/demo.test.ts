@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEMO } from '../../src/demo/seed.js';
 import { Browser, formAction } from '../support/browser.js';
+import { confirmSignOut } from '../support/fixture.js';
 import { startTestInstance, tempDir, type TestInstance } from '../support/twofold.js';
 
 describe('the quickstart demo', () => {
@@ -37,13 +38,7 @@ describe('the quickstart demo', () => {
 
     const confirm = await browser.visit('/demo/logout');
     assert.match(confirm.html, /Sign out of Twofold\?/);
-    const action = /<form[^>]*action="([^"]+)"/.exec(confirm.html)![1]!;
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.html)![1]!;
-    const signedOut = await browser.visit(new URL(action, twofold.url).href, {
-      method: 'POST',
-      body: new URLSearchParams({ xsrf, logout: 'yes' }),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
+    const signedOut = await confirmSignOut(browser, confirm);
     assert.ok(signedOut.url.endsWith('/demo'), signedOut.url);
     assert.match(signedOut.html, /Sign in/);
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ACR } from '../../src/provider/acr.js';
 import { Browser, formAction } from '../support/browser.js';
+import { confirmSignOut } from '../support/fixture.js';
 import {
   POST_LOGOUT_URI,
   REDIRECT_URI,
@@ -126,13 +127,7 @@ describe('OIDC flows through the real app, with openid-client as the relying par
     const confirm = await browser.visit(logoutUrl.href);
     assert.equal(confirm.status, 200);
     assert.match(confirm.html, /Sign out of Twofold\?/);
-    const action = /<form[^>]*action="([^"]+)"/.exec(confirm.html)![1]!;
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.html)![1]!;
-    const done = await browser.visit(new URL(action, twofold.url).href, {
-      method: 'POST',
-      body: new URLSearchParams({ xsrf, logout: 'yes' }),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
+    const done = await confirmSignOut(browser, confirm);
     assert.ok(done.url.startsWith(POST_LOGOUT_URI), `went to ${done.url}`);
 
     const afterLogout = await startSignIn(rp, { prompt: 'none' });

@@ -4,24 +4,18 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ACR } from '../../src/provider/acr.js';
 import { Browser, formAction } from '../support/browser.js';
-import { REDIRECT_URI, discover, exchangeCode, oidc, signInAndAllow, signInWithPassword, startSignIn } from '../support/relying-party.js';
+import { REDIRECT_URI, exchangeCode, oidc, signInAndAllow, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { codeAt, completeSetup, recoveryCodesOf, setupKeyOf, submitPasscode } from '../support/second-factor.js';
-import { TestSmtpServer } from '../support/smtp.js';
-import { startTestInstance, type TestInstance } from '../support/twofold.js';
-
-const PASSWORD = 'a long enough password';
+import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
+import type { TestSmtpServer } from '../support/smtp.js';
+import type { TestInstance } from '../support/twofold.js';
 
 describe('the second factor through the real app, with openid-client as the relying party', () => {
+  let fixture: Fixture;
   let twofold: TestInstance;
   let smtp: TestSmtpServer;
   let rp: oidc.Configuration;
-  let counter = 0;
-  const newUser = async (orgs: Array<{ slug: string; role: 'owner' | 'member' }> = []) => {
-    counter += 1;
-    const email = `user${counter}@city.test`;
-    await twofold.app.directory.createUser({ email, password: PASSWORD, orgs });
-    return email;
-  };
+  const newUser: Fixture['newUser'] = (orgs) => fixture.newUser(orgs);
   const signIn = async (email: string, parameters: Record<string, string> = {}) => {
     const browser = new Browser(twofold.url);
     const pending = await startSignIn(rp, parameters);
@@ -30,18 +24,10 @@ describe('the second factor through the real app, with openid-client as the rely
   };
 
   before(async () => {
-    smtp = new TestSmtpServer();
-    twofold = await startTestInstance({ SMTP_URL: await smtp.start() });
-    await twofold.app.directory.createOrganization('city', 'City');
-    await twofold.app.directory.createOrganization('county', 'County');
-    await twofold.app.directory.setForceTwoFactor('city', true);
-    await twofold.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
-    rp = await discover(twofold.url, 'app');
+    fixture = await startFixture();
+    ({ twofold, smtp, rp } = fixture);
   });
-  after(async () => {
-    await twofold.close();
-    await smtp.close();
-  });
+  after(() => fixture.close());
 
   it('sends a member of an enforcing organization through setup, recovery codes and on to the relying party', async () => {
     const email = await newUser([{ slug: 'city', role: 'member' }]);

@@ -3,22 +3,19 @@ import { after, before, describe, it } from 'node:test';
 import { Browser, formAction, type Page } from '../support/browser.js';
 import { REDIRECT_URI, discover, oidc, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { codeAt, completeSetup, submitPasscode } from '../support/second-factor.js';
-import { TestSmtpServer } from '../support/smtp.js';
+import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
+import type { TestSmtpServer } from '../support/smtp.js';
 import { startTestInstance, type TestInstance } from '../support/twofold.js';
 
-const PASSWORD = 'a long enough password';
-
 describe('second factor under races and brute force', () => {
+  let fixture: Fixture;
   let twofold: TestInstance;
   let smtp: TestSmtpServer;
   let rp: oidc.Configuration;
-  let counter = 0;
 
   /** A user enrolled in 2FA (organization enforcement), with their secret and recovery codes. */
   const enrolledUser = async () => {
-    counter += 1;
-    const email = `racer${counter}@city.test`;
-    await twofold.app.directory.createUser({ email, password: PASSWORD, orgs: [{ slug: 'city', role: 'member' }] });
+    const email = await fixture.newUser([{ slug: 'city', role: 'member' }]);
     const browser = new Browser(twofold.url);
     const setup = await signInWithPassword(browser, await startSignIn(rp), email, PASSWORD);
     const { secret, codes } = await completeSetup(browser, setup);
@@ -34,17 +31,10 @@ describe('second factor under races and brute force', () => {
   const landedAtRp = (page: Page) => page.url.startsWith(REDIRECT_URI);
 
   before(async () => {
-    smtp = new TestSmtpServer();
-    twofold = await startTestInstance({ SMTP_URL: await smtp.start() });
-    await twofold.app.directory.createOrganization('city', 'City');
-    await twofold.app.directory.setForceTwoFactor('city', true);
-    await twofold.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
-    rp = await discover(twofold.url, 'app');
+    fixture = await startFixture();
+    ({ twofold, smtp, rp } = fixture);
   });
-  after(async () => {
-    await twofold.close();
-    await smtp.close();
-  });
+  after(() => fixture.close());
 
   it('accepts one passcode once when two sign-ins send it at the same moment', async () => {
     const { email, secret } = await enrolledUser();

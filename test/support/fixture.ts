@@ -1,0 +1,55 @@
+import { Browser, type Page } from './browser.js';
+import { REDIRECT_URI, discover, oidc } from './relying-party.js';
+import { TestSmtpServer } from './smtp.js';
+import { startTestInstance, type TestInstance } from './twofold.js';
+
+export const PASSWORD = 'a long enough password';
+
+export interface Fixture {
+  readonly twofold: TestInstance;
+  readonly smtp: TestSmtpServer;
+  /** openid-client configured for the first-party public client "app". */
+  readonly rp: oidc.Configuration;
+  /** A new user with PASSWORD, in the given organizations ("city" forces 2FA, "county" does not). */
+  newUser(orgs?: Array<{ slug: string; role: 'owner' | 'member' }>): Promise<string>;
+  close(): Promise<void>;
+}
+
+let users = 0;
+
+/** Twofold with a real SMTP server, an enforcing organization "city", a plain one "county" and a client. */
+export async function startFixture(): Promise<Fixture> {
+  const smtp = new TestSmtpServer();
+  const twofold = await startTestInstance({ SMTP_URL: await smtp.start() });
+  await twofold.app.directory.createOrganization('city', 'City');
+  await twofold.app.directory.createOrganization('county', 'County');
+  await twofold.app.directory.setForceTwoFactor('city', true);
+  await twofold.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
+  const rp = await discover(twofold.url, 'app');
+  return {
+    twofold,
+    smtp,
+    rp,
+    async newUser(orgs = []) {
+      users += 1;
+      const email = `user${users}-${process.pid}@city.test`;
+      await twofold.app.directory.createUser({ email, password: PASSWORD, orgs });
+      return email;
+    },
+    async close() {
+      await twofold.close();
+      await smtp.close();
+    },
+  };
+}
+
+/** Confirms oidc-provider's "Sign out?" page the way a person clicks "Sign out". */
+export async function confirmSignOut(browser: Browser, confirm: Page): Promise<Page> {
+  const action = /<form[^>]*action="([^"]+)"/.exec(confirm.html)![1]!;
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.html)![1]!;
+  return browser.visit(new URL(action, confirm.url).href, {
+    method: 'POST',
+    body: new URLSearchParams({ xsrf, logout: 'yes' }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
+}
