@@ -18,7 +18,7 @@ async function mongoUri(): Promise<{ uri?: string; stop?: () => Promise<unknown>
     ]);
     return { uri: server.getUri(), stop: () => server.stop() };
   } catch (error) {
-    const why = (error as Error).message.split('\n')[0]!.replace(/https?:\/\/\S+/g, '<download URL>');
+    const why = (error as Error).message.split('\n')[0]!.replace(/https?:\/\/[^\s"]+/g, '<download URL>');
     return { reason: `no MONGODB_URI is set and mongodb-memory-server could not start a mongod (${why})` };
   }
 }
