@@ -7,8 +7,8 @@ import { render } from '../http/views.js';
 import { sendRecoveryCodesFile } from '../mfa/recovery-codes-file.js';
 import { canActivate, canDeactivate } from '../policy/second-factor.js';
 import type { Services } from '../services.js';
-import { accountHomeUrl, ACCOUNT_CLIENT_ID } from './account-client.js';
-import { currentAccount, finishAccountSignIn, forgetAccountSignIn, startAccountSignIn, type AccountSession } from './account-session.js';
+import { ACCOUNT_APP } from '../self-service/built-in-clients.js';
+import { SelfSignIn, type SelfSession as AccountSession } from '../self-service/self-sign-in.js';
 
 /** Confirmations shown after a change, by the `done` query parameter (never echoed from input). */
 const DONE: Record<string, string> = {
@@ -33,12 +33,13 @@ interface FieldError {
 export function accountRouter(services: Services): Router {
   const { config, provider, store, secondFactors } = services;
   const router = new Router({ prefix: '/account' });
+  const signIn = new SelfSignIn(provider, store, config.issuer, ACCOUNT_APP);
   const holdId = (account: AccountSession) => `account:${account.sessionUid}`;
 
   const requireAccount = async (ctx: Context): Promise<AccountSession | null> => {
-    const account = await currentAccount(ctx, provider, store);
+    const account = await signIn.current(ctx);
     if (!account) {
-      if (ctx.method === 'GET') ctx.redirect(startAccountSignIn(ctx, provider, config.issuer));
+      if (ctx.method === 'GET') ctx.redirect(signIn.start(ctx));
       else render(ctx, 'error', { title: 'Signed out', message: 'Your account session has ended. Open your account page and sign in again.' }, 401);
     }
     return account;
@@ -80,19 +81,16 @@ export function accountRouter(services: Services): Router {
   });
 
   router.get('/login', (ctx) => {
-    ctx.redirect(startAccountSignIn(ctx, provider, config.issuer));
+    ctx.redirect(signIn.start(ctx));
   });
 
   router.get('/callback', async (ctx) => {
-    await finishAccountSignIn(ctx, provider, config.issuer);
+    await signIn.finish(ctx);
     ctx.redirect('/account');
   });
 
   router.get('/logout', (ctx) => {
-    forgetAccountSignIn(ctx);
-    const url = new URL(provider.urlFor('end_session'));
-    url.search = new URLSearchParams({ client_id: ACCOUNT_CLIENT_ID, post_logout_redirect_uri: accountHomeUrl(config.issuer) }).toString();
-    ctx.redirect(url.href);
+    ctx.redirect(signIn.signOut(ctx));
   });
 
   router.post('/2fa/activate', async (ctx) => {

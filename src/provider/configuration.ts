@@ -12,7 +12,7 @@ import { interactionPolicy } from './interaction-policy.js';
 import type { SecondFactorService } from '../mfa/second-factor-service.js';
 import { relyingPartyAsksForSecondFactor } from '../policy/acr-request.js';
 import { decideSecondFactor, hasSecondFactor, nextSecondFactorStep, type SecondFactorStep } from '../policy/second-factor.js';
-import { accountClientMetadata } from '../account/account-client.js';
+import { builtInClients } from '../self-service/built-in-clients.js';
 
 export interface ProviderDependencies {
   readonly config: Config;
@@ -92,7 +92,7 @@ function assertSecondFactorAtIssuance(store: Store, secondFactors: SecondFactorS
 export function providerConfiguration({ config, store, keys, box, log, secondFactors }: ProviderDependencies): Configuration {
   return {
     adapter: createAdapterClass(store, box),
-    clients: [accountClientMetadata(config.issuer)],
+    clients: builtInClients(config.issuer),
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
       keys: keys.cookieKeys,

@@ -72,6 +72,9 @@ export interface UserRepository {
   findById(id: string): Promise<User | null>;
   /** The email is matched case-insensitively. */
   findByEmail(email: string): Promise<User | null>;
+  findByIds(ids: readonly string[]): Promise<User[]>;
+  /** Users whose email contains `text` (case-insensitive), by email, at most `limit`. */
+  search(text: string, limit: number): Promise<User[]>;
   updatePasswordHash(id: string, passwordHash: string): Promise<void>;
   recordSignIn(id: string, at: Date): Promise<void>;
   count(): Promise<number>;
@@ -232,6 +235,53 @@ export interface AttemptRepository {
   purgeExpired(now?: Date): Promise<number>;
 }
 
+export type AuditAction =
+  | 'policy.changed'
+  | 'site.two_factor_mode_changed'
+  | 'member.added'
+  | 'member.removed'
+  | 'member.role_changed'
+  | 'member.invited'
+  | 'two_factor.enabled'
+  | 'two_factor.disabled'
+  | 'two_factor.reset_by_admin'
+  | 'recovery_code.used'
+  | 'recovery_codes.regenerated'
+  | 'second_factor.locked'
+  | 'passcode.replayed';
+
+/** One security event, as the audit log shows it. Never holds a secret, code or password. */
+export interface AuditEvent {
+  readonly id: string;
+  /** Null for site-wide events and for users in no organization (visible to site admins). */
+  readonly organizationId: string | null;
+  readonly at: Date;
+  readonly action: AuditAction;
+  readonly actorId: string | null;
+  readonly actorEmail: string | null;
+  readonly targetId: string | null;
+  readonly targetEmail: string | null;
+  readonly ip: string | null;
+  readonly details: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export type NewAuditEvent = Omit<AuditEvent, 'id' | 'at'>;
+
+export interface AuditRepository {
+  append(events: readonly NewAuditEvent[]): Promise<void>;
+  /** Newest first. */
+  list(organizationId: string | null, page: { limit: number; offset: number }): Promise<{ events: AuditEvent[]; total: number }>;
+}
+
+/** An invitation to set a password: only the SHA-256 of the emailed token is stored. */
+export interface InvitationRepository {
+  create(tokenHash: string, userId: string, expiresAt: Date): Promise<void>;
+  /** Deletes the invitation and returns its user, if it exists and has not expired; single use. */
+  consume(tokenHash: string, now?: Date): Promise<string | null>;
+  /** Looks without using it up. */
+  find(tokenHash: string, now?: Date): Promise<string | null>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'mongodb';
   readonly users: UserRepository;
@@ -244,5 +294,7 @@ export interface Store {
   readonly secondFactors: SecondFactorRepository;
   readonly enrollments: PendingEnrollmentRepository;
   readonly attempts: AttemptRepository;
+  readonly audit: AuditRepository;
+  readonly invitations: InvitationRepository;
   close(): Promise<void>;
 }

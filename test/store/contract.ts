@@ -39,6 +39,17 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
         assert.equal(await store.users.count(), 1);
       });
 
+      it('finds users by ids and searches emails literally', async () => {
+        const a = await store.users.create({ email: 'ann.lee+city@x.test', name: 'Ann', passwordHash: null, siteAdmin: false });
+        const b = await store.users.create({ email: 'annaxlee@x.test', name: 'Anna', passwordHash: null, siteAdmin: false });
+        await store.users.create({ email: 'bob@y.test', name: 'Bob', passwordHash: null, siteAdmin: false });
+        assert.deepEqual((await store.users.findByIds([b.id, a.id, 'missing'])).map((user) => user.email), ['ann.lee+city@x.test', 'annaxlee@x.test']);
+        assert.deepEqual(await store.users.findByIds([]), []);
+        assert.deepEqual((await store.users.search('ANN', 10)).map((user) => user.email), ['ann.lee+city@x.test', 'annaxlee@x.test']);
+        assert.deepEqual((await store.users.search('ann.lee+', 10)).map((user) => user.email), ['ann.lee+city@x.test'], '. and + are not patterns');
+        assert.deepEqual((await store.users.search('x.test', 1)).length, 1);
+      });
+
       it('updates the password hash and the last sign-in time', async () => {
         const user = await store.users.create({ email: 'a@x.test', name: 'A', passwordHash: 'old', siteAdmin: true });
         await store.users.updatePasswordHash(user.id, 'new');
@@ -253,6 +264,40 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
         assert.equal((await store.attempts.charge('a', new Date(), later(60_000))).count, 1);
         await store.attempts.charge('b', new Date(), new Date(Date.now() - 1));
         assert.equal(await store.attempts.purgeExpired(), 1);
+      });
+    });
+
+    describe('audit log', () => {
+      const event = (organizationId: string | null, action: 'member.added' | 'policy.changed', n: number) => ({
+        organizationId, action, actorId: 'a1', actorEmail: 'owner@x.test', targetId: `t${n}`, targetEmail: `t${n}@x.test`, ip: '127.0.0.1', details: { n },
+      });
+
+      it('appends events and lists them per organization, newest first, with paging', async () => {
+        for (let n = 0; n < 7; n += 1) await store.audit.append([event('org-a', 'member.added', n)]);
+        await store.audit.append([event('org-b', 'policy.changed', 99), event(null, 'policy.changed', 100)]);
+        const first = await store.audit.list('org-a', { limit: 3, offset: 0 });
+        assert.equal(first.total, 7);
+        assert.deepEqual(first.events.map((e) => e.details.n), [6, 5, 4]);
+        assert.deepEqual((await store.audit.list('org-a', { limit: 3, offset: 6 })).events.map((e) => e.details.n), [0]);
+        const [only] = (await store.audit.list('org-b', { limit: 10, offset: 0 })).events;
+        assert.equal(only?.action, 'policy.changed');
+        assert.equal(only?.actorEmail, 'owner@x.test');
+        assert.equal(only?.ip, '127.0.0.1');
+        assert.ok(only?.at instanceof Date);
+        assert.deepEqual((await store.audit.list(null, { limit: 10, offset: 0 })).events.map((e) => e.details.n), [100]);
+      });
+    });
+
+    describe('invitations', () => {
+      it('is used once, also under a race, and not after it expires', async () => {
+        const user = await store.users.create({ email: 'new@x.test', name: 'New', passwordHash: null, siteAdmin: false });
+        await store.invitations.create('hash-1', user.id, new Date(Date.now() + 60_000));
+        assert.equal(await store.invitations.find('hash-1'), user.id);
+        const raced = await Promise.all(Array.from({ length: 5 }, () => store.invitations.consume('hash-1')));
+        assert.deepEqual(raced.filter(Boolean), [user.id]);
+        assert.equal(await store.invitations.find('hash-1'), null);
+        await store.invitations.create('hash-2', user.id, new Date(Date.now() - 1));
+        assert.equal(await store.invitations.consume('hash-2'), null);
       });
     });
 

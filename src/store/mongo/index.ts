@@ -11,9 +11,12 @@ import {
   type User,
 } from '../types.js';
 import { keptGrantIds } from '../kept-grants.js';
+import { mongoAudit, mongoInvitations, type AuditDoc, type InvitationDoc } from './audit.js';
 import { mongoAttempts, mongoEnrollments, mongoSecondFactors, type AttemptDoc, type EnrollmentDoc, type SecondFactorDoc } from './second-factors.js';
 import {
   attemptSchema,
+  auditSchema,
+  invitationSchema,
   clientSchema,
   enrollmentSchema,
   secondFactorSchema,
@@ -99,7 +102,10 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
   const SecondFactors = connection.model<SecondFactorDoc>('SecondFactor', secondFactorSchema);
   const Enrollments = connection.model<EnrollmentDoc>('PendingEnrollment', enrollmentSchema);
   const Attempts = connection.model<AttemptDoc>('Attempt', attemptSchema);
-  for (const model of [Users, Organizations, Memberships, Clients, Settings, Keys, OidcModels, SecondFactors, Enrollments, Attempts]) {
+  const AuditEvents = connection.model<AuditDoc>('AuditEvent', auditSchema);
+  const Invitations = connection.model<InvitationDoc>('Invitation', invitationSchema);
+  const models = [Users, Organizations, Memberships, Clients, Settings, Keys, OidcModels, SecondFactors, Enrollments, Attempts, AuditEvents, Invitations];
+  for (const model of models) {
     await model.createCollection().catch((error: { codeName?: string }) => {
       if (error.codeName !== 'NamespaceExists') throw error;
     });
@@ -129,6 +135,16 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
       async findByEmail(email) {
         const doc = await Users.findOne({ email: email.toLowerCase() }).lean<UserDoc>();
         return doc ? toUser(doc) : null;
+      },
+      async findByIds(ids) {
+        if (ids.length === 0) return [];
+        const docs = await Users.find({ _id: { $in: ids } }).sort({ email: 1 }).lean<UserDoc[]>();
+        return docs.map(toUser);
+      },
+      async search(text, limit) {
+        const escaped = text.trim().toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        const docs = await Users.find({ email: { $regex: escaped } }).sort({ email: 1 }).limit(limit).lean<UserDoc[]>();
+        return docs.map(toUser);
       },
       async updatePasswordHash(id, passwordHash) {
         await Users.updateOne({ _id: id }, { $set: { passwordHash } });
@@ -305,6 +321,8 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
     secondFactors: mongoSecondFactors(SecondFactors.collection as never),
     enrollments: mongoEnrollments(Enrollments.collection as never),
     attempts: mongoAttempts(Attempts.collection as never),
+    audit: mongoAudit(AuditEvents.collection as never),
+    invitations: mongoInvitations(Invitations.collection as never),
     async close() {
       await connection.close();
     },

@@ -125,6 +125,30 @@ export const attemptSchema = new Schema(
 );
 attemptSchema.index({ forgetAt: 1 }, { expireAfterSeconds: 0 });
 
+export const auditSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    organizationId: { type: String, default: null },
+    at: { type: Date, required: true },
+    seq: { type: Number, required: true },
+    action: { type: String, required: true },
+    actorId: { type: String, default: null },
+    actorEmail: { type: String, default: null },
+    targetId: { type: String, default: null },
+    targetEmail: { type: String, default: null },
+    ip: { type: String, default: null },
+    details: { type: Schema.Types.Mixed, default: {} },
+  },
+  { ...options, collection: 'audit_events', minimize: false },
+);
+auditSchema.index({ organizationId: 1, seq: -1 });
+
+export const invitationSchema = new Schema(
+  { _id: { type: String, required: true }, userId: { type: String, required: true }, expiresAt: { type: Date, required: true } },
+  { ...options, collection: 'invitations' },
+);
+invitationSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+
 export function isDuplicateKey(error: unknown): boolean {
   return (error as { code?: number }).code === 11000;
 }

@@ -69,6 +69,7 @@ export function sqliteUsers(db: SqliteDatabase): UserRepository {
   const byId = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
   const byEmail = db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?');
   const setHash = db.prepare('UPDATE users SET password_hash = ? WHERE id = ?');
+  const search = db.prepare<[string, number], UserRow>("SELECT * FROM users WHERE instr(email, ?) > 0 ORDER BY email LIMIT ?");
   const setSignIn = db.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?');
   const countAll = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users');
 
@@ -91,6 +92,14 @@ export function sqliteUsers(db: SqliteDatabase): UserRepository {
     async findByEmail(email) {
       const row = byEmail.get(email.toLowerCase());
       return row ? toUser(row) : null;
+    },
+    async findByIds(ids) {
+      if (ids.length === 0) return [];
+      const rows = db.prepare<string[], UserRow>(`SELECT * FROM users WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY email`).all(...ids);
+      return rows.map(toUser);
+    },
+    async search(text, limit) {
+      return search.all(text.trim().toLowerCase(), limit).map(toUser);
     },
     async updatePasswordHash(id, passwordHash) {
       setHash.run(passwordHash, id);

@@ -1,5 +1,6 @@
 import type { Store } from '../types.js';
 import { openDatabase } from './database.js';
+import { sqliteAudit, sqliteInvitations } from './audit.js';
 import { sqliteClients } from './clients.js';
 import { sqliteMemberships, sqliteOrganizations, sqliteUsers } from './directory.js';
 import { sqliteOidcModels } from './oidc-models.js';
@@ -20,6 +21,8 @@ export function openSqliteStore(file: string): Store {
     secondFactors: sqliteSecondFactors(db),
     enrollments: sqliteEnrollments(db),
     attempts: sqliteAttempts(db),
+    audit: sqliteAudit(db),
+    invitations: sqliteInvitations(db),
     async close() {
       db.close();
     },

@@ -93,4 +93,24 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX attempts_by_forget_at ON attempts (forget_at);
   `,
+  `
+  CREATE TABLE audit_events (
+    id TEXT PRIMARY KEY,
+    organization_id TEXT,
+    at INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    actor_id TEXT,
+    actor_email TEXT,
+    target_id TEXT,
+    target_email TEXT,
+    ip TEXT,
+    details TEXT NOT NULL
+  );
+  CREATE INDEX audit_events_by_organization ON audit_events (organization_id, at DESC);
+  CREATE TABLE invitations (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -1,0 +1,32 @@
+import type { ClientMetadata } from 'oidc-provider';
+
+/**
+ * Twofold's own pages that need a signed-in user — the account page and the admin pages — sign in
+ * through Twofold like any relying party, so they get the same rules, second factor included. These
+ * are their built-in first-party clients.
+ */
+export interface BuiltInApp {
+  readonly clientId: string;
+  readonly name: string;
+  /** Where the app lives; its callback is `<path>/callback` and its cookies are scoped to it. */
+  readonly path: string;
+}
+
+export const ACCOUNT_APP: BuiltInApp = { clientId: 'twofold-account', name: 'Your account', path: '/account' };
+export const ADMIN_APP: BuiltInApp = { clientId: 'twofold-admin', name: 'Organization administration', path: '/admin' };
+
+export const callbackUrl = (issuer: string, app: BuiltInApp) => `${issuer}${app.path}/callback`;
+export const homeUrl = (issuer: string, app: BuiltInApp) => `${issuer}${app.path}`;
+
+export function builtInClients(issuer: string): ClientMetadata[] {
+  return [ACCOUNT_APP, ADMIN_APP].map((app) => ({
+    client_id: app.clientId,
+    client_name: app.name,
+    token_endpoint_auth_method: 'none',
+    redirect_uris: [callbackUrl(issuer, app)],
+    post_logout_redirect_uris: [homeUrl(issuer, app)],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    first_party: true,
+  }));
+}

@@ -1,0 +1,123 @@
+import crypto from 'node:crypto';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { UserError } from '../errors.js';
+import type { Store, User } from '../store/types.js';
+import { callbackUrl, homeUrl, type BuiltInApp } from './built-in-clients.js';
+
+const IDLE_MS = 30 * 60 * 1000;
+
+interface PendingSignIn {
+  readonly state: string;
+  readonly verifier: string;
+}
+
+interface SignedInCookie {
+  readonly sub: string;
+  /** The uid of the Twofold session this app signed in with; signing that out ends this too. */
+  readonly sid: string;
+  readonly exp: number;
+}
+
+export interface SelfSession {
+  readonly user: User;
+  /** The Twofold (oidc-provider) session id, kept when other sessions are ended. */
+  readonly sessionId: string;
+  readonly sessionUid: string;
+}
+
+const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const decode = <T>(raw: string | undefined): T | null => {
+  if (!raw) return null;
+  try {
+    return JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as T;
+  } catch {
+    return null;
+  }
+};
+const s256 = (verifier: string) => crypto.createHash('sha256').update(verifier).digest('base64url');
+
+/**
+ * Signs one of Twofold's own apps (account page, admin pages) in through Twofold: an authorization
+ * request with PKCE and state, and an in-process redemption of the code — Twofold is its own
+ * authorization server here, so no HTTP round trip to its public URL is needed — with the checks the
+ * token endpoint makes. The result is a signed cookie scoped to the app's path, tied to the Twofold
+ * session it came from, with an idle timeout.
+ */
+export class SelfSignIn {
+  readonly #pending: string;
+  readonly #signedIn: string;
+
+  constructor(private readonly provider: Provider, private readonly store: Store, private readonly issuer: string, private readonly app: BuiltInApp) {
+    const name = app.path.slice(1);
+    this.#pending = `twofold.${name}.pending`;
+    this.#signedIn = `twofold.${name}`;
+  }
+
+  #cookieOptions(ctx: Context) {
+    return { signed: true, httpOnly: true, sameSite: 'lax' as const, secure: ctx.secure, path: this.app.path, overwrite: true };
+  }
+
+  /** The authorization request to send the browser to. */
+  start(ctx: Context): string {
+    const pending: PendingSignIn = { state: crypto.randomBytes(16).toString('base64url'), verifier: crypto.randomBytes(32).toString('base64url') };
+    ctx.cookies.set(this.#pending, encode(pending), { ...this.#cookieOptions(ctx), maxAge: 10 * 60 * 1000 });
+    const url = new URL(this.provider.urlFor('authorization'));
+    url.search = new URLSearchParams({
+      client_id: this.app.clientId,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: callbackUrl(this.issuer, this.app),
+      state: pending.state,
+      code_challenge: s256(pending.verifier),
+      code_challenge_method: 'S256',
+    }).toString();
+    return url.href;
+  }
+
+  async finish(ctx: Context): Promise<void> {
+    const failed = `Signing in to ${this.app.name.toLowerCase()} did not complete. Open the page again and sign in.`;
+    const pending = decode<PendingSignIn>(ctx.cookies.get(this.#pending, { signed: true }));
+    ctx.cookies.set(this.#pending, null, this.#cookieOptions(ctx));
+    const state = String(ctx.query.state ?? '');
+    if (!pending || state.length !== pending.state.length || !crypto.timingSafeEqual(Buffer.from(state), Buffer.from(pending.state))) {
+      throw new UserError(failed, 400);
+    }
+    if (typeof ctx.query.error === 'string') throw new UserError('The sign-in was cancelled.', 400);
+    const code = typeof ctx.query.code === 'string' ? await this.provider.AuthorizationCode.find(ctx.query.code) : undefined;
+    if (
+      !code || (code as unknown as { consumed?: number }).consumed !== undefined || code.isExpired
+      || code.clientId !== this.app.clientId || code.redirectUri !== callbackUrl(this.issuer, this.app)
+      || code.codeChallenge !== s256(pending.verifier) || !code.accountId || !code.sessionUid
+    ) {
+      throw new UserError(failed, 400);
+    }
+    try {
+      await code.consume();
+    } catch {
+      throw new UserError(failed, 400);
+    }
+    const cookie: SignedInCookie = { sub: code.accountId, sid: code.sessionUid, exp: Date.now() + IDLE_MS };
+    ctx.cookies.set(this.#signedIn, encode(cookie), this.#cookieOptions(ctx));
+  }
+
+  /** The signed-in user, while their Twofold session lives; renews the idle timeout. */
+  async current(ctx: Context): Promise<SelfSession | null> {
+    const cookie = decode<SignedInCookie>(ctx.cookies.get(this.#signedIn, { signed: true }));
+    if (!cookie || typeof cookie.exp !== 'number' || cookie.exp < Date.now()) return null;
+    const session = await this.provider.Session.findByUid(cookie.sid);
+    if (!session || session.accountId !== cookie.sub) return null;
+    const user = await this.store.users.findById(cookie.sub);
+    if (!user) return null;
+    ctx.cookies.set(this.#signedIn, encode({ ...cookie, exp: Date.now() + IDLE_MS }), this.#cookieOptions(ctx));
+    return { user, sessionId: session.jti, sessionUid: cookie.sid };
+  }
+
+  /** Forgets this app's sign-in and returns the URL that signs out of Twofold. */
+  signOut(ctx: Context): string {
+    ctx.cookies.set(this.#signedIn, null, this.#cookieOptions(ctx));
+    const url = new URL(this.provider.urlFor('end_session'));
+    url.search = new URLSearchParams({ client_id: this.app.clientId, post_logout_redirect_uri: homeUrl(this.issuer, this.app) }).toString();
+    return url.href;
+  }
+}
