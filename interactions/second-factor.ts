@@ -86,7 +86,7 @@ async function passSecondFactor(services: Services, ctx: RouterContext, details:
 export async function submitSetup(services: Services, ctx: RouterContext): Promise<void> {
   const { details, user } = await loadStep(services, ctx);
   const form = await readForm(ctx);
-  const result = await services.secondFactors.completeEnrollment(details.uid, user, form.field('token'));
+  const result = await services.secondFactors.completeEnrollment(details.uid, user, form.field('token'), ctx.ip);
   if (!result.ok) return showSetup(services, ctx, details, user, result.error, result.status);
   ctx.status = 303;
   ctx.redirect(`/interaction/${details.uid}`);

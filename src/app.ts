@@ -3,6 +3,11 @@ import type { Config } from '../config/index.js';
 import { interactionRouter } from '../interactions/router.js';
 import { demoRelyingParty } from './demo/relying-party.js';
 import { accountRouter } from './account/routes.js';
+import { AdminService } from './admin/admin-service.js';
+import { adminApi } from './admin/api.js';
+import { adminRouter } from './admin/routes.js';
+import { invitationRouter } from './invitations/routes.js';
+import { AuditLog } from './audit/audit-log.js';
 import { Directory } from './directory/directory.js';
 import { Mailer } from './mail/mailer.js';
 import { SecondFactorService } from './mfa/second-factor-service.js';
@@ -35,7 +40,8 @@ export async function createApp({ config, store, encryptionKey, log }: AppOption
   const box = createSecretBox(encryptionKey, config.previousEncryptionKeys);
   const keys = await loadProviderKeys(store.keys, box);
   const mailer = new Mailer(config, log);
-  const secondFactors = new SecondFactorService(store, box, config, mailer, log);
+  const audit = new AuditLog(store);
+  const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit);
   const provider = new Provider(config.issuer, providerConfiguration({ config, store, keys, box, log, secondFactors }));
   provider.proxy = config.trustProxy;
   provider.on('server_error', (_ctx, error) => log.error('oidc-provider server_error', { error: error.stack ?? String(error) }));
@@ -50,6 +56,7 @@ export async function createApp({ config, store, encryptionKey, log }: AppOption
     passwordThrottle: new PasswordThrottle(store.attempts, config.lockout),
     secondFactors,
     mailer,
+    audit,
     box,
     log,
   };
@@ -59,6 +66,10 @@ export async function createApp({ config, store, encryptionKey, log }: AppOption
   provider.use(staticFiles());
   provider.use(interactionRouter(services).routes());
   provider.use(accountRouter(services).routes());
+  const admin = new AdminService(store, secondFactors, audit, mailer, config.issuer);
+  provider.use(adminApi(services, admin, log));
+  provider.use(adminRouter(services, admin).routes());
+  provider.use(invitationRouter(services).routes());
   if (config.demo) {
     const demo = demoRelyingParty(services);
     provider.use(demo.routes());

@@ -26,3 +26,9 @@ export class ConflictError extends UserError {
     super(message, 409);
   }
 }
+
+export class ForbiddenError extends UserError {
+  constructor(message: string) {
+    super(message, 403);
+  }
+}

@@ -1,5 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/index.js';
+import type { AuditLog } from './audit/audit-log.js';
 import type { Directory } from './directory/directory.js';
 import type { Logger } from './log.js';
 import type { Mailer } from './mail/mailer.js';
@@ -19,6 +20,7 @@ export interface Services {
   readonly passwordThrottle: PasswordThrottle;
   readonly secondFactors: SecondFactorService;
   readonly mailer: Mailer;
+  readonly audit: AuditLog;
   readonly box: SecretBox;
   readonly log: Logger;
 }

@@ -129,7 +129,7 @@ export function accountRouter(services: Services): Router {
     const account = await requireAccount(ctx);
     if (!account) return;
     const form = await readForm(ctx);
-    const result = await secondFactors.completeEnrollment(holdId(account), account.user, form.field('token'));
+    const result = await secondFactors.completeEnrollment(holdId(account), account.user, form.field('token'), ctx.ip);
     if (!result.ok) return showSetup(ctx, account, result.error, result.status);
     ctx.status = 303;
     ctx.redirect('/account/recovery-codes?after=enabled');
@@ -144,7 +144,7 @@ export function accountRouter(services: Services): Router {
     }
     const failed = await reauthenticate(ctx, account, form, 'deactivate', true);
     if (failed) return showAccount(ctx, account, failed.error, failed.status);
-    await secondFactors.disable(account.user);
+    await secondFactors.disable(account.user, { actor: account.user, ip: ctx.ip });
     ctx.status = 303;
     ctx.redirect('/account?done=disabled');
   });
@@ -155,7 +155,7 @@ export function accountRouter(services: Services): Router {
     const form = await readForm(ctx);
     const failed = await reauthenticate(ctx, account, form, 'regenerate', true);
     if (failed) return showAccount(ctx, account, failed.error, failed.status);
-    if (!(await secondFactors.regenerateRecoveryCodes(account.user, holdId(account)))) {
+    if (!(await secondFactors.regenerateRecoveryCodes(account.user, holdId(account), ctx.ip))) {
       return showAccount(ctx, account, { section: 'regenerate', field: 'password', message: 'Two-factor authentication is not on, so there are no recovery codes to replace.' }, 409);
     }
     ctx.status = 303;

@@ -4,7 +4,7 @@ import { verifyCsrf } from './csrf.js';
 
 const LIMIT_BYTES = 64 * 1024;
 
-async function readBody(ctx: Context): Promise<string> {
+export async function readBody(ctx: Context): Promise<string> {
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > LIMIT_BYTES) throw new UserError('The form is too large.', 413);
   const chunks: Buffer[] = [];

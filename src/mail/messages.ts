@@ -8,6 +8,8 @@ export const MESSAGES = {
   'recovery-code-used': { subject: 'A recovery code was used to sign in to your account' },
   'recovery-codes-regenerated': { subject: 'Your recovery codes were replaced' },
   'second-factor-failures': { subject: 'Someone entered your password, but not your passcode' },
+  'organization-requires-2fa': { subject: 'Your organization now requires two-factor authentication' },
+  invitation: { subject: 'You have been invited: set your password' },
 } as const;
 
 export type MessageName = keyof typeof MESSAGES;

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/index.js';
+import type { Actor, AuditLog } from '../audit/audit-log.js';
 import { getSiteTwoFactorMode } from '../directory/site-settings.js';
 import type { Logger } from '../log.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -60,6 +61,7 @@ export class SecondFactorService {
     private readonly config: Config,
     private readonly mailer: Mailer,
     private readonly log: Logger,
+    private readonly audit: AuditLog,
   ) {
     this.#guard = new SecondFactorGuard(store.attempts, config.lockout);
   }
@@ -97,7 +99,7 @@ export class SecondFactorService {
    * Proves the pending secret with a code and saves it, with a new set of recovery codes kept (sealed)
    * with the enrollment until the user has seen them.
    */
-  async completeEnrollment(enrollmentId: string, user: User, tokenInput: string): Promise<CodeCheck> {
+  async completeEnrollment(enrollmentId: string, user: User, tokenInput: string, ip: string): Promise<CodeCheck> {
     const passcode = parsePasscode(tokenInput);
     if (!passcode) return { ok: false, error: SECOND_FACTOR_SENTENCES.malformedPasscode, status: 400 };
     const pending = await this.store.enrollments.find(enrollmentId);
@@ -119,6 +121,7 @@ export class SecondFactorService {
     if (!enabled) return { ok: false, error: SECOND_FACTOR_SENTENCES.alreadyEnabled, status: 409 };
     await this.#holdRecoveryCodes(enrollmentId, user, codes);
     this.log.info('two-factor authentication enabled', { userId: user.id });
+    await this.audit.recordForUser('two_factor.enabled', user, { actor: user, ip });
     this.mailer.send({ to: user.email, message: 'two-factor-enabled' });
     return { ok: true };
   }
@@ -159,7 +162,10 @@ export class SecondFactorService {
       replayed = true;
       return null;
     });
-    if (replayed) this.log.warn('a replayed passcode was refused', { userId: user.id, ip });
+    if (replayed) {
+      this.log.warn('a replayed passcode was refused', { userId: user.id, ip });
+      await this.audit.recordForUser('passcode.replayed', user, { actor: user, ip });
+    }
     return this.#toCheck(user, outcome, ip, replayed ? SECOND_FACTOR_SENTENCES.replayed : SECOND_FACTOR_SENTENCES.invalid);
   }
 
@@ -185,6 +191,7 @@ export class SecondFactorService {
     const check = await this.#toCheck(user, outcome, ip, SECOND_FACTOR_SENTENCES.invalidRecoveryCode);
     if (!check.ok) return check;
     this.log.info('a recovery code was used', { userId: user.id, ip, remaining });
+    await this.audit.recordForUser('recovery_code.used', user, { actor: user, ip, details: { remaining } });
     this.mailer.send({ to: user.email, message: 'recovery-code-used', locals: { remaining, ip } });
     return { ok: true, remainingRecoveryCodes: remaining };
   }
@@ -204,6 +211,7 @@ export class SecondFactorService {
       case 'locked':
         if (outcome.justLocked) {
           this.log.warn('account locked after repeated wrong second-factor codes', { userId: user.id, ip, until: outcome.until.toISOString() });
+          await this.audit.recordForUser('second_factor.locked', user, { actor: null, ip, details: { failures: outcome.failures, until: outcome.until.toISOString() } });
           this.mailer.send({
             to: user.email,
             message: 'second-factor-failures',
@@ -220,20 +228,32 @@ export class SecondFactorService {
   }
 
   /** Replaces the whole set of recovery codes; the new ones wait under `holdId` to be shown once. */
-  async regenerateRecoveryCodes(user: User, holdId: string): Promise<boolean> {
+  async regenerateRecoveryCodes(user: User, holdId: string, ip: string): Promise<boolean> {
     const codes = newRecoveryCodes();
     if (!(await this.store.secondFactors.replaceRecoveryCodes(user.id, this.box.currentKeyId, await this.#hashCodes(codes)))) return false;
     await this.#holdRecoveryCodes(holdId, user, codes);
     this.log.info('recovery codes regenerated', { userId: user.id });
+    await this.audit.recordForUser('recovery_codes.regenerated', user, { actor: user, ip });
     this.mailer.send({ to: user.email, message: 'recovery-codes-regenerated' });
     return true;
   }
 
-  /** Removes the secret and the recovery codes; the next setup starts with a new secret. */
-  async disable(user: User, actor?: string, reason?: string): Promise<boolean> {
+  /**
+   * Removes the secret and the recovery codes; the next setup starts with a new secret. By the user
+   * themselves, or — for a lost device — by an organization owner, a site admin, or the operator
+   * (actor null), who also ends the user's sessions.
+   */
+  async disable(user: User, context: { actor: Actor; actorName?: string; ip: string | null; reason?: string }): Promise<boolean> {
     if (!(await this.store.secondFactors.disable(user.id))) return false;
-    this.log.info('two-factor authentication disabled', { userId: user.id, by: actor ?? 'the user' });
-    this.mailer.send({ to: user.email, message: 'two-factor-disabled', locals: { actor, reason } });
+    const byUser = context.actor?.id === user.id;
+    this.log.info('two-factor authentication disabled', { userId: user.id, by: byUser ? 'the user' : context.actor?.id ?? 'the operator' });
+    await this.audit.recordForUser(byUser ? 'two_factor.disabled' : 'two_factor.reset_by_admin', user, {
+      actor: context.actor,
+      ip: context.ip,
+      details: context.reason ? { reason: context.reason } : {},
+    });
+    if (!byUser) await this.store.oidc.endSessionsOf(user.id);
+    this.mailer.send({ to: user.email, message: 'two-factor-disabled', locals: { actor: byUser ? undefined : context.actorName, reason: context.reason } });
     return true;
   }
 

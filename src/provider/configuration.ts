@@ -13,6 +13,7 @@ import type { SecondFactorService } from '../mfa/second-factor-service.js';
 import { relyingPartyAsksForSecondFactor } from '../policy/acr-request.js';
 import { decideSecondFactor, hasSecondFactor, nextSecondFactorStep, type SecondFactorStep } from '../policy/second-factor.js';
 import { builtInClients } from '../self-service/built-in-clients.js';
+import { ADMIN_SCOPE } from '../admin/api.js';
 
 export interface ProviderDependencies {
   readonly config: Config;
@@ -114,7 +115,7 @@ export function providerConfiguration({ config, store, keys, box, log, secondFac
       email: ['email', 'email_verified'],
       profile: ['name'],
     },
-    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    scopes: ['openid', 'offline_access', 'email', 'profile', ADMIN_SCOPE],
     acrValues: [...ACR_VALUES],
     conformIdTokenClaims: false,
     responseTypes: ['code'],

@@ -1,0 +1,174 @@
+import Router, { type RouterContext } from '@koa/router';
+import type { Context, Next } from 'koa';
+import { parseTwoFactorMode, getSiteTwoFactorMode } from '../directory/site-settings.js';
+import { UserError, ValidationError } from '../errors.js';
+import { readJsonObject } from '../http/json-body.js';
+import type { Logger } from '../log.js';
+import type { Services } from '../services.js';
+import type { AuditEvent, User } from '../store/types.js';
+import { parseRole, type AdminService, type MemberRow } from './admin-service.js';
+
+/** The scope an access token needs for the admin API. */
+export const ADMIN_SCOPE = 'twofold:admin';
+
+const ERROR_CODES: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'invalid_token',
+  403: 'insufficient_scope',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'request_too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+};
+
+class ApiError extends UserError {
+  constructor(readonly code: string, message: string, status: number) {
+    super(message, status);
+  }
+}
+
+const memberJson = (row: MemberRow) => ({
+  userId: row.user.id,
+  email: row.user.email,
+  name: row.user.name,
+  role: row.role,
+  twoFactor: { enrolled: row.enrolled, recoveryCodesRemaining: row.recoveryCodesRemaining },
+  lastSignInAt: row.user.lastSignInAt?.toISOString() ?? null,
+});
+
+const eventJson = (event: AuditEvent) => ({
+  id: event.id,
+  at: event.at.toISOString(),
+  action: event.action,
+  actor: event.actorId ? { id: event.actorId, email: event.actorEmail } : null,
+  target: event.targetId ? { id: event.targetId, email: event.targetEmail } : null,
+  ip: event.ip,
+  details: event.details,
+});
+
+function bodyBoolean(body: Record<string, unknown>, name: string): boolean {
+  if (typeof body[name] !== 'boolean') throw new ValidationError(`"${name}" must be true or false.`, name);
+  return body[name] as boolean;
+}
+
+function bodyString(body: Record<string, unknown>, name: string, required: boolean): string | undefined {
+  const value = body[name];
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'string') throw new ValidationError(`"${name}" must be a string.`, name);
+  return value;
+}
+
+/**
+ * The admin actions as JSON under /admin/api (SPEC 1.6), for automation. Authorized by bearer access
+ * tokens that Twofold issues with the `twofold:admin` scope; the same AdminService as the pages
+ * decides what the token's user may do. Errors are `{ error, error_description }`.
+ */
+export function adminApi(services: Services, admin: AdminService, log: Logger): (ctx: Context, next: Next) => Promise<void> {
+  const routes = adminApiRouter(services, admin).routes();
+  return async function serveAdminApi(ctx: Context, next: Next): Promise<void> {
+    if (ctx.path !== '/admin/api' && !ctx.path.startsWith('/admin/api/')) return next();
+    ctx.set('Cache-Control', 'no-store');
+    try {
+      await routes(ctx as never, async () => {
+        throw new ApiError('not_found', 'There is no such admin API endpoint.', 404);
+      });
+    } catch (error) {
+      const status = error instanceof UserError ? error.status : 500;
+      if (status >= 500) log.error('admin API request failed', { path: ctx.path, error: (error as Error).stack ?? String(error) });
+      ctx.status = status;
+      if (status === 401) ctx.set('WWW-Authenticate', `Bearer realm="${services.config.issuer}", error="invalid_token", scope="${ADMIN_SCOPE}"`);
+      ctx.body = {
+        error: error instanceof ApiError ? error.code : ERROR_CODES[status] ?? 'server_error',
+        error_description: error instanceof UserError ? error.message : 'Something went wrong on our side.',
+      };
+    }
+  };
+}
+
+function adminApiRouter(services: Services, admin: AdminService): Router {
+  const { provider } = services;
+  const router = new Router({ prefix: '/admin/api' });
+
+  const authenticate = async (ctx: Context): Promise<User> => {
+    const header = ctx.get('authorization');
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
+    if (!match) throw new ApiError('invalid_token', 'Send an access token: Authorization: Bearer <token>.', 401);
+    const token = await provider.AccessToken.find(match[1]!);
+    if (!token || token.isExpired) throw new ApiError('invalid_token', 'The access token is not valid or has expired.', 401);
+    if (!String(token.scope ?? '').split(' ').includes(ADMIN_SCOPE)) {
+      throw new ApiError('insufficient_scope', `The access token lacks the ${ADMIN_SCOPE} scope.`, 403);
+    }
+    const user = token.accountId ? await services.store.users.findById(token.accountId) : null;
+    if (!user) throw new ApiError('invalid_token', 'The access token is not valid or has expired.', 401);
+    return user;
+  };
+  const api = (handler: (ctx: RouterContext, actor: User) => Promise<unknown>, status = 200) => async (ctx: RouterContext) => {
+    const actor = await authenticate(ctx);
+    const body = await handler(ctx, actor);
+    ctx.status = status;
+    ctx.body = body;
+  };
+  const slug = (ctx: RouterContext) => String(ctx.params.slug);
+  const userId = (ctx: RouterContext) => String(ctx.params.userId);
+
+  router.get('/organizations', api(async (_ctx, actor) => ({
+    organizations: (await admin.manageableOrganizations(actor)).map((org) => ({ slug: org.slug, name: org.name, forceTwoFactor: org.forceTwoFactor })),
+  })));
+  router.get('/organizations/:slug/policy', api(async (ctx, actor) => {
+    const organization = await admin.organization(actor, slug(ctx));
+    return { forceTwoFactor: organization.forceTwoFactor };
+  }));
+  router.put('/organizations/:slug/policy', api(async (ctx, actor) => {
+    await admin.organization(actor, slug(ctx));
+    const body = await readJsonObject(ctx);
+    const { organization, notified } = await admin.setForceTwoFactor(actor, slug(ctx), bodyBoolean(body, 'forceTwoFactor'), ctx.ip);
+    return { forceTwoFactor: organization.forceTwoFactor, membersNotified: notified };
+  }));
+  router.get('/organizations/:slug/members', api(async (ctx, actor) => ({
+    members: (await admin.members(actor, slug(ctx), { withoutTwoFactor: ctx.query.twoFactor === 'none' })).map(memberJson),
+  })));
+  router.post('/organizations/:slug/members', api(async (ctx, actor) => {
+    await admin.organization(actor, slug(ctx));
+    const body = await readJsonObject(ctx);
+    const name = bodyString(body, 'name', false);
+    const { user, invited } = await admin.addMember(actor, slug(ctx), {
+      email: bodyString(body, 'email', true)!,
+      role: parseRole(body.role ?? 'member'),
+      ...(name ? { name } : {}),
+    }, ctx.ip);
+    return { userId: user.id, email: user.email, invited };
+  }, 201));
+  router.delete('/organizations/:slug/members/:userId', api(async (ctx, actor) => {
+    const user = await admin.removeMember(actor, slug(ctx), userId(ctx), ctx.ip);
+    return { removed: user.email };
+  }));
+  router.put('/organizations/:slug/members/:userId/role', api(async (ctx, actor) => {
+    await admin.organization(actor, slug(ctx));
+    const body = await readJsonObject(ctx);
+    const role = parseRole(body.role);
+    const user = await admin.setRole(actor, slug(ctx), userId(ctx), role, ctx.ip);
+    return { userId: user.id, role };
+  }));
+  router.post('/organizations/:slug/members/:userId/disable-2fa', api(async (ctx, actor) => {
+    await admin.organization(actor, slug(ctx));
+    const body = ctx.request.length ? await readJsonObject(ctx) : {};
+    const user = await admin.disableMemberTwoFactor(actor, slug(ctx), userId(ctx), ctx.ip, bodyString(body, 'reason', false));
+    return { userId: user.id, twoFactor: { enrolled: false } };
+  }));
+  router.get('/organizations/:slug/audit', api(async (ctx, actor) => {
+    const log = await admin.auditLog(actor, slug(ctx), Number(ctx.query.page ?? 1));
+    return { events: log.events.map(eventJson), page: log.page, pages: log.pages, total: log.total };
+  }));
+  router.get('/site/two-factor-mode', api(async (_ctx, actor) => {
+    if (!actor.siteAdmin) throw new ApiError('insufficient_scope', 'Only site admins can do this.', 403);
+    return { mode: await getSiteTwoFactorMode(services.store.settings) };
+  }));
+  router.put('/site/two-factor-mode', api(async (ctx, actor) => {
+    if (!actor.siteAdmin) throw new ApiError('insufficient_scope', 'Only site admins can do this.', 403);
+    const mode = parseTwoFactorMode(bodyString(await readJsonObject(ctx), 'mode', true)!);
+    await admin.setSiteMode(actor, mode, ctx.ip);
+    return { mode };
+  }));
+  return router;
+}
