@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { adminApiToken, adminBrowser, callApi, postForm } from '../support/admin.js';
+import { Browser } from '../support/browser.js';
+import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
+
+type ActorName = 'anonymous' | 'member of A' | 'owner of A' | 'owner of B' | 'site admin';
+const ACTORS: ActorName[] = ['anonymous', 'member of A', 'owner of A', 'owner of B', 'site admin'];
+type Outcome = 'allowed' | 'sign in' | 'refused';
+
+/**
+ * The authorization matrix (SPEC 1.6): every admin page, form and API route against every kind of
+ * caller. Allowed rows must succeed; refused rows must answer 401/403/404 and change nothing.
+ */
+describe('admin authorization matrix', () => {
+  let fixture: Fixture;
+  const browsers = new Map<ActorName, Browser>();
+  const tokens = new Map<ActorName, string | null>();
+  const matrix: string[] = [];
+  let targetCounter = 0;
+
+  const store = () => fixture.twofold.app.store;
+  /** A fresh member of A with 2FA enrolled, so each destructive check has its own target. */
+  const freshTarget = async (): Promise<string> => {
+    targetCounter += 1;
+    const email = `target${targetCounter}@a.test`;
+    const user = await fixture.twofold.app.directory.createUser({ email, password: PASSWORD, orgs: [{ slug: 'a', role: 'member' }] });
+    await store().secondFactors.enable({ userId: user.id, sealedSecret: 'sealed', lastTimeStep: 0, recoveryKeyId: 'k', recoveryCodeHashes: [] });
+    return user.id;
+  };
+  const stateOf = async (userId: string) => {
+    const a = (await store().organizations.findBySlug('a'))!;
+    return {
+      membership: await store().memberships.find(a.id, userId),
+      enrolled: (await store().secondFactors.find(userId)) !== null,
+      forced: a.forceTwoFactor,
+      mode: await store().settings.get('site.two_factor_mode'),
+    };
+  };
+  const expected = (actor: ActorName, siteOnly: boolean): Outcome => {
+    if (actor === 'anonymous') return 'sign in';
+    if (actor === 'site admin') return 'allowed';
+    if (siteOnly) return 'refused';
+    return actor === 'owner of A' ? 'allowed' : 'refused';
+  };
+
+  before(async () => {
+    fixture = await startFixture();
+    const { directory } = fixture.twofold.app;
+    await directory.createOrganization('a', 'Org A');
+    await directory.createOrganization('b', 'Org B');
+    await directory.createUser({ email: 'member@a.test', password: PASSWORD, orgs: [{ slug: 'a', role: 'member' }] });
+    await directory.createUser({ email: 'owner@a.test', password: PASSWORD, orgs: [{ slug: 'a', role: 'owner' }] });
+    await directory.createUser({ email: 'owner@b.test', password: PASSWORD, orgs: [{ slug: 'b', role: 'owner' }] });
+    await directory.createUser({ email: 'admin@site.test', password: PASSWORD, siteAdmin: true });
+    const emails: Record<Exclude<ActorName, 'anonymous'>, string> = {
+      'member of A': 'member@a.test', 'owner of A': 'owner@a.test', 'owner of B': 'owner@b.test', 'site admin': 'admin@site.test',
+    };
+    browsers.set('anonymous', new Browser(fixture.twofold.url));
+    tokens.set('anonymous', null);
+    for (const [actor, email] of Object.entries(emails) as Array<[ActorName, string]>) {
+      browsers.set(actor, (await adminBrowser(fixture.twofold.url, email, PASSWORD)).browser);
+      tokens.set(actor, await adminApiToken(fixture.twofold.url, fixture.rp, email, PASSWORD));
+    }
+  });
+  after(async () => {
+    console.log(`\nAdmin authorization matrix (A = the organization acted on):\n${matrix.join('\n')}\n`);
+    await fixture.close();
+  });
+
+  interface Route {
+    readonly name: string;
+    readonly siteOnly: boolean;
+    /** Whether the route changes something (then a refused call must leave the state as it was). */
+    readonly changes: boolean;
+    readonly page?: (browser: Browser, target: string) => Promise<number>;
+    readonly api?: (token: string | null, target: string) => Promise<number>;
+  }
+  const origin = () => fixture.twofold.url;
+  const get = async (browser: Browser, path: string) => (await browser.request(path)).status;
+  const post = async (browser: Browser, path: string, fields: Record<string, string> = {}) => (await postForm(browser, path, fields)).status;
+  const ROUTES: Route[] = [
+    { name: 'settings', siteOnly: false, changes: false, page: (b) => get(b, '/admin/orgs/a/settings'), api: async (t) => (await callApi(origin(), t, 'GET', '/admin/api/organizations/a/policy')).status },
+    { name: 'save policy', siteOnly: false, changes: true, page: (b) => post(b, '/admin/orgs/a/settings', { forceTwoFactor: 'on' }), api: async (t) => (await callApi(origin(), t, 'PUT', '/admin/api/organizations/a/policy', { forceTwoFactor: true })).status },
+    { name: 'members', siteOnly: false, changes: false, page: (b) => get(b, '/admin/orgs/a/members'), api: async (t) => (await callApi(origin(), t, 'GET', '/admin/api/organizations/a/members')).status },
+    { name: 'add member', siteOnly: false, changes: false, page: (b) => post(b, '/admin/orgs/a/members', { email: `added${Math.random()}@a.test`, role: 'member' }), api: async (t) => (await callApi(origin(), t, 'POST', '/admin/api/organizations/a/members', { email: `added${Math.random()}@a.test` })).status },
+    { name: 'make owner', siteOnly: false, changes: true, page: (b, x) => post(b, `/admin/orgs/a/members/${x}/role`, { role: 'owner' }), api: async (t, x) => (await callApi(origin(), t, 'PUT', `/admin/api/organizations/a/members/${x}/role`, { role: 'owner' })).status },
+    { name: 'remove member', siteOnly: false, changes: true, page: (b, x) => post(b, `/admin/orgs/a/members/${x}/remove`), api: async (t, x) => (await callApi(origin(), t, 'DELETE', `/admin/api/organizations/a/members/${x}`)).status },
+    { name: 'disable 2FA: confirmation', siteOnly: false, changes: false, page: (b, x) => get(b, `/admin/orgs/a/members/${x}/disable-2fa`) },
+    { name: 'disable 2FA', siteOnly: false, changes: true, page: (b, x) => post(b, `/admin/orgs/a/members/${x}/disable-2fa`, { reason: 'lost phone' }), api: async (t, x) => (await callApi(origin(), t, 'POST', `/admin/api/organizations/a/members/${x}/disable-2fa`, { reason: 'lost phone' })).status },
+    { name: 'audit log', siteOnly: false, changes: false, page: (b) => get(b, '/admin/orgs/a/audit'), api: async (t) => (await callApi(origin(), t, 'GET', '/admin/api/organizations/a/audit')).status },
+    { name: 'site settings', siteOnly: true, changes: false, page: (b) => get(b, '/admin/site'), api: async (t) => (await callApi(origin(), t, 'GET', '/admin/api/site/two-factor-mode')).status },
+    { name: 'save site mode', siteOnly: true, changes: true, page: (b) => post(b, '/admin/site', { mode: 'required' }), api: async (t) => (await callApi(origin(), t, 'PUT', '/admin/api/site/two-factor-mode', { mode: 'required' })).status },
+    { name: 'any user\'s profile', siteOnly: true, changes: false, page: (b, x) => get(b, `/admin/site/users/${x}`) },
+    { name: 'disable any user\'s 2FA', siteOnly: true, changes: true, page: (b, x) => post(b, `/admin/site/users/${x}/disable-2fa`) },
+    { name: 'site audit log', siteOnly: true, changes: false, page: (b) => get(b, '/admin/site/audit') },
+  ];
+
+  /** Forms are followed through their redirect (a 2xx page); an anonymous GET is redirected to sign in. */
+  const classify = (status: number): Outcome => {
+    if (status >= 200 && status < 300) return 'allowed';
+    if (status === 302 || status === 401) return 'sign in';
+    if (status === 403 || status === 404) return 'refused';
+    throw new Error(`unexpected status ${status}`);
+  };
+
+  for (const route of ROUTES) {
+    for (const via of ['page', 'api'] as const) {
+      if (!route[via]) continue;
+      it(`${route.name} (${via})`, async () => {
+        const row: string[] = [];
+        for (const actor of ACTORS) {
+          // Reset what earlier rows changed, so each call starts from the same state.
+          const a = (await store().organizations.findBySlug('a'))!;
+          await store().organizations.setForceTwoFactor(a.id, false);
+          await store().settings.set('site.two_factor_mode', 'optional');
+          const target = await freshTarget();
+          const before = await stateOf(target);
+          const status: number = via === 'page' ? await route.page!(browsers.get(actor)!, target) : await route.api!(tokens.get(actor)!, target);
+          assert.ok(status < 500, `${actor}: ${status}`);
+          const outcome = classify(status);
+          assert.equal(outcome, expected(actor, route.siteOnly), `${route.name} (${via}) as ${actor}: status ${status}`);
+          if (outcome !== 'allowed' && route.changes) assert.deepEqual(await stateOf(target), before, `${actor} changed nothing`);
+          if (outcome === 'allowed' && route.changes) assert.notDeepEqual(await stateOf(target), before, `${actor} did change it`);
+          row.push(`${actor}: ${status} ${outcome}`);
+        }
+        matrix.push(`${`${route.name} (${via})`.padEnd(34)} ${row.join(' | ')}`);
+      });
+    }
+  }
+
+  it('hides other organizations\' members from an owner who guesses their ids', async () => {
+    const bOwner = browsers.get('owner of B')!;
+    const target = await freshTarget();
+    for (const path of [`/admin/orgs/b/members/${target}/disable-2fa`, `/admin/orgs/b/members/${target}/remove`, `/admin/orgs/b/members/${target}/role`]) {
+      const status = path.endsWith('disable-2fa') ? (await bOwner.request(path)).status : (await postForm(bOwner, path, { role: 'owner' })).status;
+      assert.equal(status, 404, path);
+    }
+    const api = await callApi(fixture.twofold.url, tokens.get('owner of B')!, 'POST', `/admin/api/organizations/b/members/${target}/disable-2fa`, {});
+    assert.equal(api.status, 404);
+    assert.deepEqual(api.json, { error: 'not_found', error_description: 'That person is not a member of this organization.' });
+    assert.ok(await store().secondFactors.find(target), 'still enrolled');
+  });
+
+  it('refuses API tokens without the admin scope, forged tokens and missing tokens', async () => {
+    const plain = await adminApiToken(fixture.twofold.url, fixture.rp, 'owner@a.test', PASSWORD, 'openid email');
+    const noScope = await callApi(fixture.twofold.url, plain, 'GET', '/admin/api/organizations');
+    assert.equal(noScope.status, 403);
+    assert.equal(noScope.json.error, 'insufficient_scope');
+    for (const token of [null, 'forged-token', `${tokens.get('owner of A')}x`]) {
+      const response = await callApi(fixture.twofold.url, token, 'GET', '/admin/api/organizations');
+      assert.equal(response.status, 401);
+      assert.equal(response.json.error, 'invalid_token');
+    }
+  });
+});
