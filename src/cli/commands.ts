@@ -1,4 +1,7 @@
 import type { Config } from '../../config/index.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { ConflictError } from '../errors.js';
+import type { SecondFactorService } from '../mfa/second-factor-service.js';
 import type { OrgAssignment } from '../directory/directory.js';
 import { Directory } from '../directory/directory.js';
 import { parseTwoFactorMode, setSiteTwoFactorMode } from '../directory/site-settings.js';
@@ -9,6 +12,8 @@ export interface CommandContext {
   readonly config: Config;
   readonly store: Store;
   readonly directory: Directory;
+  readonly audit: AuditLog;
+  readonly secondFactors: SecondFactorService;
   readStdin(): Promise<string>;
 }
 
@@ -124,11 +129,26 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     usage: 'site set --2fa off|optional|required',
     summary: 'Set the site-wide two-factor mode.',
     options: { '2fa': { value: true } },
-    async run(args, { store }) {
+    async run(args, { store, audit }) {
       positionals(args, []);
       const mode = parseTwoFactorMode(required(args, '2fa'));
       await setSiteTwoFactorMode(store.settings, mode);
+      await audit.record('site.two_factor_mode_changed', [null], null, { actor: null, details: { mode, via: 'command line' } });
       return `Site-wide two-factor mode is now ${mode}.`;
+    },
+  },
+  'user disable-2fa': {
+    usage: 'user disable-2fa <email> --reason <text>',
+    summary: "Break-glass: turn off a user's 2FA (lost device, even the last site admin's). Audited; the user is signed out and e-mailed.",
+    options: { reason: { value: true } },
+    async run(args, { directory, secondFactors }) {
+      const [email] = positionals(args, ['email']);
+      const reason = required(args, 'reason').trim();
+      if (!reason) throw new UsageError('--reason must say why (it is kept in the audit log and e-mailed to the user).');
+      const user = await directory.requireUser(email!);
+      const disabled = await secondFactors.disable(user, { actor: null, actorName: 'The site operator', ip: null, reason });
+      if (!disabled) throw new ConflictError(`${user.email} has not set up two-factor authentication.`);
+      return `Two-factor authentication is off for ${user.email}; they were signed out everywhere and e-mailed.`;
     },
   },
 };

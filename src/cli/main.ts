@@ -1,5 +1,9 @@
 import { ConfigError, loadConfig } from '../../config/index.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { Directory } from '../directory/directory.js';
+import { createLogger } from '../log.js';
+import { Mailer } from '../mail/mailer.js';
+import { SecondFactorService } from '../mfa/second-factor-service.js';
 import { UserError } from '../errors.js';
 import { PasswordHasher } from '../security/password-hasher.js';
 import { resolveEncryptionKey } from '../security/encryption-key.js';
@@ -41,13 +45,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 2;
   }
   let store;
+  let mailer;
   try {
     const args = parseArgs(argv.slice(2), command.options);
     const config = loadConfig(io.env, io.cwd);
     const box = createSecretBox(resolveEncryptionKey(config), config.previousEncryptionKeys);
     store = await openStore(config);
+    // The command line says one line; only a mail that cannot be delivered is worth a second one.
+    const log = createLogger('error', io.err);
+    mailer = new Mailer(config, log, []);
+    const audit = new AuditLog(store);
     const directory = new Directory(store, new PasswordHasher(config.passwordHash), box);
-    io.out(await command.run(args, { config, store, directory, readStdin: io.readStdin }));
+    const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit);
+    io.out(await command.run(args, { config, store, directory, audit, secondFactors, readStdin: io.readStdin }));
     return 0;
   } catch (error) {
     if (error instanceof UserError) {
@@ -61,6 +71,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.err(`twofold: ${(error as Error).message.split('\n')[0]}`);
     return 1;
   } finally {
+    await mailer?.close();
     await store?.close();
   }
 }

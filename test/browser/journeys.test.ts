@@ -73,8 +73,22 @@ describe('journeys in a real browser (Chromium)', { skip }, () => {
     await page.getByRole('link', { name: 'Sign in' }).waitFor();
   };
 
-  it('seed 000: the organization forces 2FA; a member scans the QR code, keeps the codes, and signs in with passcodes from then on', async () => {
-    await twofold.app.directory.setForceTwoFactor(DEMO.organization.slug, true);
+  it('seed 000: the owner forces 2FA; a member scans the QR code, keeps the codes, and signs in with passcodes from then on', async () => {
+    const ownerContext = await browser.newContext();
+    const owner = await ownerContext.newPage();
+    await owner.goto(`${twofold.url}/admin`);
+    await owner.getByLabel('Email').fill(DEMO.owner.email);
+    await owner.getByLabel('Password').fill(DEMO.owner.password);
+    await owner.getByRole('button', { name: 'Sign in' }).click();
+    await owner.getByRole('link', { name: DEMO.organization.name }).click();
+    await owner.getByRole('heading', { name: 'Security' }).waitFor();
+    await owner.getByLabel('Force Two-Factor Authentication').check();
+    await owner.screenshot({ path: path.join(SHOTS, '0-owner-settings.png'), fullPage: true });
+    await owner.getByRole('button', { name: 'Save' }).click();
+    await owner.getByText('Saved.').waitFor();
+    assert.ok(await owner.getByLabel('Force Two-Factor Authentication').isChecked());
+    await smtp.waitFor(DEMO.member.email, /Your organization now requires two-factor authentication/);
+
     const context = await browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
 
@@ -122,7 +136,36 @@ describe('journeys in a real browser (Chromium)', { skip }, () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByText(`You are signed in as ${DEMO.member.email}`).waitFor();
     await smtp.waitFor(DEMO.member.email, /A recovery code was used/);
+
+    // Seed 003, troubleshooting: the member lost the phone; the owner disables 2FA for them.
+    await owner.getByRole('link', { name: 'Members' }).click();
+    const memberRow = owner.getByRole('row', { name: new RegExp(DEMO.member.email) });
+    assert.match((await memberRow.textContent())!, /Enrolled/);
+    await owner.getByRole('link', { name: `Disable 2FA for ${DEMO.member.email}` }).click();
+    await owner.getByLabel(/Reason/).fill('Lost phone');
+    await owner.getByRole('button', { name: 'Disable 2FA' }).click();
+    await owner.getByText('Two-factor authentication was disabled.').waitFor();
+    await owner.screenshot({ path: path.join(SHOTS, '6-owner-members.png'), fullPage: true });
+    assert.match((await owner.getByRole('row', { name: new RegExp(DEMO.member.email) }).textContent())!, /Not yet/);
+    const mail = await smtp.waitFor(DEMO.member.email, /Two-factor authentication was turned off/);
+    assert.match(mail.text, new RegExp(`${DEMO.owner.name} \\(${DEMO.owner.email}\\) turned off`));
+
+    await page.goto(`${twofold.url}/demo/login`);
+    await page.getByLabel('Email').fill(DEMO.member.email);
+    await page.getByLabel('Password').fill(DEMO.member.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
+    const newSecret = new URL(await scanQrCode(page)).searchParams.get('secret')!;
+    assert.notEqual(newSecret, secret, 'a new QR code');
+    await page.getByLabel('Token').fill(authenticatorCode(secret, 60));
+    await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
+    await page.getByText('That code is not valid or has expired.').waitFor();
+    await page.getByLabel('Token').fill(authenticatorCode(newSecret));
+    await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByText(`You are signed in as ${DEMO.member.email}`).waitFor();
     await context.close();
+    await ownerContext.close();
   });
 
   it('seed 003: with 2FA optional, a user activates it from the account page', async () => {

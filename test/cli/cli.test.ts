@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -116,6 +117,38 @@ describe('twofold command line', () => {
       assert.deepEqual((await store.organizations.list()).map((org) => org.slug), ['city']);
       assert.deepEqual(await store.clients.list(), []);
     });
+  });
+
+  it('turns off a user\'s 2FA as the operator\'s break-glass: audited, sessions ended, e-mailed', async () => {
+    const dir = tempDir();
+    await cli(dir, ['user', 'create', 'root@x.test', '--password', 'long enough pw', '--site-admin']);
+    const userId = await inStore(dir, async (store) => {
+      const user = await store.users.findByEmail('root@x.test');
+      await store.secondFactors.enable({ userId: user!.id, sealedSecret: 'sealed', lastTimeStep: 1, recoveryKeyId: 'k', recoveryCodeHashes: ['h'] });
+      await store.oidc.upsert('Session', 's1', { kind: 'Session', accountId: user!.id }, new Date(Date.now() + 60_000));
+      return user!.id;
+    });
+    const noReason = await cli(dir, ['user', 'disable-2fa', 'root@x.test']);
+    assert.equal(noReason.status, 2);
+    const done = await cli(dir, ['user', 'disable-2fa', 'root@x.test', '--reason', 'lost phone, ticket 42']);
+    assert.equal(done.status, 0, done.err.join());
+    assert.deepEqual(done.out, ['Two-factor authentication is off for root@x.test; they were signed out everywhere and e-mailed.']);
+    await inStore(dir, async (store) => {
+      assert.equal(await store.secondFactors.find(userId), null);
+      assert.equal(await store.oidc.find('Session', 's1'), null, 'signed out');
+      const [event] = (await store.audit.list(null, { limit: 1, offset: 0 })).events;
+      assert.equal(event?.action, 'two_factor.reset_by_admin');
+      assert.equal(event?.actorId, null, 'the operator');
+      assert.equal(event?.details.reason, 'lost phone, ticket 42');
+    });
+    const outbox = fs.readdirSync(path.join(dir, 'outbox'));
+    assert.equal(outbox.length, 1);
+    const eml = fs.readFileSync(path.join(dir, 'outbox', outbox[0]!), 'utf8');
+    assert.match(eml, /^Subject: Two-factor authentication was turned off for your account$/m);
+    assert.match(eml, /The site operator turned off /);
+    const again = await cli(dir, ['user', 'disable-2fa', 'root@x.test', '--reason', 'again']);
+    assert.equal(again.status, 1);
+    assert.deepEqual(again.err, ['twofold: root@x.test has not set up two-factor authentication.']);
   });
 
   it('names the setting to fix when the configuration is wrong', async () => {

@@ -139,9 +139,12 @@ describe('organization administration (/admin and /admin/api)', () => {
     const silent = await device.visit((await startSignIn(fixture.rp, { prompt: 'none' })).url.href);
     assert.equal(new URL(silent.url).searchParams.get('error'), 'login_required', 'the member was signed out everywhere');
 
-    const next = await signInWithPassword(new Browser(url()), await startSignIn(fixture.rp), email, PASSWORD);
+    const memberBrowser = new Browser(url());
+    const next = await signInWithPassword(memberBrowser, await startSignIn(fixture.rp), email, PASSWORD);
     assert.match(next.html, /Set up two-factor authentication/);
     assert.notEqual(setupKeyOf(next.html), oldSecret, 'a new QR code, a new secret');
+    const oldDevice = await memberBrowser.submit(next, formAction(next.html, '/setup'), { token: await codeAt(oldSecret, 1) });
+    assert.equal(oldDevice.status, 400, "the old device's codes do not work");
     const [event] = (await store().audit.list((await store().organizations.findBySlug('springfield'))!.id, { limit: 1, offset: 0 })).events;
     assert.equal(event?.action, 'two_factor.reset_by_admin');
     assert.equal(event?.actorEmail, 'olivia@springfield.test');
