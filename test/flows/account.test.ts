@@ -60,6 +60,8 @@ describe('the account page (/account)', () => {
     const back = await browser.submit(regenerated, formAction(regenerated.html, '/recovery-codes/done?after=regenerated'), {});
     assert.match(back.html, /Your new recovery codes are ready/);
     await smtp.waitFor(email, /Your recovery codes were replaced/);
+    const siteLog = (await twofold.app.store.audit.list(null, { limit: 500, offset: 0 })).events;
+    assert.ok(siteLog.some((event) => event.action === 'recovery_codes.regenerated' && event.targetEmail === email), 'a user in no organization is audited in the site log');
 
     const replayed = await browser.submit(back, formAction(back.html, '/2fa/deactivate'), { 'deactivate-password': PASSWORD, 'deactivate-passcode': regenerateCode });
     assert.equal(replayed.status, 400);
@@ -87,6 +89,8 @@ describe('the account page (/account)', () => {
     assert.match(deactivated.html, /Sign out every other session/);
     const mail = await smtp.waitFor(email, /Two-factor authentication was turned off/);
     assert.ok(!mail.text.includes(secret));
+    const disabledEvent = (await twofold.app.store.audit.list(null, { limit: 500, offset: 0 })).events.find((event) => event.action === 'two_factor.disabled' && event.targetEmail === email);
+    assert.equal(disabledEvent?.actorEmail, email, 'disabled by the user themselves');
     const user = await twofold.app.store.users.findByEmail(email);
     assert.equal(await twofold.app.store.secondFactors.find(user!.id), null, 'secret and codes are deleted');
 

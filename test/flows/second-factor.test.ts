@@ -23,6 +23,11 @@ describe('the second factor through the real app, with openid-client as the rely
     return { browser, pending, page };
   };
 
+  const auditOf = async (slug: string) => {
+    const organization = await twofold.app.store.organizations.findBySlug(slug);
+    return (await twofold.app.store.audit.list(organization!.id, { limit: 500, offset: 0 })).events;
+  };
+
   before(async () => {
     fixture = await startFixture();
     ({ twofold, smtp, rp } = fixture);
@@ -65,6 +70,7 @@ describe('the second factor through the real app, with openid-client as the rely
     const claims = (await exchangeCode(rp, landed.url, pending)).claims()!;
     assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa']);
     assert.equal(claims.acr, ACR.twoFactor);
+    assert.ok((await auditOf('city')).some((event) => event.action === 'two_factor.enabled' && event.targetEmail === email && event.actorEmail === email));
     const mail = await smtp.waitFor(email, /Two-factor authentication is now on/);
     assert.ok(!codes.some((code) => mail.text.includes(code)), 'no recovery code in the e-mail');
 
@@ -96,6 +102,8 @@ describe('the second factor through the real app, with openid-client as the rely
     assert.equal(refused.status, 400);
     assert.match(refused.html, /That code was already used\./);
     assert.ok(twofold.logLines.some((line) => line.includes('a replayed passcode was refused')));
+    const replayEvent = (await auditOf('city')).find((event) => event.action === 'passcode.replayed' && event.targetEmail === email);
+    assert.ok(replayEvent?.ip, 'the replay is in the audit log, with the IP address');
   });
 
   it('accepts a recovery code once, in any case and with spaces, and e-mails the user', async () => {
@@ -113,6 +121,9 @@ describe('the second factor through the real app, with openid-client as the rely
     assert.deepEqual((await exchangeCode(rp, landed.url, pending)).claims()!.amr, ['pwd', 'otp', 'mfa']);
     const mail = await smtp.waitFor(email, /A recovery code was used/);
     assert.match(mail.text, /You have 9 recovery codes left/);
+    const used = (await auditOf('city')).find((event) => event.action === 'recovery_code.used' && event.targetEmail === email);
+    assert.equal(used?.details.remaining, 9);
+    assert.ok(!JSON.stringify(used).includes(codes[3]!), 'the code itself is not in the audit log');
 
     const again = await signIn(email);
     const recoveryAgain = await again.browser.visit(new URL(/href="([^"]+\/recovery)"/.exec(again.page.html)![1]!, again.page.url).href);
@@ -135,6 +146,18 @@ describe('the second factor through the real app, with openid-client as the rely
 
     const interactive = await browser.visit((await startSignIn(rp)).url.href);
     assert.match(interactive.html, /<h1>Set up two-factor authentication<\/h1>/, 'the existing session must set up 2FA');
+  });
+
+  it('keeps organization enforcement when the site-wide mode is off', async () => {
+    await twofold.app.store.settings.set('site.two_factor_mode', 'off');
+    try {
+      const enforced = await signIn(await newUser([{ slug: 'city', role: 'member' }]));
+      assert.match(enforced.page.html, /Set up two-factor authentication/);
+      const free = await signIn(await newUser([{ slug: 'county', role: 'member' }]));
+      assert.ok(free.page.url.startsWith(REDIRECT_URI));
+    } finally {
+      await twofold.app.store.settings.set('site.two_factor_mode', 'optional');
+    }
   });
 
   it('steps up when the relying party asks for two-factor sign-in (acr_values)', async () => {

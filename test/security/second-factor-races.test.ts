@@ -98,6 +98,9 @@ describe('second factor under races and brute force', () => {
     await smtp.waitFor(email, /Someone entered your password/);
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(lockMails().length, 1, 'one lockout e-mail');
+    const city = await twofold.app.store.organizations.findBySlug('city');
+    const locks = (await twofold.app.store.audit.list(city!.id, { limit: 500, offset: 0 })).events.filter((event) => event.action === 'second_factor.locked' && event.targetEmail === email);
+    assert.equal(locks.length, 1, 'one lockout in the audit log');
   });
 
   it('throttles password guessing per email, known or not, with the same answer', async () => {
