@@ -153,6 +153,8 @@ export class AdminService {
   async disableMemberTwoFactor(actor: User, slug: string, userId: string, ip: string, reason?: string): Promise<User> {
     const organization = await this.organization(actor, slug);
     const { user } = await this.#member(organization, userId);
+    // An owner must not be able to weaken the sign-in of someone who administers the whole site.
+    if (user.siteAdmin && !actor.siteAdmin) throw new ForbiddenError(`${user.email} is a site admin; only another site admin can disable their two-factor authentication.`);
     return this.#disable(actor, user, ip, reason);
   }
 

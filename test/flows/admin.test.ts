@@ -72,6 +72,14 @@ describe('organization administration (/admin and /admin/api)', () => {
     assert.doesNotMatch(filtered.html, /nina@springfield\.test/);
     assert.match(filtered.html, /max@springfield\.test/);
 
+    await fixture.twofold.app.directory.createUser({ email: 'staff-admin@springfield.test', password: PASSWORD, siteAdmin: true, orgs: [{ slug: 'springfield', role: 'member' }] });
+    const staffAdmin = await userId('staff-admin@springfield.test');
+    await store().secondFactors.enable({ userId: staffAdmin, sealedSecret: 'sealed', lastTimeStep: 0, recoveryKeyId: 'k', recoveryCodeHashes: [] });
+    const weaken = await postForm(browser, `/admin/orgs/springfield/members/${staffAdmin}/disable-2fa`);
+    assert.equal(weaken.status, 403, "an owner cannot disable a site admin's 2FA");
+    assert.ok(await store().secondFactors.find(staffAdmin));
+    await store().memberships.remove((await store().organizations.findBySlug('springfield'))!.id, staffAdmin);
+
     const lastOwner = await postForm(browser, `/admin/orgs/springfield/members/${await userId('olivia@springfield.test')}/remove`);
     assert.equal(lastOwner.status, 409);
     assert.match(lastOwner.html, /is the last owner of City of Springfield/);
