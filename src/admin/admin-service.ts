@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { TwoFactorMode } from '../../config/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { setSiteTwoFactorMode } from '../directory/site-settings.js';
-import { normalizeEmail, validateName } from '../directory/validation.js';
+import { isRecordId, isSlug, normalizeEmail, validateName } from '../directory/validation.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { SecondFactorService } from '../mfa/second-factor-service.js';
@@ -52,7 +52,7 @@ export class AdminService {
 
   /** The organization, if the actor may manage it; "not found" otherwise (also when it does not exist). */
   async organization(actor: User, slug: string): Promise<Organization> {
-    const organization = await this.store.organizations.findBySlug(slug);
+    const organization = isSlug(slug) ? await this.store.organizations.findBySlug(slug) : null;
     if (!organization) throw new NotFoundError(NOT_FOUND);
     const membership = await this.store.memberships.find(organization.id, actor.id);
     if (!canManageOrganization(actor, membership?.role ?? null)) throw new NotFoundError(NOT_FOUND);
@@ -87,7 +87,7 @@ export class AdminService {
   }
 
   async #member(organization: Organization, userId: string): Promise<{ user: User; membership: Membership }> {
-    const membership = await this.store.memberships.find(organization.id, userId);
+    const membership = isRecordId(userId) ? await this.store.memberships.find(organization.id, userId) : null;
     const user = membership ? await this.store.users.findById(userId) : null;
     if (!membership || !user) throw new NotFoundError(MEMBER_NOT_FOUND);
     return { user, membership };
@@ -196,7 +196,7 @@ export class AdminService {
 
   async user(actor: User, userId: string): Promise<MemberRow & { organizations: Organization[] }> {
     this.#requireSiteAdmin(actor);
-    const user = await this.store.users.findById(userId);
+    const user = isRecordId(userId) ? await this.store.users.findById(userId) : null;
     if (!user) throw new NotFoundError('There is no such user.');
     const secondFactor = await this.store.secondFactors.find(user.id);
     const memberships = await this.store.memberships.listByUser(user.id);

@@ -1,4 +1,4 @@
-import { PASSWORD_MAX_LENGTH } from '../directory/validation.js';
+import { PASSWORD_MAX_LENGTH, isLookupableEmail } from '../directory/validation.js';
 import type { Services } from '../services.js';
 import type { User } from '../store/types.js';
 
@@ -18,7 +18,7 @@ export async function checkPassword(services: Services, email: string, password:
   const { store, hasher, passwordThrottle } = services;
   const attempt = await passwordThrottle.begin(email.slice(0, 254), ip);
   if (!attempt.allowed) return { kind: 'throttled' };
-  const user = email.length <= 254 ? await store.users.findByEmail(email.trim()) : null;
+  const user = isLookupableEmail(email.trim()) ? await store.users.findByEmail(email.trim()) : null;
   let ok = false;
   if (password.length === 0 || password.length > PASSWORD_MAX_LENGTH || !user?.passwordHash) {
     await hasher.verifyNobody(password.slice(0, PASSWORD_MAX_LENGTH));

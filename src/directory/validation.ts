@@ -6,7 +6,21 @@ import { ValidationError } from '../errors.js';
  */
 
 // Deliberately simple (one @, a dot in the domain, no spaces): mail delivery is the real test.
-const EMAIL = /^[^\s@"<>()[\]\\,;:]+@[^\s@"<>()[\]\\,;:]+\.[^\s@"<>()[\]\\,;:]+$/;
+const EMAIL = /^[^\s\p{Cc}@"<>()[\]\\,;:]+@[^\s\p{Cc}@"<>()[\]\\,;:]+\.[^\s\p{Cc}@"<>()[\]\\,;:]+$/u;
+
+/** Worth looking up at all: no control characters (a NUL byte, say), and not longer than an email can be. */
+export function isLookupableEmail(raw: string): boolean {
+  return raw.length > 0 && raw.length <= 254 && !/\p{Cc}/u.test(raw);
+}
+
+/** Ids Twofold makes are UUIDs; anything else cannot name a user, so it is not looked up. */
+export function isRecordId(raw: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(raw);
+}
+
+export function isSlug(raw: string): boolean {
+  return /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(raw);
+}
 
 export function normalizeEmail(raw: string): string {
   const email = raw.trim().toLowerCase();
@@ -15,7 +29,7 @@ export function normalizeEmail(raw: string): string {
 }
 
 export function validateSlug(raw: string): string {
-  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(raw)) {
+  if (!isSlug(raw)) {
     throw new ValidationError(`"${raw}" is not a valid organization slug: use 1 to 63 lower-case letters, digits and inner dashes.`, 'slug');
   }
   return raw;

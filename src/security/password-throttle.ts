@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Config } from '../../config/index.js';
 import type { AttemptRepository } from '../store/types.js';
 
@@ -19,7 +20,8 @@ export class PasswordThrottle {
   #minutes = (now: Date, minutes: number) => new Date(now.getTime() + minutes * 60_000);
 
   async begin(email: string, ip: string, now = new Date()): Promise<PasswordAttempt> {
-    const emailKey = `password:email:${email.trim().toLowerCase()}`;
+    // Hashed: whatever was typed (unknown emails, control characters) never lands in the store as it is.
+    const emailKey = `password:email:${crypto.createHash('sha256').update(email.trim().toLowerCase()).digest('hex')}`;
     const ipKey = `password:ip:${ip}`;
     const ipState = await this.attempts.peek(ipKey, now);
     if (ipState?.lockedUntil) return { allowed: false, emailKey, ipKey, count: ipState.count };

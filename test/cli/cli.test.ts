@@ -164,7 +164,7 @@ describe('twofold command line', () => {
 
   it('runs as `npx twofold` from the repository root', () => {
     const dir = tempDir();
-    const run = (...args: string[]) => spawnSync('npx', ['--no-install', 'twofold', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dir }, encoding: 'utf8' });
+    const run = (...args: string[]) => spawnSync('npx', ['--no-install', 'twofold', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dir, MONGODB_URI: '' }, encoding: 'utf8' });
     const created = run('org', 'create', 'city', '--name', 'City');
     assert.equal(created.status, 0, created.stderr);
     assert.equal(created.stdout, 'Created organization "city" (City).\n');

@@ -10,6 +10,7 @@ describe('input validation', () => {
     ['email', normalizeEmail, 'no-at-sign', null],
     ['email', normalizeEmail, 'a@b', null],
     ['email', normalizeEmail, 'a b@c.test', null],
+    ['email', normalizeEmail, 'a\u0000b@c.test', null],
     ['email', normalizeEmail, `${'a'.repeat(250)}@x.test`, null],
     ['slug', validateSlug, 'city-of-x', 'city-of-x'],
     ['slug', validateSlug, 'City', null],

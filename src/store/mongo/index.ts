@@ -33,7 +33,18 @@ interface UserDoc { _id: string; email: string; name: string; passwordHash: stri
 interface OrganizationDoc { _id: string; slug: string; name: string; forceTwoFactor: boolean; createdAt: Date }
 interface MembershipDoc { organizationId: string; userId: string; role: Role; createdAt: Date }
 interface ClientDoc { _id: string; name: string; sealedSecret: string | null; redirectUris: string[]; postLogoutRedirectUris: string[]; firstParty: boolean; createdAt: Date }
-interface OidcDoc { _id: string; model: string; payload: OidcPayload; grantId: string | null; uid: string | null; userCode: string | null; accountId: string | null; expiresAt: Date | null }
+/**
+ * The payload is kept as JSON text: oidc-provider's payloads can have keys with dots (resource
+ * indicator URLs), which MongoDB before 5.0 and compatible servers refuse. `consumed` lives beside it
+ * so that spending a code stays one conditional update.
+ */
+interface OidcDoc { _id: string; model: string; payload: string; consumed: number | null; grantId: string | null; uid: string | null; userCode: string | null; accountId: string | null; expiresAt: Date | null }
+
+const payloadOf = (doc: OidcDoc | null): OidcPayload | null => {
+  if (!doc) return null;
+  const payload = JSON.parse(doc.payload) as OidcPayload;
+  return doc.consumed === null || doc.consumed === undefined ? payload : { ...payload, consumed: doc.consumed };
+};
 
 const toUser = (doc: UserDoc): User => ({
   id: doc._id,
@@ -266,7 +277,8 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
           { _id: oidcKey(model, id) } as never,
           {
             model,
-            payload,
+            payload: JSON.stringify(payload),
+            consumed: typeof payload.consumed === 'number' ? payload.consumed : null,
             grantId: payload.grantId ?? null,
             uid: payload.uid ?? null,
             userCode: payload.userCode ?? null,
@@ -277,21 +289,18 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
         );
       },
       async find(model, id) {
-        const doc = await OidcModels.findOne({ _id: oidcKey(model, id), ...live() }).lean<OidcDoc>();
-        return doc?.payload ?? null;
+        return payloadOf(await OidcModels.findOne({ _id: oidcKey(model, id), ...live() }).lean<OidcDoc>());
       },
       async findByUid(model, uid) {
-        const doc = await OidcModels.findOne({ model, uid, ...live() }).lean<OidcDoc>();
-        return doc?.payload ?? null;
+        return payloadOf(await OidcModels.findOne({ model, uid, ...live() }).lean<OidcDoc>());
       },
       async findByUserCode(model, userCode) {
-        const doc = await OidcModels.findOne({ model, userCode, ...live() }).lean<OidcDoc>();
-        return doc?.payload ?? null;
+        return payloadOf(await OidcModels.findOne({ model, userCode, ...live() }).lean<OidcDoc>());
       },
       async consume(model, id) {
         const result = await OidcModels.updateOne(
-          { _id: oidcKey(model, id), 'payload.consumed': null },
-          { $set: { 'payload.consumed': Math.floor(Date.now() / 1000) } },
+          { _id: oidcKey(model, id), consumed: null },
+          { $set: { consumed: Math.floor(Date.now() / 1000) } },
         );
         return result.modifiedCount === 1;
       },
@@ -307,8 +316,8 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
       },
       async endSessionsOf(accountId, exceptSessionId) {
         const kept = exceptSessionId ? await OidcModels.findOne({ _id: oidcKey('Session', exceptSessionId) }).lean<OidcDoc>() : null;
-        const keptGrants = keptGrantIds(kept?.payload ?? null);
-        const rows = await OidcModels.find({ accountId }, { model: 1, grantId: 1, payload: { jti: 1 } }).lean<OidcDoc[]>();
+        const keptGrants = keptGrantIds(payloadOf(kept));
+        const rows = await OidcModels.find({ accountId }, { model: 1, grantId: 1 }).lean<OidcDoc[]>();
         const doomed = rows.filter((row) => {
           if (row._id === oidcKey('Session', exceptSessionId ?? '')) return false;
           if (row.grantId && keptGrants.has(row.grantId)) return false;

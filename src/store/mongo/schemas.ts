@@ -70,7 +70,8 @@ export const oidcModelSchema = new Schema(
   {
     _id: { type: String, required: true },
     model: { type: String, required: true },
-    payload: { type: Schema.Types.Mixed, required: true },
+    payload: { type: String, required: true },
+    consumed: { type: Number, default: null },
     grantId: { type: String, default: null },
     uid: { type: String, default: null },
     userCode: { type: String, default: null },
@@ -85,11 +86,6 @@ oidcModelSchema.index({ model: 1, uid: 1 }, { sparse: true });
 oidcModelSchema.index({ model: 1, userCode: 1 }, { sparse: true });
 oidcModelSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
 
-const recoveryCodeSchema = new Schema(
-  { id: { type: String, required: true }, hash: { type: String, required: true }, usedAt: { type: Date, default: null } },
-  { _id: false },
-);
-
 export const secondFactorSchema = new Schema(
   {
     _id: { type: String, required: true },
@@ -97,7 +93,7 @@ export const secondFactorSchema = new Schema(
     enabledAt: { type: Date, required: true },
     lastTimeStep: { type: Number, required: true },
     recoveryKeyId: { type: String, required: true },
-    recoveryCodes: { type: [recoveryCodeSchema], default: [] },
+    recoveryCodes: { type: Schema.Types.Mixed, default: {} },
   },
   { ...options, collection: 'second_factors' },
 );

@@ -10,13 +10,18 @@ import type {
 } from '../types.js';
 import { isDuplicateKey } from './schemas.js';
 
+/**
+ * Recovery codes are keyed by id inside the document (not an array), so spending one is a plain
+ * conditional update on `recoveryCodes.<id>.usedAt` — atomic in MongoDB, and understood by servers
+ * that lack `$elemMatch` updates.
+ */
 interface SecondFactorDoc {
   _id: string;
   sealedSecret: string;
   enabledAt: Date;
   lastTimeStep: number;
   recoveryKeyId: string;
-  recoveryCodes: RecoveryCode[];
+  recoveryCodes: Record<string, { hash: string; usedAt: Date | null; order: number }>;
 }
 
 interface EnrollmentDoc {
@@ -34,7 +39,16 @@ interface AttemptDoc {
   forgetAt: Date;
 }
 
-const newCodes = (hashes: readonly string[]): RecoveryCode[] => hashes.map((hash) => ({ id: crypto.randomUUID(), hash, usedAt: null }));
+const newCodes = (hashes: readonly string[]): SecondFactorDoc['recoveryCodes'] =>
+  Object.fromEntries(hashes.map((hash, order) => [crypto.randomUUID(), { hash, usedAt: null, order }]));
+
+const codesOf = (doc: SecondFactorDoc): RecoveryCode[] =>
+  Object.entries(doc.recoveryCodes ?? {})
+    .sort(([, a], [, b]) => a.order - b.order)
+    .map(([id, code]) => ({ id, hash: code.hash, usedAt: code.usedAt ?? null }));
+
+/** Code ids are UUIDs we made; anything else must not reach a field path. */
+const isCodeId = (id: string) => /^[0-9a-f-]{36}$/.test(id);
 
 /** The recovery codes live inside the second-factor document, so every change to them is one atomic update. */
 export function mongoSecondFactors(collection: Collection<SecondFactorDoc>): SecondFactorRepository {
@@ -48,7 +62,7 @@ export function mongoSecondFactors(collection: Collection<SecondFactorDoc>): Sec
         enabledAt: doc.enabledAt,
         lastTimeStep: doc.lastTimeStep,
         recoveryKeyId: doc.recoveryKeyId,
-        recoveryCodes: doc.recoveryCodes.map((code) => ({ id: code.id, hash: code.hash, usedAt: code.usedAt ?? null })),
+        recoveryCodes: codesOf(doc),
       };
       return secondFactor;
     },
@@ -78,10 +92,9 @@ export function mongoSecondFactors(collection: Collection<SecondFactorDoc>): Sec
       return result.modifiedCount === 1;
     },
     async useRecoveryCode(userId, codeId) {
-      const result = await collection.updateOne(
-        { _id: userId, recoveryCodes: { $elemMatch: { id: codeId, usedAt: null } } },
-        { $set: { 'recoveryCodes.$.usedAt': new Date() } },
-      );
+      if (!isCodeId(codeId)) return false;
+      const usedAt = `recoveryCodes.${codeId}.usedAt`;
+      const result = await collection.updateOne({ _id: userId, [usedAt]: null, [`recoveryCodes.${codeId}.hash`]: { $exists: true } }, { $set: { [usedAt]: new Date() } });
       return result.modifiedCount === 1;
     },
     async replaceRecoveryCodes(userId, recoveryKeyId, hashes) {
@@ -113,34 +126,28 @@ export function mongoEnrollments(collection: Collection<EnrollmentDoc>): Pending
   };
 }
 
+/**
+ * Two single-document updates, each atomic, and nothing that needs aggregation-pipeline updates (so
+ * MongoDB-compatible servers work too): clear a lock that has run out, then count. Two requests
+ * arriving as a lock runs out may both clear it; they still count 1 and 2.
+ */
 export function mongoAttempts(collection: Collection<AttemptDoc>): AttemptRepository {
-  const chargeOnce = (key: string, now: Date, forgetAt: Date) => {
-    const lockRanOut = { $and: [{ $ne: [{ $ifNull: ['$lockedUntil', null] }, null] }, { $lte: ['$lockedUntil', now] }] };
-    return collection.findOneAndUpdate(
+  const countOnce = (key: string, forgetAt: Date) =>
+    collection.findOneAndUpdate(
       { _id: key },
-      [
-        { $set: { ranOut: lockRanOut } },
-        {
-          $set: {
-            count: { $cond: ['$ranOut', 1, { $add: [{ $ifNull: ['$count', 0] }, 1] }] },
-            lockedUntil: { $cond: ['$ranOut', null, { $ifNull: ['$lockedUntil', null] }] },
-            forgetAt: { $max: [{ $ifNull: ['$forgetAt', forgetAt] }, forgetAt] },
-          },
-        },
-        { $unset: 'ranOut' },
-      ],
+      { $inc: { count: 1 }, $max: { forgetAt }, $setOnInsert: { lockedUntil: null } },
       { upsert: true, returnDocument: 'after' },
     );
-  };
   return {
     async charge(key, now, forgetAt) {
+      await collection.updateOne({ _id: key, lockedUntil: { $ne: null, $lte: now } }, { $set: { count: 0, lockedUntil: null } });
       let doc: AttemptDoc | null;
       try {
-        doc = await chargeOnce(key, now, forgetAt);
+        doc = await countOnce(key, forgetAt);
       } catch (error) {
         // Two first attempts racing to create the counter: the loser counts on the winner's document.
         if (!isDuplicateKey(error)) throw error;
-        doc = await chargeOnce(key, now, forgetAt);
+        doc = await countOnce(key, forgetAt);
       }
       return { count: doc!.count, lockedUntil: doc!.lockedUntil ?? null };
     },
