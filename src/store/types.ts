@@ -24,12 +24,23 @@ export interface NewUser {
   readonly siteAdmin: boolean;
 }
 
+/** An organization's own identity provider (SPEC 1.2): its members sign in there. */
+export interface Federation {
+  readonly issuer: string;
+  readonly clientId: string;
+  /** Sealed with the SecretBox. */
+  readonly sealedClientSecret: string;
+  /** Email domains that belong to the organization (lower case); may be empty. */
+  readonly domains: readonly string[];
+}
+
 export interface Organization {
   readonly id: string;
   /** Lower-case letters, digits and dashes; unique. */
   readonly slug: string;
   readonly name: string;
   readonly forceTwoFactor: boolean;
+  readonly federation: Federation | null;
   readonly createdAt: Date;
 }
 
@@ -86,6 +97,9 @@ export interface OrganizationRepository {
   findBySlug(slug: string): Promise<Organization | null>;
   findByIds(ids: readonly string[]): Promise<Organization[]>;
   setForceTwoFactor(id: string, on: boolean): Promise<void>;
+  setFederation(id: string, federation: Federation | null): Promise<void>;
+  /** The federated organization that claims this email domain, if any. */
+  findByFederatedDomain(domain: string): Promise<Organization | null>;
   list(): Promise<Organization[]>;
 }
 
@@ -235,6 +249,13 @@ export interface AttemptRepository {
   purgeExpired(now?: Date): Promise<number>;
 }
 
+/** Links a Twofold user to a subject at an upstream identity provider (issuer + sub), one each way. */
+export interface IdentityLinkRepository {
+  findUser(issuer: string, subject: string): Promise<string | null>;
+  /** Throws DuplicateError when the subject, or the user at that issuer, is already linked. */
+  link(issuer: string, subject: string, userId: string): Promise<void>;
+}
+
 export type AuditAction =
   | 'policy.changed'
   | 'site.two_factor_mode_changed'
@@ -248,7 +269,9 @@ export type AuditAction =
   | 'recovery_code.used'
   | 'recovery_codes.regenerated'
   | 'second_factor.locked'
-  | 'passcode.replayed';
+  | 'passcode.replayed'
+  | 'federation.changed'
+  | 'federation.linked';
 
 /** One security event, as the audit log shows it. Never holds a secret, code or password. */
 export interface AuditEvent {
@@ -296,5 +319,6 @@ export interface Store {
   readonly attempts: AttemptRepository;
   readonly audit: AuditRepository;
   readonly invitations: InvitationRepository;
+  readonly identityLinks: IdentityLinkRepository;
   close(): Promise<void>;
 }

@@ -76,6 +76,27 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
         await assert.rejects(store.organizations.create({ slug: 'city', name: 'Again' }), (error: unknown) => error instanceof DuplicateError && error.field === 'slug');
       });
 
+      it('stores a federation, finds it by domain, and keeps a domain to one organization', async () => {
+        const city = await store.organizations.create({ slug: 'city', name: 'City' });
+        const county = await store.organizations.create({ slug: 'county', name: 'County' });
+        assert.equal(city.federation, null);
+        const federation = { issuer: 'https://idp.city.test', clientId: 'twofold', sealedClientSecret: 'sealed', domains: ['city.test', 'staff.city.test'] };
+        await store.organizations.setFederation(city.id, federation);
+        assert.deepEqual((await store.organizations.findById(city.id))?.federation, federation);
+        assert.equal((await store.organizations.findByFederatedDomain('STAFF.city.test'))?.slug, 'city');
+        assert.equal(await store.organizations.findByFederatedDomain('county.test'), null);
+        await assert.rejects(
+          store.organizations.setFederation(county.id, { ...federation, domains: ['city.test'] }),
+          (error: unknown) => error instanceof DuplicateError && error.field === 'domain',
+        );
+        assert.equal((await store.organizations.findById(county.id))?.federation, null);
+        await store.organizations.setFederation(city.id, null);
+        assert.equal((await store.organizations.findById(city.id))?.federation, null);
+        assert.equal(await store.organizations.findByFederatedDomain('city.test'), null);
+        await store.organizations.setFederation(county.id, { ...federation, domains: ['city.test'] });
+        assert.equal((await store.organizations.findByFederatedDomain('city.test'))?.slug, 'county');
+      });
+
       it('stores the force-two-factor flag', async () => {
         const org = await store.organizations.create({ slug: 'city', name: 'City' });
         await store.organizations.setForceTwoFactor(org.id, true);
@@ -285,6 +306,22 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
         assert.equal(only?.ip, '127.0.0.1');
         assert.ok(only?.at instanceof Date);
         assert.deepEqual((await store.audit.list(null, { limit: 10, offset: 0 })).events.map((e) => e.details.n), [100]);
+      });
+    });
+
+    describe('identity links', () => {
+      it('links one upstream subject to one user, per issuer', async () => {
+        const ada = await store.users.create({ email: 'ada@x.test', name: 'Ada', passwordHash: null, siteAdmin: false });
+        const bob = await store.users.create({ email: 'bob@x.test', name: 'Bob', passwordHash: null, siteAdmin: false });
+        assert.equal(await store.identityLinks.findUser('https://idp.test', 'sub-1'), null);
+        await store.identityLinks.link('https://idp.test', 'sub-1', ada.id);
+        assert.equal(await store.identityLinks.findUser('https://idp.test', 'sub-1'), ada.id);
+        assert.equal(await store.identityLinks.findUser('https://other.test', 'sub-1'), null);
+        for (const [subject, user] of [['sub-1', bob.id], ['sub-2', ada.id]] as const) {
+          await assert.rejects(store.identityLinks.link('https://idp.test', subject, user), DuplicateError);
+        }
+        await store.identityLinks.link('https://other.test', 'sub-1', bob.id);
+        assert.equal(await store.identityLinks.findUser('https://other.test', 'sub-1'), bob.id);
       });
     });
 

@@ -3,6 +3,7 @@ import mongoose from 'mongoose';
 import {
   DuplicateError,
   type Client,
+  type Federation,
   type Membership,
   type OidcPayload,
   type Organization,
@@ -16,6 +17,7 @@ import { mongoAttempts, mongoEnrollments, mongoSecondFactors, type AttemptDoc, t
 import {
   attemptSchema,
   auditSchema,
+  identityLinkSchema,
   invitationSchema,
   clientSchema,
   enrollmentSchema,
@@ -30,7 +32,7 @@ import {
 } from './schemas.js';
 
 interface UserDoc { _id: string; email: string; name: string; passwordHash: string | null; siteAdmin: boolean; createdAt: Date; lastSignInAt: Date | null }
-interface OrganizationDoc { _id: string; slug: string; name: string; forceTwoFactor: boolean; createdAt: Date }
+interface OrganizationDoc { _id: string; slug: string; name: string; forceTwoFactor: boolean; federation: Federation | null; federatedDomains?: string[]; createdAt: Date }
 interface MembershipDoc { organizationId: string; userId: string; role: Role; createdAt: Date }
 interface ClientDoc { _id: string; name: string; sealedSecret: string | null; redirectUris: string[]; postLogoutRedirectUris: string[]; firstParty: boolean; createdAt: Date }
 /**
@@ -60,6 +62,7 @@ const toOrganization = (doc: OrganizationDoc): Organization => ({
   slug: doc.slug,
   name: doc.name,
   forceTwoFactor: doc.forceTwoFactor === true,
+  federation: doc.federation ?? null,
   createdAt: doc.createdAt,
 });
 const toMembership = (doc: MembershipDoc): Membership => ({
@@ -115,7 +118,8 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
   const Attempts = connection.model<AttemptDoc>('Attempt', attemptSchema);
   const AuditEvents = connection.model<AuditDoc>('AuditEvent', auditSchema);
   const Invitations = connection.model<InvitationDoc>('Invitation', invitationSchema);
-  const models = [Users, Organizations, Memberships, Clients, Settings, Keys, OidcModels, SecondFactors, Enrollments, Attempts, AuditEvents, Invitations];
+  const IdentityLinks = connection.model('IdentityLink', identityLinkSchema);
+  const models = [Users, Organizations, Memberships, Clients, Settings, Keys, OidcModels, SecondFactors, Enrollments, Attempts, AuditEvents, Invitations, IdentityLinks];
   for (const model of models) {
     await model.createCollection().catch((error: { codeName?: string }) => {
       if (error.codeName !== 'NamespaceExists') throw error;
@@ -174,6 +178,7 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
           slug: organization.slug,
           name: organization.name,
           forceTwoFactor: false,
+          federation: null,
           createdAt: new Date(),
         };
         await insertUnique('slug', () => Organizations.collection.insertOne(doc as never));
@@ -194,6 +199,21 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
       },
       async setForceTwoFactor(id, on) {
         await Organizations.updateOne({ _id: id }, { $set: { forceTwoFactor: on } });
+      },
+      async setFederation(id, federation) {
+        const update = federation && federation.domains.length > 0
+          ? { $set: { federation, federatedDomains: [...federation.domains] } }
+          : { $set: { federation }, $unset: { federatedDomains: '' } };
+        try {
+          await Organizations.collection.updateOne({ _id: id } as never, update as never);
+        } catch (error) {
+          if (isDuplicateKey(error)) throw new DuplicateError('domain');
+          throw error;
+        }
+      },
+      async findByFederatedDomain(domain) {
+        const doc = await Organizations.findOne({ federatedDomains: domain.toLowerCase(), federation: { $ne: null } }).lean<OrganizationDoc>();
+        return doc ? toOrganization(doc) : null;
       },
       async list() {
         const docs = await Organizations.find().sort({ slug: 1 }).lean<OrganizationDoc[]>();
@@ -332,6 +352,15 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
     attempts: mongoAttempts(Attempts.collection as never),
     audit: mongoAudit(AuditEvents.collection as never),
     invitations: mongoInvitations(Invitations.collection as never),
+    identityLinks: {
+      async findUser(issuer, subject) {
+        const doc = await IdentityLinks.findOne({ issuer, subject }).lean<{ userId: string }>();
+        return doc?.userId ?? null;
+      },
+      async link(issuer, subject, userId) {
+        await insertUnique('identity link', () => IdentityLinks.collection.insertOne({ issuer, subject, userId, createdAt: new Date() }));
+      },
+    },
     async close() {
       await connection.close();
     },

@@ -27,10 +27,26 @@ export const organizationSchema = new Schema(
     slug: { type: String, required: true, unique: true },
     name: { type: String, required: true },
     forceTwoFactor: { type: Boolean, default: false },
+    federation: { type: Schema.Types.Mixed, default: null },
+    /** Copied out of `federation` so that a unique index can keep a domain to one organization. */
+    federatedDomains: { type: [String], default: undefined },
     createdAt: { type: Date, required: true },
   },
   { ...options, collection: 'organizations' },
 );
+organizationSchema.index({ federatedDomains: 1 }, { unique: true, sparse: true });
+
+export const identityLinkSchema = new Schema(
+  {
+    issuer: { type: String, required: true },
+    subject: { type: String, required: true },
+    userId: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'identity_links' },
+);
+identityLinkSchema.index({ issuer: 1, subject: 1 }, { unique: true });
+identityLinkSchema.index({ issuer: 1, userId: 1 }, { unique: true });
 
 export const membershipSchema = new Schema(
   {

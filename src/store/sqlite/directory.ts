@@ -3,6 +3,7 @@ import type { SqliteDatabase } from './database.js';
 import { isUniqueViolation } from './database.js';
 import {
   DuplicateError,
+  type Federation,
   type Membership,
   type MembershipRepository,
   type NewOrganization,
@@ -29,6 +30,7 @@ interface OrganizationRow {
   slug: string;
   name: string;
   force_two_factor: number;
+  federation: string | null;
   created_at: number;
 }
 
@@ -54,6 +56,7 @@ const toOrganization = (row: OrganizationRow): Organization => ({
   slug: row.slug,
   name: row.name,
   forceTwoFactor: row.force_two_factor === 1,
+  federation: row.federation === null ? null : (JSON.parse(row.federation) as Federation),
   createdAt: new Date(row.created_at),
 });
 
@@ -119,6 +122,17 @@ export function sqliteOrganizations(db: SqliteDatabase): OrganizationRepository 
   const bySlug = db.prepare<[string], OrganizationRow>('SELECT * FROM organizations WHERE slug = ?');
   const setForce = db.prepare('UPDATE organizations SET force_two_factor = ? WHERE id = ?');
   const all = db.prepare<[], OrganizationRow>('SELECT * FROM organizations ORDER BY slug');
+  const setFederationRow = db.prepare('UPDATE organizations SET federation = ? WHERE id = ?');
+  const clearDomains = db.prepare('DELETE FROM organization_domains WHERE organization_id = ?');
+  const addDomain = db.prepare('INSERT INTO organization_domains (domain, organization_id) VALUES (?, ?)');
+  const byDomain = db.prepare<[string], OrganizationRow>(
+    'SELECT o.* FROM organizations o JOIN organization_domains d ON d.organization_id = o.id WHERE d.domain = ? AND o.federation IS NOT NULL',
+  );
+  const setFederation = db.transaction((id: string, federation: Federation | null) => {
+    setFederationRow.run(federation === null ? null : JSON.stringify(federation), id);
+    clearDomains.run(id);
+    for (const domain of federation?.domains ?? []) addDomain.run(domain, id);
+  });
 
   return {
     async create(organization: NewOrganization) {
@@ -148,6 +162,18 @@ export function sqliteOrganizations(db: SqliteDatabase): OrganizationRepository 
     },
     async setForceTwoFactor(id, on) {
       setForce.run(on ? 1 : 0, id);
+    },
+    async setFederation(id, federation) {
+      try {
+        setFederation.immediate(id, federation);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateError('domain');
+        throw error;
+      }
+    },
+    async findByFederatedDomain(domain) {
+      const row = byDomain.get(domain.toLowerCase());
+      return row ? toOrganization(row) : null;
     },
     async list() {
       return all.all().map(toOrganization);

@@ -2,6 +2,7 @@ import type { Store } from '../types.js';
 import { openDatabase } from './database.js';
 import { sqliteAudit, sqliteInvitations } from './audit.js';
 import { sqliteClients } from './clients.js';
+import { sqliteIdentityLinks } from './identity-links.js';
 import { sqliteMemberships, sqliteOrganizations, sqliteUsers } from './directory.js';
 import { sqliteOidcModels } from './oidc-models.js';
 import { sqliteAttempts, sqliteEnrollments, sqliteSecondFactors } from './second-factors.js';
@@ -23,6 +24,7 @@ export function openSqliteStore(file: string): Store {
     attempts: sqliteAttempts(db),
     audit: sqliteAudit(db),
     invitations: sqliteInvitations(db),
+    identityLinks: sqliteIdentityLinks(db),
     async close() {
       db.close();
     },

@@ -113,4 +113,19 @@ export const MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL
   );
   `,
+  `
+  ALTER TABLE organizations ADD COLUMN federation TEXT;
+  CREATE TABLE organization_domains (
+    domain TEXT PRIMARY KEY,
+    organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE
+  );
+  CREATE TABLE identity_links (
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (issuer, subject),
+    UNIQUE (issuer, user_id)
+  );
+  `,
 ];
