@@ -3,11 +3,13 @@ import { PASSWORD_SENTENCES, checkPassword } from '../src/auth/password-check.js
 import { readForm } from '../src/http/forms.js';
 import { render } from '../src/http/views.js';
 import { ACR } from '../src/provider/acr.js';
+import { hasSecondFactor } from '../src/policy/second-factor.js';
 import type { Services } from '../src/services.js';
 import { finishStep, loadInteraction, type InteractionDetails } from './details.js';
 
-export function showLogin(ctx: RouterContext, details: InteractionDetails, locals: { email?: string; error?: string } = {}, status = 200): void {
+export async function showLogin(services: Services, ctx: RouterContext, details: InteractionDetails, locals: { email?: string; error?: string } = {}, status = 200): Promise<void> {
   render(ctx, 'login', {
+    federation: await services.federation.anyFederated(),
     title: 'Sign in',
     uid: details.uid,
     email: locals.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
@@ -19,12 +21,37 @@ export async function submitLogin(services: Services, ctx: RouterContext): Promi
   const details = await loadInteraction(services, ctx, 'login');
   const form = await readForm(ctx);
   const email = form.field('email');
+  // Identifier-first: the email decides. Members of a federated organization sign in at its own
+  // identity provider and have no password here, so whatever was typed as one is not checked.
+  const federated = await services.federation.organizationFor(email);
+  if (federated) {
+    ctx.status = 303;
+    ctx.redirect(await services.federation.start(ctx, details.uid, federated, email));
+    return;
+  }
+  if (form.field('password') === '') {
+    showLogin(services, ctx, details, { email, error: 'Enter your password.' }, 400);
+    return;
+  }
   const result = await checkPassword(services, email, form.field('password'), ctx.ip);
   if (result.kind !== 'ok') {
     const throttled = result.kind === 'throttled';
-    showLogin(ctx, details, { email, error: throttled ? PASSWORD_SENTENCES.throttled : PASSWORD_SENTENCES.wrong }, throttled ? 429 : 401);
+    showLogin(services, ctx, details, { email, error: throttled ? PASSWORD_SENTENCES.throttled : PASSWORD_SENTENCES.wrong }, throttled ? 429 : 401);
     return;
   }
   await services.store.users.recordSignIn(result.user.id, new Date());
   await finishStep(services, ctx, { login: { accountId: result.user.id, amr: ['pwd'], acr: ACR.password, remember: true } }, false);
+}
+
+/** Back from the organization's identity provider: the login step ends with the upstream's `amr`. */
+export async function finishFederatedLogin(services: Services, ctx: RouterContext): Promise<void> {
+  const details = await loadInteraction(services, ctx, 'login');
+  const result = services.federation.takeResult(ctx, details.uid);
+  if (!result) {
+    showLogin(services, ctx, details, { error: 'Signing in at your organization did not complete. Try again.' }, 400);
+    return;
+  }
+  await services.store.users.recordSignIn(result.accountId, new Date());
+  const acr = hasSecondFactor(result.amr) ? ACR.twoFactor : ACR.password;
+  await finishStep(services, ctx, { login: { accountId: result.accountId, amr: result.amr, acr, remember: true } }, false);
 }

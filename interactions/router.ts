@@ -3,7 +3,7 @@ import { readForm } from '../src/http/forms.js';
 import type { Services } from '../src/services.js';
 import { grantConsent, showConsent, submitConsent } from './consent.js';
 import { finishStep, loadInteraction } from './details.js';
-import { showLogin, submitLogin } from './login.js';
+import { finishFederatedLogin, showLogin, submitLogin } from './login.js';
 import {
   continueAfterSetup,
   downloadRecoveryCodes,
@@ -27,7 +27,7 @@ export function interactionRouter(services: Services): Router {
     const details = await loadInteraction(services, ctx);
     switch (details.prompt.name) {
       case 'login':
-        return showLogin(ctx, details);
+        return showLogin(services, ctx, details);
       case SECOND_FACTOR_PROMPT:
         return showSecondFactor(services, ctx, details);
       case 'consent': {
@@ -41,6 +41,7 @@ export function interactionRouter(services: Services): Router {
   });
 
   router.post('/login', (ctx) => submitLogin(services, ctx));
+  router.get('/federated', (ctx) => finishFederatedLogin(services, ctx));
   router.post('/consent', (ctx) => submitConsent(services, ctx));
   router.post('/setup', (ctx) => submitSetup(services, ctx));
   router.get('/recovery-codes.txt', (ctx) => downloadRecoveryCodes(services, ctx));

@@ -76,10 +76,13 @@ export async function showSecondFactor(services: Services, ctx: RouterContext, d
   return showChallenge(ctx, details);
 }
 
+/** The sign-in so far (`pwd`, or `fed` and the upstream's values) plus Twofold's second factor. */
 async function passSecondFactor(services: Services, ctx: RouterContext, details: InteractionDetails, user: User): Promise<void> {
+  const session = details.session?.uid ? await services.provider.Session.findByUid(details.session.uid) : undefined;
+  const amr = [...new Set([...(session?.amr ?? ['pwd']), 'otp', 'mfa'])];
   await services.store.users.recordSignIn(user.id, new Date());
   await finishStep(services, ctx, {
-    login: { accountId: user.id, amr: ['pwd', 'otp', 'mfa'], acr: reachedTwoFactorAcr(details.params.acr_values), remember: true },
+    login: { accountId: user.id, amr, acr: reachedTwoFactorAcr(details.params.acr_values), remember: true },
   });
 }
 

@@ -9,6 +9,8 @@ import { adminRouter } from './admin/routes.js';
 import { invitationRouter } from './invitations/routes.js';
 import { AuditLog } from './audit/audit-log.js';
 import { Directory } from './directory/directory.js';
+import { FederationService } from './federation/federation-service.js';
+import { federationRouter } from './federation/routes.js';
 import { Mailer } from './mail/mailer.js';
 import { SecondFactorService } from './mfa/second-factor-service.js';
 import { PasswordThrottle } from './security/password-throttle.js';
@@ -57,6 +59,7 @@ export async function createApp({ config, store, encryptionKey, log }: AppOption
     secondFactors,
     mailer,
     audit,
+    federation: new FederationService(store, box, config, audit, log),
     box,
     log,
   };
@@ -70,6 +73,7 @@ export async function createApp({ config, store, encryptionKey, log }: AppOption
   provider.use(adminApi(services, admin, log));
   provider.use(adminRouter(services, admin).routes());
   provider.use(invitationRouter(services).routes());
+  provider.use(federationRouter(services).routes());
   if (config.demo) {
     const demo = demoRelyingParty(services);
     provider.use(demo.routes());

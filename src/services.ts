@@ -2,6 +2,7 @@ import type Provider from 'oidc-provider';
 import type { Config } from '../config/index.js';
 import type { AuditLog } from './audit/audit-log.js';
 import type { Directory } from './directory/directory.js';
+import type { FederationService } from './federation/federation-service.js';
 import type { Logger } from './log.js';
 import type { Mailer } from './mail/mailer.js';
 import type { SecondFactorService } from './mfa/second-factor-service.js';
@@ -21,6 +22,7 @@ export interface Services {
   readonly secondFactors: SecondFactorService;
   readonly mailer: Mailer;
   readonly audit: AuditLog;
+  readonly federation: FederationService;
   readonly box: SecretBox;
   readonly log: Logger;
 }

@@ -78,8 +78,7 @@ export class SecondFactorService {
       secondFactor,
       enrolled: secondFactor !== null,
       siteMode,
-      // Federation to an upstream identity provider does not exist yet, so no organization is exempt.
-      organizations: organizations.map((organization) => ({ slug: organization.slug, forceTwoFactor: organization.forceTwoFactor, federated: false })),
+      organizations: organizations.map((organization) => ({ slug: organization.slug, forceTwoFactor: organization.forceTwoFactor, federated: organization.federation !== null })),
     };
   }
 

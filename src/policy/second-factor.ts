@@ -73,7 +73,13 @@ export function nextSecondFactorStep(decision: SecondFactorDecision, enrolled: b
   return sessionHasSecondFactor ? 'none' : 'challenge';
 }
 
+/**
+ * RFC 8176 values that show a second factor: Twofold's own passcode or recovery code (`otp`, `mfa`),
+ * or what an organization's identity provider reports it checked (SPEC 1.2).
+ */
+const SECOND_FACTOR_AMR: ReadonlySet<string> = new Set(['mfa', 'otp', 'hwk', 'swk', 'sc']);
+
 /** Whether a sign-in's RFC 8176 `amr` shows a second factor. */
 export function hasSecondFactor(amr: readonly string[] | undefined): boolean {
-  return (amr ?? []).some((value) => value === 'mfa');
+  return (amr ?? []).some((value) => SECOND_FACTOR_AMR.has(value));
 }

@@ -136,7 +136,7 @@ describe('OIDC flows through the real app, with openid-client as the relying par
 
   it('answers a wrong password and an unknown email with the same sentence and status', async () => {
     const rp = await discover(twofold.url, 'spa');
-    for (const [email, password] of [['ada@city.test', 'not the password'], ['nobody@city.test', PASSWORD], ['', ''], ['x'.repeat(5000), 'y']] as const) {
+    for (const [email, password] of [['ada@city.test', 'not the password'], ['nobody@city.test', PASSWORD], ['x'.repeat(5000), 'y']] as const) {
       const page = await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), email, password);
       assert.equal(page.status, 401, `status for ${email.slice(0, 20)}`);
       assert.match(page.html, /Email or password is incorrect\./);
