@@ -19,6 +19,8 @@ const NOTICES: Record<string, string> = {
   role: 'The role was changed.',
   disabled: 'Two-factor authentication was disabled. The member was signed out everywhere and e-mailed; they set it up again, with a new QR code, at their next sign-in if it is required.',
   mode: 'The site-wide mode was saved.',
+  'identity-provider': 'The identity provider was saved. Members now sign in there, and this organization no longer enforces its own two-factor authentication.',
+  'identity-provider-removed': 'Members sign in with a password here again.',
 };
 
 const notice = (ctx: Context) => (typeof ctx.query.done === 'string' ? NOTICES[ctx.query.done] : undefined);
@@ -63,7 +65,13 @@ export function adminRouter(services: Services, admin: AdminService): Router {
 
   router.get('/orgs/:slug', page(async (ctx) => ctx.redirect(`${orgPath(ctx)}/settings`)));
 
-  const showSettings = async (ctx: RouterContext, actor: User, status = 200, error?: string) => {
+  interface SettingsProblems {
+    readonly error?: string;
+    readonly federationError?: string;
+    readonly federationNotice?: string;
+    readonly federationForm?: Record<string, string>;
+  }
+  const showSettings = async (ctx: RouterContext, actor: User, status = 200, problems: SettingsProblems = {}) => {
     const organization = await admin.organization(actor, slug(ctx));
     const withoutTwoFactor = await admin.members(actor, slug(ctx), { withoutTwoFactor: true });
     const notified = Number(ctx.query.notified);
@@ -75,16 +83,56 @@ export function adminRouter(services: Services, admin: AdminService): Router {
       withoutTwoFactor,
       notice: notice(ctx),
       notified: Number.isInteger(notified) && notified > 0 ? notified : 0,
-      error,
+      redirectUri: services.federation.callbackUrl(organization.slug),
+      federationForm: problems.federationForm ?? {
+        issuer: organization.federation?.issuer ?? '',
+        clientId: organization.federation?.clientId ?? '',
+        domains: organization.federation?.domains.join(', ') ?? '',
+      },
+      ...problems,
     }, status);
   };
   router.get('/orgs/:slug/settings', page(showSettings));
   router.post('/orgs/:slug/settings', page(async (ctx, actor) => {
     const form = await readForm(ctx);
     const value = form.field('forceTwoFactor');
-    if (value !== '' && value !== 'on') return showSettings(ctx, actor, 400, 'Choose whether to force two-factor authentication.');
+    if (value !== '' && value !== 'on') return showSettings(ctx, actor, 400, { error: 'Choose whether to force two-factor authentication.' });
     const { notified } = await admin.setForceTwoFactor(actor, slug(ctx), value === 'on', ctx.ip);
     redirectAfterPost(ctx, `${orgPath(ctx)}/settings?done=saved${notified ? `&notified=${notified}` : ''}`);
+  }));
+
+  router.post('/orgs/:slug/identity-provider', page(async (ctx, actor) => {
+    const organization = await admin.organization(actor, slug(ctx));
+    const form = await readForm(ctx);
+    const input = { issuer: form.field('issuer'), clientId: form.field('clientId'), domains: form.field('domains') };
+    try {
+      await services.federation.configure(actor, organization, {
+        issuer: input.issuer,
+        clientId: input.clientId,
+        ...(form.field('clientSecret') ? { clientSecret: form.field('clientSecret') } : {}),
+        domains: input.domains.split(/[\s,]+/),
+      }, ctx.ip);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      return showSettings(ctx, actor, error.status, { federationError: error.message, federationForm: input });
+    }
+    redirectAfterPost(ctx, `${orgPath(ctx)}/settings?done=identity-provider`);
+  }));
+  router.post('/orgs/:slug/identity-provider/test', page(async (ctx, actor) => {
+    const organization = await admin.organization(actor, slug(ctx));
+    await readForm(ctx);
+    try {
+      await showSettings(ctx, actor, 200, { federationNotice: await services.federation.testConnection(organization) });
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      await showSettings(ctx, actor, error.status, { federationError: error.message });
+    }
+  }));
+  router.post('/orgs/:slug/identity-provider/remove', page(async (ctx, actor) => {
+    const organization = await admin.organization(actor, slug(ctx));
+    await readForm(ctx);
+    await services.federation.remove(actor, organization, ctx.ip);
+    redirectAfterPost(ctx, `${orgPath(ctx)}/settings?done=identity-provider-removed`);
   }));
 
   const showMembers = async (ctx: RouterContext, actor: User, status = 200, error?: string, form: Record<string, string> = {}) => {

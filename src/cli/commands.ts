@@ -1,6 +1,7 @@
 import type { Config } from '../../config/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError } from '../errors.js';
+import type { FederationService } from '../federation/federation-service.js';
 import type { SecondFactorService } from '../mfa/second-factor-service.js';
 import type { OrgAssignment } from '../directory/directory.js';
 import { Directory } from '../directory/directory.js';
@@ -14,6 +15,7 @@ export interface CommandContext {
   readonly directory: Directory;
   readonly audit: AuditLog;
   readonly secondFactors: SecondFactorService;
+  readonly federation: FederationService;
   readStdin(): Promise<string>;
 }
 
@@ -62,6 +64,28 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       const on = onOff(required(args, 'force-2fa'), 'force-2fa');
       await directory.setForceTwoFactor(slug!, on);
       return `Force Two-Factor Authentication is ${on ? 'on' : 'off'} for "${slug}".`;
+    },
+  },
+  'org federate': {
+    usage: 'org federate <slug> --issuer <url> --client-id <id> --client-secret <secret> [--domain <domain>]... | org federate <slug> --off',
+    summary: "Sign an organization's members in at its own OpenID provider (its 2FA enforcement then no longer applies); prints the redirect URI to register there.",
+    options: { issuer: { value: true }, 'client-id': { value: true }, 'client-secret': { value: true }, domain: { value: true, repeatable: true }, off: { value: false } },
+    async run(args, { directory, federation }) {
+      const [slug] = positionals(args, ['slug']);
+      const organization = await directory.requireOrganization(slug!);
+      if (args.flags.has('off')) {
+        if (args.values.size > 0) throw new UsageError('--off takes no other options.');
+        await federation.remove(null, organization, null);
+        return `"${organization.slug}" members sign in with a password here again.`;
+      }
+      const clientSecret = organization.federation ? one(args, 'client-secret') : required(args, 'client-secret');
+      await federation.configure(null, organization, {
+        issuer: required(args, 'issuer'),
+        clientId: required(args, 'client-id'),
+        ...(clientSecret === undefined ? {} : { clientSecret }),
+        domains: args.values.get('domain') ?? [],
+      }, null);
+      return `"${organization.slug}" now signs in at its identity provider. Register this redirect URI there: ${federation.callbackUrl(organization.slug)}`;
     },
   },
   'user create': {

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../../config/index.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { Directory } from '../directory/directory.js';
+import { FederationService } from '../federation/federation-service.js';
 import { createLogger } from '../log.js';
 import { Mailer } from '../mail/mailer.js';
 import { SecondFactorService } from '../mfa/second-factor-service.js';
@@ -57,7 +58,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const audit = new AuditLog(store);
     const directory = new Directory(store, new PasswordHasher(config.passwordHash), box);
     const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit);
-    io.out(await command.run(args, { config, store, directory, audit, secondFactors, readStdin: io.readStdin }));
+    const federation = new FederationService(store, box, config, audit, log);
+    io.out(await command.run(args, { config, store, directory, audit, secondFactors, federation, readStdin: io.readStdin }));
     return 0;
   } catch (error) {
     if (error instanceof UserError) {

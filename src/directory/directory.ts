@@ -72,10 +72,12 @@ export class Directory {
   async createUser(input: CreateUserInput): Promise<User> {
     const email = normalizeEmail(input.email);
     const organizations = await Promise.all((input.orgs ?? []).map(async ({ slug, role }) => ({ organization: await this.requireOrganization(slug), role })));
-    if (input.password === undefined) {
-      throw new ValidationError('A password is required for this user.', 'password');
+    // Members of federated organizations sign in at their organization's provider: no password here.
+    const onlyFederated = organizations.length > 0 && organizations.every(({ organization }) => organization.federation !== null);
+    if (input.password === undefined && !onlyFederated) {
+      throw new ValidationError('A password is required unless every organization of the user signs in at its own identity provider.', 'password');
     }
-    const passwordHash = await this.hasher.hash(validatePassword(input.password));
+    const passwordHash = input.password === undefined ? null : await this.hasher.hash(validatePassword(input.password));
     let user: User;
     try {
       user = await this.store.users.create({

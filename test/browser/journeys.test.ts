@@ -84,7 +84,7 @@ describe('journeys in a real browser (Chromium)', { skip }, () => {
     await owner.getByRole('heading', { name: 'Security' }).waitFor();
     await owner.getByLabel('Force Two-Factor Authentication').check();
     await owner.screenshot({ path: path.join(SHOTS, '0-owner-settings.png'), fullPage: true });
-    await owner.getByRole('button', { name: 'Save' }).click();
+    await owner.getByRole('button', { name: 'Save', exact: true }).click();
     await owner.getByText('Saved.').waitFor();
     assert.ok(await owner.getByLabel('Force Two-Factor Authentication').isChecked());
     await smtp.waitFor(DEMO.member.email, /Your organization now requires two-factor authentication/);

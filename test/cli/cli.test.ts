@@ -69,6 +69,25 @@ describe('twofold command line', () => {
     });
   });
 
+  it('federates an organization, prints the redirect URI, and creates its members without a password', async () => {
+    const dir = tempDir();
+    await cli(dir, ['org', 'create', 'county', '--name', 'County']);
+    const federated = await cli(dir, ['org', 'federate', 'county', '--issuer', 'https://login.county.test', '--client-id', 'twofold', '--client-secret', 'upstream-secret', '--domain', 'county.test', '--domain', 'Staff.County.Test']);
+    assert.equal(federated.status, 0, federated.err.join());
+    assert.deepEqual(federated.out, ['"county" now signs in at its identity provider. Register this redirect URI there: http://localhost:3000/federation/county/callback']);
+    const member = await cli(dir, ['user', 'create', 'clerk@county.test', '--org', 'county']);
+    assert.equal(member.status, 0, member.err.join());
+    await inStore(dir, async (store) => {
+      const county = await store.organizations.findBySlug('county');
+      assert.equal(county?.federation?.issuer, 'https://login.county.test');
+      assert.deepEqual(county?.federation?.domains, ['county.test', 'staff.county.test']);
+      assert.ok(!county?.federation?.sealedClientSecret.includes('upstream-secret'), 'the client secret is sealed');
+      assert.equal((await store.users.findByEmail('clerk@county.test'))?.passwordHash, null);
+    });
+    const off = await cli(dir, ['org', 'federate', 'county', '--off']);
+    assert.deepEqual(off.out, ['"county" members sign in with a password here again.']);
+  });
+
   it('reads a password from standard input', async () => {
     const dir = tempDir();
     const result = await cli(dir, ['user', 'create', 'carol@x.test', '--password-stdin'], 'from standard input\n');
@@ -90,7 +109,12 @@ describe('twofold command line', () => {
       [['user', 'create', 'ada@x.test', '--password', 'long enough pw'], /A user with the email "ada@x\.test" already exists\./, 1],
       [['user', 'create', 'bob@x.test', '--password', 'long enough pw', '--org', 'nowhere'], /There is no organization with the slug "nowhere"\./, 1],
       [['user', 'create', 'bob@x.test', '--password', 'short'], /at least 8 characters/, 1],
-      [['user', 'create', 'bob@x.test'], /A password is required/, 1],
+      [['user', 'create', 'bob@x.test'], /A password is required unless every organization/, 1],
+      [['user', 'create', 'bob@x.test', '--org', 'city'], /A password is required unless every organization/, 1],
+      [['org', 'federate', 'city', '--issuer', 'http://idp.example.test', '--client-id', 'x', '--client-secret', 'y'], /The issuer must be an https URL\./, 1],
+      [['org', 'federate', 'city', '--issuer', 'https://idp.example.test', '--client-id', 'x'], /--client-secret is required\./, 2],
+      [['org', 'federate', 'city', '--issuer', 'https://idp.example.test', '--client-id', 'x', '--client-secret', 'y', '--domain', 'not a domain'], /"not a domain" is not an email domain\./, 1],
+      [['org', 'federate', 'nowhere', '--off'], /There is no organization with the slug "nowhere"\./, 1],
       [['user', 'create', 'bob@x.test', '--password', 'long enough pw', '--org', 'city:admin'], /A role is owner or member/, 2],
       [['member', 'add', 'city', 'nobody@x.test'], /There is no user with the email "nobody@x\.test"\./, 1],
       [['member', 'add', 'city'], /Missing <email>\./, 2],
