@@ -72,10 +72,10 @@ export class Directory {
   async createUser(input: CreateUserInput): Promise<User> {
     const email = normalizeEmail(input.email);
     const organizations = await Promise.all((input.orgs ?? []).map(async ({ slug, role }) => ({ organization: await this.requireOrganization(slug), role })));
-    // Members of federated organizations sign in at their organization's provider: no password here.
-    const onlyFederated = organizations.length > 0 && organizations.every(({ organization }) => organization.federation !== null);
-    if (input.password === undefined && !onlyFederated) {
-      throw new ValidationError('A password is required unless every organization of the user signs in at its own identity provider.', 'password');
+    // A member of a federated organization signs in at its provider (the email decides): no password here.
+    const federated = organizations.some(({ organization }) => organization.federation !== null);
+    if (input.password === undefined && !federated) {
+      throw new ValidationError('A password is required unless the user belongs to an organization that signs in at its own identity provider.', 'password');
     }
     const passwordHash = input.password === undefined ? null : await this.hasher.hash(validatePassword(input.password));
     let user: User;

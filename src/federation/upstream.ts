@@ -31,9 +31,14 @@ export class UpstreamProviders {
   }
 }
 
+/**
+ * Discovery, with ID token signatures always verified against the provider's JWKS: openid-client
+ * would otherwise trust a token endpoint's ID token on the strength of TLS alone (OIDC Core
+ * §3.1.3.7 allows it), and Twofold promises the upstream token is validated fully.
+ */
 export function discover(issuer: string, clientId: string, clientSecret: string): Promise<oidc.Configuration> {
   return oidc.discovery(new URL(issuer), clientId, clientSecret, oidc.ClientSecretBasic(clientSecret), {
-    execute: new URL(issuer).protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
+    execute: [...(new URL(issuer).protocol === 'http:' ? [oidc.allowInsecureRequests] : []), oidc.enableNonRepudiationChecks],
     timeout: DISCOVERY_TIMEOUT_MS / 1000,
   });
 }
@@ -45,8 +50,8 @@ export function classifyUpstreamError(error: unknown): UpstreamFailure {
   if (error instanceof oidc.AuthorizationResponseError) return error.error === 'access_denied' ? 'cancelled' : 'refused';
   if (error instanceof oidc.WWWAuthenticateChallengeError) return 'misconfigured';
   if (error instanceof oidc.ResponseBodyError) return error.error === 'invalid_client' || error.error === 'unauthorized_client' ? 'misconfigured' : 'refused';
-  const { code, message } = error as { code?: string; message?: string };
-  if (code === 'OAUTH_INVALID_RESPONSE' && /"state"/.test(message ?? '')) return 'unmatched';
+  const { code, cause } = error as { code?: string; cause?: { message?: string } };
+  if (code === 'OAUTH_INVALID_RESPONSE' && /"state"/.test(cause?.message ?? '')) return 'unmatched';
   if (typeof code === 'string' && code.startsWith('OAUTH_')) return 'unverifiable';
   return 'unreachable';
 }

@@ -64,13 +64,14 @@ export function canDeactivate(facts: Omit<SecondFactorFacts, 'relyingPartyAsks'>
 export type SecondFactorStep = 'none' | 'setup' | 'challenge';
 
 /**
- * What a sign-in must do next. A required user without a second factor sets one up first; one with
- * a second factor proves it — unless this session already did (its `amr` says so).
+ * What a sign-in must do next. Nothing if this session already passed a second factor (its `amr`
+ * says so — Twofold's own, or the one an organization's identity provider reports); otherwise a
+ * required user without a second factor sets one up, and one with a second factor proves it. (An
+ * admin who resets a user's 2FA also ends their sessions, so no old `amr` outlives a reset.)
  */
 export function nextSecondFactorStep(decision: SecondFactorDecision, enrolled: boolean, sessionHasSecondFactor: boolean): SecondFactorStep {
-  if (!decision.required) return 'none';
-  if (!enrolled) return 'setup';
-  return sessionHasSecondFactor ? 'none' : 'challenge';
+  if (!decision.required || sessionHasSecondFactor) return 'none';
+  return enrolled ? 'challenge' : 'setup';
 }
 
 /**

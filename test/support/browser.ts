@@ -6,6 +6,8 @@ interface StoredCookie {
   name: string;
   value: string;
   path: string;
+  /** Cookies belong to a host (not a port), as in a browser. */
+  host: string;
 }
 
 export interface Page {
@@ -22,6 +24,7 @@ export class Browser {
 
   cookieHeader(url: URL): string {
     return [...this.cookies.values()]
+      .filter((cookie) => cookie.host === url.hostname)
       .filter((cookie) => url.pathname === cookie.path || url.pathname.startsWith(cookie.path.endsWith('/') ? cookie.path : `${cookie.path}/`) || cookie.path === '/')
       .map((cookie) => `${cookie.name}=${cookie.value}`)
       .join('; ');
@@ -36,9 +39,9 @@ export class Browser {
       const pathAttribute = attributes.find((attribute) => attribute.toLowerCase().startsWith('path='));
       const cookiePath = pathAttribute ? pathAttribute.slice(5) : url.pathname.replace(/\/[^/]*$/, '') || '/';
       const expired = attributes.some((attribute) => /^expires=Thu, 01 Jan 1970/i.test(attribute)) || value === '';
-      const key = `${name}|${cookiePath}`;
+      const key = `${url.hostname}|${name}|${cookiePath}`;
       if (expired) this.cookies.delete(key);
-      else this.cookies.set(key, { name, value, path: cookiePath });
+      else this.cookies.set(key, { name, value, path: cookiePath, host: url.hostname });
     }
   }
 
@@ -52,13 +55,17 @@ export class Browser {
     return response;
   }
 
-  /** Follows redirects on this origin; stops at a page, or at a redirect that leaves the origin. */
-  async visit(url: string, init: RequestInit = {}): Promise<Page> {
+  /**
+   * Follows redirects; stops at a page, or at a redirect that leaves this origin (unless `across`
+   * lists the other origins this browser may follow, like an upstream identity provider).
+   */
+  async visit(url: string, init: RequestInit = {}, across: readonly string[] = []): Promise<Page> {
     let response = await this.request(url, init);
     let current = new URL(url, this.origin);
-    for (let hops = 0; hops < 20 && response.status >= 300 && response.status < 400; hops += 1) {
+    const allowed = new Set([new URL(this.origin).origin, ...across.map((origin) => new URL(origin).origin)]);
+    for (let hops = 0; hops < 30 && response.status >= 300 && response.status < 400; hops += 1) {
       const next = new URL(response.headers.get('location')!, current);
-      if (next.origin !== new URL(this.origin).origin) return { status: response.status, url: next.href, html: '', headers: response.headers };
+      if (!allowed.has(next.origin)) return { status: response.status, url: next.href, html: '', headers: response.headers };
       current = next;
       response = await this.request(next.href);
     }
@@ -66,13 +73,13 @@ export class Browser {
   }
 
   /** Posts a form the way a browser does: urlencoded, with the page's CSRF token unless one is given. */
-  async submit(page: Page, action: string, fields: Record<string, string>): Promise<Page> {
+  async submit(page: Page, action: string, fields: Record<string, string>, across: readonly string[] = []): Promise<Page> {
     const body = new URLSearchParams({ _csrf: csrfTokenOf(page.html), ...fields });
     return this.visit(new URL(action, page.url).href, {
       method: 'POST',
       body,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
+    }, across);
   }
 }
 

@@ -71,7 +71,7 @@ describe('the next step of a sign-in', () => {
   const rows: Array<[string, boolean, boolean, boolean, string]> = [
     ['not required', false, false, false, 'none'],
     ['required, not set up', true, false, false, 'setup'],
-    ['required, not set up, even if the session once had a second factor (reset by an admin)', true, false, true, 'setup'],
+    ['required, not set up here, the session has a second factor from the organization\'s provider', true, false, true, 'none'],
     ['required, set up, session without a second factor', true, true, false, 'challenge'],
     ['required, set up, session already passed the second factor', true, true, true, 'none'],
   ];

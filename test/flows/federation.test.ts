@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { ACR } from '../../src/provider/acr.js';
+import { adminBrowser, postForm } from '../support/admin.js';
+import { Browser, formAction, type Page } from '../support/browser.js';
+import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
+import { REDIRECT_URI, exchangeCode, startSignIn, type PendingSignIn } from '../support/relying-party.js';
+import { completeSetup } from '../support/second-factor.js';
+import { startUpstream, type Upstream } from '../support/upstream.js';
+
+describe('organizations federated to their own identity provider (SPEC 1.2)', () => {
+  let fixture: Fixture;
+  let upstream: Upstream;
+  const url = () => fixture.twofold.url;
+  const store = () => fixture.twofold.app.store;
+
+  /** Signs in at the relying party with only an email, following the browser through the upstream. */
+  const signInFederated = async (email: string, browser = new Browser(url())): Promise<{ browser: Browser; pending: PendingSignIn; page: Page }> => {
+    const pending = await startSignIn(fixture.rp);
+    const login = await browser.visit(pending.url.href);
+    const page = await browser.submit(login, formAction(login.html, '/login'), { email, password: '' }, [upstream.issuer]);
+    return { browser, pending, page };
+  };
+  const counts = async () => ({
+    users: await store().users.count(),
+    links: (await store().audit.list((await store().organizations.findBySlug('county'))!.id, { limit: 500, offset: 0 })).events.filter((event) => event.action === 'federation.linked').length,
+  });
+  const expectFailure = async (email: string, sentence: RegExp, status: number, logged: RegExp) => {
+    const before = await counts();
+    const { page } = await signInFederated(email);
+    assert.equal(page.status, status, page.html);
+    assert.match(page.html, sentence);
+    assert.doesNotMatch(page.html, /at [\w.]+ \(|node_modules/, 'no stack trace');
+    assert.ok(!page.url.startsWith(REDIRECT_URI));
+    assert.deepEqual(await counts(), before, 'no account was created or linked');
+    assert.ok(fixture.twofold.logLines.some((line) => logged.test(line)), `logged for the operator: ${logged}`);
+  };
+
+  before(async () => {
+    fixture = await startFixture();
+    upstream = await startUpstream(`${url()}/federation/county/callback`);
+    const { directory, federation } = fixture.twofold.app;
+    await directory.setForceTwoFactor('county', true);
+    const county = await directory.requireOrganization('county');
+    await federation.configure(null, county, { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret, domains: ['county.test'] }, null);
+    await directory.createUser({ email: 'clerk@county.test', name: 'Clerk', orgs: [{ slug: 'county', role: 'member' }] });
+    await directory.createUser({ email: 'both@county.test', name: 'Both', orgs: [{ slug: 'county', role: 'member' }, { slug: 'city', role: 'member' }] });
+    await directory.createUser({ email: 'mayor@city.test', password: PASSWORD, orgs: [{ slug: 'city', role: 'owner' }] });
+    upstream.accounts.set('clerk@county.test', { sub: 'upstream-clerk', email: 'clerk@county.test', email_verified: true, name: 'Clerk' });
+    upstream.accounts.set('both@county.test', { sub: 'upstream-both', email: 'both@county.test', email_verified: true });
+  });
+  beforeEach(() => {
+    upstream.amr = ['pwd'];
+    upstream.cancel = false;
+    upstream.tampering = 'none';
+  });
+  after(async () => {
+    await upstream?.close();
+    await fixture?.close();
+  });
+
+  it('signs a member in at the upstream provider, without a Twofold passcode although the organization forces 2FA', async () => {
+    const { pending, page } = await signInFederated('Clerk@County.test');
+    assert.ok(page.url.startsWith(REDIRECT_URI), `${page.status} ${page.url}\n${page.html.slice(0, 500)}`);
+    const claims = (await exchangeCode(fixture.rp, page.url, pending)).claims()!;
+    assert.equal(claims.email, 'clerk@county.test');
+    assert.deepEqual(claims.amr, ['fed', 'pwd']);
+    assert.equal(claims.acr, ACR.password);
+    assert.equal(await store().identityLinks.findUser(upstream.issuer, 'upstream-clerk'), (await store().users.findByEmail('clerk@county.test'))!.id);
+  });
+
+  it('still applies a local organization\'s enforcement after the upstream sign-in', async () => {
+    const { browser, pending, page } = await signInFederated('both@county.test');
+    assert.match(page.html, /Set up two-factor authentication/, 'city forces 2FA and is not federated');
+    const { landed } = await completeSetup(browser, page);
+    const claims = (await exchangeCode(fixture.rp, landed.url, pending)).claims()!;
+    assert.deepEqual(claims.amr, ['fed', 'pwd', 'otp', 'mfa']);
+    assert.equal(claims.acr, ACR.twoFactor);
+  });
+
+  it('accepts the upstream\'s own second factor (amr mfa) for the local enforcement', async () => {
+    await fixture.twofold.app.directory.createUser({ email: 'strong@county.test', orgs: [{ slug: 'county', role: 'member' }, { slug: 'city', role: 'member' }] });
+    upstream.accounts.set('strong@county.test', { sub: 'upstream-strong', email: 'strong@county.test', email_verified: true });
+    upstream.amr = ['pwd', 'mfa', 'hwk'];
+    const { pending, page } = await signInFederated('strong@county.test');
+    assert.ok(page.url.startsWith(REDIRECT_URI), page.html.slice(0, 300));
+    const claims = (await exchangeCode(fixture.rp, page.url, pending)).claims()!;
+    assert.deepEqual(claims.amr, ['fed', 'pwd', 'mfa', 'hwk']);
+    assert.equal(claims.acr, ACR.twoFactor);
+  });
+
+  it('links by upstream subject after the first sign-in, even if the email there changes', async () => {
+    upstream.accounts.delete('clerk@county.test');
+    upstream.accounts.set('clerk@county.test', { sub: 'upstream-clerk', email: 'renamed-clerk@county.test', email_verified: true });
+    try {
+      const { pending, page } = await signInFederated('clerk@county.test');
+      const claims = (await exchangeCode(fixture.rp, page.url, pending)).claims()!;
+      assert.equal(claims.email, 'clerk@county.test', 'the same Twofold account');
+    } finally {
+      upstream.accounts.set('clerk@county.test', { sub: 'upstream-clerk', email: 'clerk@county.test', email_verified: true, name: 'Clerk' });
+    }
+  });
+
+  it('creates a member just in time for an email in the organization\'s domains', async () => {
+    upstream.accounts.set('newcomer@county.test', { sub: 'upstream-newcomer', email: 'newcomer@county.test', email_verified: true, name: 'New Comer' });
+    const { pending, page } = await signInFederated('newcomer@county.test');
+    assert.ok(page.url.startsWith(REDIRECT_URI));
+    await exchangeCode(fixture.rp, page.url, pending);
+    const user = await store().users.findByEmail('newcomer@county.test');
+    assert.equal(user?.name, 'New Comer');
+    assert.equal(user?.passwordHash, null);
+    const county = await store().organizations.findBySlug('county');
+    assert.equal((await store().memberships.find(county!.id, user!.id))?.role, 'member');
+  });
+
+  it('refuses to take over an account by asserting someone else\'s email', async () => {
+    // The upstream account is in the county's domain (so it is sent upstream) but claims the email of
+    // a local city owner: a different provider must not become a way into that account.
+    upstream.accounts.set('intruder@county.test', { sub: 'upstream-intruder', email: 'mayor@city.test', email_verified: true });
+    await expectFailure('intruder@county.test', /could not be matched to an account here \(mayor@city\.test is not a member of County\)/, 403, /federation: account not linked/);
+    assert.equal(await store().identityLinks.findUser(upstream.issuer, 'upstream-intruder'), null);
+    const mayor = await store().users.findByEmail('mayor@city.test');
+    assert.ok(mayor?.passwordHash, 'the local account is untouched');
+
+    upstream.accounts.set('unverified@county.test', { sub: 'upstream-unverified', email: 'unverified@county.test', email_verified: false });
+    await expectFailure('unverified@county.test', /has not verified your email address/, 403, /federation: account not linked/);
+    assert.equal(await store().users.findByEmail('unverified@county.test'), null);
+  });
+
+  it('explains each failure, changes nothing, and logs it for the operator', async () => {
+    upstream.accounts.set('victim@county.test', { sub: 'upstream-victim', email: 'victim@county.test', email_verified: true });
+
+    upstream.cancel = true;
+    await expectFailure('victim@county.test', /You cancelled signing in at County\./, 400, /sign-in failed \(cancelled\)/);
+    upstream.cancel = false;
+
+    upstream.tampering = 'token-endpoint-down';
+    await expectFailure('victim@county.test', /County's sign-in service cannot be reached right now/, 502, /sign-in failed \(unreachable\)/);
+
+    upstream.tampering = 'bad-signature';
+    await expectFailure('victim@county.test', /could not be verified, so you were not signed in/, 502, /sign-in failed \(unverifiable\)/);
+
+    upstream.tampering = 'wrong-nonce';
+    await expectFailure('victim@county.test', /could not be verified, so you were not signed in/, 502, /sign-in failed \(unverifiable\)/);
+    upstream.tampering = 'none';
+
+    const county = await fixture.twofold.app.directory.requireOrganization('county');
+    await fixture.twofold.app.federation.configure(null, county, { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: 'not-the-secret', domains: ['county.test'] }, null);
+    try {
+      await expectFailure('victim@county.test', /does not accept this site's credentials/, 502, /sign-in failed \(misconfigured\).*client id and secret/);
+    } finally {
+      await fixture.twofold.app.federation.configure(null, county, { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret, domains: ['county.test'] }, null);
+    }
+
+    const forged = await new Browser(url()).visit('/federation/county/callback?code=forged&state=forged');
+    assert.equal(forged.status, 400);
+    assert.match(forged.html, /could not be matched to one you started here/);
+    assert.equal(await store().users.findByEmail('victim@county.test'), null, 'no failure created the account');
+  });
+
+  it('refuses a wrong state: a callback from another sign-in than the one this browser started', async () => {
+    upstream.accounts.set('twice@county.test', { sub: 'upstream-twice', email: 'twice@county.test', email_verified: true });
+    const browser = new Browser(url());
+    const first = await browser.visit((await startSignIn(fixture.rp)).url.href);
+    const toUpstream = await browser.submit(first, formAction(first.html, '/login'), { email: 'twice@county.test', password: '' });
+    assert.ok(toUpstream.url.startsWith(upstream.issuer), 'the first sign-in went upstream');
+    const second = await browser.visit((await startSignIn(fixture.rp)).url.href);
+    await browser.submit(second, formAction(second.html, '/login'), { email: 'twice@county.test', password: '' });
+    const firstReturn = await browser.visit(toUpstream.url, {}, [upstream.issuer]);
+    assert.equal(firstReturn.status, 400, fixture.twofold.logLines.filter((line) => line.includes('federation')).slice(-2).join('\n'));
+    assert.match(firstReturn.html, /could not be matched to one you started here|did not complete/);
+  });
+
+  it('lets an owner or site admin set, test and remove the identity provider in Settings', async () => {
+    await fixture.twofold.app.directory.createOrganization('parks', 'Parks');
+    await fixture.twofold.app.directory.createUser({ email: 'root@site.test', password: PASSWORD, siteAdmin: true });
+    const { browser } = await adminBrowser(url(), 'root@site.test', PASSWORD);
+    const settings = await browser.visit('/admin/orgs/parks/settings');
+    assert.match(settings.html, /<h2 id="idp-heading">Identity provider<\/h2>/);
+    assert.match(settings.html, new RegExp(`<code>${url()}/federation/parks/callback</code>`));
+    for (const [fields, sentence] of [
+      [{ issuer: 'ftp://idp.test', clientId: 'x', clientSecret: 'y', domains: '' }, /The issuer must be an https URL\./],
+      [{ issuer: upstream.issuer, clientId: '', clientSecret: 'y', domains: '' }, /Enter the client id/],
+      [{ issuer: upstream.issuer, clientId: 'x', clientSecret: '', domains: '' }, /Enter the client secret/],
+      [{ issuer: upstream.issuer, clientId: 'x', clientSecret: 'y', domains: 'county.test' }, /already belongs to another organization/],
+      [{ issuer: upstream.issuer, clientId: 'x', clientSecret: 'y', domains: 'not_a_domain' }, /is not an email domain/],
+    ] as const) {
+      const refused = await postForm(browser, '/admin/orgs/parks/identity-provider', fields);
+      assert.ok(refused.status >= 400 && refused.status < 500, `${JSON.stringify(fields)}: ${refused.status}`);
+      assert.match(refused.html, sentence);
+    }
+    assert.equal((await store().organizations.findBySlug('parks'))?.federation, null, 'nothing saved');
+
+    const saved = await postForm(browser, '/admin/orgs/parks/identity-provider', { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret, domains: 'parks.test' });
+    assert.match(saved.html, /The identity provider was saved\./);
+    const tested = await postForm(browser, '/admin/orgs/parks/identity-provider/test');
+    assert.match(tested.html, new RegExp(`Connected: ${upstream.issuer} answers`));
+    const parks = await store().organizations.findBySlug('parks');
+    assert.ok(!parks!.federation!.sealedClientSecret.includes(upstream.clientSecret));
+    const actions = (await store().audit.list(parks!.id, { limit: 10, offset: 0 })).events.map((event) => event.action);
+    assert.ok(actions.includes('federation.changed'));
+    const removed = await postForm(browser, '/admin/orgs/parks/identity-provider/remove');
+    assert.match(removed.html, /Members sign in with a password here again\./);
+    assert.equal((await store().organizations.findBySlug('parks'))?.federation, null);
+  });
+
+  it('keeps local members on the password page and says which field is missing', async () => {
+    const browser = new Browser(url());
+    const login = await browser.visit((await startSignIn(fixture.rp)).url.href);
+    assert.match(login.html, /If your organization signs you in with its own account, leave this empty\./);
+    const empty = await browser.submit(login, formAction(login.html, '/login'), { email: 'mayor@city.test', password: '' });
+    assert.equal(empty.status, 400);
+    assert.match(empty.html, /Enter your password\./);
+  });
+});
