@@ -1,3 +1,4 @@
+import type { Middleware } from 'koa';
 import Provider from 'oidc-provider';
 import type { Config } from '../config/index.js';
 import { interactionRouter } from '../interactions/router.js';
@@ -15,6 +16,7 @@ import { Mailer } from './mail/mailer.js';
 import { SecondFactorService } from './mfa/second-factor-service.js';
 import { PasswordThrottle } from './security/password-throttle.js';
 import { errorPages } from './http/error-pages.js';
+import { routeByPrefix } from './http/route-by-prefix.js';
 import { securityHeaders } from './http/security-headers.js';
 import { staticFiles } from './http/static-files.js';
 import { loadProviderKeys } from './keys/provider-keys.js';
@@ -67,16 +69,14 @@ export async function createApp({ config, store, encryptionKey, log }: AppOption
   provider.use(securityHeaders({ hsts: new URL(config.issuer).protocol === 'https:' }));
   provider.use(errorPages(log));
   provider.use(staticFiles());
-  provider.use(interactionRouter(services).routes());
-  provider.use(accountRouter(services).routes());
   const admin = new AdminService(store, secondFactors, audit, mailer, config.issuer);
-  provider.use(adminApi(services, admin, log));
-  provider.use(adminRouter(services, admin).routes());
-  provider.use(invitationRouter(services).routes());
-  provider.use(federationRouter(services).routes());
-  if (config.demo) {
-    const demo = demoRelyingParty(services);
-    provider.use(demo.routes());
-  }
+  provider.use(routeByPrefix({
+    '/interaction': [interactionRouter(services).routes() as Middleware],
+    '/account': [accountRouter(services).routes() as Middleware],
+    '/admin': [adminApi(services, admin, log), adminRouter(services, admin).routes() as Middleware],
+    '/invitation': [invitationRouter(services).routes() as Middleware],
+    '/federation': [federationRouter(services).routes() as Middleware],
+    ...(config.demo ? { '/demo': [demoRelyingParty(services).routes() as Middleware] } : {}),
+  }));
   return { ...services, callback: provider.callback() };
 }

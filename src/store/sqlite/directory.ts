@@ -72,6 +72,8 @@ export function sqliteUsers(db: SqliteDatabase): UserRepository {
   const byId = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
   const byEmail = db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?');
   const setHash = db.prepare('UPDATE users SET password_hash = ? WHERE id = ?');
+  // One statement for any number of ids: the ids travel as one JSON array parameter.
+  const byIds = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?)) ORDER BY email');
   const search = db.prepare<[string, number], UserRow>("SELECT * FROM users WHERE instr(email, ?) > 0 ORDER BY email LIMIT ?");
   const setSignIn = db.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?');
   const countAll = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users');
@@ -98,8 +100,7 @@ export function sqliteUsers(db: SqliteDatabase): UserRepository {
     },
     async findByIds(ids) {
       if (ids.length === 0) return [];
-      const rows = db.prepare<string[], UserRow>(`SELECT * FROM users WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY email`).all(...ids);
-      return rows.map(toUser);
+      return byIds.all(JSON.stringify(ids)).map(toUser);
     },
     async search(text, limit) {
       return search.all(text.trim().toLowerCase(), limit).map(toUser);
@@ -122,6 +123,7 @@ export function sqliteOrganizations(db: SqliteDatabase): OrganizationRepository 
   const bySlug = db.prepare<[string], OrganizationRow>('SELECT * FROM organizations WHERE slug = ?');
   const setForce = db.prepare('UPDATE organizations SET force_two_factor = ? WHERE id = ?');
   const all = db.prepare<[], OrganizationRow>('SELECT * FROM organizations ORDER BY slug');
+  const byIds = db.prepare<[string], OrganizationRow>('SELECT * FROM organizations WHERE id IN (SELECT value FROM json_each(?)) ORDER BY slug');
   const setFederationRow = db.prepare('UPDATE organizations SET federation = ? WHERE id = ?');
   const clearDomains = db.prepare('DELETE FROM organization_domains WHERE organization_id = ?');
   const addDomain = db.prepare('INSERT INTO organization_domains (domain, organization_id) VALUES (?, ?)');
@@ -155,10 +157,7 @@ export function sqliteOrganizations(db: SqliteDatabase): OrganizationRepository 
     },
     async findByIds(ids) {
       if (ids.length === 0) return [];
-      const rows = db
-        .prepare<string[], OrganizationRow>(`SELECT * FROM organizations WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY slug`)
-        .all(...ids);
-      return rows.map(toOrganization);
+      return byIds.all(JSON.stringify(ids)).map(toOrganization);
     },
     async setForceTwoFactor(id, on) {
       setForce.run(on ? 1 : 0, id);

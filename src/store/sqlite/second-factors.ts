@@ -34,6 +34,7 @@ export function sqliteSecondFactors(db: SqliteDatabase): SecondFactorRepository 
   const accept = db.prepare('UPDATE second_factors SET last_time_step = ? WHERE user_id = ? AND last_time_step < ?');
   const useCode = db.prepare('UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND id = ? AND used_at IS NULL');
   const remove = db.prepare('DELETE FROM second_factors WHERE user_id = ?');
+  const enrolledAmong = db.prepare<[string], { user_id: string }>('SELECT user_id FROM second_factors WHERE user_id IN (SELECT value FROM json_each(?))');
 
   const insertCodes = (userId: string, hashes: readonly string[]) => {
     for (const hash of hashes) insertCode.run(crypto.randomUUID(), userId, hash);
@@ -70,10 +71,7 @@ export function sqliteSecondFactors(db: SqliteDatabase): SecondFactorRepository 
     },
     async enrolledAmong(userIds) {
       if (userIds.length === 0) return new Set();
-      const rows = db
-        .prepare<string[], { user_id: string }>(`SELECT user_id FROM second_factors WHERE user_id IN (${userIds.map(() => '?').join(',')})`)
-        .all(...userIds);
-      return new Set(rows.map((row) => row.user_id));
+      return new Set(enrolledAmong.all(JSON.stringify(userIds)).map((row) => row.user_id));
     },
     async enable(secondFactor) {
       return enable.immediate(secondFactor.userId, secondFactor.sealedSecret, secondFactor.lastTimeStep, secondFactor.recoveryKeyId, secondFactor.recoveryCodeHashes);

@@ -1,0 +1,294 @@
+/*
+ * npm run bench — a full two-factor sign-in on Twofold against a bare oidc-provider's password
+ * sign-in, measured in one run on this machine (issue 6). Prints each figure and the ratios, and
+ * writes them as JSON to bench/results/. Loopback only; every loop is bounded.
+ *
+ *   BENCH_USERS_SMALL (100), BENCH_USERS_LARGE (100000), BENCH_SIGN_INS (300), BENCH_CONCURRENCY (50)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import argon2 from 'argon2';
+import { generate } from 'otplib';
+import { loadConfig } from '../config/index.js';
+import { createSecretBox } from '../src/security/secret-box.js';
+import { newTotpSecret } from '../src/mfa/totp.js';
+import { openSqliteStore } from '../src/store/sqlite/index.js';
+import { openMongoStore } from '../src/store/mongo/index.js';
+import type { Store } from '../src/store/types.js';
+import { Browser, formAction } from '../test/support/browser.js';
+import { freePort } from '../test/support/twofold.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const SMALL = Number(process.env.BENCH_USERS_SMALL ?? 100);
+const LARGE = Number(process.env.BENCH_USERS_LARGE ?? 100_000);
+const SIGN_INS = Number(process.env.BENCH_SIGN_INS ?? 300);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const REDIRECT_URI = 'http://127.0.0.1:9/callback';
+const PASSWORD = 'bench password of reasonable length';
+const CLK_TCK = 100;
+/** Sign-ins before measuring, so that JIT compilation and first-use caches are not counted. */
+const WARM_UP = 30;
+const config = loadConfig({});
+const { memoryKib, iterations } = config.passwordHash;
+
+type Step = 'authorize' | 'password' | 'passcode' | 'token';
+interface Phase {
+  name: string;
+  signIns: number;
+  failures: number;
+  wallSeconds: number;
+  serverCpuSeconds: number;
+  cpuMsPerSignIn: number;
+  signInsPerSecond: number;
+  signInsPerCoreSecond: number;
+  peakRssMb: number;
+  latencyMs: Partial<Record<Step, { p50: number; p95: number; p99: number }>>;
+}
+
+const progress = (text: string) => process.stderr.write(`\r\x1b[K${text}`);
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return Number((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0).toFixed(1));
+};
+
+function cpuSecondsOf(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+function peakRssMbOf(pid: number): number {
+  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!;
+  return Math.round(Number(line.replace(/\D+/g, '')) / 1024);
+}
+
+async function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start`)), 60_000);
+    const check = (chunk: Buffer) => {
+      if (ready.test(chunk.toString())) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+  return child;
+}
+
+function pkce() {
+  const verifier = crypto.randomBytes(32).toString('base64url');
+  return { verifier, challenge: crypto.createHash('sha256').update(verifier).digest('base64url') };
+}
+
+async function exchange(origin: string, clientId: string, location: string, verifier: string): Promise<void> {
+  const code = new URL(location).searchParams.get('code');
+  if (!code) throw new Error(`no code in ${location}`);
+  const response = await fetch(`${origin}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: clientId, code_verifier: verifier }),
+  });
+  if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}: ${await response.text()}`);
+  const body = (await response.json()) as { id_token?: string };
+  if (!body.id_token) throw new Error('no ID token');
+}
+
+type SignIn = (index: number, timings: Record<Step, number[]>) => Promise<void>;
+
+async function runPhase(name: string, pid: number, count: number, signIn: SignIn): Promise<Phase> {
+  const timings: Record<Step, number[]> = { authorize: [], password: [], passcode: [], token: [] };
+  let next = 0;
+  let done = 0;
+  let failures = 0;
+  const cpuBefore = cpuSecondsOf(pid);
+  const started = performance.now();
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, async () => {
+    while (next < count) {
+      const index = next++;
+      try {
+        await signIn(index, timings);
+      } catch (error) {
+        failures += 1;
+        if (failures <= 3) process.stderr.write(`\n${name}: sign-in ${index} failed: ${(error as Error).message}\n`);
+      }
+      done += 1;
+      if (done % 10 === 0) progress(`${name}: ${done}/${count} sign-ins`);
+    }
+  }));
+  const wallSeconds = (performance.now() - started) / 1000;
+  const serverCpuSeconds = cpuSecondsOf(pid) - cpuBefore;
+  const succeeded = count - failures;
+  progress('');
+  const latencyMs: Phase['latencyMs'] = {};
+  for (const step of Object.keys(timings) as Step[]) {
+    if (timings[step].length) latencyMs[step] = { p50: percentile(timings[step], 50), p95: percentile(timings[step], 95), p99: percentile(timings[step], 99) };
+  }
+  return {
+    name,
+    signIns: succeeded,
+    failures,
+    wallSeconds: Number(wallSeconds.toFixed(2)),
+    serverCpuSeconds: Number(serverCpuSeconds.toFixed(2)),
+    cpuMsPerSignIn: Number(((serverCpuSeconds * 1000) / Math.max(1, succeeded)).toFixed(2)),
+    signInsPerSecond: Number((succeeded / wallSeconds).toFixed(1)),
+    signInsPerCoreSecond: Number((succeeded / Math.max(0.001, serverCpuSeconds)).toFixed(1)),
+    peakRssMb: peakRssMbOf(pid),
+    latencyMs,
+  };
+}
+
+const timed = async <T>(timings: number[], work: () => Promise<T>): Promise<T> => {
+  const start = performance.now();
+  const result = await work();
+  timings.push(performance.now() - start);
+  return result;
+};
+
+async function hashCeiling(): Promise<number> {
+  const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: memoryKib, timeCost: iterations, parallelism: 1 });
+  const rounds = 40;
+  const cpuStart = process.cpuUsage();
+  for (let i = 0; i < rounds; i += 1) await argon2.verify(hash, PASSWORD);
+  const cpu = process.cpuUsage(cpuStart);
+  return rounds / ((cpu.user + cpu.system) / 1e6);
+}
+
+async function baseline(passwordHash: string): Promise<Phase> {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const child = await startProcess(['--import', 'tsx', 'bench/baseline-server.ts'], {
+    PORT: String(port), REDIRECT_URI, PASSWORD_HASH: passwordHash, MEMORY_KIB: String(memoryKib), ITERATIONS: String(iterations),
+  }, /ready/);
+  try {
+    const signIn = async (index: number, timings: Record<Step, number[]>) => {
+      const browser = new Browser(origin);
+      const { verifier, challenge } = pkce();
+      const auth = `${origin}/auth?${new URLSearchParams({ client_id: 'bench', response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: 'S256' })}`;
+      const login = await timed(timings.authorize, () => browser.visit(auth));
+      const landed = await timed(timings.password, () => browser.visit(new URL(formAction(login.html, '/login'), origin).href, {
+        method: 'POST', body: new URLSearchParams({ email: `user${index}@bench.test`, password: PASSWORD }), headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }));
+      await timed(timings.token, () => exchange(origin, 'bench', landed.url, verifier));
+    };
+    await runPhase('warm-up', child.pid!, WARM_UP, (index, timings) => signIn(SIGN_INS + index, timings));
+    return await runPhase('baseline (bare oidc-provider, password only)', child.pid!, SIGN_INS, signIn);
+  } finally {
+    child.kill();
+  }
+}
+
+/** Users enrolled in 2FA, in an organization that forces it; all share one password hash and one TOTP key. */
+async function seed(store: Store, users: number, passwordHash: string, secret: string, encryptionKey: string): Promise<void> {
+  const box = createSecretBox(encryptionKey);
+  const organization = await store.organizations.create({ slug: 'bench', name: 'Bench' });
+  await store.organizations.setForceTwoFactor(organization.id, true);
+  await store.clients.create({ clientId: 'bench', name: 'Bench', sealedSecret: null, redirectUris: [REDIRECT_URI], postLogoutRedirectUris: [], firstParty: true });
+  for (let i = 0; i < users; i += 1) {
+    const user = await store.users.create({ email: `user${i}@bench.test`, name: `User ${i}`, passwordHash, siteAdmin: false });
+    await store.memberships.put(organization.id, user.id, 'member');
+    await store.secondFactors.enable({ userId: user.id, sealedSecret: box.seal(secret, `totp:${user.id}`), lastTimeStep: 0, recoveryKeyId: box.currentKeyId, recoveryCodeHashes: [] });
+    if (i % 1000 === 999) progress(`seeding ${i + 1}/${users} users`);
+  }
+  progress('');
+}
+
+async function twofold(users: number, signIns: number, passwordHash: string): Promise<Phase> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twofold-bench-'));
+  const encryptionKey = crypto.randomBytes(32).toString('base64');
+  const secret = newTotpSecret();
+  const mongoUri = process.env.MONGODB_URI ? `${process.env.MONGODB_URI.replace(/\/[^/]*$/, '')}/twofold_bench_${users}_${Date.now()}` : undefined;
+  const store = mongoUri ? await openMongoStore(mongoUri) : openSqliteStore(path.join(dataDir, 'twofold.db'));
+  await seed(store, users, passwordHash, secret, encryptionKey);
+  await store.close();
+
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench/results')}`] : [];
+  const child = await startProcess([...profile, '--import', 'tsx', 'src/server.ts'], {
+    PORT: String(port), ISSUER: origin, DATA_DIR: dataDir, ENCRYPTION_KEY: encryptionKey, TWOFOLD_DEMO: '0', LOG_LEVEL: 'info',
+    ...(mongoUri ? { MONGODB_URI: mongoUri } : { MONGODB_URI: '' }),
+  }, /listening|Twofold is/);
+  const accepted = new Set<string>();
+  let replays = 0;
+  // A user signs in once per time step (a second sign-in with the same code would be a replay). The
+  // warm-up uses the last users at this step; the measured sign-ins use the first ones, at the next
+  // step when the store is too small to avoid the warm-up's users.
+  const warmUp = Math.min(WARM_UP, users);
+  const nextStep = signIns + warmUp > users ? 1 : 0;
+  const signInOf = (measured: boolean) => async (index: number, timings: Record<Step, number[]>) => {
+    const round = measured ? nextStep : 0;
+    const email = `user${measured ? index : users - 1 - index}@bench.test`;
+      const browser = new Browser(origin);
+      const { verifier, challenge } = pkce();
+      const auth = `${origin}/auth?${new URLSearchParams({ client_id: 'bench', response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: 'S256' })}`;
+      const login = await timed(timings.authorize, () => browser.visit(auth));
+      const challengePage = await timed(timings.password, () => browser.submit(login, formAction(login.html, '/login'), { email, password: PASSWORD }));
+      if (!/One-time passcode/.test(challengePage.html)) throw new Error(`expected the challenge, got ${challengePage.status}`);
+      const code = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + round * 30 });
+      const landed = await timed(timings.passcode, () => browser.submit(challengePage, formAction(challengePage.html, '/challenge'), { passcode: code }));
+      if (!landed.url.startsWith(REDIRECT_URI)) {
+        if (/already used/.test(landed.html)) replays += 1;
+        throw new Error(`passcode step ended at ${landed.status} ${landed.url}`);
+      }
+      const key = `${email}:${code}`;
+      if (accepted.has(key)) throw new Error(`the passcode of ${email} was accepted twice`);
+      accepted.add(key);
+      await timed(timings.token, () => exchange(origin, 'bench', landed.url, verifier));
+  };
+  try {
+    await runPhase('warm-up', child.pid!, warmUp, signInOf(false));
+    return await runPhase(`Twofold, 2FA sign-in, ${users.toLocaleString('en')} users in the store${mongoUri ? ' (MongoDB)' : ''}`, child.pid!, Math.min(signIns, users), signInOf(true));
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    if (replays) process.stderr.write(`${replays} replays refused\n`);
+  }
+}
+
+async function main(): Promise<void> {
+  process.stderr.write(`argon2id ${memoryKib} KiB, t=${iterations}; ${SIGN_INS} sign-ins, ${CONCURRENCY} concurrent users; ${os.cpus().length} cores\n`);
+  const ceiling = await hashCeiling();
+  const passwordHash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: memoryKib, timeCost: iterations, parallelism: 1 });
+  const base = await baseline(passwordHash);
+  const small = await twofold(SMALL, SIGN_INS, passwordHash);
+  const large = await twofold(LARGE, SIGN_INS, passwordHash);
+
+  const ratios = {
+    cpuPerSignInVsBaseline: Number((large.cpuMsPerSignIn / base.cpuMsPerSignIn).toFixed(3)),
+    signInsPerCoreSecondVsHashCeiling: Number((large.signInsPerCoreSecond / ceiling).toFixed(3)),
+    largeStoreVsSmallStoreCpu: Number((large.cpuMsPerSignIn / small.cpuMsPerSignIn).toFixed(3)),
+  };
+  const result = { at: new Date().toISOString(), machine: { cores: os.cpus().length, node: process.version }, argon2: { memoryKib, iterations }, hashCeilingPerCoreSecond: Number(ceiling.toFixed(1)), phases: [base, small, large], ratios };
+
+  const line = (phase: Phase) => [
+    `${phase.name}`,
+    `  sign-ins ${phase.signIns} (failed ${phase.failures}) in ${phase.wallSeconds} s = ${phase.signInsPerSecond}/s; server CPU ${phase.cpuMsPerSignIn} ms per sign-in = ${phase.signInsPerCoreSecond} per core-second; peak RSS ${phase.peakRssMb} MB`,
+    ...Object.entries(phase.latencyMs).map(([step, l]) => `  ${step.padEnd(9)} p50 ${l!.p50} ms  p95 ${l!.p95} ms  p99 ${l!.p99} ms`),
+  ].join('\n');
+  process.stdout.write([
+    `hash ceiling: ${result.hashCeilingPerCoreSecond} argon2id verifications per core-second (${(1000 / ceiling).toFixed(1)} ms each)`,
+    line(base),
+    line(small),
+    line(large),
+    `ratios: Twofold CPU per 2FA sign-in / baseline CPU per password sign-in = ${ratios.cpuPerSignInVsBaseline} (target <= 1.15)`,
+    `        Twofold sign-ins per core-second / hash ceiling = ${ratios.signInsPerCoreSecondVsHashCeiling}`,
+    `        CPU per sign-in with ${LARGE.toLocaleString('en')} users / with ${SMALL} users = ${ratios.largeStoreVsSmallStoreCpu} (target <= 1.2)`,
+    '',
+  ].join('\n'));
+  const failures = result.phases.reduce((sum, phase) => sum + phase.failures, 0);
+  fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  const file = path.join(ROOT, 'bench/results', `${result.at.replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`written to ${path.relative(ROOT, file)}\n`);
+  if (failures > 0) {
+    process.stderr.write(`${failures} sign-ins failed: under load, every sign-in must succeed.\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
