@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import argon2 from 'argon2';
+import { hashFormat, verifyLegacyHash } from './legacy-hashes.js';
 
 export interface PasswordHashParameters {
   readonly memoryKib: number;
@@ -29,9 +30,10 @@ export class PasswordHasher {
     return argon2.hash(password, this.#options);
   }
 
+  /** Verifies argon2id, and the imported formats in legacy-hashes.ts; a malformed hash never matches. */
   async verify(hash: string, password: string): Promise<boolean> {
     try {
-      return await argon2.verify(hash, password);
+      return hash.startsWith('$argon2') ? await argon2.verify(hash, password) : await verifyLegacyHash(hash, password);
     } catch {
       return false;
     }
@@ -43,7 +45,8 @@ export class PasswordHasher {
     return false;
   }
 
+  /** True for anything but argon2id at the configured parameters (imported hashes included). */
   needsRehash(hash: string): boolean {
-    return argon2.needsRehash(hash, this.#options);
+    return hashFormat(hash) !== 'argon2id' || argon2.needsRehash(hash, this.#options);
   }
 }

@@ -80,6 +80,8 @@ export class DuplicateError extends Error {
 
 export interface UserRepository {
   create(user: NewUser): Promise<User>;
+  /** Creates many users in one transaction (one batch); a duplicate email rejects the whole batch. */
+  createMany(users: readonly NewUser[]): Promise<User[]>;
   findById(id: string): Promise<User | null>;
   /** The email is matched case-insensitively. */
   findByEmail(email: string): Promise<User | null>;
@@ -106,6 +108,8 @@ export interface OrganizationRepository {
 export interface MembershipRepository {
   /** Adds the membership, or changes the role of an existing one. */
   put(organizationId: string, userId: string, role: Role): Promise<Membership>;
+  /** `put` for many, in one transaction. */
+  putMany(entries: readonly { organizationId: string; userId: string; role: Role }[]): Promise<void>;
   remove(organizationId: string, userId: string): Promise<boolean>;
   find(organizationId: string, userId: string): Promise<Membership | null>;
   listByUser(userId: string): Promise<Membership[]>;

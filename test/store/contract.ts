@@ -50,6 +50,21 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
         assert.deepEqual((await store.users.search('x.test', 1)).length, 1);
       });
 
+      it('creates many users in one batch, all or none', async () => {
+        const created = await store.users.createMany([
+          { email: 'One@x.test', name: 'One', passwordHash: 'h1', siteAdmin: false },
+          { email: 'two@x.test', name: 'Two', passwordHash: null, siteAdmin: true },
+        ]);
+        assert.deepEqual(created.map((user) => user.email), ['one@x.test', 'two@x.test']);
+        assert.deepEqual(await store.users.findById(created[1]!.id), created[1]);
+        await assert.rejects(
+          store.users.createMany([{ email: 'three@x.test', name: 'Three', passwordHash: null, siteAdmin: false }, { email: 'ONE@x.test', name: 'Dup', passwordHash: null, siteAdmin: false }]),
+          DuplicateError,
+        );
+        assert.equal(await store.users.count(), 2);
+        assert.deepEqual(await store.users.createMany([]), []);
+      });
+
       it('updates the password hash and the last sign-in time', async () => {
         const user = await store.users.create({ email: 'a@x.test', name: 'A', passwordHash: 'old', siteAdmin: true });
         await store.users.updatePasswordHash(user.id, 'new');
@@ -124,6 +139,8 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
         assert.deepEqual((await store.memberships.listByUser(ada.id)).map((m) => [m.organizationId, m.role]).sort(), [[city.id, 'owner'], [county.id, 'member']].sort());
         assert.equal((await store.memberships.listByOrganization(city.id)).length, 2);
         assert.equal((await store.memberships.find(city.id, bob.id))?.role, 'member');
+        await store.memberships.putMany([{ organizationId: county.id, userId: bob.id, role: 'owner' }, { organizationId: city.id, userId: bob.id, role: 'member' }]);
+        assert.equal((await store.memberships.find(county.id, bob.id))?.role, 'owner');
         assert.equal(await store.memberships.remove(city.id, bob.id), true);
         assert.equal(await store.memberships.remove(city.id, bob.id), false);
         assert.equal(await store.memberships.find(city.id, bob.id), null);

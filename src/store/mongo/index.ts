@@ -131,7 +131,10 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
     kind: 'mongodb',
     users: {
       async create(user) {
-        const doc: UserDoc = {
+        return (await this.createMany([user]))[0]!;
+      },
+      async createMany(users) {
+        const docs: UserDoc[] = users.map((user) => ({
           _id: crypto.randomUUID(),
           email: user.email.toLowerCase(),
           name: user.name,
@@ -139,9 +142,17 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
           siteAdmin: user.siteAdmin,
           createdAt: new Date(),
           lastSignInAt: null,
-        };
-        await insertUnique('email', () => Users.collection.insertOne(doc as never));
-        return toUser(doc);
+        }));
+        if (docs.length === 0) return [];
+        try {
+          await Users.collection.insertMany(docs as never[], { ordered: true });
+        } catch (error) {
+          // No multi-document transaction without a replica set: undo the part of the batch that got in.
+          await Users.collection.deleteMany({ _id: { $in: docs.map((doc) => doc._id) } } as never);
+          if (isDuplicateKey(error)) throw new DuplicateError('email');
+          throw error;
+        }
+        return docs.map(toUser);
       },
       async findById(id) {
         const doc = await Users.findById(id).lean<UserDoc>();
@@ -228,6 +239,13 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
           { upsert: true, returnDocument: 'after' },
         ).lean<MembershipDoc>();
         return toMembership(doc!);
+      },
+      async putMany(entries) {
+        if (entries.length === 0) return;
+        const now = new Date();
+        await Memberships.collection.bulkWrite(entries.map(({ organizationId, userId, role }) => ({
+          updateOne: { filter: { organizationId, userId }, update: { $set: { role }, $setOnInsert: { createdAt: now } }, upsert: true },
+        })), { ordered: false });
       },
       async remove(organizationId, userId) {
         const result = await Memberships.deleteOne({ organizationId, userId });

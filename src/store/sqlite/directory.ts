@@ -78,17 +78,25 @@ export function sqliteUsers(db: SqliteDatabase): UserRepository {
   const setSignIn = db.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?');
   const countAll = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users');
 
+  const insertAll = db.transaction((users: readonly NewUser[]) => users.map((user) => {
+    const id = crypto.randomUUID();
+    insert.run(id, user.email.toLowerCase(), user.name, user.passwordHash, user.siteAdmin ? 1 : 0, Date.now());
+    return id;
+  }));
+
   return {
     async create(user: NewUser) {
-      const id = crypto.randomUUID();
-      const createdAt = Date.now();
+      return (await this.createMany([user]))[0]!;
+    },
+    async createMany(users) {
+      let ids: string[];
       try {
-        insert.run(id, user.email.toLowerCase(), user.name, user.passwordHash, user.siteAdmin ? 1 : 0, createdAt);
+        ids = insertAll.immediate(users);
       } catch (error) {
         if (isUniqueViolation(error)) throw new DuplicateError('email');
         throw error;
       }
-      return toUser(byId.get(id)!);
+      return ids.map((id) => toUser(byId.get(id)!));
     },
     async findById(id) {
       const row = byId.get(id);
@@ -189,10 +197,16 @@ export function sqliteMemberships(db: SqliteDatabase): MembershipRepository {
   const byUser = db.prepare<[string], MembershipRow>('SELECT * FROM memberships WHERE user_id = ? ORDER BY created_at');
   const byOrganization = db.prepare<[string], MembershipRow>('SELECT * FROM memberships WHERE organization_id = ? ORDER BY created_at');
 
+  const putAll = db.transaction((entries: Parameters<MembershipRepository['putMany']>[0]) => {
+    for (const entry of entries) upsert.run(entry.organizationId, entry.userId, entry.role, Date.now());
+  });
   return {
     async put(organizationId, userId, role) {
       upsert.run(organizationId, userId, role, Date.now());
       return toMembership(one.get(organizationId, userId)!);
+    },
+    async putMany(entries) {
+      putAll.immediate(entries);
     },
     async remove(organizationId, userId) {
       return del.run(organizationId, userId).changes > 0;
