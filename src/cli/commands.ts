@@ -3,6 +3,10 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError } from '../errors.js';
 import type { FederationService } from '../federation/federation-service.js';
 import type { SecondFactorService } from '../mfa/second-factor-service.js';
+import { exportMembers } from '../import/member-export.js';
+import { readCsv, readJsonLines, type ImportFormat } from '../import/read-records.js';
+import { importUsers } from '../import/user-import.js';
+import type { PasswordHasher } from '../security/password-hasher.js';
 import type { OrgAssignment } from '../directory/directory.js';
 import { Directory } from '../directory/directory.js';
 import { parseTwoFactorMode, setSiteTwoFactorMode } from '../directory/site-settings.js';
@@ -16,14 +20,35 @@ export interface CommandContext {
   readonly audit: AuditLog;
   readonly secondFactors: SecondFactorService;
   readonly federation: FederationService;
+  readonly hasher: PasswordHasher;
   readStdin(): Promise<string>;
+  readFile(file: string): Promise<string>;
+  progress?(text: string): void;
+}
+
+/** What a command prints: its output, any problems (one line each, on stderr), and its exit status. */
+export interface CommandResult {
+  readonly out: string;
+  readonly problems?: readonly string[];
+  readonly status?: number;
 }
 
 export interface Command {
   readonly usage: string;
   readonly summary: string;
   readonly options: Readonly<Record<string, OptionSpec>>;
-  run(args: ParsedArgs, context: CommandContext): Promise<string>;
+  run(args: ParsedArgs, context: CommandContext): Promise<string | CommandResult>;
+}
+
+function formatOf(args: ParsedArgs, file: string): ImportFormat {
+  const given = one(args, 'format');
+  if (given !== undefined) {
+    if (given !== 'csv' && given !== 'jsonl') throw new UsageError(`--format takes csv or jsonl, not "${given}".`);
+    return given;
+  }
+  if (/\.csv$/i.test(file)) return 'csv';
+  if (/\.(jsonl|ndjson)$/i.test(file)) return 'jsonl';
+  throw new UsageError('Say --format csv or --format jsonl (the file name does not tell).');
 }
 
 function parseRole(raw: string): Role {
@@ -110,6 +135,47 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       });
       const where = orgs.length ? ` in ${orgs.map((org) => `${org.slug} (${org.role})`).join(', ')}` : '';
       return `Created user ${user.email}${user.siteAdmin ? ' (site admin)' : ''}${where}.`;
+    },
+  },
+  'user import': {
+    usage: 'user import <file|-> [--format csv|jsonl] [--update] [--dry-run] [--all-or-nothing]',
+    summary: 'Create users (and memberships) from a CSV or JSON Lines file; existing hashes in PHC format are kept. "-" reads standard input.',
+    options: { format: { value: true }, update: { value: false }, 'dry-run': { value: false }, 'all-or-nothing': { value: false } },
+    async run(args, context) {
+      const [file] = positionals(args, ['file']);
+      const format = formatOf(args, file!);
+      const text = file === '-' ? await context.readStdin() : await context.readFile(file!);
+      const { records, errors } = format === 'csv' ? readCsv(text) : readJsonLines(text);
+      const report = await importUsers(context.store, context.hasher, context.audit, records, errors, {
+        update: args.flags.has('update'),
+        dryRun: args.flags.has('dry-run'),
+        allOrNothing: args.flags.has('all-or-nothing'),
+        actor: null,
+        ...(context.progress ? { progress: (done: number, total: number) => context.progress!(`imported ${done}/${total}`) } : {}),
+      });
+      const verb = report.written ? 'Created' : args.flags.has('dry-run') ? 'Dry run, nothing written: would create' : 'Nothing written (--all-or-nothing): would have created';
+      const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+      const out = `${verb} ${count(report.created, 'user')}, updated ${report.updated}, skipped ${report.skipped.length} that already exist${report.skipped.length ? ' (--update adds their memberships)' : ''}; ${count(report.errors.length, 'line')} failed.`;
+      return {
+        out,
+        problems: [
+          ...report.errors.map((error) => `line ${error.line}: ${error.reason}`),
+          ...report.skipped.map((skip) => `line ${skip.line}: ${skip.email} already exists; skipped`),
+        ],
+        status: report.errors.length > 0 ? 1 : 0,
+      };
+    },
+  },
+  'member export': {
+    usage: 'member export <org> [--format csv|jsonl]',
+    summary: "Write the organization's members with role and 2FA status (the compliance report); no secrets.",
+    options: { format: { value: true } },
+    async run(args, { directory, store }) {
+      const [slug] = positionals(args, ['org']);
+      const organization = await directory.requireOrganization(slug!);
+      const format = one(args, 'format') ?? 'csv';
+      if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format takes csv or jsonl, not "${format}".`);
+      return (await exportMembers(store, organization, format)).replace(/\n$/, '');
     },
   },
   'member add': {

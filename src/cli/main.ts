@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { ConfigError, loadConfig } from '../../config/index.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { Directory } from '../directory/directory.js';
@@ -19,6 +21,7 @@ export interface CliIo {
   out(line: string): void;
   err(line: string): void;
   readStdin(): Promise<string>;
+  progress?(text: string): void;
 }
 
 function usage(): string {
@@ -56,11 +59,26 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const log = createLogger('error', io.err);
     mailer = new Mailer(config, log, []);
     const audit = new AuditLog(store);
-    const directory = new Directory(store, new PasswordHasher(config.passwordHash), box);
+    const hasher = new PasswordHasher(config.passwordHash);
+    const directory = new Directory(store, hasher, box);
     const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit);
     const federation = new FederationService(store, box, config, audit, log);
-    io.out(await command.run(args, { config, store, directory, audit, secondFactors, federation, readStdin: io.readStdin }));
-    return 0;
+    const result = await command.run(args, {
+      config, store, directory, audit, secondFactors, federation, hasher,
+      readStdin: io.readStdin,
+      readFile: async (file) => {
+        try {
+          return await fs.promises.readFile(path.resolve(io.cwd, file), 'utf8');
+        } catch {
+          throw new UserError(`Cannot read ${file}.`);
+        }
+      },
+      ...(io.progress ? { progress: io.progress } : {}),
+    });
+    const { out, problems = [], status = 0 } = typeof result === 'string' ? { out: result } : result;
+    for (const problem of problems) io.err(problem);
+    io.out(out);
+    return status;
   } catch (error) {
     if (error instanceof UserError) {
       io.err(`twofold: ${error.message}`);

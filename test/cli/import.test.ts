@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import argon2 from 'argon2';
+import bcrypt from 'bcryptjs';
+import { runCli } from '../../src/cli/main.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { Browser } from '../support/browser.js';
+import { REDIRECT_URI, discover, signInWithPassword, startSignIn } from '../support/relying-party.js';
+import { startTestInstance, tempDir } from '../support/twofold.js';
+
+const ENV = { PASSWORD_HASH_MEMORY_KIB: '19456', PASSWORD_HASH_ITERATIONS: '2' };
+
+async function cli(dataDir: string, argv: string[], stdin = '') {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = await runCli(argv, { env: { DATA_DIR: dataDir, ...ENV }, cwd: dataDir, out: (line) => out.push(line), err: (line) => err.push(line), readStdin: async () => stdin });
+  return { status, out, err };
+}
+
+async function withStore<T>(dataDir: string, read: (store: ReturnType<typeof openSqliteStore>) => Promise<T>): Promise<T> {
+  const store = openSqliteStore(path.join(dataDir, 'twofold.db'));
+  try {
+    return await read(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function withOrgs(): Promise<string> {
+  const dir = tempDir();
+  await cli(dir, ['org', 'create', 'city', '--name', 'City']);
+  await cli(dir, ['org', 'create', 'county', '--name', 'County']);
+  return dir;
+}
+
+const b64 = (buffer: Buffer) => buffer.toString('base64').replace(/=+$/, '');
+const ab64 = (buffer: Buffer) => b64(buffer).replace(/\+/g, '.');
+
+/** Each supported PHC format, made with the real libraries, for the password "<format> password". */
+function phcHashes(): Record<string, string> {
+  const salt = crypto.randomBytes(16);
+  return {
+    argon2id: '',
+    scrypt: `$scrypt$ln=14,r=8,p=1$${b64(salt)}$${b64(crypto.scryptSync('scrypt password', salt, 32, { N: 2 ** 14, r: 8, p: 1 }))}`,
+    'pbkdf2-sha256': `$pbkdf2-sha256$29000$${ab64(salt)}$${ab64(crypto.pbkdf2Sync('pbkdf2-sha256 password', salt, 29000, 32, 'sha256'))}`,
+    bcrypt: bcrypt.hashSync('bcrypt password', 10).replace(/^\$2a\$/, '$2b$'),
+  };
+}
+
+describe('twofold user import and member export', () => {
+  it('imports CSV, then exports the members as CSV and JSON Lines (round trip)', async () => {
+    const dir = await withOrgs();
+    fs.writeFileSync(path.join(dir, 'staff.csv'), [
+      'email,name,password,orgs,site_admin',
+      'ada@city.test,"Lovelace, Ada",first long password,city:owner;county,true',
+      'bob@city.test,Bob,second long password,city,',
+      '',
+    ].join('\n'));
+    const result = await cli(dir, ['user', 'import', 'staff.csv']);
+    assert.equal(result.status, 0, result.err.join('\n'));
+    assert.deepEqual(result.out, ['Created 2 users, updated 0, skipped 0 that already exist; 0 lines failed.']);
+
+    const csv = await cli(dir, ['member', 'export', 'city']);
+    assert.deepEqual(csv.out[0]!.split('\n'), [
+      'email,name,role,two_factor,recovery_codes_remaining,last_sign_in_at',
+      'ada@city.test,"Lovelace, Ada",owner,not enrolled,0,',
+      'bob@city.test,Bob,member,not enrolled,0,',
+    ]);
+    const jsonl = (await cli(dir, ['member', 'export', 'county', '--format', 'jsonl'])).out[0]!.split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(jsonl, [{ email: 'ada@city.test', name: 'Lovelace, Ada', role: 'member', two_factor: 'not enrolled', recovery_codes_remaining: 0, last_sign_in_at: '' }]);
+    assert.ok(!csv.out[0]!.includes('$argon2'), 'no hashes in the report');
+
+
+    // Round trip: the export, fed back as an import into an empty store, exports the same members.
+    const exported = (await cli(dir, ['member', 'export', 'city', '--format', 'jsonl'])).out[0]!.split('\n').map((line) => JSON.parse(line) as { email: string; name: string; role: string });
+    const roundTrip = tempDir();
+    await cli(roundTrip, ['org', 'create', 'city', '--name', 'City']);
+    fs.writeFileSync(path.join(roundTrip, 'back.jsonl'), exported.map((member) => JSON.stringify({ email: member.email, name: member.name, password: 'round trip password', orgs: [`city:${member.role}`] })).join('\n'));
+    const back = await cli(roundTrip, ['user', 'import', 'back.jsonl']);
+    assert.deepEqual(back.out, ['Created 2 users, updated 0, skipped 0 that already exist; 0 lines failed.']);
+    assert.equal((await cli(roundTrip, ['member', 'export', 'city'])).out[0], csv.out[0]);
+  });
+
+  it('keeps existing password hashes of every supported format, verifies them at sign-in, and upgrades them', async () => {
+    const dir = await withOrgs();
+    const hashes = phcHashes();
+    hashes.argon2id = await argon2.hash('argon2id password', { type: argon2.argon2id, memoryCost: 4096, timeCost: 1, parallelism: 1 });
+    const lines = Object.entries(hashes).map(([format, hash]) => JSON.stringify({ email: `${format}@city.test`, password_hash: hash, orgs: ['city'] }));
+    fs.writeFileSync(path.join(dir, 'moved.jsonl'), lines.join('\n'));
+    const imported = await cli(dir, ['user', 'import', 'moved.jsonl']);
+    assert.equal(imported.status, 0, imported.err.join('\n'));
+
+    const twofold = await startTestInstance({ DATA_DIR: dir });
+    try {
+      await twofold.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
+      const rp = await discover(twofold.url, 'app');
+      for (const format of Object.keys(hashes)) {
+        const email = `${format}@city.test`;
+        const wrong = await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), email, 'not the password');
+        assert.equal(wrong.status, 401, `${format}: a wrong password is refused`);
+        const right = await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), email, `${format} password`);
+        assert.ok(right.url.startsWith(REDIRECT_URI), `${format}: signed in with the imported hash`);
+        const upgraded = (await twofold.app.store.users.findByEmail(email))!.passwordHash!;
+        assert.match(upgraded, /^\$argon2id\$v=19\$/, `${format}: re-hashed with argon2id`);
+        assert.ok(upgraded.includes('m=19456') && upgraded.includes('t=2'), `${format}: at the current parameters`);
+        assert.ok(!twofold.app.hasher.needsRehash(upgraded));
+      }
+    } finally {
+      await twofold.close();
+    }
+  });
+
+  it('is idempotent, updates memberships only with --update, and writes nothing in a dry run', async () => {
+    const dir = await withOrgs();
+    const file = path.join(dir, 'staff.jsonl');
+    fs.writeFileSync(file, [JSON.stringify({ email: 'ada@city.test', password: 'first long password', orgs: ['city'] })].join('\n'));
+    const dry = await cli(dir, ['user', 'import', 'staff.jsonl', '--dry-run']);
+    assert.deepEqual(dry.out, ['Dry run, nothing written: would create 1 user, updated 0, skipped 0 that already exist; 0 lines failed.']);
+    assert.equal(await withStore(dir, (store) => store.users.count()), 0);
+
+    await cli(dir, ['user', 'import', 'staff.jsonl']);
+    const before = await withStore(dir, async (store) => JSON.stringify(await store.users.findByEmail('ada@city.test')));
+    const second = await cli(dir, ['user', 'import', 'staff.jsonl']);
+    assert.equal(second.status, 0);
+    assert.deepEqual(second.out, ['Created 0 users, updated 0, skipped 1 that already exist (--update adds their memberships); 0 lines failed.']);
+    assert.deepEqual(second.err, ['line 1: ada@city.test already exists; skipped']);
+    assert.equal(await withStore(dir, async (store) => JSON.stringify(await store.users.findByEmail('ada@city.test'))), before, 'nothing changed');
+
+    fs.writeFileSync(file, JSON.stringify({ email: 'ada@city.test', password: 'another long password', orgs: ['county:owner'] }));
+    const update = await cli(dir, ['user', 'import', 'staff.jsonl', '--update']);
+    assert.deepEqual(update.out, ['Created 0 users, updated 1, skipped 0 that already exist; 0 lines failed.']);
+    await withStore(dir, async (store) => {
+      const ada = await store.users.findByEmail('ada@city.test');
+      assert.equal(JSON.stringify(ada), before, 'the password is not replaced by an update');
+      const county = await store.organizations.findBySlug('county');
+      assert.equal((await store.memberships.find(county!.id, ada!.id))?.role, 'owner');
+    });
+  });
+
+  it('reports every bad line with its number and reason, imports the good ones, and fails', async () => {
+    const dir = await withOrgs();
+    const csv = [
+      'email,name,password,password_hash,orgs,site_admin',
+      'good@city.test,Good,long enough password,,city,',
+      'not-an-email,X,long enough password,,,',
+      'nopw@city.test,X,,,,',
+      'both@city.test,X,long enough password,$2b$10$abcdefghijklmnopqrstuu1234567890123456789012345678901,,',
+      'hash@city.test,X,,$md5$whatever,,',
+      'org@city.test,X,long enough password,,atlantis,',
+      'short@city.test,X,short,,,',
+      'admin@city.test,X,long enough password,,,maybe',
+      'good@city.test,Again,long enough password,,,',
+      'too,many,fields,here,x,y,z',
+      'fine@city.test,Fine,long enough password,,county:owner,yes',
+    ].join('\n');
+    fs.writeFileSync(path.join(dir, 'mixed.csv'), csv);
+    const result = await cli(dir, ['user', 'import', 'mixed.csv']);
+    assert.equal(result.status, 1);
+    assert.deepEqual(result.err, [
+      'line 3: "not-an-email" is not a valid email address',
+      'line 4: give "password" or "password_hash"',
+      'line 5: give "password" or "password_hash", not both',
+      'line 6: "password_hash" is not a supported hash (argon2id, scrypt, pbkdf2-sha256 or bcrypt, in PHC string format)',
+      'line 7: unknown organization "atlantis"',
+      'line 8: the password must have at least 8 characters',
+      'line 9: "site_admin" must be true or false',
+      'line 10: good@city.test is already on line 2',
+      'line 11: it has 7 fields where the header has 6',
+    ]);
+    assert.deepEqual(result.out, ['Created 2 users, updated 0, skipped 0 that already exist; 9 lines failed.']);
+    assert.equal(await withStore(dir, (store) => store.users.count()), 2);
+
+    const jsonl = ['{"email":"a@city.test","password":"long enough password"}', 'not json', '[1,2]', '{"email":"b@city.test","password":"long enough password","orgs":"city","colour":"red"}', '{"email":"c@city.test","password":"long enough password","orgs":[42]}'].join('\n');
+    const fromStdin = await cli(dir, ['user', 'import', '-', '--format', 'jsonl'], jsonl);
+    assert.deepEqual(fromStdin.err, [
+      'line 2: it is not a JSON object',
+      'line 3: it is not a JSON object',
+      'line 4: unknown field "colour"',
+      'line 5: "orgs" must be a list of slug or slug:owner',
+    ]);
+    assert.equal(fromStdin.status, 1);
+    const unknownFormat = await cli(dir, ['user', 'import', '-']);
+    assert.equal(unknownFormat.status, 2);
+    assert.deepEqual(unknownFormat.err, ['twofold: Say --format csv or --format jsonl (the file name does not tell).']);
+    const missing = await cli(dir, ['user', 'import', 'nowhere.csv']);
+    assert.deepEqual(missing.err, ['twofold: Cannot read nowhere.csv.']);
+  });
+
+  it('imports nothing with --all-or-nothing when a line is bad', async () => {
+    const dir = await withOrgs();
+    fs.writeFileSync(path.join(dir, 'staff.csv'), 'email,password\nok@city.test,long enough password\nbad,long enough password\n');
+    const result = await cli(dir, ['user', 'import', 'staff.csv', '--all-or-nothing']);
+    assert.equal(result.status, 1);
+    assert.deepEqual(result.err, ['line 3: "bad" is not a valid email address']);
+    assert.match(result.out[0]!, /^Nothing written \(--all-or-nothing\): would have created 0 users/);
+    assert.equal(await withStore(dir, (store) => store.users.count()), 0);
+  });
+
+  it('imports 10 000 users with pre-hashed passwords without error', async () => {
+    const dir = await withOrgs();
+    const hash = await argon2.hash('shared long password', { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+    const rows = Array.from({ length: 10_000 }, (_, i) => `user${i}@city.test,User ${i},"${hash}",${i % 2 ? 'city' : 'city;county'}`);
+    fs.writeFileSync(path.join(dir, 'big.csv'), ['email,name,password_hash,orgs', ...rows].join('\n'));
+    const result = await cli(dir, ['user', 'import', 'big.csv']);
+    assert.equal(result.status, 0, result.err.slice(0, 3).join('\n'));
+    assert.deepEqual(result.out, ['Created 10000 users, updated 0, skipped 0 that already exist; 0 lines failed.']);
+    await withStore(dir, async (store) => {
+      assert.equal(await store.users.count(), 10_000);
+      const county = await store.organizations.findBySlug('county');
+      assert.equal((await store.memberships.listByOrganization(county!.id)).length, 5_000);
+    });
+  });
+});
