@@ -33,7 +33,7 @@ export function hashFormat(hash: string): HashFormat | null {
 }
 
 /** Bounds that keep an imported hash from costing more than a sign-in may (a hash is input too). */
-const LIMITS = { scryptMaxLn: 20, pbkdf2MaxRounds: 5_000_000, bcryptMaxCost: 15 };
+const LIMITS = { scryptMaxLn: 20, pbkdf2MaxRounds: 5_000_000, bcryptMaxCost: 15, argon2MaxMemoryKib: 262_144, argon2MaxIterations: 10 };
 
 export function hashIsWithinLimits(hash: string): boolean {
   switch (hashFormat(hash)) {
@@ -43,8 +43,10 @@ export function hashIsWithinLimits(hash: string): boolean {
       return Number(hash.split('$')[2]!.replace('i=', '')) <= LIMITS.pbkdf2MaxRounds;
     case 'bcrypt':
       return Number(hash.slice(4, 6)) <= LIMITS.bcryptMaxCost;
-    case 'argon2id':
-      return true;
+    case 'argon2id': {
+      const params = parameters(hash.split('$')[3]!);
+      return (params.get('m') ?? Infinity) <= LIMITS.argon2MaxMemoryKib && (params.get('t') ?? Infinity) <= LIMITS.argon2MaxIterations;
+    }
     default:
       return false;
   }

@@ -36,3 +36,21 @@ describe('password hashing (argon2id)', () => {
     assert.ok(unknown > known * 0.5 && unknown < known * 2, `known ${known.toFixed(1)} ms, unknown ${unknown.toFixed(1)} ms`);
   });
 });
+
+describe('imported password hashes', () => {
+  it('refuses hashes whose cost would make a sign-in slow', async () => {
+    const { hashIsWithinLimits } = await import('../../src/security/legacy-hashes.js');
+    const cases: Array<[string, boolean]> = [
+      ['$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA', true],
+      ['$argon2id$v=19$m=4194304,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA', false],
+      ['$scrypt$ln=17,r=8,p=1$c2FsdA$aGFzaA', true],
+      ['$scrypt$ln=24,r=8,p=1$c2FsdA$aGFzaA', false],
+      ['$pbkdf2-sha256$i=600000$c2FsdA$aGFzaA', true],
+      ['$pbkdf2-sha256$99999999$c2FsdA$aGFzaA', false],
+      [`$2b$12$${'a'.repeat(53)}`, true],
+      [`$2b$31$${'a'.repeat(53)}`, false],
+      ['$md5$whatever', false],
+    ];
+    for (const [hash, ok] of cases) assert.equal(hashIsWithinLimits(hash), ok, hash);
+  });
+});
