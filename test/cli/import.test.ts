@@ -93,7 +93,8 @@ describe('twofold user import and member export', () => {
     const imported = await cli(dir, ['user', 'import', 'moved.jsonl']);
     assert.equal(imported.status, 0, imported.err.join('\n'));
 
-    const twofold = await startTestInstance({ DATA_DIR: dir });
+    // The import above wrote to this DATA_DIR's embedded store; the app must read the same one.
+    const twofold = await startTestInstance({ DATA_DIR: dir, MONGODB_URI: '' });
     try {
       await twofold.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
       const rp = await discover(twofold.url, 'app');
