@@ -4,6 +4,9 @@ import { readForm } from '../src/http/forms.js';
 import { render } from '../src/http/views.js';
 import { ACR } from '../src/provider/acr.js';
 import { hasSecondFactor } from '../src/policy/second-factor.js';
+import { acrClaimOf, secondFactorStepFor } from '../src/mfa/next-step.js';
+import { rememberPasswordVerified } from './password-verified.js';
+import { showChallenge } from './second-factor.js';
 import type { Services } from '../src/services.js';
 import { finishStep, loadInteraction, type InteractionDetails } from './details.js';
 
@@ -37,6 +40,14 @@ export async function submitLogin(services: Services, ctx: RouterContext): Promi
   if (result.kind !== 'ok') {
     const throttled = result.kind === 'throttled';
     showLogin(services, ctx, details, { email, error: throttled ? PASSWORD_SENTENCES.throttled : PASSWORD_SENTENCES.wrong }, throttled ? 429 : 401);
+    return;
+  }
+  // When the rule already says "passcode" for this request, ask for it in this same step: the sign-in
+  // then finishes once, with both factors, instead of finishing, resuming and starting a second one.
+  const step = await secondFactorStepFor(services.secondFactors, result.user, { acrValues: details.params.acr_values, acrClaim: acrClaimOf(details.params.claims) }, undefined);
+  if (step === 'challenge') {
+    rememberPasswordVerified(ctx, details.uid, result.user.id);
+    showChallenge(ctx, { base: `/interaction/${details.uid}/login` });
     return;
   }
   await services.store.users.recordSignIn(result.user.id, new Date());

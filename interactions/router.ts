@@ -7,9 +7,13 @@ import { finishFederatedLogin, showLogin, submitLogin } from './login.js';
 import {
   continueAfterSetup,
   downloadRecoveryCodes,
+  showLoginChallenge,
+  showLoginRecoveryPage,
   showRecoveryPage,
   showSecondFactor,
   submitChallenge,
+  submitLoginChallenge,
+  submitLoginRecovery,
   submitRecovery,
   submitSetup,
 } from './second-factor.js';
@@ -42,6 +46,10 @@ export function interactionRouter(services: Services): Router {
 
   router.post('/login', (ctx) => submitLogin(services, ctx));
   router.get('/federated', (ctx) => finishFederatedLogin(services, ctx));
+  router.get('/login/challenge', (ctx) => showLoginChallenge(services, ctx));
+  router.post('/login/challenge', (ctx) => submitLoginChallenge(services, ctx));
+  router.get('/login/recovery', (ctx) => showLoginRecoveryPage(services, ctx));
+  router.post('/login/recovery', (ctx) => submitLoginRecovery(services, ctx));
   router.post('/consent', (ctx) => submitConsent(services, ctx));
   router.post('/setup', (ctx) => submitSetup(services, ctx));
   router.get('/recovery-codes.txt', (ctx) => downloadRecoveryCodes(services, ctx));

@@ -8,6 +8,7 @@ import { SECOND_FACTOR_PROMPT, SETUP_REASON } from '../src/provider/interaction-
 import type { Services } from '../src/services.js';
 import type { User } from '../src/store/types.js';
 import { EXPIRED_SENTENCE, finishStep, loadInteraction, type InteractionDetails } from './details.js';
+import { forgetPasswordVerified, readPasswordVerified } from './password-verified.js';
 
 /*
  * The second-factor step of a sign-in (SPEC 1.3, 1.4): setup by QR code and the recovery codes that
@@ -40,20 +41,56 @@ async function showSetup(services: Services, ctx: RouterContext, details: Intera
   }, status);
 }
 
-function showChallenge(ctx: RouterContext, details: InteractionDetails, error?: string, status = 200): void {
+/**
+ * Where a passcode challenge happens: as the second-factor prompt (an existing session stepping up,
+ * or one made before enforcement), or right inside the sign-in, after the password, when the policy
+ * already knows a passcode is needed — which spares a fresh sign-in two round trips.
+ */
+export interface ChallengeStep {
+  readonly details: InteractionDetails;
+  readonly user: User;
+  /** The form paths live under here: `<base>/challenge`, `<base>/recovery`. */
+  readonly base: string;
+  /** Where "Use your authenticator app instead" goes. */
+  readonly challengeUrl: string;
+  /** The sign-in's `amr` so far. */
+  readonly baseAmr: readonly string[];
+  /** The password step ended here (no login in the session yet). */
+  readonly inLogin: boolean;
+}
+
+type LoadChallenge = (services: Services, ctx: RouterContext) => Promise<ChallengeStep>;
+
+async function promptChallenge(services: Services, ctx: RouterContext): Promise<ChallengeStep> {
+  const { details, user } = await loadStep(services, ctx);
+  const session = details.session?.uid ? await services.provider.Session.findByUid(details.session.uid) : undefined;
+  const base = `/interaction/${details.uid}`;
+  return { details, user, base, challengeUrl: base, baseAmr: session?.amr ?? ['pwd'], inLogin: false };
+}
+
+async function loginChallenge(services: Services, ctx: RouterContext): Promise<ChallengeStep> {
+  const details = await loadInteraction(services, ctx, 'login');
+  const verified = readPasswordVerified(ctx, details.uid);
+  const user = verified ? await services.store.users.findById(verified.accountId) : null;
+  if (!user) throw new UserError('Enter your email and password again: this sign-in step has expired.', 400);
+  const base = `/interaction/${details.uid}/login`;
+  return { details, user, base, challengeUrl: `${base}/challenge`, baseAmr: ['pwd'], inLogin: true };
+}
+
+export function showChallenge(ctx: RouterContext, step: Pick<ChallengeStep, 'base'>, error?: string, status = 200): void {
   render(ctx, 'challenge', {
     title: 'Enter your one-time passcode',
-    action: `/interaction/${details.uid}/challenge`,
-    recoveryUrl: `/interaction/${details.uid}/recovery`,
+    action: `${step.base}/challenge`,
+    recoveryUrl: `${step.base}/recovery`,
     error,
   }, status);
 }
 
-function showRecovery(ctx: RouterContext, details: InteractionDetails, error?: string, status = 200): void {
+function showRecovery(ctx: RouterContext, step: ChallengeStep, error?: string, status = 200): void {
   render(ctx, 'recovery', {
     title: 'Use a recovery code',
-    action: `/interaction/${details.uid}/recovery`,
-    backUrl: `/interaction/${details.uid}`,
+    action: `${step.base}/recovery`,
+    backUrl: step.challengeUrl,
     error,
   }, status);
 }
@@ -73,17 +110,17 @@ export async function showSecondFactor(services: Services, ctx: RouterContext, d
     return;
   }
   if (isSetup(details)) return showSetup(services, ctx, details, user);
-  return showChallenge(ctx, details);
+  return showChallenge(ctx, { base: `/interaction/${details.uid}` });
 }
 
 /** The sign-in so far (`pwd`, or `fed` and the upstream's values) plus Twofold's second factor. */
-async function passSecondFactor(services: Services, ctx: RouterContext, details: InteractionDetails, user: User): Promise<void> {
-  const session = details.session?.uid ? await services.provider.Session.findByUid(details.session.uid) : undefined;
-  const amr = [...new Set([...(session?.amr ?? ['pwd']), 'otp', 'mfa'])];
+async function passSecondFactor(services: Services, ctx: RouterContext, step: Pick<ChallengeStep, 'details' | 'user' | 'baseAmr' | 'inLogin'>): Promise<void> {
+  const { details, user } = step;
+  if (step.inLogin) forgetPasswordVerified(ctx, details.uid);
   await services.store.users.recordSignIn(user.id, new Date());
   await finishStep(services, ctx, {
-    login: { accountId: user.id, amr, acr: reachedTwoFactorAcr(details.params.acr_values), remember: true },
-  });
+    login: { accountId: user.id, amr: [...new Set([...step.baseAmr, 'otp', 'mfa'])], acr: reachedTwoFactorAcr(details.params.acr_values), remember: true },
+  }, !step.inLogin);
 }
 
 export async function submitSetup(services: Services, ctx: RouterContext): Promise<void> {
@@ -108,26 +145,36 @@ export async function continueAfterSetup(services: Services, ctx: RouterContext)
   await readForm(ctx);
   if (!(await services.secondFactors.freshRecoveryCodes(details.uid, user))) throw new UserError(EXPIRED_SENTENCE, 400);
   await services.secondFactors.forgetEnrollment(details.uid);
-  await passSecondFactor(services, ctx, details, user);
+  await passSecondFactor(services, ctx, await promptChallenge(services, ctx));
 }
 
-export async function submitChallenge(services: Services, ctx: RouterContext): Promise<void> {
-  const { details, user } = await loadStep(services, ctx);
+const submitChallengeWith = (load: LoadChallenge) => async (services: Services, ctx: RouterContext): Promise<void> => {
+  const step = await load(services, ctx);
   const form = await readForm(ctx);
-  const result = await services.secondFactors.checkPasscode(user, form.field('passcode'), details.uid, ctx.ip);
-  if (!result.ok) return showChallenge(ctx, details, result.error, result.status);
-  await passSecondFactor(services, ctx, details, user);
-}
+  const result = await services.secondFactors.checkPasscode(step.user, form.field('passcode'), step.details.uid, ctx.ip);
+  if (!result.ok) return showChallenge(ctx, step, result.error, result.status);
+  await passSecondFactor(services, ctx, step);
+};
 
-export async function showRecoveryPage(services: Services, ctx: RouterContext): Promise<void> {
-  const { details } = await loadStep(services, ctx);
-  showRecovery(ctx, details);
-}
+const showRecoveryWith = (load: LoadChallenge) => async (services: Services, ctx: RouterContext): Promise<void> => {
+  showRecovery(ctx, await load(services, ctx));
+};
 
-export async function submitRecovery(services: Services, ctx: RouterContext): Promise<void> {
-  const { details, user } = await loadStep(services, ctx);
+const submitRecoveryWith = (load: LoadChallenge) => async (services: Services, ctx: RouterContext): Promise<void> => {
+  const step = await load(services, ctx);
   const form = await readForm(ctx);
-  const result = await services.secondFactors.useRecoveryCode(user, form.field('code'), details.uid, ctx.ip);
-  if (!result.ok) return showRecovery(ctx, details, result.error, result.status);
-  await passSecondFactor(services, ctx, details, user);
+  const result = await services.secondFactors.useRecoveryCode(step.user, form.field('code'), step.details.uid, ctx.ip);
+  if (!result.ok) return showRecovery(ctx, step, result.error, result.status);
+  await passSecondFactor(services, ctx, step);
+};
+
+export const submitChallenge = submitChallengeWith(promptChallenge);
+export const showRecoveryPage = showRecoveryWith(promptChallenge);
+export const submitRecovery = submitRecoveryWith(promptChallenge);
+
+export const submitLoginChallenge = submitChallengeWith(loginChallenge);
+export const showLoginRecoveryPage = showRecoveryWith(loginChallenge);
+export const submitLoginRecovery = submitRecoveryWith(loginChallenge);
+export async function showLoginChallenge(services: Services, ctx: RouterContext): Promise<void> {
+  showChallenge(ctx, await loginChallenge(services, ctx));
 }

@@ -10,8 +10,9 @@ import { createAdapterClass } from './adapter.js';
 import { errorSentence } from './error-sentences.js';
 import { interactionPolicy } from './interaction-policy.js';
 import type { SecondFactorService } from '../mfa/second-factor-service.js';
-import { relyingPartyAsksForSecondFactor } from '../policy/acr-request.js';
-import { decideSecondFactor, hasSecondFactor, nextSecondFactorStep, type SecondFactorStep } from '../policy/second-factor.js';
+import type { AcrClaimRequest } from '../policy/acr-request.js';
+import { decideSecondFactor, hasSecondFactor, type SecondFactorStep } from '../policy/second-factor.js';
+import { secondFactorStepFor } from '../mfa/next-step.js';
 import { builtInClients } from '../self-service/built-in-clients.js';
 import { ADMIN_SCOPE } from '../admin/api.js';
 
@@ -63,10 +64,8 @@ function secondFactorStep(store: Store, secondFactors: SecondFactorService) {
   return async (ctx: KoaContextWithOIDC): Promise<SecondFactorStep> => {
     const user = await store.users.findById(ctx.oidc.session!.accountId!);
     if (!user) return 'none';
-    const facts = await secondFactors.facts(user);
-    const claims = ctx.oidc.claims as { id_token?: { acr?: { essential?: boolean; value?: unknown; values?: unknown } } };
-    const decision = decideSecondFactor({ ...facts, relyingPartyAsks: relyingPartyAsksForSecondFactor(ctx.oidc.params?.acr_values, claims.id_token?.acr) });
-    return nextSecondFactorStep(decision, facts.enrolled, hasSecondFactor(ctx.oidc.session!.amr));
+    const claims = ctx.oidc.claims as { id_token?: { acr?: AcrClaimRequest } };
+    return secondFactorStepFor(secondFactors, user, { acrValues: ctx.oidc.params?.acr_values, acrClaim: claims.id_token?.acr }, ctx.oidc.session!.amr);
   };
 }
 

@@ -5,7 +5,7 @@ import { adminBrowser, postForm } from '../support/admin.js';
 import { Browser, formAction, type Page } from '../support/browser.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
 import { REDIRECT_URI, exchangeCode, startSignIn, type PendingSignIn } from '../support/relying-party.js';
-import { completeSetup } from '../support/second-factor.js';
+import { codeAt, completeSetup } from '../support/second-factor.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
 describe('organizations federated to their own identity provider (SPEC 1.2)', () => {
@@ -72,10 +72,16 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
   it('still applies a local organization\'s enforcement after the upstream sign-in', async () => {
     const { browser, pending, page } = await signInFederated('both@county.test');
     assert.match(page.html, /Set up two-factor authentication/, 'city forces 2FA and is not federated');
-    const { landed } = await completeSetup(browser, page);
+    const { landed, secret } = await completeSetup(browser, page);
     const claims = (await exchangeCode(fixture.rp, landed.url, pending)).claims()!;
     assert.deepEqual(claims.amr, ['fed', 'pwd', 'otp', 'mfa']);
     assert.equal(claims.acr, ACR.twoFactor);
+
+    // The next time, the second-factor prompt follows the upstream sign-in with the passcode challenge.
+    const next = await signInFederated('both@county.test');
+    assert.match(next.page.html, /One-time passcode/);
+    const passed = await next.browser.submit(next.page, formAction(next.page.html, '/challenge'), { passcode: await codeAt(secret, 1) });
+    assert.deepEqual((await exchangeCode(fixture.rp, passed.url, next.pending)).claims()!.amr, ['fed', 'pwd', 'otp', 'mfa']);
   });
 
   it('accepts the upstream\'s own second factor (amr mfa) for the local enforcement', async () => {

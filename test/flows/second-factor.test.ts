@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ACR } from '../../src/provider/acr.js';
-import { Browser, formAction } from '../support/browser.js';
+import { Browser, csrfTokenOf, formAction } from '../support/browser.js';
 import { REDIRECT_URI, exchangeCode, oidc, signInAndAllow, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { codeAt, completeSetup, recoveryCodesOf, setupKeyOf, submitPasscode } from '../support/second-factor.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
@@ -104,6 +104,26 @@ describe('the second factor through the real app, with openid-client as the rely
     assert.ok(twofold.logLines.some((line) => line.includes('a replayed passcode was refused')));
     const replayEvent = (await auditOf('city')).find((event) => event.action === 'passcode.replayed' && event.targetEmail === email);
     assert.ok(replayEvent?.ip, 'the replay is in the audit log, with the IP address');
+  });
+
+  it('asks for the passcode inside the sign-in, and only after the password of that same sign-in', async () => {
+    const email = await newUser([{ slug: 'city', role: 'member' }]);
+    const first = await signIn(email);
+    const { secret } = await completeSetup(first.browser, first.page);
+
+    const { page } = await signIn(email);
+    assert.match(formAction(page.html, '/challenge'), /^\/interaction\/[^/]+\/login\/challenge$/, 'no extra round trip after the password');
+
+    const intruder = new Browser(twofold.url);
+    const login = await intruder.visit((await startSignIn(rp, { login_hint: email })).url.href);
+    const skipped = await intruder.visit(`${new URL(login.url).pathname}/login/challenge`, {
+      method: 'POST',
+      body: new URLSearchParams({ _csrf: csrfTokenOf(login.html), passcode: await codeAt(secret, 1) }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(skipped.status, 400, 'a passcode without this sign-in\'s password step is refused');
+    assert.match(skipped.html, /Enter your email and password again/);
+    assert.ok(!skipped.url.startsWith(REDIRECT_URI));
   });
 
   it('accepts a recovery code once, in any case and with spaces, and e-mails the user', async () => {

@@ -112,7 +112,7 @@ describe('bad input to every form field', () => {
   it('answers unknown interaction paths and methods without a 500', async () => {
     const browser = new Browser(twofold.url);
     const page = await browser.visit((await startSignIn(rp)).url.href);
-    for (const suffix of ['/setup', '/challenge', '/recovery', '/continue', '/recovery-codes.txt', '/nope']) {
+    for (const suffix of ['/setup', '/challenge', '/recovery', '/continue', '/recovery-codes.txt', '/login/challenge', '/login/recovery', '/nope']) {
       const response = await browser.request(`${page.url}${suffix}`);
       assert.ok(response.status >= 400 && response.status < 500, `GET ${suffix}: ${response.status}`);
     }
