@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import os from 'node:os';
 import argon2 from 'argon2';
 import { hashFormat, verifyLegacyHash } from './legacy-hashes.js';
 
@@ -15,6 +16,24 @@ export interface PasswordHashParameters {
 export class PasswordHasher {
   readonly #options: argon2.HashOptions;
   #dummyHash: Promise<string> | undefined;
+  /**
+   * At most one argon2 computation per core at a time: more would not finish sooner (each uses one
+   * core), but each holds its memory cost (19 MiB by default) while it waits its turn.
+   */
+  readonly #slots = Math.max(1, os.availableParallelism());
+  #running = 0;
+  readonly #waiting: Array<() => void> = [];
+
+  async #limited<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.#slots) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#running += 1;
+    try {
+      return await work();
+    } finally {
+      this.#running -= 1;
+      this.#waiting.shift()?.();
+    }
+  }
 
   constructor(parameters: PasswordHashParameters) {
     this.#options = {
@@ -27,13 +46,13 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, this.#options);
+    return this.#limited(() => argon2.hash(password, this.#options));
   }
 
   /** Verifies argon2id, and the imported formats in legacy-hashes.ts; a malformed hash never matches. */
   async verify(hash: string, password: string): Promise<boolean> {
     try {
-      return hash.startsWith('$argon2') ? await argon2.verify(hash, password) : await verifyLegacyHash(hash, password);
+      return await this.#limited(() => (hash.startsWith('$argon2') ? argon2.verify(hash, password) : verifyLegacyHash(hash, password)));
     } catch {
       return false;
     }
