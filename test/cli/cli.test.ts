@@ -5,33 +5,15 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/main.js';
-import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { cli as runInProcess, inStore } from '../support/cli.js';
 import { getSiteTwoFactorMode } from '../../src/directory/site-settings.js';
 import { tempDir } from '../support/twofold.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-async function cli(dataDir: string, argv: string[], stdin = '') {
-  const out: string[] = [];
-  const err: string[] = [];
-  const status = await runCli(argv, {
-    env: { DATA_DIR: dataDir, PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_ITERATIONS: '1' },
-    cwd: ROOT,
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    readStdin: async () => stdin,
-  });
-  return { status, out, err };
-}
-
-async function inStore<T>(dataDir: string, read: (store: ReturnType<typeof openSqliteStore>) => Promise<T>): Promise<T> {
-  const store = openSqliteStore(path.join(dataDir, 'twofold.db'));
-  try {
-    return await read(store);
-  } finally {
-    await store.close();
-  }
-}
+/** Cheap hashing: these tests are about the command line, not the hash. */
+const FAST_HASH = { PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_ITERATIONS: '1' };
+const cli = (dataDir: string, argv: string[], stdin = '') => runInProcess(dataDir, argv, { stdin, env: FAST_HASH });
 
 describe('twofold command line', () => {
   it('creates organizations, users, members and clients, one line each', async () => {

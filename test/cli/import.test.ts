@@ -5,29 +5,12 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import argon2 from 'argon2';
 import bcrypt from 'bcryptjs';
-import { runCli } from '../../src/cli/main.js';
-import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { cli as runInProcess, inStore } from '../support/cli.js';
 import { Browser } from '../support/browser.js';
 import { REDIRECT_URI, discover, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { startTestInstance, tempDir } from '../support/twofold.js';
 
-const ENV = { PASSWORD_HASH_MEMORY_KIB: '19456', PASSWORD_HASH_ITERATIONS: '2' };
-
-async function cli(dataDir: string, argv: string[], stdin = '') {
-  const out: string[] = [];
-  const err: string[] = [];
-  const status = await runCli(argv, { env: { DATA_DIR: dataDir, ...ENV }, cwd: dataDir, out: (line) => out.push(line), err: (line) => err.push(line), readStdin: async () => stdin });
-  return { status, out, err };
-}
-
-async function withStore<T>(dataDir: string, read: (store: ReturnType<typeof openSqliteStore>) => Promise<T>): Promise<T> {
-  const store = openSqliteStore(path.join(dataDir, 'twofold.db'));
-  try {
-    return await read(store);
-  } finally {
-    await store.close();
-  }
-}
+const cli = (dataDir: string, argv: string[], stdin = '') => runInProcess(dataDir, argv, { stdin });
 
 async function withOrgs(): Promise<string> {
   const dir = tempDir();
@@ -120,20 +103,20 @@ describe('twofold user import and member export', () => {
     fs.writeFileSync(file, [JSON.stringify({ email: 'ada@city.test', password: 'first long password', orgs: ['city'] })].join('\n'));
     const dry = await cli(dir, ['user', 'import', 'staff.jsonl', '--dry-run']);
     assert.deepEqual(dry.out, ['Dry run, nothing written: would create 1 user, updated 0, skipped 0 that already exist; 0 lines failed.']);
-    assert.equal(await withStore(dir, (store) => store.users.count()), 0);
+    assert.equal(await inStore(dir, (store) => store.users.count()), 0);
 
     await cli(dir, ['user', 'import', 'staff.jsonl']);
-    const before = await withStore(dir, async (store) => JSON.stringify(await store.users.findByEmail('ada@city.test')));
+    const before = await inStore(dir, async (store) => JSON.stringify(await store.users.findByEmail('ada@city.test')));
     const second = await cli(dir, ['user', 'import', 'staff.jsonl']);
     assert.equal(second.status, 0);
     assert.deepEqual(second.out, ['Created 0 users, updated 0, skipped 1 that already exist (--update adds their memberships); 0 lines failed.']);
     assert.deepEqual(second.err, ['line 1: ada@city.test already exists; skipped']);
-    assert.equal(await withStore(dir, async (store) => JSON.stringify(await store.users.findByEmail('ada@city.test'))), before, 'nothing changed');
+    assert.equal(await inStore(dir, async (store) => JSON.stringify(await store.users.findByEmail('ada@city.test'))), before, 'nothing changed');
 
     fs.writeFileSync(file, JSON.stringify({ email: 'ada@city.test', password: 'another long password', orgs: ['county:owner'] }));
     const update = await cli(dir, ['user', 'import', 'staff.jsonl', '--update']);
     assert.deepEqual(update.out, ['Created 0 users, updated 1, skipped 0 that already exist; 0 lines failed.']);
-    await withStore(dir, async (store) => {
+    await inStore(dir, async (store) => {
       const ada = await store.users.findByEmail('ada@city.test');
       assert.equal(JSON.stringify(ada), before, 'the password is not replaced by an update');
       const county = await store.organizations.findBySlug('county');
@@ -172,7 +155,7 @@ describe('twofold user import and member export', () => {
       'line 11: it has 7 fields where the header has 6',
     ]);
     assert.deepEqual(result.out, ['Created 2 users, updated 0, skipped 0 that already exist; 9 lines failed.']);
-    assert.equal(await withStore(dir, (store) => store.users.count()), 2);
+    assert.equal(await inStore(dir, (store) => store.users.count()), 2);
 
     const jsonl = ['{"email":"a@city.test","password":"long enough password"}', 'not json', '[1,2]', '{"email":"b@city.test","password":"long enough password","orgs":"city","colour":"red"}', '{"email":"c@city.test","password":"long enough password","orgs":[42]}'].join('\n');
     const fromStdin = await cli(dir, ['user', 'import', '-', '--format', 'jsonl'], jsonl);
@@ -197,7 +180,7 @@ describe('twofold user import and member export', () => {
     assert.equal(result.status, 1);
     assert.deepEqual(result.err, ['line 3: "bad" is not a valid email address']);
     assert.match(result.out[0]!, /^Nothing written \(--all-or-nothing\): would have created 0 users/);
-    assert.equal(await withStore(dir, (store) => store.users.count()), 0);
+    assert.equal(await inStore(dir, (store) => store.users.count()), 0);
   });
 
   it('imports 10 000 users with pre-hashed passwords without error', async () => {
@@ -208,7 +191,7 @@ describe('twofold user import and member export', () => {
     const result = await cli(dir, ['user', 'import', 'big.csv']);
     assert.equal(result.status, 0, result.err.slice(0, 3).join('\n'));
     assert.deepEqual(result.out, ['Created 10000 users, updated 0, skipped 0 that already exist; 0 lines failed.']);
-    await withStore(dir, async (store) => {
+    await inStore(dir, async (store) => {
       assert.equal(await store.users.count(), 10_000);
       const county = await store.organizations.findBySlug('county');
       assert.equal((await store.memberships.listByOrganization(county!.id)).length, 5_000);
