@@ -3,9 +3,10 @@
  * sign-in, measured in one run on this machine (issue 6). Prints each figure and the ratios, and
  * writes them as JSON to bench/results/. Loopback only; every loop is bounded.
  *
- *   BENCH_USERS_SMALL (100), BENCH_USERS_LARGE (100000), BENCH_SIGN_INS (300), BENCH_CONCURRENCY (50)
+ *   BENCH_USERS_SMALL (100), BENCH_USERS_LARGE (100000), BENCH_SIGN_INS (300), BENCH_CONCURRENCY (50),
+ *   BENCH_FROM_SOURCES=1 (run Twofold through tsx instead of the compiled build), BENCH_PROFILE=1 (--cpu-prof)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -209,7 +210,8 @@ async function twofold(users: number, signIns: number, passwordHash: string): Pr
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench/results')}`] : [];
-  const child = await startProcess([...profile, '--import', 'tsx', 'src/server.ts'], {
+  const server = process.env.BENCH_FROM_SOURCES ? ['--import', 'tsx', 'src/server.ts'] : ['dist/src/server.js'];
+  const child = await startProcess([...profile, ...server], {
     PORT: String(port), ISSUER: origin, DATA_DIR: dataDir, ENCRYPTION_KEY: encryptionKey, TWOFOLD_DEMO: '0', LOG_LEVEL: 'info',
     ...(mongoUri ? { MONGODB_URI: mongoUri } : { MONGODB_URI: '' }),
   }, /listening|Twofold is/);
@@ -251,6 +253,9 @@ async function twofold(users: number, signIns: number, passwordHash: string): Pr
 }
 
 async function main(): Promise<void> {
+  // Measured as it runs in production: the compiled build (`npm start`), not the TypeScript sources.
+  const build = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('the build failed');
   process.stderr.write(`argon2id ${memoryKib} KiB, t=${iterations}; ${SIGN_INS} sign-ins, ${CONCURRENCY} concurrent users; ${os.cpus().length} cores\n`);
   const ceiling = await hashCeiling();
   const passwordHash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: memoryKib, timeCost: iterations, parallelism: 1 });

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Context, Next } from 'koa';
+import { PROJECT_ROOT } from '../project-root.js';
 
-const PUBLIC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../public');
+const PUBLIC = path.join(PROJECT_ROOT, 'public');
 const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.js': 'text/javascript; charset=utf-8' };
 
 /** Serves the few files in public/ under /static/, read once at start-up. */

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pug from 'pug';
 import type { Context } from 'koa';
+import { PROJECT_ROOT } from '../project-root.js';
 import { csrfToken } from './csrf.js';
 
-const VIEWS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views');
+const VIEWS = path.join(PROJECT_ROOT, 'views');
 const compiled = new Map<string, pug.compileTemplate>();
 
 function template(view: string): pug.compileTemplate {
