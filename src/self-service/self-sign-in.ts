@@ -36,6 +36,8 @@ const decode = <T>(raw: string | undefined): T | null => {
   }
 };
 const s256 = (verifier: string) => crypto.createHash('sha256').update(verifier).digest('base64url');
+/** Constant-time equality of two strings that stand for secrets (state, PKCE challenge). */
+const sameSecret = (a: string, b: string) => a.length === b.length && crypto.timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /**
  * Signs one of Twofold's own apps (account page, admin pages) in through Twofold: an authorization
@@ -80,7 +82,7 @@ export class SelfSignIn {
     const pending = decode<PendingSignIn>(ctx.cookies.get(this.#pending, { signed: true }));
     ctx.cookies.set(this.#pending, null, this.#cookieOptions(ctx));
     const state = String(ctx.query.state ?? '');
-    if (!pending || state.length !== pending.state.length || !crypto.timingSafeEqual(Buffer.from(state), Buffer.from(pending.state))) {
+    if (!pending || !sameSecret(state, pending.state)) {
       throw new UserError(failed, 400);
     }
     if (typeof ctx.query.error === 'string') throw new UserError('The sign-in was cancelled.', 400);
@@ -88,7 +90,7 @@ export class SelfSignIn {
     if (
       !code || (code as unknown as { consumed?: number }).consumed !== undefined || code.isExpired
       || code.clientId !== this.app.clientId || code.redirectUri !== callbackUrl(this.issuer, this.app)
-      || code.codeChallenge !== s256(pending.verifier) || !code.accountId || !code.sessionUid
+      || !sameSecret(String(code.codeChallenge ?? ''), s256(pending.verifier)) || !code.accountId || !code.sessionUid
     ) {
       throw new UserError(failed, 400);
     }
