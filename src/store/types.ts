@@ -13,6 +13,11 @@ export interface User {
   readonly name: string;
   readonly passwordHash: string | null;
   readonly siteAdmin: boolean;
+  /**
+   * The organization whose identity provider manages this account: it signs in there and has no
+   * password here. Null for every other account (docs/security-model.md, "Managed accounts").
+   */
+  readonly managedBy: string | null;
   readonly createdAt: Date;
   readonly lastSignInAt: Date | null;
 }
@@ -22,16 +27,19 @@ export interface NewUser {
   readonly name: string;
   readonly passwordHash: string | null;
   readonly siteAdmin: boolean;
+  readonly managedBy?: string | null;
 }
 
-/** An organization's own identity provider (SPEC 1.2): its members sign in there. */
+/** An organization's own identity provider: the accounts it manages sign in there. */
 export interface Federation {
   readonly issuer: string;
   readonly clientId: string;
   /** Sealed with the SecretBox. */
   readonly sealedClientSecret: string;
-  /** Email domains that belong to the organization (lower case); may be empty. */
+  /** Email domains a site admin assigned to the organization (lower case); may be empty. */
   readonly domains: readonly string[];
+  /** A site admin lets this provider's own second factor (`amr`) count as Twofold's. */
+  readonly trustedForTwoFactor: boolean;
 }
 
 export interface Organization {
@@ -89,6 +97,13 @@ export interface UserRepository {
   /** Users whose email contains `text` (case-insensitive), by email, at most `limit`. */
   search(text: string, limit: number): Promise<User[]>;
   updatePasswordHash(id: string, passwordHash: string): Promise<void>;
+  /**
+   * Hands the account to an organization's identity provider, removing its local password; null
+   * hands it back (it then needs a password set here).
+   */
+  setManagedBy(id: string, organizationId: string | null): Promise<void>;
+  /** Users whose email is at exactly this domain, by email: at most `limit` of them, and how many in all. */
+  listByEmailDomain(domain: string, limit: number): Promise<{ users: User[]; total: number }>;
   recordSignIn(id: string, at: Date): Promise<void>;
   count(): Promise<number>;
 }
@@ -155,7 +170,11 @@ export interface OidcModelRepository {
    */
   consume(model: string, id: string): Promise<boolean>;
   destroy(model: string, id: string): Promise<void>;
-  revokeByGrantId(grantId: string): Promise<void>;
+  /**
+   * Deletes the models of this kind issued under the grant (oidc-provider calls it once per token
+   * model). Other kinds — a pending Interaction that names the grant — are kept.
+   */
+  revokeByGrantId(model: string, grantId: string): Promise<void>;
   /**
    * Ends an account's sign-ins: deletes its sessions (but `exceptSessionId`), and its grants and
    * everything issued under them. Returns how many sessions were ended.
@@ -267,6 +286,9 @@ export type AuditAction =
   | 'member.removed'
   | 'member.role_changed'
   | 'member.invited'
+  | 'member.joined'
+  | 'member.invitation_declined'
+  | 'member.invitation_withdrawn'
   | 'two_factor.enabled'
   | 'two_factor.disabled'
   | 'two_factor.reset_by_admin'
@@ -275,7 +297,12 @@ export type AuditAction =
   | 'second_factor.locked'
   | 'passcode.replayed'
   | 'federation.changed'
-  | 'federation.linked';
+  | 'federation.domains_changed'
+  | 'federation.trust_changed'
+  | 'federation.linked'
+  | 'federation.link_refused'
+  | 'account.managed_by_changed'
+  | 'action.refused';
 
 /** One security event, as the audit log shows it. Never holds a secret, code or password. */
 export interface AuditEvent {
@@ -309,6 +336,34 @@ export interface InvitationRepository {
   find(tokenHash: string, now?: Date): Promise<string | null>;
 }
 
+/**
+ * An owner's invitation for an existing account to join an organization. Nobody joins an
+ * organization without accepting, signed in as themselves.
+ */
+export interface MembershipInvitation {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly userId: string;
+  readonly role: Role;
+  /** Who invited (a user id), or null for the operator. */
+  readonly invitedBy: string | null;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+}
+
+export type NewMembershipInvitation = Omit<MembershipInvitation, 'id' | 'createdAt'>;
+
+export interface MembershipInvitationRepository {
+  /** Invites the user, replacing an earlier invitation of theirs to the same organization. */
+  put(invitation: NewMembershipInvitation): Promise<MembershipInvitation>;
+  /** Live invitations only: an expired one is not found. */
+  find(id: string, now?: Date): Promise<MembershipInvitation | null>;
+  listByUser(userId: string, now?: Date): Promise<MembershipInvitation[]>;
+  listByOrganization(organizationId: string, now?: Date): Promise<MembershipInvitation[]>;
+  /** Deletes the invitation and returns it if it was live; of two racing calls, one gets it. */
+  take(id: string, now?: Date): Promise<MembershipInvitation | null>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'mongodb';
   readonly users: UserRepository;
@@ -323,6 +378,7 @@ export interface Store {
   readonly attempts: AttemptRepository;
   readonly audit: AuditRepository;
   readonly invitations: InvitationRepository;
+  readonly membershipInvitations: MembershipInvitationRepository;
   readonly identityLinks: IdentityLinkRepository;
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@ import {
 } from '../types.js';
 import { keptGrantIds } from '../kept-grants.js';
 import { mongoAudit, mongoInvitations, type AuditDoc, type InvitationDoc } from './audit.js';
+import { mongoMembershipInvitations, type MembershipInvitationDoc } from './membership-invitations.js';
 import { mongoAttempts, mongoEnrollments, mongoSecondFactors, type AttemptDoc, type EnrollmentDoc, type SecondFactorDoc } from './second-factors.js';
 import {
   attemptSchema,
@@ -24,6 +25,7 @@ import {
   secondFactorSchema,
   isDuplicateKey,
   keySchema,
+  membershipInvitationSchema,
   membershipSchema,
   oidcModelSchema,
   organizationSchema,
@@ -31,7 +33,7 @@ import {
   userSchema,
 } from './schemas.js';
 
-interface UserDoc { _id: string; email: string; name: string; passwordHash: string | null; siteAdmin: boolean; createdAt: Date; lastSignInAt: Date | null }
+interface UserDoc { _id: string; email: string; name: string; passwordHash: string | null; siteAdmin: boolean; managedBy?: string | null; createdAt: Date; lastSignInAt: Date | null }
 interface OrganizationDoc { _id: string; slug: string; name: string; forceTwoFactor: boolean; federation: Federation | null; federatedDomains?: string[]; createdAt: Date }
 interface MembershipDoc { organizationId: string; userId: string; role: Role; createdAt: Date }
 interface ClientDoc { _id: string; name: string; sealedSecret: string | null; redirectUris: string[]; postLogoutRedirectUris: string[]; firstParty: boolean; createdAt: Date }
@@ -54,6 +56,7 @@ const toUser = (doc: UserDoc): User => ({
   name: doc.name,
   passwordHash: doc.passwordHash ?? null,
   siteAdmin: doc.siteAdmin === true,
+  managedBy: doc.managedBy ?? null,
   createdAt: doc.createdAt,
   lastSignInAt: doc.lastSignInAt ?? null,
 });
@@ -62,7 +65,7 @@ const toOrganization = (doc: OrganizationDoc): Organization => ({
   slug: doc.slug,
   name: doc.name,
   forceTwoFactor: doc.forceTwoFactor === true,
-  federation: doc.federation ?? null,
+  federation: doc.federation ? { ...doc.federation, trustedForTwoFactor: doc.federation.trustedForTwoFactor === true } : null,
   createdAt: doc.createdAt,
 });
 const toMembership = (doc: MembershipDoc): Membership => ({
@@ -82,6 +85,7 @@ const toClient = (doc: ClientDoc): Client => ({
 });
 
 const oidcKey = (model: string, id: string) => `${model}:${id}`;
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const live = () => ({ $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] });
 
 async function insertUnique<T>(field: string, insert: () => Promise<T>): Promise<T> {
@@ -91,6 +95,31 @@ async function insertUnique<T>(field: string, insert: () => Promise<T>): Promise
     if (isDuplicateKey(error)) throw new DuplicateError(field);
     throw error;
   }
+}
+
+const MANAGED_ACCOUNTS_MARKED = 'migration.managed-accounts';
+
+/**
+ * Once per database, the same data step as the embedded store's schema migration 5: accounts the
+ * federation sign-in made, or the operator made for it — no password, no site-admin rights, one
+ * membership, in a federated organization — become managed by that organization. Every other account
+ * stays local. Idempotent, so processes starting together may all run it.
+ */
+async function markManagedAccounts(
+  Users: mongoose.Model<UserDoc>,
+  Organizations: mongoose.Model<OrganizationDoc>,
+  Memberships: mongoose.Model<MembershipDoc>,
+  Settings: mongoose.Model<{ _id: string; value: string }>,
+): Promise<void> {
+  if (await Settings.exists({ _id: MANAGED_ACCOUNTS_MARKED })) return;
+  for (const organization of await Organizations.find({ federation: { $ne: null } }, { _id: 1 }).lean<Pick<OrganizationDoc, '_id'>[]>()) {
+    const members = await Memberships.find({ organizationId: organization._id }, { userId: 1 }).lean<Pick<MembershipDoc, 'userId'>[]>();
+    for (const { userId } of members) {
+      if ((await Memberships.countDocuments({ userId })) !== 1) continue;
+      await Users.updateOne({ _id: userId, passwordHash: null, siteAdmin: { $ne: true }, managedBy: null }, { $set: { managedBy: organization._id } });
+    }
+  }
+  await Settings.updateOne({ _id: MANAGED_ACCOUNTS_MARKED }, { $set: { value: new Date().toISOString() } }, { upsert: true });
 }
 
 /**
@@ -110,7 +139,7 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
   const Organizations = connection.model<OrganizationDoc>('Organization', organizationSchema);
   const Memberships = connection.model<MembershipDoc>('Membership', membershipSchema);
   const Clients = connection.model<ClientDoc>('Client', clientSchema);
-  const Settings = connection.model('Setting', settingSchema);
+  const Settings = connection.model<{ _id: string; value: string }>('Setting', settingSchema);
   const Keys = connection.model('Key', keySchema);
   const OidcModels = connection.model<OidcDoc>('OidcModel', oidcModelSchema);
   const SecondFactors = connection.model<SecondFactorDoc>('SecondFactor', secondFactorSchema);
@@ -119,13 +148,15 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
   const AuditEvents = connection.model<AuditDoc>('AuditEvent', auditSchema);
   const Invitations = connection.model<InvitationDoc>('Invitation', invitationSchema);
   const IdentityLinks = connection.model('IdentityLink', identityLinkSchema);
-  const models = [Users, Organizations, Memberships, Clients, Settings, Keys, OidcModels, SecondFactors, Enrollments, Attempts, AuditEvents, Invitations, IdentityLinks];
+  const MembershipInvitations = connection.model<MembershipInvitationDoc>('MembershipInvitation', membershipInvitationSchema);
+  const models = [Users, Organizations, Memberships, Clients, Settings, Keys, OidcModels, SecondFactors, Enrollments, Attempts, AuditEvents, Invitations, IdentityLinks, MembershipInvitations];
   for (const model of models) {
     await model.createCollection().catch((error: { codeName?: string }) => {
       if (error.codeName !== 'NamespaceExists') throw error;
     });
     await model.createIndexes();
   }
+  await markManagedAccounts(Users, Organizations, Memberships, Settings);
 
   return {
     kind: 'mongodb',
@@ -140,6 +171,7 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
           name: user.name,
           passwordHash: user.passwordHash,
           siteAdmin: user.siteAdmin,
+          managedBy: user.managedBy ?? null,
           createdAt: new Date(),
           lastSignInAt: null,
         }));
@@ -168,12 +200,22 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
         return docs.map(toUser);
       },
       async search(text, limit) {
-        const escaped = text.trim().toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-        const docs = await Users.find({ email: { $regex: escaped } }).sort({ email: 1 }).limit(limit).lean<UserDoc[]>();
+        const docs = await Users.find({ email: { $regex: escapeRegex(text.trim().toLowerCase()) } }).sort({ email: 1 }).limit(limit).lean<UserDoc[]>();
         return docs.map(toUser);
       },
       async updatePasswordHash(id, passwordHash) {
         await Users.updateOne({ _id: id }, { $set: { passwordHash } });
+      },
+      async setManagedBy(id, organizationId) {
+        await Users.updateOne({ _id: id }, { $set: organizationId === null ? { managedBy: null } : { managedBy: organizationId, passwordHash: null } });
+      },
+      async listByEmailDomain(domain, limit) {
+        const filter = { email: { $regex: `@${escapeRegex(domain.toLowerCase())}$` } };
+        const [docs, total] = await Promise.all([
+          Users.find(filter).sort({ email: 1 }).limit(limit).lean<UserDoc[]>(),
+          Users.countDocuments(filter),
+        ]);
+        return { users: docs.map(toUser), total };
       },
       async recordSignIn(id, at) {
         await Users.updateOne({ _id: id }, { $set: { lastSignInAt: at } });
@@ -345,8 +387,8 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
       async destroy(model, id) {
         await OidcModels.deleteOne({ _id: oidcKey(model, id) });
       },
-      async revokeByGrantId(grantId) {
-        await OidcModels.deleteMany({ grantId });
+      async revokeByGrantId(model, grantId) {
+        await OidcModels.deleteMany({ model, grantId });
       },
       async purgeExpired(now = new Date()) {
         const result = await OidcModels.deleteMany({ expiresAt: { $ne: null, $lte: now } });
@@ -370,6 +412,7 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
     attempts: mongoAttempts(Attempts.collection as never),
     audit: mongoAudit(AuditEvents.collection as never),
     invitations: mongoInvitations(Invitations.collection as never),
+    membershipInvitations: mongoMembershipInvitations(MembershipInvitations.collection as never),
     identityLinks: {
       async findUser(issuer, subject) {
         const doc = await IdentityLinks.findOne({ issuer, subject }).lean<{ userId: string }>();

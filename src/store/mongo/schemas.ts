@@ -15,6 +15,7 @@ export const userSchema = new Schema(
     name: { type: String, required: true },
     passwordHash: { type: String, default: null },
     siteAdmin: { type: Boolean, default: false },
+    managedBy: { type: String, default: null },
     createdAt: { type: Date, required: true },
     lastSignInAt: { type: Date, default: null },
   },
@@ -160,6 +161,21 @@ export const invitationSchema = new Schema(
   { ...options, collection: 'invitations' },
 );
 invitationSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+
+export const membershipInvitationSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    organizationId: { type: String, required: true },
+    userId: { type: String, required: true, index: true },
+    role: { type: String, required: true, enum: ['owner', 'member'] },
+    invitedBy: { type: String, default: null },
+    createdAt: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'membership_invitations' },
+);
+membershipInvitationSchema.index({ organizationId: 1, userId: 1 }, { unique: true });
+membershipInvitationSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
 
 export function isDuplicateKey(error: unknown): boolean {
   return (error as { code?: number }).code === 11000;

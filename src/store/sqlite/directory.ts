@@ -21,6 +21,7 @@ interface UserRow {
   name: string;
   password_hash: string | null;
   site_admin: number;
+  managed_by: string | null;
   created_at: number;
   last_sign_in_at: number | null;
 }
@@ -47,16 +48,23 @@ const toUser = (row: UserRow): User => ({
   name: row.name,
   passwordHash: row.password_hash,
   siteAdmin: row.site_admin === 1,
+  managedBy: row.managed_by,
   createdAt: new Date(row.created_at),
   lastSignInAt: row.last_sign_in_at === null ? null : new Date(row.last_sign_in_at),
 });
+
+const federationOf = (json: string | null): Federation | null => {
+  if (json === null) return null;
+  const federation = JSON.parse(json) as Federation;
+  return { ...federation, trustedForTwoFactor: federation.trustedForTwoFactor === true };
+};
 
 const toOrganization = (row: OrganizationRow): Organization => ({
   id: row.id,
   slug: row.slug,
   name: row.name,
   forceTwoFactor: row.force_two_factor === 1,
-  federation: row.federation === null ? null : (JSON.parse(row.federation) as Federation),
+  federation: federationOf(row.federation),
   createdAt: new Date(row.created_at),
 });
 
@@ -68,7 +76,7 @@ const toMembership = (row: MembershipRow): Membership => ({
 });
 
 export function sqliteUsers(db: SqliteDatabase): UserRepository {
-  const insert = db.prepare('INSERT INTO users (id, email, name, password_hash, site_admin, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare('INSERT INTO users (id, email, name, password_hash, site_admin, managed_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const byId = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
   const byEmail = db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?');
   const setHash = db.prepare('UPDATE users SET password_hash = ? WHERE id = ?');
@@ -76,11 +84,16 @@ export function sqliteUsers(db: SqliteDatabase): UserRepository {
   const byIds = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?)) ORDER BY email');
   const search = db.prepare<[string, number], UserRow>("SELECT * FROM users WHERE instr(email, ?) > 0 ORDER BY email LIMIT ?");
   const setSignIn = db.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?');
+  const setManagedBy = db.prepare('UPDATE users SET managed_by = ?, password_hash = CASE WHEN ? IS NULL THEN password_hash ELSE NULL END WHERE id = ?');
+  // An exact suffix comparison, not LIKE, so that no character of the domain acts as a wildcard.
+  const atDomain = 'substr(email, length(email) - length(@suffix) + 1) = @suffix';
+  const byDomain = db.prepare<[{ suffix: string; limit: number }], UserRow>(`SELECT * FROM users WHERE ${atDomain} ORDER BY email LIMIT @limit`);
+  const countByDomain = db.prepare<[{ suffix: string }], { n: number }>(`SELECT COUNT(*) AS n FROM users WHERE ${atDomain}`);
   const countAll = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users');
 
   const insertAll = db.transaction((users: readonly NewUser[]) => users.map((user) => {
     const id = crypto.randomUUID();
-    insert.run(id, user.email.toLowerCase(), user.name, user.passwordHash, user.siteAdmin ? 1 : 0, Date.now());
+    insert.run(id, user.email.toLowerCase(), user.name, user.passwordHash, user.siteAdmin ? 1 : 0, user.managedBy ?? null, Date.now());
     return id;
   }));
 
@@ -115,6 +128,13 @@ export function sqliteUsers(db: SqliteDatabase): UserRepository {
     },
     async updatePasswordHash(id, passwordHash) {
       setHash.run(passwordHash, id);
+    },
+    async setManagedBy(id, organizationId) {
+      setManagedBy.run(organizationId, organizationId, id);
+    },
+    async listByEmailDomain(domain, limit) {
+      const suffix = `@${domain.toLowerCase()}`;
+      return { users: byDomain.all({ suffix, limit }).map(toUser), total: countByDomain.get({ suffix })!.n };
     },
     async recordSignIn(id, at) {
       setSignIn.run(at.getTime(), id);

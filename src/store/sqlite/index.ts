@@ -7,6 +7,7 @@ import { sqliteMemberships, sqliteOrganizations, sqliteUsers } from './directory
 import { sqliteOidcModels } from './oidc-models.js';
 import { sqliteAttempts, sqliteEnrollments, sqliteSecondFactors } from './second-factors.js';
 import { sqliteKeys, sqliteSettings } from './settings.js';
+import { sqliteMembershipInvitations } from './membership-invitations.js';
 
 export function openSqliteStore(file: string): Store {
   const db = openDatabase(file);
@@ -24,6 +25,7 @@ export function openSqliteStore(file: string): Store {
     attempts: sqliteAttempts(db),
     audit: sqliteAudit(db),
     invitations: sqliteInvitations(db),
+    membershipInvitations: sqliteMembershipInvitations(db),
     identityLinks: sqliteIdentityLinks(db),
     async close() {
       db.close();

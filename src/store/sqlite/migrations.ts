@@ -128,4 +128,25 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (issuer, user_id)
   );
   `,
+  `
+  ALTER TABLE users ADD COLUMN managed_by TEXT REFERENCES organizations(id) ON DELETE SET NULL;
+  -- Accounts the federation sign-in made, or the operator made for it: no password, no site-admin
+  -- rights, and one membership, in a federated organization. Every other account stays local.
+  UPDATE users SET managed_by = (
+    SELECT m.organization_id FROM memberships m JOIN organizations o ON o.id = m.organization_id
+    WHERE m.user_id = users.id AND o.federation IS NOT NULL)
+  WHERE password_hash IS NULL AND site_admin = 0
+    AND (SELECT COUNT(*) FROM memberships m WHERE m.user_id = users.id) = 1;
+  CREATE TABLE membership_invitations (
+    id TEXT PRIMARY KEY,
+    organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('owner', 'member')),
+    invited_by TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    UNIQUE (organization_id, user_id)
+  );
+  CREATE INDEX membership_invitations_by_user ON membership_invitations (user_id);
+  `,
 ];

@@ -21,7 +21,7 @@ export function sqliteOidcModels(db: SqliteDatabase): OidcModelRepository {
     "UPDATE oidc_models SET payload = json_set(payload, '$.consumed', ?) WHERE model = ? AND id = ? AND json_extract(payload, '$.consumed') IS NULL",
   );
   const destroy = db.prepare('DELETE FROM oidc_models WHERE model = ? AND id = ?');
-  const revoke = db.prepare('DELETE FROM oidc_models WHERE grant_id = ?');
+  const revoke = db.prepare('DELETE FROM oidc_models WHERE model = ? AND grant_id = ?');
   const purge = db.prepare('DELETE FROM oidc_models WHERE expires_at IS NOT NULL AND expires_at <= ?');
   const ofAccount = db.prepare<[string], { model: string; id: string; grant_id: string | null }>(
     'SELECT model, id, grant_id FROM oidc_models WHERE account_id = ?',
@@ -71,8 +71,8 @@ export function sqliteOidcModels(db: SqliteDatabase): OidcModelRepository {
     async destroy(model, id) {
       destroy.run(model, id);
     },
-    async revokeByGrantId(grantId) {
-      revoke.run(grantId);
+    async revokeByGrantId(model, grantId) {
+      revoke.run(model, grantId);
     },
     async purgeExpired(now = new Date()) {
       return purge.run(now.getTime()).changes;
