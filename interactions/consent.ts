@@ -9,7 +9,6 @@ const SCOPE_DESCRIPTIONS: Record<string, string> = {
   email: 'See your email address',
   profile: 'See your name',
   offline_access: 'Stay signed in when you are not using it',
-  'twofold:admin': 'Manage the organizations you own, on your behalf',
 };
 
 export async function showConsent({ provider }: Services, ctx: RouterContext, details: InteractionDetails): Promise<void> {

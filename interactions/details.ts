@@ -1,6 +1,8 @@
 import type { Context } from 'koa';
 import { errors, type InteractionResults } from 'oidc-provider';
 import { UserError } from '../src/errors.js';
+import { acrClaimOf, type AuthorizationRequestFacts } from '../src/mfa/next-step.js';
+import { isAdminClient } from '../src/self-service/built-in-clients.js';
 import type { Services } from '../src/services.js';
 
 export type InteractionDetails = Awaited<ReturnType<Services['provider']['interactionDetails']>>;
@@ -32,4 +34,9 @@ export async function finishStep({ provider }: Services, ctx: Context, result: I
   const redirectTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
   ctx.status = 303;
   ctx.redirect(redirectTo);
+}
+
+/** What the authorization request behind this interaction asks of the second-factor rule. */
+export function requestFacts(details: InteractionDetails): AuthorizationRequestFacts {
+  return { acrValues: details.params.acr_values, acrClaim: acrClaimOf(details.params.claims), adminArea: isAdminClient(details.params.client_id) };
 }

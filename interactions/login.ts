@@ -3,12 +3,11 @@ import { PASSWORD_SENTENCES, checkPassword } from '../src/auth/password-check.js
 import { readForm } from '../src/http/forms.js';
 import { render } from '../src/http/views.js';
 import { ACR } from '../src/provider/acr.js';
-import { hasSecondFactor } from '../src/policy/second-factor.js';
-import { acrClaimOf, secondFactorStepFor } from '../src/mfa/next-step.js';
+import { secondFactorStepFor } from '../src/mfa/next-step.js';
 import { rememberPasswordVerified } from './password-verified.js';
 import { showChallenge } from './second-factor.js';
 import type { Services } from '../src/services.js';
-import { finishStep, loadInteraction, type InteractionDetails } from './details.js';
+import { finishStep, loadInteraction, requestFacts, type InteractionDetails } from './details.js';
 
 export async function showLogin(services: Services, ctx: RouterContext, details: InteractionDetails, locals: { email?: string; error?: string } = {}, status = 200): Promise<void> {
   render(ctx, 'login', {
@@ -44,7 +43,7 @@ export async function submitLogin(services: Services, ctx: RouterContext): Promi
   }
   // When the rule already says "passcode" for this request, ask for it in this same step: the sign-in
   // then finishes once, with both factors, instead of finishing, resuming and starting a second one.
-  const step = await secondFactorStepFor(services.secondFactors, result.user, { acrValues: details.params.acr_values, acrClaim: acrClaimOf(details.params.claims) }, undefined);
+  const step = await secondFactorStepFor(services.secondFactors, result.user, requestFacts(details), undefined);
   if (step === 'challenge') {
     rememberPasswordVerified(ctx, details.uid, result.user.id);
     showChallenge(ctx, { base: `/interaction/${details.uid}/login` });
@@ -54,7 +53,11 @@ export async function submitLogin(services: Services, ctx: RouterContext): Promi
   await finishStep(services, ctx, { login: { accountId: result.user.id, amr: ['pwd'], acr: ACR.password, remember: true } }, false);
 }
 
-/** Back from the organization's identity provider: the login step ends with the upstream's `amr`. */
+/**
+ * Back from the organization's identity provider: the login step ends with the upstream's `amr` and
+ * the level it reached here (two-factor only where a site admin trusts that provider for it); the
+ * second-factor prompt then asks for Twofold's own whenever the rule needs it.
+ */
 export async function finishFederatedLogin(services: Services, ctx: RouterContext): Promise<void> {
   const details = await loadInteraction(services, ctx, 'login');
   const result = services.federation.takeResult(ctx, details.uid);
@@ -63,6 +66,5 @@ export async function finishFederatedLogin(services: Services, ctx: RouterContex
     return;
   }
   await services.store.users.recordSignIn(result.accountId, new Date());
-  const acr = hasSecondFactor(result.amr) ? ACR.twoFactor : ACR.password;
-  await finishStep(services, ctx, { login: { accountId: result.accountId, amr: result.amr, acr, remember: true } }, false);
+  await finishStep(services, ctx, { login: { accountId: result.accountId, amr: result.amr, acr: result.acr, remember: true } }, false);
 }

@@ -11,7 +11,7 @@ import { EXPIRED_SENTENCE, finishStep, loadInteraction, type InteractionDetails 
 import { forgetPasswordVerified, readPasswordVerified } from './password-verified.js';
 
 /*
- * The second-factor step of a sign-in (SPEC 1.3, 1.4): setup by QR code and the recovery codes that
+ * The second-factor step of a sign-in (docs/rules.md, "Setup", "Challenge and recovery"): setup by QR code and the recovery codes that
  * follow, or the passcode challenge with recovery codes as the alternative. The interaction's uid
  * keys the setup in progress, so a setup proven in one sign-in cannot finish another.
  */

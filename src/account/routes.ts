@@ -16,6 +16,8 @@ const DONE: Record<string, string> = {
   disabled: 'Two-factor authentication is turned off.',
   regenerated: 'Your new recovery codes are ready; the old ones no longer work.',
   'signed-out-others': 'Every other session is signed out.',
+  joined: 'You joined the organization.',
+  declined: 'You declined the invitation.',
 };
 const OFFER_SIGN_OUT_AFTER = new Set(['enabled', 'disabled', 'regenerated']);
 
@@ -26,14 +28,14 @@ interface FieldError {
 }
 
 /**
- * /account (SPEC 1.5): a user's own two-factor settings. Signed in through Twofold itself; every
+ * /account (docs/rules.md, "Account page"): a user's own two-factor settings. Signed in through Twofold itself; every
  * change asks for the password again, and the passcode when 2FA is on (ASVS 5.0 §7.5.1), and then
  * offers to sign out every other session (§7.4.3).
  */
 export function accountRouter(services: Services): Router {
-  const { config, provider, store, secondFactors } = services;
+  const { config, provider, store, secondFactors, admin } = services;
   const router = new Router({ prefix: '/account' });
-  const signIn = new SelfSignIn(provider, store, config.issuer, ACCOUNT_APP);
+  const signIn = new SelfSignIn(provider, store, secondFactors, config.issuer, ACCOUNT_APP);
   const holdId = (account: AccountSession) => `account:${account.sessionUid}`;
 
   const requireAccount = async (ctx: Context): Promise<AccountSession | null> => {
@@ -57,6 +59,7 @@ export function accountRouter(services: Services): Router {
       canActivate: canActivate(facts),
       canDeactivate: canDeactivate(facts),
       mandated: facts.enrolled && !canDeactivate(facts),
+      invitations: await admin.receivedInvitations(account.user),
       done: done ? DONE[done] : undefined,
       offerSignOut: done !== undefined && OFFER_SIGN_OUT_AFTER.has(done),
       error,
@@ -80,13 +83,31 @@ export function accountRouter(services: Services): Router {
     if (account) await showAccount(ctx, account);
   });
 
+  // The link in an invitation e-mail: the invitations are on the account page.
+  router.get('/invitations', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (account) await showAccount(ctx, account);
+  });
+
+  /** Accepting joins the organization as the invitation says; only the invited account, signed in, can. */
+  router.post('/invitations/:invitationId/:answer', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    await readForm(ctx);
+    const id = String(ctx.params.invitationId);
+    if (ctx.params.answer === 'accept') await admin.acceptInvitation(account.user, id, ctx.ip);
+    else if (ctx.params.answer === 'decline') await admin.declineInvitation(account.user, id, ctx.ip);
+    else throw new NotFoundError('There is no such page.');
+    ctx.status = 303;
+    ctx.redirect(`/account?done=${ctx.params.answer === 'accept' ? 'joined' : 'declined'}`);
+  });
+
   router.get('/login', (ctx) => {
     ctx.redirect(signIn.start(ctx));
   });
 
   router.get('/callback', async (ctx) => {
-    await signIn.finish(ctx);
-    ctx.redirect('/account');
+    ctx.redirect(await signIn.finish(ctx));
   });
 
   router.get('/logout', (ctx) => {
@@ -131,6 +152,7 @@ export function accountRouter(services: Services): Router {
     const form = await readForm(ctx);
     const result = await secondFactors.completeEnrollment(holdId(account), account.user, form.field('token'), ctx.ip);
     if (!result.ok) return showSetup(ctx, account, result.error, result.status);
+    await signIn.recordSecondFactor(account);
     ctx.status = 303;
     ctx.redirect('/account/recovery-codes?after=enabled');
   });

@@ -1,18 +1,32 @@
-import { relyingPartyAsksForSecondFactor, type AcrClaimRequest } from '../policy/acr-request.js';
-import { decideSecondFactor, hasSecondFactor, nextSecondFactorStep, type SecondFactorStep } from '../policy/second-factor.js';
+import { isTwoFactorAcr, relyingPartyAsksForSecondFactor, type AcrClaimRequest } from '../policy/acr-request.js';
+import { decideSecondFactor, nextSecondFactorStep, type SecondFactorStep } from '../policy/second-factor.js';
 import type { User } from '../store/types.js';
 import type { SecondFactorService } from './second-factor-service.js';
 
-/** The rule applied to a user and an authorization request: what the sign-in must do next. */
+export interface AuthorizationRequestFacts {
+  readonly acrValues?: unknown;
+  readonly acrClaim?: AcrClaimRequest | undefined;
+  /** The request is for the admin pages or the admin API. */
+  readonly adminArea: boolean;
+}
+
+/**
+ * The rule applied to a user, a request and the level the session reached (its `acr`): what the
+ * sign-in must do next. Sign-in pages, the built-in apps and the token endpoint all ask here.
+ */
 export async function secondFactorStepFor(
   secondFactors: SecondFactorService,
   user: User,
-  request: { acrValues: unknown; acrClaim: AcrClaimRequest | undefined },
-  sessionAmr: readonly string[] | undefined,
+  request: AuthorizationRequestFacts,
+  sessionAcr: unknown,
 ): Promise<SecondFactorStep> {
   const facts = await secondFactors.facts(user);
-  const decision = decideSecondFactor({ ...facts, relyingPartyAsks: relyingPartyAsksForSecondFactor(request.acrValues, request.acrClaim) });
-  return nextSecondFactorStep(decision, facts.enrolled, hasSecondFactor(sessionAmr));
+  const decision = decideSecondFactor({
+    ...facts,
+    relyingPartyAsks: relyingPartyAsksForSecondFactor(request.acrValues, request.acrClaim),
+    adminArea: request.adminArea,
+  });
+  return nextSecondFactorStep(decision, facts.enrolled, isTwoFactorAcr(sessionAcr));
 }
 
 /** The `acr` claim request inside an authorization request's `claims` parameter (JSON text), if any. */

@@ -10,7 +10,7 @@ export type GuardOutcome<T> =
   | { readonly kind: 'locked'; readonly until: Date; readonly justLocked: boolean; readonly failures: number };
 
 /**
- * Bounds second-factor guessing (SPEC 1.4): a number of wrong codes per sign-in, and a lockout of the
+ * Bounds second-factor guessing (docs/rules.md, "Challenge and recovery"): a number of wrong codes per sign-in, and a lockout of the
  * account after consecutive failures. Both counters are charged atomically *before* the code is
  * checked, so twenty parallel guesses count as twenty; a success resets the account counter.
  */

@@ -3,7 +3,7 @@ import type { Actor, AuditLog } from '../audit/audit-log.js';
 import { getSiteTwoFactorMode } from '../directory/site-settings.js';
 import type { Logger } from '../log.js';
 import type { Mailer } from '../mail/mailer.js';
-import type { SecondFactorFacts } from '../policy/second-factor.js';
+import type { SecondFactorFacts, SecondFactorRequest } from '../policy/second-factor.js';
 import type { SecretBox } from '../security/secret-box.js';
 import type { SecondFactor, Store, User } from '../store/types.js';
 import { qrCodeDataUrl } from './qr-code.js';
@@ -66,8 +66,8 @@ export class SecondFactorService {
     this.#guard = new SecondFactorGuard(store.attempts, config.lockout);
   }
 
-  /** Everything the rule in src/policy needs about this user, but the relying party's request. */
-  async facts(user: User): Promise<Omit<SecondFactorFacts, 'relyingPartyAsks'> & { secondFactor: SecondFactor | null }> {
+  /** Everything the rule in src/policy needs about this user, but the request. */
+  async facts(user: User): Promise<Omit<SecondFactorFacts, keyof SecondFactorRequest> & { secondFactor: SecondFactor | null }> {
     const [secondFactor, siteMode, memberships] = await Promise.all([
       this.store.secondFactors.find(user.id),
       getSiteTwoFactorMode(this.store.settings),
@@ -78,7 +78,12 @@ export class SecondFactorService {
       secondFactor,
       enrolled: secondFactor !== null,
       siteMode,
-      organizations: organizations.map((organization) => ({ slug: organization.slug, forceTwoFactor: organization.forceTwoFactor, federated: organization.federation !== null })),
+      siteAdmin: user.siteAdmin,
+      organizations: organizations.map((organization) => ({
+        slug: organization.slug,
+        forceTwoFactor: organization.forceTwoFactor,
+        managesAccount: organization.federation !== null && user.managedBy === organization.id,
+      })),
     };
   }
 

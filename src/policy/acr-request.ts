@@ -23,6 +23,11 @@ export function relyingPartyAsksForSecondFactor(acrValues: unknown, acrClaim: Ac
   return requested.some((value) => TWO_FACTOR_LEVELS.has(value)) && !requested.includes(ACR.password);
 }
 
+/** Whether a sign-in's `acr` is a two-factor level. */
+export function isTwoFactorAcr(acr: unknown): boolean {
+  return typeof acr === 'string' && TWO_FACTOR_LEVELS.has(acr);
+}
+
 /** The `acr` to report after a second factor: the two-factor level the relying party named, else ours. */
 export function reachedTwoFactorAcr(acrValues: unknown): string {
   const requested = typeof acrValues === 'string' ? acrValues.split(' ') : [];

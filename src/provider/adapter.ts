@@ -1,6 +1,7 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { clientSecretContext } from '../directory/directory.js';
 import type { SecretBox } from '../security/secret-box.js';
+import { RELYING_PARTY_SCOPES } from '../self-service/built-in-clients.js';
 import type { Client, Store } from '../store/types.js';
 
 /** Codes and refresh tokens: a second redemption racing the first must lose (RFC 6749 §4.1.2). */
@@ -17,6 +18,7 @@ export function clientMetadata(client: Client, box: SecretBox): AdapterPayload {
     post_logout_redirect_uris: [...client.postLogoutRedirectUris],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
+    scope: RELYING_PARTY_SCOPES,
     first_party: client.firstParty,
   };
 }
@@ -60,7 +62,7 @@ export function createAdapterClass(store: Store, box: SecretBox): new (name: str
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await store.oidc.revokeByGrantId(grantId);
+      await store.oidc.revokeByGrantId(this.name, grantId);
     }
   };
 }

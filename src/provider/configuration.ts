@@ -11,10 +11,9 @@ import { errorSentence } from './error-sentences.js';
 import { interactionPolicy } from './interaction-policy.js';
 import type { SecondFactorService } from '../mfa/second-factor-service.js';
 import type { AcrClaimRequest } from '../policy/acr-request.js';
-import { decideSecondFactor, hasSecondFactor, type SecondFactorStep } from '../policy/second-factor.js';
+import type { SecondFactorStep } from '../policy/second-factor.js';
 import { secondFactorStepFor } from '../mfa/next-step.js';
-import { builtInClients } from '../self-service/built-in-clients.js';
-import { ADMIN_SCOPE } from '../admin/api.js';
+import { ADMIN_SCOPE, builtInClients, isAdminClient } from '../self-service/built-in-clients.js';
 
 export interface ProviderDependencies {
   readonly config: Config;
@@ -65,27 +64,34 @@ function secondFactorStep(store: Store, secondFactors: SecondFactorService) {
     const user = await store.users.findById(ctx.oidc.session!.accountId!);
     if (!user) return 'none';
     const claims = ctx.oidc.claims as { id_token?: { acr?: AcrClaimRequest } };
-    return secondFactorStepFor(secondFactors, user, { acrValues: ctx.oidc.params?.acr_values, acrClaim: claims.id_token?.acr }, ctx.oidc.session!.amr);
+    return secondFactorStepFor(secondFactors, user, {
+      acrValues: ctx.oidc.params?.acr_values,
+      acrClaim: claims.id_token?.acr,
+      adminArea: isAdminClient(ctx.oidc.client?.clientId),
+    }, ctx.oidc.session!.acr);
   };
 }
 
 /**
  * The pages are not the only way to tokens, so the rule is checked again where they are issued: a code
  * or refresh token from a sign-in without the second factor gets no tokens while the rule requires
- * it (enforcement switched on since, or 2FA set up since).
+ * it (enforcement switched on since, or 2FA set up since). The access token keeps the level its
+ * sign-in reached (`acr`), so the admin API can hold it to the rule at every request. A token made by
+ * the admin pages themselves (no request here) takes the level of the session it was made in.
  */
-function assertSecondFactorAtIssuance(store: Store, secondFactors: SecondFactorService) {
-  return async (ctx: KoaContextWithOIDC): Promise<undefined> => {
-    const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
-    if (!source?.accountId) return undefined;
-    if (hasSecondFactor(source.amr)) return undefined;
+function secondFactorAtIssuance(store: Store, secondFactors: SecondFactorService) {
+  return async (ctx: KoaContextWithOIDC | undefined, token: { sessionUid?: string | undefined }): Promise<{ acr: string } | undefined> => {
+    const source = ctx?.oidc.entities.AuthorizationCode ?? ctx?.oidc.entities.RefreshToken;
+    if (!source) {
+      const session = token.sessionUid ? await store.oidc.findByUid('Session', token.sessionUid) : null;
+      return typeof session?.acr === 'string' ? { acr: session.acr } : undefined;
+    }
+    if (!source.accountId) return undefined;
     const user = await store.users.findById(source.accountId);
     if (!user) throw new errors.InvalidGrant('the account no longer exists');
-    const facts = await secondFactors.facts(user);
-    if (decideSecondFactor({ ...facts, relyingPartyAsks: false }).required) {
-      throw new errors.InvalidGrant('the second factor is required; sign the user in again');
-    }
-    return undefined;
+    const step = await secondFactorStepFor(secondFactors, user, { adminArea: isAdminClient(source.clientId) }, source.acr);
+    if (step !== 'none') throw new errors.InvalidGrant('the second factor is required; sign the user in again');
+    return source.acr ? { acr: source.acr } : undefined;
   };
 }
 
@@ -148,7 +154,7 @@ export function providerConfiguration({ config, store, keys, box, log, secondFac
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     loadExistingGrant,
-    extraTokenClaims: assertSecondFactorAtIssuance(store, secondFactors),
+    extraTokenClaims: secondFactorAtIssuance(store, secondFactors) as Configuration['extraTokenClaims'],
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     ttl: {
       AccessToken: HOUR,

@@ -10,10 +10,21 @@ export interface BuiltInApp {
   readonly name: string;
   /** Where the app lives; its callback is `<path>/callback` and its cookies are scoped to it. */
   readonly path: string;
+  /** The scopes it may be granted; no other client gets the admin scope. */
+  readonly scope: string;
 }
 
-export const ACCOUNT_APP: BuiltInApp = { clientId: 'twofold-account', name: 'Your account', path: '/account' };
-export const ADMIN_APP: BuiltInApp = { clientId: 'twofold-admin', name: 'Organization administration', path: '/admin' };
+/** The scope of access tokens for the admin API; granted to the built-in admin app alone. */
+export const ADMIN_SCOPE = 'twofold:admin';
+
+/** Scopes a registered relying party may ask for. */
+export const RELYING_PARTY_SCOPES = 'openid offline_access email profile';
+
+export const ACCOUNT_APP: BuiltInApp = { clientId: 'twofold-account', name: 'Your account', path: '/account', scope: 'openid' };
+export const ADMIN_APP: BuiltInApp = { clientId: 'twofold-admin', name: 'Organization administration', path: '/admin', scope: `openid ${ADMIN_SCOPE}` };
+
+/** The admin pages and the admin API: site admins always need the second factor there. */
+export const isAdminClient = (clientId: unknown) => clientId === ADMIN_APP.clientId;
 
 export const callbackUrl = (issuer: string, app: BuiltInApp) => `${issuer}${app.path}/callback`;
 export const homeUrl = (issuer: string, app: BuiltInApp) => `${issuer}${app.path}`;
@@ -27,6 +38,7 @@ export function builtInClients(issuer: string): ClientMetadata[] {
     post_logout_redirect_uris: [homeUrl(issuer, app)],
     grant_types: ['authorization_code'],
     response_types: ['code'],
+    scope: app.scope,
     first_party: true,
   }));
 }

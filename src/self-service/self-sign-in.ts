@@ -2,14 +2,19 @@ import crypto from 'node:crypto';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { UserError } from '../errors.js';
+import { secondFactorStepFor } from '../mfa/next-step.js';
+import { ACR } from '../provider/acr.js';
+import type { SecondFactorService } from '../mfa/second-factor-service.js';
 import type { Store, User } from '../store/types.js';
-import { callbackUrl, homeUrl, type BuiltInApp } from './built-in-clients.js';
+import { callbackUrl, homeUrl, isAdminClient, type BuiltInApp } from './built-in-clients.js';
 
 const IDLE_MS = 30 * 60 * 1000;
 
 interface PendingSignIn {
   readonly state: string;
   readonly verifier: string;
+  /** The page of this app to go back to once signed in. */
+  readonly returnTo?: string;
 }
 
 interface SignedInCookie {
@@ -24,6 +29,8 @@ export interface SelfSession {
   /** The Twofold (oidc-provider) session id, kept when other sessions are ended. */
   readonly sessionId: string;
   readonly sessionUid: string;
+  /** The level the Twofold session reached (`acr`). */
+  readonly acr: string | undefined;
 }
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -44,13 +51,21 @@ const sameSecret = (a: string, b: string) => a.length === b.length && crypto.tim
  * request with PKCE and state, and an in-process redemption of the code — Twofold is its own
  * authorization server here, so no HTTP round trip to its public URL is needed — with the checks the
  * token endpoint makes. The result is a signed cookie scoped to the app's path, tied to the Twofold
- * session it came from, with an idle timeout.
+ * session it came from, with an idle timeout. The second-factor rule is applied again at every
+ * request, as at every authorization request: a session from before the rule required the second
+ * factor (enforcement switched on since, or the user became a site admin) no longer opens the app.
  */
 export class SelfSignIn {
   readonly #pending: string;
   readonly #signedIn: string;
 
-  constructor(private readonly provider: Provider, private readonly store: Store, private readonly issuer: string, private readonly app: BuiltInApp) {
+  constructor(
+    private readonly provider: Provider,
+    private readonly store: Store,
+    private readonly secondFactors: SecondFactorService,
+    private readonly issuer: string,
+    private readonly app: BuiltInApp,
+  ) {
     const name = app.path.slice(1);
     this.#pending = `twofold.${name}.pending`;
     this.#signedIn = `twofold.${name}`;
@@ -60,9 +75,21 @@ export class SelfSignIn {
     return { signed: true, httpOnly: true, sameSite: 'lax' as const, secure: ctx.secure, path: this.app.path, overwrite: true };
   }
 
-  /** The authorization request to send the browser to. */
+  /** A page of this app (path and query), or the app's home: never another site or app, nor a sign-in step. */
+  #ownPage(raw: unknown): string {
+    const home = this.app.path;
+    if (typeof raw !== 'string' || raw.length > 2000 || !raw.startsWith(`${home}/`) || /[\\\s]|\/\/|\/\.\.?(\/|$)/.test(raw)) return home;
+    const step = raw.slice(home.length + 1).split(/[/?#]/)[0];
+    return step === 'callback' || step === 'login' || step === 'logout' ? home : raw;
+  }
+
+  /** The authorization request to send the browser to; afterwards it comes back to the page it asked for. */
   start(ctx: Context): string {
-    const pending: PendingSignIn = { state: crypto.randomBytes(16).toString('base64url'), verifier: crypto.randomBytes(32).toString('base64url') };
+    const pending: PendingSignIn = {
+      state: crypto.randomBytes(16).toString('base64url'),
+      verifier: crypto.randomBytes(32).toString('base64url'),
+      returnTo: ctx.method === 'GET' ? this.#ownPage(ctx.originalUrl) : this.app.path,
+    };
     ctx.cookies.set(this.#pending, encode(pending), { ...this.#cookieOptions(ctx), maxAge: 10 * 60 * 1000 });
     const url = new URL(this.provider.urlFor('authorization'));
     url.search = new URLSearchParams({
@@ -77,7 +104,8 @@ export class SelfSignIn {
     return url.href;
   }
 
-  async finish(ctx: Context): Promise<void> {
+  /** Redeems the code the authorization request sent back; returns the page to go to. */
+  async finish(ctx: Context): Promise<string> {
     const failed = `Signing in to ${this.app.name.toLowerCase()} did not complete. Open the page again and sign in.`;
     const pending = decode<PendingSignIn>(ctx.cookies.get(this.#pending, { signed: true }));
     ctx.cookies.set(this.#pending, null, this.#cookieOptions(ctx));
@@ -101,9 +129,13 @@ export class SelfSignIn {
     }
     const cookie: SignedInCookie = { sub: code.accountId, sid: code.sessionUid, exp: Date.now() + IDLE_MS };
     ctx.cookies.set(this.#signedIn, encode(cookie), this.#cookieOptions(ctx));
+    return this.#ownPage(pending.returnTo);
   }
 
-  /** The signed-in user, while their Twofold session lives; renews the idle timeout. */
+  /**
+   * The signed-in user, while their Twofold session lives and meets the second-factor rule; renews
+   * the idle timeout. Null otherwise: signing in again asks for whatever the rule needs now.
+   */
   async current(ctx: Context): Promise<SelfSession | null> {
     const cookie = decode<SignedInCookie>(ctx.cookies.get(this.#signedIn, { signed: true }));
     if (!cookie || typeof cookie.exp !== 'number' || cookie.exp < Date.now()) return null;
@@ -111,8 +143,21 @@ export class SelfSignIn {
     if (!session || session.accountId !== cookie.sub) return null;
     const user = await this.store.users.findById(cookie.sub);
     if (!user) return null;
+    if ((await secondFactorStepFor(this.secondFactors, user, { adminArea: isAdminClient(this.app.clientId) }, session.acr)) !== 'none') return null;
     ctx.cookies.set(this.#signedIn, encode({ ...cookie, exp: Date.now() + IDLE_MS }), this.#cookieOptions(ctx));
-    return { user, sessionId: session.jti, sessionUid: cookie.sid };
+    return { user, sessionId: session.jti, sessionUid: cookie.sid, acr: session.acr };
+  }
+
+  /**
+   * The user has just proved a second factor in this app — set up their authenticator, after their
+   * password — so their Twofold session now holds both factors, as if the sign-in had asked for them.
+   */
+  async recordSecondFactor(session: SelfSession): Promise<void> {
+    const twofold = await this.provider.Session.findByUid(session.sessionUid);
+    if (!twofold || twofold.accountId !== session.user.id) return;
+    twofold.acr = ACR.twoFactor;
+    twofold.amr = [...new Set([...(twofold.amr ?? ['pwd']), 'otp', 'mfa'])];
+    await twofold.persist();
   }
 
   /** Forgets this app's sign-in and returns the URL that signs out of Twofold. */
