@@ -15,6 +15,7 @@ import { federationRouter } from './federation/routes.js';
 import { Mailer } from './mail/mailer.js';
 import { SecondFactorService } from './mfa/second-factor-service.js';
 import { PasswordThrottle } from './security/password-throttle.js';
+import { refuseOversizedBodies } from './http/body.js';
 import { errorPages } from './http/error-pages.js';
 import { routeByPrefix } from './http/route-by-prefix.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -47,10 +48,14 @@ export async function createApp({ config, store, encryptionKey, log }: AppOption
   const audit = new AuditLog(store);
   const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit);
   const provider = new Provider(config.issuer, providerConfiguration({ config, store, keys, box, log, secondFactors }));
-  provider.proxy = config.trustProxy;
+  // Koa then believes only the addresses the proxies in front of it appended to X-Forwarded-For.
+  provider.proxy = config.trustProxy > 0;
+  provider.maxIpsCount = config.trustProxy;
   provider.on('server_error', (_ctx, error) => log.error('oidc-provider server_error', { error: error.stack ?? String(error) }));
 
   const hasher = new PasswordHasher(config.passwordHash);
+  const federation = new FederationService(store, box, config, audit, log);
+  const admin = new AdminService(store, secondFactors, federation, audit, mailer, config.issuer);
   const services: Services = {
     config,
     store,
@@ -61,7 +66,8 @@ export async function createApp({ config, store, encryptionKey, log }: AppOption
     secondFactors,
     mailer,
     audit,
-    federation: new FederationService(store, box, config, audit, log),
+    federation,
+    admin,
     box,
     log,
   };
@@ -69,7 +75,6 @@ export async function createApp({ config, store, encryptionKey, log }: AppOption
   provider.use(securityHeaders({ hsts: new URL(config.issuer).protocol === 'https:' }));
   provider.use(errorPages(log));
   provider.use(staticFiles());
-  const admin = new AdminService(store, secondFactors, audit, mailer, config.issuer);
   provider.use(routeByPrefix({
     '/interaction': [interactionRouter(services).routes() as Middleware],
     '/account': [accountRouter(services).routes() as Middleware],
@@ -78,5 +83,7 @@ export async function createApp({ config, store, encryptionKey, log }: AppOption
     '/federation': [federationRouter(services).routes() as Middleware],
     ...(config.demo ? { '/demo': [demoRelyingParty(services).routes() as Middleware] } : {}),
   }));
+  // What is left is oidc-provider's own endpoints; Twofold's routes check their bodies as they read them.
+  provider.use(refuseOversizedBodies());
   return { ...services, callback: provider.callback() };
 }

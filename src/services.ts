@@ -1,5 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/index.js';
+import type { AdminService } from './admin/admin-service.js';
 import type { AuditLog } from './audit/audit-log.js';
 import type { Directory } from './directory/directory.js';
 import type { FederationService } from './federation/federation-service.js';
@@ -23,6 +24,7 @@ export interface Services {
   readonly mailer: Mailer;
   readonly audit: AuditLog;
   readonly federation: FederationService;
+  readonly admin: AdminService;
   readonly box: SecretBox;
   readonly log: Logger;
 }

@@ -4,17 +4,17 @@ import { parseTwoFactorMode, getSiteTwoFactorMode } from '../directory/site-sett
 import { UserError, ValidationError } from '../errors.js';
 import { readJsonObject } from '../http/json-body.js';
 import type { Logger } from '../log.js';
+import { secondFactorStepFor } from '../mfa/next-step.js';
+import { ACR } from '../provider/acr.js';
+import { ADMIN_SCOPE, isAdminClient } from '../self-service/built-in-clients.js';
 import type { Services } from '../services.js';
 import type { AuditEvent, User } from '../store/types.js';
 import { parseRole, type AdminService, type MemberRow } from './admin-service.js';
 
-/** The scope an access token needs for the admin API. */
-export const ADMIN_SCOPE = 'twofold:admin';
-
 const ERROR_CODES: Record<number, string> = {
   400: 'invalid_request',
   401: 'invalid_token',
-  403: 'insufficient_scope',
+  403: 'forbidden',
   404: 'not_found',
   409: 'conflict',
   413: 'request_too_large',
@@ -27,6 +27,9 @@ class ApiError extends UserError {
     super(message, status);
   }
 }
+
+/** RFC 9470: the token's sign-in is not strong enough for what the rule requires today. */
+const INSUFFICIENT_AUTHENTICATION = 'insufficient_user_authentication';
 
 const memberJson = (row: MemberRow) => ({
   userId: row.user.id,
@@ -60,7 +63,7 @@ function bodyString(body: Record<string, unknown>, name: string, required: boole
 }
 
 /**
- * The admin actions as JSON under /admin/api (SPEC 1.6), for automation. Authorized by bearer access
+ * The admin actions as JSON under /admin/api (docs/rules.md, "Organization administration"), for automation. Authorized by bearer access
  * tokens that Twofold issues with the `twofold:admin` scope; the same AdminService as the pages
  * decides what the token's user may do. Errors are `{ error, error_description }`.
  */
@@ -77,7 +80,11 @@ export function adminApi(services: Services, admin: AdminService, log: Logger): 
       const status = error instanceof UserError ? error.status : 500;
       if (status >= 500) log.error('admin API request failed', { path: ctx.path, error: (error as Error).stack ?? String(error) });
       ctx.status = status;
-      if (status === 401) ctx.set('WWW-Authenticate', `Bearer realm="${services.config.issuer}", error="invalid_token", scope="${ADMIN_SCOPE}"`);
+      if (status === 401) {
+        const code = error instanceof ApiError ? error.code : 'invalid_token';
+        const stepUp = code === INSUFFICIENT_AUTHENTICATION ? `, acr_values="${ACR.twoFactor}"` : '';
+        ctx.set('WWW-Authenticate', `Bearer realm="${services.config.issuer}", error="${code}", scope="${ADMIN_SCOPE}"${stepUp}`);
+      }
       ctx.body = {
         error: error instanceof ApiError ? error.code : ERROR_CODES[status] ?? 'server_error',
         error_description: error instanceof UserError ? error.message : 'Something went wrong on our side.',
@@ -96,11 +103,16 @@ function adminApiRouter(services: Services, admin: AdminService): Router {
     if (!match) throw new ApiError('invalid_token', 'Send an access token: Authorization: Bearer <token>.', 401);
     const token = await provider.AccessToken.find(match[1]!);
     if (!token || token.isExpired) throw new ApiError('invalid_token', 'The access token is not valid or has expired.', 401);
-    if (!String(token.scope ?? '').split(' ').includes(ADMIN_SCOPE)) {
-      throw new ApiError('insufficient_scope', `The access token lacks the ${ADMIN_SCOPE} scope.`, 403);
+    if (!isAdminClient(token.clientId) || !String(token.scope ?? '').split(' ').includes(ADMIN_SCOPE)) {
+      throw new ApiError('insufficient_scope', `The access token lacks the ${ADMIN_SCOPE} scope: make one on the admin pages (Admin API access token).`, 403);
     }
     const user = token.accountId ? await services.store.users.findById(token.accountId) : null;
     if (!user) throw new ApiError('invalid_token', 'The access token is not valid or has expired.', 401);
+    // The rule holds for tokens as for pages: one made before the rule required a second factor opens nothing.
+    const acr = (token.extra as { acr?: unknown } | undefined)?.acr;
+    if ((await secondFactorStepFor(services.secondFactors, user, { adminArea: true }, acr)) !== 'none') {
+      throw new ApiError(INSUFFICIENT_AUTHENTICATION, 'This token was made by a sign-in without the second factor that is required now. Sign in to the admin pages again and make a new token.', 401);
+    }
     return user;
   };
   const api = (handler: (ctx: RouterContext, actor: User) => Promise<unknown>, status = 200) => async (ctx: RouterContext) => {
@@ -132,13 +144,27 @@ function adminApiRouter(services: Services, admin: AdminService): Router {
     await admin.organization(actor, slug(ctx));
     const body = await readJsonObject(ctx);
     const name = bodyString(body, 'name', false);
-    const { user, invited } = await admin.addMember(actor, slug(ctx), {
+    const { user, outcome } = await admin.addMember(actor, slug(ctx), {
       email: bodyString(body, 'email', true)!,
       role: parseRole(body.role ?? 'member'),
       ...(name ? { name } : {}),
     }, ctx.ip);
-    return { userId: user.id, email: user.email, invited };
+    // An existing account is only invited: it is no member (and its id is not shown) until it accepts.
+    return outcome === 'invited' ? { email: user.email, status: 'invited' } : { userId: user.id, email: user.email, status: 'member', invited: outcome === 'created' };
   }, 201));
+  router.get('/organizations/:slug/invitations', api(async (ctx, actor) => ({
+    invitations: (await admin.pendingInvitations(actor, slug(ctx))).map((row) => ({
+      id: row.invitation.id,
+      email: row.email,
+      role: row.invitation.role,
+      createdAt: row.invitation.createdAt.toISOString(),
+      expiresAt: row.invitation.expiresAt.toISOString(),
+    })),
+  })));
+  router.delete('/organizations/:slug/invitations/:invitationId', api(async (ctx, actor) => {
+    await admin.withdrawInvitation(actor, slug(ctx), String(ctx.params.invitationId), ctx.ip);
+    return { withdrawn: true };
+  }));
   router.delete('/organizations/:slug/members/:userId', api(async (ctx, actor) => {
     const user = await admin.removeMember(actor, slug(ctx), userId(ctx), ctx.ip);
     return { removed: user.email };
@@ -157,7 +183,7 @@ function adminApiRouter(services: Services, admin: AdminService): Router {
     return { userId: user.id, twoFactor: { enrolled: false } };
   }));
   router.get('/organizations/:slug/audit', api(async (ctx, actor) => {
-    const log = await admin.auditLog(actor, slug(ctx), Number(ctx.query.page ?? 1));
+    const log = await admin.auditLog(actor, slug(ctx), ctx.query.page);
     return { events: log.events.map(eventJson), page: log.page, pages: log.pages, total: log.total };
   }));
   router.get('/site/two-factor-mode', api(async (_ctx, actor) => {

@@ -1,7 +1,7 @@
 import type { Role, User } from '../store/types.js';
 
 /**
- * Who may act on an organization (SPEC 1.6): its owners, and site admins. Everyone else — members,
+ * Who may act on an organization (docs/security-model.md): its owners, and site admins. Everyone else — members,
  * owners of other organizations, anonymous visitors — gets "not found", so guessing an
  * organization's slug or a member's id reveals nothing.
  */

@@ -2,25 +2,33 @@ import Router, { type RouterContext } from '@koa/router';
 import type { Context } from 'koa';
 import { getSiteTwoFactorMode, parseTwoFactorMode, TWO_FACTOR_MODES } from '../directory/site-settings.js';
 import { UserError } from '../errors.js';
+import type { DomainPreview } from '../federation/federation-service.js';
 import { readForm } from '../http/forms.js';
 import { render } from '../http/views.js';
 import { ADMIN_APP } from '../self-service/built-in-clients.js';
-import { SelfSignIn } from '../self-service/self-sign-in.js';
+import { SelfSignIn, type SelfSession } from '../self-service/self-sign-in.js';
 import type { Services } from '../services.js';
 import type { User } from '../store/types.js';
 import { parseRole, type AdminService } from './admin-service.js';
+import { issueAdminApiToken } from './api-tokens.js';
 
 /** Confirmations after a change, chosen by a query parameter from this list (never echoed input). */
 const NOTICES: Record<string, string> = {
   saved: 'Saved.',
-  added: 'The member was added.',
-  invited: 'The member was added and e-mailed an invitation to set a password.',
+  invited: 'They already have an account, so they were e-mailed an invitation. They join when they accept it, signed in as themselves.',
+  created: 'The member was added and e-mailed an invitation to set a password.',
+  'created-managed': 'The member was added. They sign in with your organization\'s identity provider; we e-mailed them how.',
+  withdrawn: 'The invitation was withdrawn.',
   removed: 'The member was removed.',
   role: 'The role was changed.',
   disabled: 'Two-factor authentication was disabled. The member was signed out everywhere and e-mailed; they set it up again, with a new QR code, at their next sign-in if it is required.',
   mode: 'The site-wide mode was saved.',
-  'identity-provider': 'The identity provider was saved. Members now sign in there, and this organization no longer enforces its own two-factor authentication.',
-  'identity-provider-removed': 'Members sign in with a password here again.',
+  'identity-provider': 'The identity provider was saved. Accounts it manages sign in there; for them, this organization\'s own Force Two-Factor Authentication no longer applies.',
+  'identity-provider-removed': 'The identity provider was removed. Accounts it managed cannot sign in until a site admin lets them set a password here.',
+  domains: 'The email domains were saved. New addresses there get an account managed by the identity provider at their first sign-in.',
+  trust: 'Saved how far this identity provider is trusted.',
+  'managed-by': 'The account now signs in at its organization\'s identity provider.',
+  'password-again': 'The account signs in with a password here again. We e-mailed a link to set one.',
 };
 
 const notice = (ctx: Context) => (typeof ctx.query.done === 'string' ? NOTICES[ctx.query.done] : undefined);
@@ -30,23 +38,27 @@ const redirectAfterPost = (ctx: Context, to: string) => {
 };
 
 /**
- * The owners' and site admins' pages under /admin (SPEC 1.6, seed 000). Signed in through Twofold
+ * The owners' and site admins' pages under /admin (docs/rules.md, "Organization administration"; seed 000). Signed in through Twofold
  * itself, so an owner meets their own organization's policy. Every page and form asks AdminService,
  * which checks on the server that the signed-in user may act on that organization.
  */
 export function adminRouter(services: Services, admin: AdminService): Router {
   const { config, provider, store } = services;
   const router = new Router({ prefix: '/admin' });
-  const signIn = new SelfSignIn(provider, store, config.issuer, ADMIN_APP);
+  const signIn = new SelfSignIn(provider, store, services.secondFactors, config.issuer, ADMIN_APP);
 
-  /** Runs a page handler for a signed-in user; anonymous visitors are sent to sign in (GET) or refused. */
+  /**
+   * Runs a page handler for a signed-in user whose sign-in meets the rule today; anyone else is sent
+   * to sign in (GET) or refused.
+   */
   const page = (handler: (ctx: RouterContext, actor: User) => Promise<void>) => async (ctx: RouterContext) => {
     const session = await signIn.current(ctx);
     if (!session) {
       if (ctx.method === 'GET') return ctx.redirect(signIn.start(ctx));
-      throw new UserError('Your admin session has ended. Open the admin pages again and sign in.', 401);
+      throw new UserError('Your admin session has ended, or it no longer meets this site\'s sign-in rules. Open the admin pages again and sign in.', 401);
     }
     ctx.state.actor = session.user;
+    ctx.state.session = session;
     await handler(ctx, session.user);
   };
   const slug = (ctx: RouterContext) => String(ctx.params.slug);
@@ -54,8 +66,7 @@ export function adminRouter(services: Services, admin: AdminService): Router {
   const orgPath = (ctx: RouterContext) => `/admin/orgs/${encodeURIComponent(slug(ctx))}`;
 
   router.get('/callback', async (ctx) => {
-    await signIn.finish(ctx);
-    ctx.redirect('/admin');
+    ctx.redirect(await signIn.finish(ctx));
   });
   router.get('/logout', (ctx) => ctx.redirect(signIn.signOut(ctx)));
 
@@ -70,6 +81,9 @@ export function adminRouter(services: Services, admin: AdminService): Router {
     readonly federationError?: string;
     readonly federationNotice?: string;
     readonly federationForm?: Record<string, string>;
+    readonly domainsError?: string;
+    readonly domainsForm?: string;
+    readonly domainPreview?: readonly DomainPreview[];
   }
   const showSettings = async (ctx: RouterContext, actor: User, status = 200, problems: SettingsProblems = {}) => {
     const organization = await admin.organization(actor, slug(ctx));
@@ -81,14 +95,15 @@ export function adminRouter(services: Services, admin: AdminService): Router {
       organization,
       section: 'settings',
       withoutTwoFactor,
+      actorEnrolled: (await services.secondFactors.facts(actor)).enrolled,
       notice: notice(ctx),
       notified: Number.isInteger(notified) && notified > 0 ? notified : 0,
       redirectUri: services.federation.callbackUrl(organization.slug),
       federationForm: problems.federationForm ?? {
         issuer: organization.federation?.issuer ?? '',
         clientId: organization.federation?.clientId ?? '',
-        domains: organization.federation?.domains.join(', ') ?? '',
       },
+      domainsForm: problems.domainsForm ?? organization.federation?.domains.join(', ') ?? '',
       ...problems,
     }, status);
   };
@@ -101,22 +116,48 @@ export function adminRouter(services: Services, admin: AdminService): Router {
     redirectAfterPost(ctx, `${orgPath(ctx)}/settings?done=saved${notified ? `&notified=${notified}` : ''}`);
   }));
 
-  router.post('/orgs/:slug/identity-provider', page(async (ctx, actor) => {
+  /** Runs a settings action; a refusal shows the settings again with the sentence in the right section. */
+  const settingsAction = (section: 'federationError' | 'domainsError', action: (ctx: RouterContext, actor: User, form: Awaited<ReturnType<typeof readForm>>) => Promise<string | SettingsProblems>) =>
+    page(async (ctx, actor) => {
+      await admin.organization(actor, slug(ctx));
+      const form = await readForm(ctx);
+      let outcome: string | SettingsProblems;
+      try {
+        outcome = await action(ctx, actor, form);
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        const kept = section === 'federationError' ? { federationForm: { issuer: form.field('issuer'), clientId: form.field('clientId') } } : { domainsForm: form.field('domains') };
+        return showSettings(ctx, actor, error.status, { [section]: error.message, ...kept });
+      }
+      if (typeof outcome === 'string') return redirectAfterPost(ctx, `${orgPath(ctx)}/settings?done=${outcome}`);
+      return showSettings(ctx, actor, 200, outcome);
+    });
+  const splitDomains = (raw: string) => raw.split(/[\s,]+/);
+
+  router.post('/orgs/:slug/identity-provider', settingsAction('federationError', async (ctx, actor, form) => {
     const organization = await admin.organization(actor, slug(ctx));
-    const form = await readForm(ctx);
-    const input = { issuer: form.field('issuer'), clientId: form.field('clientId'), domains: form.field('domains') };
-    try {
-      await services.federation.configure(actor, organization, {
-        issuer: input.issuer,
-        clientId: input.clientId,
-        ...(form.field('clientSecret') ? { clientSecret: form.field('clientSecret') } : {}),
-        domains: input.domains.split(/[\s,]+/),
-      }, ctx.ip);
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      return showSettings(ctx, actor, error.status, { federationError: error.message, federationForm: input });
+    // Domains are a site admin's to assign; an owner's form has no such field, so one sent anyway is refused.
+    if (form.field('domains')) await services.federation.assignDomains(actor, organization, splitDomains(form.field('domains')), ctx.ip);
+    await services.federation.configure(actor, organization, {
+      issuer: form.field('issuer'),
+      clientId: form.field('clientId'),
+      ...(form.field('clientSecret') ? { clientSecret: form.field('clientSecret') } : {}),
+    }, ctx.ip);
+    return 'identity-provider';
+  }));
+  router.post('/orgs/:slug/domains', settingsAction('domainsError', async (ctx, actor, form) => {
+    const organization = await admin.organization(actor, slug(ctx));
+    const domains = splitDomains(form.field('domains'));
+    if (form.field('confirm') !== 'yes') {
+      return { domainsForm: form.field('domains'), domainPreview: await services.federation.previewDomains(actor, organization, domains, ctx.ip) };
     }
-    redirectAfterPost(ctx, `${orgPath(ctx)}/settings?done=identity-provider`);
+    await services.federation.assignDomains(actor, organization, domains, ctx.ip);
+    return 'domains';
+  }));
+  router.post('/orgs/:slug/identity-provider/trust', settingsAction('federationError', async (ctx, actor, form) => {
+    const organization = await admin.organization(actor, slug(ctx));
+    await services.federation.setTrustedForTwoFactor(actor, organization, form.field('trustedForTwoFactor') === 'on', ctx.ip);
+    return 'trust';
   }));
   router.post('/orgs/:slug/identity-provider/test', page(async (ctx, actor) => {
     const organization = await admin.organization(actor, slug(ctx));
@@ -144,6 +185,7 @@ export function adminRouter(services: Services, admin: AdminService): Router {
       organization,
       section: 'members',
       members: await admin.members(actor, slug(ctx), { withoutTwoFactor }),
+      invitations: await admin.pendingInvitations(actor, slug(ctx)),
       withoutTwoFactor,
       notice: notice(ctx),
       error,
@@ -156,12 +198,17 @@ export function adminRouter(services: Services, admin: AdminService): Router {
     const form = await readForm(ctx);
     const input = { email: form.field('email'), role: form.field('role') || 'member', name: form.field('name') };
     try {
-      const { invited } = await admin.addMember(actor, slug(ctx), { email: input.email, role: parseRole(input.role), ...(input.name ? { name: input.name } : {}) }, ctx.ip);
-      redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=${invited ? 'invited' : 'added'}`);
+      const { outcome } = await admin.addMember(actor, slug(ctx), { email: input.email, role: parseRole(input.role), ...(input.name ? { name: input.name } : {}) }, ctx.ip);
+      redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=${outcome}`);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       await showMembers(ctx, actor, error.status, error.message, input);
     }
+  }));
+  router.post('/orgs/:slug/invitations/:invitationId/withdraw', page(async (ctx, actor) => {
+    await readForm(ctx);
+    await admin.withdrawInvitation(actor, slug(ctx), String(ctx.params.invitationId), ctx.ip);
+    redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=withdrawn`);
   }));
   router.post('/orgs/:slug/members/:userId/remove', page(async (ctx, actor) => {
     await readForm(ctx);
@@ -191,7 +238,7 @@ export function adminRouter(services: Services, admin: AdminService): Router {
     redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=disabled`);
   }));
   router.get('/orgs/:slug/audit', page(async (ctx, actor) => {
-    const log = await admin.auditLog(actor, slug(ctx), Number(ctx.query.page ?? 1));
+    const log = await admin.auditLog(actor, slug(ctx), ctx.query.page);
     render(ctx, 'admin/audit', { title: `Audit log · ${log.organization.name}`, actor, section: 'audit', ...log, basePath: `${orgPath(ctx)}/audit` });
   }));
 
@@ -222,9 +269,29 @@ export function adminRouter(services: Services, admin: AdminService): Router {
     await admin.setSiteMode(actor, mode, ctx.ip);
     redirectAfterPost(ctx, '/admin/site?done=mode');
   }));
-  router.get('/site/users/:userId', page(async (ctx, actor) => {
+  const showUser = async (ctx: RouterContext, actor: User, status = 200, error?: string) => {
     const profile = await admin.user(actor, userId(ctx));
-    render(ctx, 'admin/user', { title: profile.user.email, actor, profile, notice: notice(ctx) });
+    render(ctx, 'admin/user', { title: profile.user.email, actor, profile, notice: notice(ctx), error }, status);
+  };
+  router.get('/site/users/:userId', page(showUser));
+  const userAction = (action: (ctx: RouterContext, actor: User, form: Awaited<ReturnType<typeof readForm>>) => Promise<string>) => page(async (ctx, actor) => {
+    const form = await readForm(ctx);
+    let done: string;
+    try {
+      done = await action(ctx, actor, form);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      return showUser(ctx, actor, error.status, error.message);
+    }
+    redirectAfterPost(ctx, `/admin/site/users/${encodeURIComponent(userId(ctx))}?done=${done}`);
+  });
+  router.post('/site/users/:userId/managed-by', userAction(async (ctx, actor, form) => {
+    await admin.handAccountTo(actor, userId(ctx), form.field('organization'), ctx.ip);
+    return 'managed-by';
+  }));
+  router.post('/site/users/:userId/password-again', userAction(async (ctx, actor) => {
+    await admin.returnAccountToPassword(actor, userId(ctx), ctx.ip);
+    return 'password-again';
   }));
   router.get('/site/users/:userId/disable-2fa', page(async (ctx, actor) => {
     const profile = await admin.user(actor, userId(ctx));
@@ -242,8 +309,17 @@ export function adminRouter(services: Services, admin: AdminService): Router {
     redirectAfterPost(ctx, `/admin/site/users/${encodeURIComponent(userId(ctx))}?done=disabled`);
   }));
   router.get('/site/audit', page(async (ctx, actor) => {
-    const log = await admin.siteAuditLog(actor, Number(ctx.query.page ?? 1));
+    const log = await admin.siteAuditLog(actor, ctx.query.page);
     render(ctx, 'admin/audit', { title: 'Site audit log', actor, ...log, basePath: '/admin/site/audit' });
+  }));
+
+  router.get('/api-token', page(async (ctx, actor) => {
+    render(ctx, 'admin/api-token', { title: 'Admin API access token', actor });
+  }));
+  router.post('/api-token', page(async (ctx, actor) => {
+    await readForm(ctx);
+    const token = await issueAdminApiToken(provider, actor, ctx.state.session as SelfSession);
+    render(ctx, 'admin/api-token', { title: 'Admin API access token', actor, token });
   }));
 
   return router;

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/index.js';
+import type { AdminService } from '../admin/admin-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError } from '../errors.js';
 import type { FederationService } from '../federation/federation-service.js';
@@ -20,6 +21,7 @@ export interface CommandContext {
   readonly audit: AuditLog;
   readonly secondFactors: SecondFactorService;
   readonly federation: FederationService;
+  readonly admin: AdminService;
   readonly hasher: PasswordHasher;
   readStdin(): Promise<string>;
   readFile(file: string): Promise<string>;
@@ -92,25 +94,58 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     },
   },
   'org federate': {
-    usage: 'org federate <slug> --issuer <url> --client-id <id> --client-secret <secret> [--domain <domain>]... | org federate <slug> --off',
-    summary: "Sign an organization's members in at its own OpenID provider (its 2FA enforcement then no longer applies); prints the redirect URI to register there.",
-    options: { issuer: { value: true }, 'client-id': { value: true }, 'client-secret': { value: true }, domain: { value: true, repeatable: true }, off: { value: false } },
+    usage: 'org federate <slug> --issuer <url> --client-id <id> --client-secret <secret> [--domain <domain>]... [--trust-2fa on|off] | org federate <slug> --off',
+    summary: "Sign an organization's managed accounts in at its own OpenID provider; --domain gives it new addresses at that domain, --trust-2fa lets the provider's second factor count. Prints the redirect URI to register there.",
+    options: {
+      issuer: { value: true },
+      'client-id': { value: true },
+      'client-secret': { value: true },
+      domain: { value: true, repeatable: true },
+      'trust-2fa': { value: true },
+      off: { value: false },
+    },
     async run(args, { directory, federation }) {
       const [slug] = positionals(args, ['slug']);
-      const organization = await directory.requireOrganization(slug!);
+      let organization = await directory.requireOrganization(slug!);
       if (args.flags.has('off')) {
         if (args.values.size > 0) throw new UsageError('--off takes no other options.');
         await federation.remove(null, organization, null);
         return `"${organization.slug}" members sign in with a password here again.`;
       }
       const clientSecret = organization.federation ? one(args, 'client-secret') : required(args, 'client-secret');
-      await federation.configure(null, organization, {
+      const trust = one(args, 'trust-2fa');
+      const trusted = trust === undefined ? undefined : onOff(trust, 'trust-2fa');
+      organization = await federation.configure(null, organization, {
         issuer: required(args, 'issuer'),
         clientId: required(args, 'client-id'),
         ...(clientSecret === undefined ? {} : { clientSecret }),
-        domains: args.values.get('domain') ?? [],
       }, null);
-      return `"${organization.slug}" now signs in at its identity provider. Register this redirect URI there: ${federation.callbackUrl(organization.slug)}`;
+      const domains = args.values.get('domain');
+      let outside = 0;
+      if (domains) {
+        outside = (await federation.previewDomains(null, organization, domains, null)).reduce((sum, preview) => sum + preview.outsideTotal, 0);
+        organization = await federation.assignDomains(null, organization, domains, null);
+      }
+      if (trusted !== undefined) await federation.setTrustedForTwoFactor(null, organization, trusted, null);
+      const kept = outside ? ` ${outside} existing account${outside === 1 ? '' : 's'} outside it at ${domains!.length === 1 ? 'that domain keeps' : 'those domains keep'} signing in here.` : '';
+      return `"${organization.slug}" now signs in at its identity provider. Register this redirect URI there: ${federation.callbackUrl(organization.slug)}.${kept}`;
+    },
+  },
+  'user federate': {
+    usage: 'user federate <email> --org <slug> | user federate <email> --off',
+    summary: "Hand a member's account to their organization's identity provider (they sign in there; the password here is removed), or with --off back to a password here (they are e-mailed a link to set one).",
+    options: { org: { value: true }, off: { value: false } },
+    async run(args, { directory, federation, admin }) {
+      const [email] = positionals(args, ['email']);
+      const user = await directory.requireUser(email!);
+      if (args.flags.has('off')) {
+        if (args.values.size > 0) throw new UsageError('--off takes no other options.');
+        await admin.returnAccountToPassword(null, user.id, null);
+        return `${user.email} signs in with a password here again; they were e-mailed a link to set one.`;
+      }
+      const organization = await directory.requireOrganization(required(args, 'org'));
+      await federation.setManagedBy(null, user, organization, null);
+      return `${user.email} now signs in at ${organization.name}'s identity provider.`;
     },
   },
   'user create': {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../config/index.js';
+import { AdminService } from '../admin/admin-service.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { Directory } from '../directory/directory.js';
 import { FederationService } from '../federation/federation-service.js';
@@ -63,8 +64,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const directory = new Directory(store, hasher, box);
     const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit);
     const federation = new FederationService(store, box, config, audit, log);
+    const admin = new AdminService(store, secondFactors, federation, audit, mailer, config.issuer);
     const result = await command.run(args, {
-      config, store, directory, audit, secondFactors, federation, hasher,
+      config, store, directory, audit, secondFactors, federation, admin, hasher,
       readStdin: io.readStdin,
       readFile: async (file) => {
         try {

@@ -72,11 +72,15 @@ export class Directory {
   async createUser(input: CreateUserInput): Promise<User> {
     const email = normalizeEmail(input.email);
     const organizations = await Promise.all((input.orgs ?? []).map(async ({ slug, role }) => ({ organization: await this.requireOrganization(slug), role })));
-    // A member of a federated organization signs in at its provider (the email decides): no password here.
-    const federated = organizations.some(({ organization }) => organization.federation !== null);
-    if (input.password === undefined && !federated) {
-      throw new ValidationError('A password is required unless the user belongs to an organization that signs in at its own identity provider.', 'password');
+    // Without a password, the account is made for an organization's identity provider, which then
+    // manages it: the operator's deliberate choice (docs/security-model.md, "Managed accounts").
+    const federated = organizations.filter(({ organization }) => organization.federation !== null);
+    if (input.password === undefined) {
+      if (federated.length === 0) throw new ValidationError('A password is required unless the user belongs to an organization that signs in at its own identity provider.', 'password');
+      if (federated.length > 1) throw new ValidationError('A user without a password signs in at one organization\'s identity provider: name only one such organization.', 'password');
+      if (input.siteAdmin) throw new ValidationError('A site admin signs in here and needs a password.', 'password');
     }
+    const managedBy = input.password === undefined ? federated[0]!.organization.id : null;
     const passwordHash = input.password === undefined ? null : await this.hasher.hash(validatePassword(input.password));
     let user: User;
     try {
@@ -85,6 +89,7 @@ export class Directory {
         name: input.name === undefined ? email.split('@')[0]! : validateName(input.name, 'user'),
         passwordHash,
         siteAdmin: input.siteAdmin ?? false,
+        managedBy,
       });
     } catch (error) {
       if (error instanceof DuplicateError) throw new ConflictError(`A user with the email "${email}" already exists.`);

@@ -76,3 +76,15 @@ export function validateClientSecret(raw: string): string {
   if (raw.length > 512) throw new ValidationError('The client secret must have at most 512 characters.', 'secret');
   return raw;
 }
+
+/** Page numbers go into a query's offset: whole numbers from 1 to this only. */
+export const MAX_PAGE_NUMBER = 100_000;
+
+/** A page number from a query string: 1 when absent; otherwise a whole number from 1 to MAX_PAGE_NUMBER. */
+export function parsePageNumber(raw: unknown): number {
+  if (raw === undefined || raw === '') return 1;
+  if (typeof raw !== 'string' || !/^[1-9][0-9]{0,5}$/.test(raw) || Number(raw) > MAX_PAGE_NUMBER) {
+    throw new ValidationError(`The page number must be a whole number from 1 to ${MAX_PAGE_NUMBER}.`, 'page');
+  }
+  return Number(raw);
+}

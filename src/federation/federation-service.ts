@@ -1,10 +1,12 @@
 import type { Context } from 'koa';
 import * as oidc from 'openid-client';
 import type { Config } from '../../config/index.js';
-import type { Actor, AuditLog } from '../audit/audit-log.js';
-import { isLookupableEmail, normalizeEmail, validateName } from '../directory/validation.js';
-import { ConflictError, NotFoundError, UserError, ValidationError } from '../errors.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { isLookupableEmail, isSlug, normalizeEmail, validateName } from '../directory/validation.js';
+import { ConflictError, ForbiddenError, NotFoundError, UserError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { ACR } from '../provider/acr.js';
+import { upstreamReachesTwoFactor } from '../policy/second-factor.js';
 import type { SecretBox } from '../security/secret-box.js';
 import { DuplicateError, type Federation, type Organization, type Store, type User } from '../store/types.js';
 import { classifyUpstreamError, discover, federationCallbackUrl, federationSecretContext, UpstreamProviders, type UpstreamFailure } from './upstream.js';
@@ -12,20 +14,31 @@ import { classifyUpstreamError, discover, federationCallbackUrl, federationSecre
 export type FederatedOrganization = Organization & { federation: Federation };
 export const isFederated = (organization: Organization): organization is FederatedOrganization => organization.federation !== null;
 
+/** Who changes federation settings: a signed-in user (an owner, or a site admin), or the operator at the command line (null). */
+export type FederationActor = Pick<User, 'id' | 'email' | 'siteAdmin'> | null;
+
+/** What an owner may set: the provider itself. Domains and trust are a site admin's (docs/security-model.md). */
 export interface FederationInput {
   readonly issuer: string;
   readonly clientId: string;
   /** Omitted to keep the stored secret when only other settings change. */
   readonly clientSecret?: string;
-  readonly domains: readonly string[];
 }
 
-/** The upstream sign-in, as it continues in the interaction: who signed in, and how (RFC 8176 `amr`). */
+/** The upstream sign-in, as it continues in the interaction: who signed in, how (RFC 8176 `amr`), and the level reached. */
 export interface FederatedLogin {
   readonly uid: string;
   readonly accountId: string;
   readonly amr: string[];
+  readonly acr: string;
   readonly exp: number;
+}
+
+/** Accounts outside an organization that use one of the email domains about to be assigned to it. */
+export interface DomainPreview {
+  readonly domain: string;
+  readonly outside: readonly User[];
+  readonly outsideTotal: number;
 }
 
 interface PendingUpstream {
@@ -40,6 +53,9 @@ const PENDING_COOKIE = 'twofold.federation';
 const RESULT_COOKIE = 'twofold.federated';
 const TEN_MINUTES = 10 * 60 * 1000;
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const PREVIEW_LIMIT = 20;
+/** How many accounts at one domain the preview looks at; more than this many is reported as this many. */
+const PREVIEW_SCAN_LIMIT = 100_000;
 
 /** RFC 8176 values Twofold passes on from upstream ID tokens (anything else is dropped). */
 const KNOWN_AMR = new Set(['face', 'fpt', 'geo', 'hwk', 'iris', 'kba', 'mca', 'mfa', 'otp', 'pin', 'pop', 'pwd', 'rba', 'retina', 'sc', 'sms', 'swk', 'tel', 'user', 'vbm', 'wia']);
@@ -65,11 +81,14 @@ function decode<T>(raw: string | undefined): T | null {
 }
 
 /**
- * Organizations federated to their own OpenID provider (SPEC 1.2): their settings, which email goes
- * where (identifier-first), the upstream sign-in with openid-client (PKCE, state, nonce, full ID token
- * validation), and account linking by upstream `sub` — by verified email only the first time, and only
- * to a member of that organization or an address in its domains, so no other provider can take over
- * an account by asserting someone's email.
+ * Organizations federated to their own OpenID provider (docs/security-model.md): their settings, which
+ * email goes where (identifier-first), the upstream sign-in with openid-client (PKCE, state, nonce,
+ * full ID token validation), and the accounts each provider manages. A provider is an owner's to
+ * configure, so it only ever reaches accounts its organization manages: accounts it created (a first
+ * sign-in with an address in a domain a site admin assigned) or that a site admin or the operator
+ * handed to it. It never reaches an account because an owner added it or because a token asserts
+ * its email, and its `amr` never stands in for Twofold's own second factor unless a site admin
+ * trusts it for that.
  */
 export class FederationService {
   readonly #upstreams: UpstreamProviders;
@@ -98,7 +117,7 @@ export class FederationService {
     return federationCallbackUrl(this.config.issuer, slug);
   }
 
-  #validate(organization: Organization, input: FederationInput): Omit<Federation, 'sealedClientSecret'> & { clientSecret?: string } {
+  #validate(organization: Organization, input: FederationInput): { issuer: string; clientId: string; clientSecret?: string } {
     let issuer: URL;
     try {
       issuer = new URL(input.issuer.trim());
@@ -115,40 +134,120 @@ export class FederationService {
     const secret = input.clientSecret?.trim();
     if (secret !== undefined && secret !== '' && (secret.length > 1024 || /\p{Cc}/u.test(secret))) throw new ValidationError('The client secret is not valid.', 'clientSecret');
     if (!secret && !organization.federation) throw new ValidationError('Enter the client secret the identity provider gave you.', 'clientSecret');
-    const domains = [...new Set(input.domains.map((domain) => domain.trim().toLowerCase()).filter(Boolean))];
-    for (const domain of domains) {
-      if (!DOMAIN.test(domain)) throw new ValidationError(`"${domain}" is not an email domain.`, 'domains');
-    }
-    return { issuer: issuer.href.replace(/\/$/, ''), clientId, ...(secret ? { clientSecret: secret } : {}), domains };
+    return { issuer: issuer.href.replace(/\/$/, ''), clientId, ...(secret ? { clientSecret: secret } : {}) };
   }
 
-  async configure(actor: Actor, organization: Organization, input: FederationInput, ip: string | null): Promise<Organization> {
+  /**
+   * Saves the organization's provider. Domains a site admin assigned are kept; trust for two-factor
+   * is kept only while the issuer stays the same (it was given to that provider, not to the setting).
+   */
+  async configure(actor: FederationActor, organization: Organization, input: FederationInput, ip: string | null): Promise<FederatedOrganization> {
     const valid = this.#validate(organization, input);
-    for (const domain of valid.domains) {
-      const owner = await this.store.organizations.findByFederatedDomain(domain);
-      if (owner && owner.id !== organization.id) throw new ConflictError(`The domain ${domain} already belongs to another organization.`);
-    }
+    const before = organization.federation;
     const federation: Federation = {
       issuer: valid.issuer,
       clientId: valid.clientId,
-      sealedClientSecret: valid.clientSecret ? this.box.seal(valid.clientSecret, federationSecretContext(organization.id)) : organization.federation!.sealedClientSecret,
-      domains: valid.domains,
+      sealedClientSecret: valid.clientSecret ? this.box.seal(valid.clientSecret, federationSecretContext(organization.id)) : before!.sealedClientSecret,
+      domains: before?.domains ?? [],
+      trustedForTwoFactor: before !== null && before.issuer === valid.issuer && before.trustedForTwoFactor,
     };
+    await this.#save(organization, federation);
+    await this.audit.record('federation.changed', [organization.id], null, {
+      actor,
+      ip,
+      details: { issuer: federation.issuer, clientId: federation.clientId, ...(before?.trustedForTwoFactor && !federation.trustedForTwoFactor ? { trustedForTwoFactor: false } : {}) },
+    });
+    return { ...organization, federation };
+  }
+
+  async #save(organization: Organization, federation: Federation | null): Promise<void> {
     try {
       await this.store.organizations.setFederation(organization.id, federation);
     } catch (error) {
       if (error instanceof DuplicateError) throw new ConflictError('One of these domains already belongs to another organization.');
       throw error;
     }
-    await this.audit.record('federation.changed', [organization.id], null, { actor, ip, details: { issuer: federation.issuer, clientId: federation.clientId, domains: federation.domains.join(', ') } });
     this.#anyFederated = undefined;
+  }
+
+  async remove(actor: FederationActor, organization: Organization, ip: string | null): Promise<void> {
+    await this.#save(organization, null);
+    await this.audit.record('federation.changed', [organization.id], null, { actor, ip, details: { issuer: null } });
+  }
+
+  /** Site admins and the operator only; an owner's attempt is refused and recorded. */
+  async #requireSiteAdmin(actor: FederationActor, organization: Organization, attempted: string, ip: string | null): Promise<void> {
+    if (actor === null || actor.siteAdmin) return;
+    await this.audit.record('action.refused', [organization.id], null, { actor, ip, details: { attempted, reason: 'site admins only' } });
+    throw new ForbiddenError('Only a site admin can do this: ask a site admin of this site.');
+  }
+
+  #validDomains(raw: readonly string[]): string[] {
+    const domains = [...new Set(raw.map((domain) => domain.trim().toLowerCase()).filter(Boolean))];
+    for (const domain of domains) {
+      if (!DOMAIN.test(domain)) throw new ValidationError(`"${domain}" is not an email domain.`, 'domains');
+    }
+    return domains;
+  }
+
+  /** What assigning these domains would touch: accounts outside the organization at each domain (they stay as they are). */
+  async previewDomains(actor: FederationActor, organization: Organization, raw: readonly string[], ip: string | null): Promise<DomainPreview[]> {
+    await this.#requireSiteAdmin(actor, organization, 'federation.domains', ip);
+    const domains = this.#validDomains(raw);
+    const members = new Set((await this.store.memberships.listByOrganization(organization.id)).map((membership) => membership.userId));
+    return Promise.all(domains.map(async (domain) => {
+      const { users } = await this.store.users.listByEmailDomain(domain, PREVIEW_SCAN_LIMIT);
+      const outside = users.filter((user) => !members.has(user.id));
+      return { domain, outside: outside.slice(0, PREVIEW_LIMIT), outsideTotal: outside.length };
+    }));
+  }
+
+  /**
+   * Assigns email domains to a federated organization: new addresses there get an account managed by
+   * its provider at their first sign-in. Existing accounts are not moved.
+   */
+  async assignDomains(actor: FederationActor, organization: Organization, raw: readonly string[], ip: string | null): Promise<FederatedOrganization> {
+    await this.#requireSiteAdmin(actor, organization, 'federation.domains', ip);
+    if (!isFederated(organization)) throw new ValidationError('Save the identity provider first: domains send new addresses to it.', 'domains');
+    const domains = this.#validDomains(raw);
+    for (const domain of domains) {
+      const holder = await this.store.organizations.findByFederatedDomain(domain);
+      if (holder && holder.id !== organization.id) throw new ConflictError(`The domain ${domain} already belongs to another organization.`);
+    }
+    const federation = { ...organization.federation, domains };
+    await this.#save(organization, federation);
+    await this.audit.record('federation.domains_changed', [organization.id], null, {
+      actor,
+      ip,
+      details: { before: organization.federation.domains.join(', '), after: domains.join(', ') },
+    });
     return { ...organization, federation };
   }
 
-  async remove(actor: Actor, organization: Organization, ip: string | null): Promise<void> {
-    await this.store.organizations.setFederation(organization.id, null);
-    this.#anyFederated = undefined;
-    await this.audit.record('federation.changed', [organization.id], null, { actor, ip, details: { issuer: null } });
+  /** Lets the provider's own second factor count as Twofold's (never for site admins), or stops it. */
+  async setTrustedForTwoFactor(actor: FederationActor, organization: Organization, trusted: boolean, ip: string | null): Promise<FederatedOrganization> {
+    await this.#requireSiteAdmin(actor, organization, 'federation.trust', ip);
+    if (!isFederated(organization)) throw new ValidationError('Save the identity provider first.', 'trustedForTwoFactor');
+    const federation = { ...organization.federation, trustedForTwoFactor: trusted };
+    await this.#save(organization, federation);
+    await this.audit.record('federation.trust_changed', [organization.id], null, { actor, ip, details: { issuer: federation.issuer, trustedForTwoFactor: trusted } });
+    return { ...organization, federation };
+  }
+
+  /**
+   * Hands an account to its organization's provider (it then signs in there and loses its password
+   * here), or back to a password here (`organization` null; the caller sends a link to set one). A
+   * site admin's or the operator's decision, never an owner's; a site admin's account stays local.
+   */
+  async setManagedBy(actor: FederationActor, user: User, organization: Organization | null, ip: string | null): Promise<void> {
+    if (actor !== null && !actor.siteAdmin) throw new ForbiddenError('Only a site admin can do this: ask a site admin of this site.');
+    if (organization) {
+      if (user.siteAdmin) throw new ForbiddenError(`${user.email} is a site admin; a site admin's account always signs in here.`);
+      if (!isFederated(organization)) throw new ValidationError(`${organization.name} has no identity provider.`);
+      if (!(await this.store.memberships.find(organization.id, user.id))) throw new ValidationError(`${user.email} is not a member of ${organization.name}.`);
+    }
+    await this.store.users.setManagedBy(user.id, organization?.id ?? null);
+    await this.audit.recordForUser('account.managed_by_changed', user, { actor, ip, details: { organization: organization?.slug ?? null } });
   }
 
   /** "Test connection": fetches the discovery document the way a sign-in will. */
@@ -164,17 +263,17 @@ export class FederationService {
   }
 
   /**
-   * Where this email signs in: the federated organization it belongs to (as a member, or by its
-   * domain), or null for a local password.
+   * Where this email signs in: at the provider of the organization that manages its account, or — for
+   * an address with no account — of the federated organization a site admin assigned its domain to.
+   * Null for a password here. Membership alone never sends an account away.
    */
   async organizationFor(email: string): Promise<FederatedOrganization | null> {
     const trimmed = email.trim().toLowerCase();
     if (!isLookupableEmail(trimmed)) return null;
     const user = await this.store.users.findByEmail(trimmed);
     if (user) {
-      const memberships = await this.store.memberships.listByUser(user.id);
-      const federated = (await this.store.organizations.findByIds(memberships.map((membership) => membership.organizationId))).find(isFederated);
-      if (federated) return federated;
+      const manager = user.managedBy ? await this.store.organizations.findById(user.managedBy) : null;
+      return manager && isFederated(manager) ? manager : null;
     }
     const domain = trimmed.split('@')[1];
     const byDomain = domain ? await this.store.organizations.findByFederatedDomain(domain) : null;
@@ -215,6 +314,8 @@ export class FederationService {
    * result is kept in a signed cookie scoped to the interaction, which finishes the sign-in.
    */
   async callback(ctx: Context, slug: string): Promise<string> {
+    // The slug names a cookie path below, so nothing but a well-formed slug goes further.
+    if (!isSlug(slug)) throw new NotFoundError('There is no such organization sign-in.');
     const pending = decode<PendingUpstream>(ctx.cookies.get(PENDING_COOKIE, { signed: true }));
     ctx.cookies.set(PENDING_COOKIE, null, cookieOptions(ctx, `/federation/${slug}`));
     const organization = await this.store.organizations.findBySlug(slug);
@@ -240,9 +341,16 @@ export class FederationService {
       const kind = classifyUpstreamError(error);
       this.#fail(organization, kind, { error: (error as Error).message, ...(kind === 'misconfigured' ? { fix: 'check the organization\'s identity provider client id and secret' } : {}) });
     }
-    const user = await this.#linkedUser(organization, claims);
-    const upstreamAmr = Array.isArray(claims.amr) ? claims.amr.filter((value): value is string => typeof value === 'string' && KNOWN_AMR.has(value)) : [];
-    const result: FederatedLogin = { uid: pending.uid, accountId: user.id, amr: ['fed', ...new Set(upstreamAmr)], exp: Date.now() + TEN_MINUTES };
+    const user = await this.#managedUser(organization, claims, ctx.ip);
+    const upstreamAmr = [...new Set(Array.isArray(claims.amr) ? claims.amr.filter((value): value is string => typeof value === 'string' && KNOWN_AMR.has(value)) : [])];
+    const reachedTwoFactor = upstreamReachesTwoFactor(upstreamAmr, organization.federation.trustedForTwoFactor, user.siteAdmin);
+    const result: FederatedLogin = {
+      uid: pending.uid,
+      accountId: user.id,
+      amr: ['fed', ...upstreamAmr],
+      acr: reachedTwoFactor ? ACR.twoFactor : ACR.password,
+      exp: Date.now() + TEN_MINUTES,
+    };
     ctx.cookies.set(RESULT_COOKIE, encode(result), { ...cookieOptions(ctx, `/interaction/${pending.uid}`), maxAge: TEN_MINUTES });
     this.log.info('federation: signed in upstream', { organization: slug, userId: user.id });
     return `/interaction/${pending.uid}/federated`;
@@ -252,48 +360,67 @@ export class FederationService {
   takeResult(ctx: Context, uid: string): FederatedLogin | null {
     const result = decode<FederatedLogin>(ctx.cookies.get(RESULT_COOKIE, { signed: true }));
     ctx.cookies.set(RESULT_COOKIE, null, cookieOptions(ctx, `/interaction/${uid}`));
-    return result && result.uid === uid && result.exp > Date.now() ? result : null;
+    return result && result.uid === uid && result.exp > Date.now() && typeof result.acr === 'string' ? result : null;
   }
 
-  async #linkedUser(organization: FederatedOrganization, claims: oidc.IDToken): Promise<User> {
+  /**
+   * The account the upstream sign-in is for: one this organization manages, found by the upstream
+   * subject it was linked to, or — the first time — by the verified email; or a new one, for an
+   * address in the organization's domains. Anything else is refused and recorded where the account's
+   * own organizations (or site admins) see it, with the same sentence whether or not it exists.
+   */
+  async #managedUser(organization: FederatedOrganization, claims: oidc.IDToken, ip: string): Promise<User> {
     const { issuer } = organization.federation;
-    const linked = await this.store.identityLinks.findUser(issuer, claims.sub);
-    if (linked) {
-      const user = await this.store.users.findById(linked);
-      if (user) return user;
-    }
-    const refuse = (why: string): never => {
+    const refuse = async (why: string, target?: User): Promise<never> => {
       this.log.warn('federation: account not linked', { organization: organization.slug, reason: why });
-      throw new UserError(`Your account at ${organization.name} could not be matched to an account here (${why}). Ask your organization's owner for help.`, 403);
+      if (target) {
+        await this.audit.recordForUser('federation.link_refused', target, { actor: null, ip, details: { organization: organization.slug, issuer, reason: why } });
+      }
+      await this.audit.record('federation.link_refused', [organization.id], null, { actor: null, ip, details: { issuer, reason: why } });
+      throw new UserError(`Your account at ${organization.name} could not be matched to an account here. Ask your organization's owner for help.`, 403);
     };
-    if (typeof claims.email !== 'string') refuse('the identity provider did not say which email address you use');
-    if (claims.email_verified !== true) refuse('the identity provider has not verified your email address');
+
+    const linkedId = await this.store.identityLinks.findUser(issuer, claims.sub);
+    const linked = linkedId ? await this.store.users.findById(linkedId) : null;
+    if (linked) {
+      if (linked.managedBy !== organization.id) return refuse('the linked account is not managed by this organization\'s identity provider', linked);
+      return this.#ensureMember(organization, linked);
+    }
+
+    if (typeof claims.email !== 'string') return refuse('the identity provider did not say which email address is used');
+    if (claims.email_verified !== true) return refuse('the identity provider has not verified the email address');
     let email: string;
     try {
-      email = normalizeEmail(claims.email as string);
+      email = normalizeEmail(claims.email);
     } catch {
-      refuse('the email address it sent is not valid');
+      return refuse('the email address it sent is not valid');
     }
-    const inDomain = organization.federation.domains.includes(email!.split('@')[1]!);
-    let user = await this.store.users.findByEmail(email!);
+    let user = await this.store.users.findByEmail(email);
     if (user) {
-      const member = await this.store.memberships.find(organization.id, user.id);
-      if (!member && !inDomain) refuse(`${email!} is not a member of ${organization.name}`);
+      if (user.managedBy !== organization.id) return refuse('an account with that email signs in here, not at this organization\'s identity provider', user);
     } else {
-      if (!inDomain) refuse(`${email!} is not a member of ${organization.name}`);
-      const name = typeof claims.name === 'string' ? validateName(claims.name, 'user') : email!.split('@')[0]!;
-      user = await this.store.users.create({ email: email!, name, passwordHash: null, siteAdmin: false });
+      if (!organization.federation.domains.includes(email.split('@')[1]!)) return refuse('the email address is not in a domain assigned to this organization');
+      const name = typeof claims.name === 'string' ? validateName(claims.name, 'user') : email.split('@')[0]!;
+      user = await this.store.users.create({ email, name, passwordHash: null, siteAdmin: false, managedBy: organization.id });
       await this.store.memberships.put(organization.id, user.id, 'member');
-      await this.audit.record('member.added', [organization.id], user, { actor: null, details: { via: 'identity provider, first sign-in' } });
+      await this.audit.record('member.added', [organization.id], user, { actor: null, ip, details: { via: 'identity provider, first sign-in' } });
     }
-    if (!(await this.store.memberships.find(organization.id, user.id))) await this.store.memberships.put(organization.id, user.id, 'member');
     try {
       await this.store.identityLinks.link(issuer, claims.sub, user.id);
     } catch (error) {
-      if (error instanceof DuplicateError) refuse(`${email!} is already linked to another account at ${organization.name}`);
+      if (error instanceof DuplicateError) return refuse('the account is already linked to another subject at this identity provider', user);
       throw error;
     }
-    await this.audit.record('federation.linked', [organization.id], user, { actor: null, details: { issuer } });
+    await this.audit.record('federation.linked', [organization.id], user, { actor: null, ip, details: { issuer } });
+    return this.#ensureMember(organization, user);
+  }
+
+  /** A managed account always belongs to its organization (an owner who removed it cannot orphan it). */
+  async #ensureMember(organization: Organization, user: User): Promise<User> {
+    if (!(await this.store.memberships.find(organization.id, user.id))) {
+      await this.store.memberships.put(organization.id, user.id, 'member');
+      await this.audit.record('member.added', [organization.id], user, { actor: null, details: { via: 'identity provider sign-in of a managed account' } });
+    }
     return user;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The e-mails Twofold sends (SPEC 1.7). Each names its pug template in views/mail/ and its subject.
+ * The e-mails Twofold sends (docs/rules.md, "E-mail"). Each names its pug template in views/mail/ and its subject.
  * None ever contains a secret, a passcode or a recovery code.
  */
 export const MESSAGES = {
@@ -10,6 +10,8 @@ export const MESSAGES = {
   'second-factor-failures': { subject: 'Someone entered your password, but not your passcode' },
   'organization-requires-2fa': { subject: 'Your organization now requires two-factor authentication' },
   invitation: { subject: 'You have been invited: set your password' },
+  'membership-invitation': { subject: 'You have been invited to join an organization' },
+  'account-managed-elsewhere': { subject: 'You now sign in with your organization account' },
 } as const;
 
 export type MessageName = keyof typeof MESSAGES;
