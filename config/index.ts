@@ -20,7 +20,8 @@ export interface Config {
   readonly encryptionKey: string | undefined;
   readonly previousEncryptionKeys: readonly string[];
   readonly passwordHash: { readonly memoryKib: number; readonly iterations: number; readonly parallelism: number };
-  readonly trustProxy: boolean;
+  /** How many reverse proxies stand in front of Twofold (0: none; X-Forwarded-* are ignored). */
+  readonly trustProxy: number;
   readonly logLevel: LogLevel;
   /** Shown on pages and e-mails, and the issuer name in authenticator apps. */
   readonly siteName: string;
@@ -65,7 +66,7 @@ export const OPTIONS: readonly Option[] = [
   { name: 'PASSWORD_HASH_MEMORY_KIB', default: '19456', description: 'argon2id memory cost in KiB (OWASP: 19456 with 2 iterations).' },
   { name: 'PASSWORD_HASH_ITERATIONS', default: '2', description: 'argon2id time cost (iterations).' },
   { name: 'PASSWORD_HASH_PARALLELISM', default: '1', description: 'argon2id parallelism (lanes).' },
-  { name: 'TRUST_PROXY', default: '0', description: 'Set to 1 behind a reverse proxy so X-Forwarded-For/-Proto are believed.' },
+  { name: 'TRUST_PROXY', default: '0', description: 'How many reverse proxies stand in front of Twofold (0 = none). Each appends to X-Forwarded-For; Twofold believes only that many entries from the right, so a client cannot choose its own address.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'debug, info, warn, error or silent.' },
   { name: 'SITE_NAME', default: 'Twofold', description: 'Name shown on pages and in e-mails, and the issuer name authenticator apps display.' },
   { name: 'SMTP_URL', default: '(unset: e-mails go to DATA_DIR/outbox)', description: 'SMTP server for e-mail, e.g. smtps://user:pass@mail.example.org:465.' },
@@ -185,7 +186,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       iterations: readInteger(env, 'PASSWORD_HASH_ITERATIONS', 2, 1, 100),
       parallelism: readInteger(env, 'PASSWORD_HASH_PARALLELISM', 1, 1, 16),
     }),
-    trustProxy: readFlag(env, 'TRUST_PROXY', false),
+    trustProxy: readInteger(env, 'TRUST_PROXY', 0, 0, 10),
     logLevel: readLogLevel(env),
     siteName: readOptional(env, 'SITE_NAME') ?? 'Twofold',
     mail: Object.freeze({

@@ -1,21 +1,7 @@
 import type { Context } from 'koa';
 import { UserError } from '../errors.js';
+import { readBody } from './body.js';
 import { verifyCsrf } from './csrf.js';
-
-const LIMIT_BYTES = 64 * 1024;
-
-export async function readBody(ctx: Context): Promise<string> {
-  const declared = Number(ctx.get('content-length') || 0);
-  if (declared > LIMIT_BYTES) throw new UserError('The form is too large.', 413);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > LIMIT_BYTES) throw new UserError('The form is too large.', 413);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** A submitted form's fields, readable with `field(name)`: a missing field reads as ''. */
 export class Form {

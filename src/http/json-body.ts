@@ -1,13 +1,14 @@
 import type { Context } from 'koa';
 import { UserError } from '../errors.js';
-import { readBody } from './forms.js';
+import { readBody } from './body.js';
 
 /** A JSON object body (at most 64 KiB); anything else is a 4xx with a sentence. */
 export async function readJsonObject(ctx: Context): Promise<Record<string, unknown>> {
   if (!ctx.is('application/json')) throw new UserError('Send the body as application/json.', 415);
+  const text = await readBody(ctx);
   let value: unknown;
   try {
-    value = JSON.parse(await readBody(ctx));
+    value = JSON.parse(text);
   } catch {
     throw new UserError('The body is not valid JSON.', 400);
   }

@@ -11,13 +11,15 @@ const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 /**
- * Strict headers on every response. oidc-provider sets its own Content-Security-Policy where it
- * needs one (the form_post response), and that one is kept. No form-action directive: browsers
- * apply it to the redirect that follows a form post, which would block the return to the relying
- * party.
+ * Strict headers on every response. The Content-Security-Policy is set before the response is made:
+ * oidc-provider's self-submitting pages (response_mode=form_post, and the sign-out step when a
+ * sign-in switches accounts) add the hash of exactly their one inline script to it, so that script —
+ * and no other — runs. No form-action directive: browsers apply it to the redirect that follows a
+ * form post, which would block the return to the relying party.
  */
 export function securityHeaders({ hsts }: { hsts: boolean }) {
   return async function setSecurityHeaders(ctx: Context, next: Next): Promise<void> {
+    ctx.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     try {
       await next();
     } finally {
