@@ -1,10 +1,10 @@
-import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { DEMO } from '../../src/demo/seed.js';
+import { reportSkip } from '../support/skips.js';
 import { TestSmtpServer } from '../support/smtp.js';
 import { startTestInstance, tempDir, type TestInstance } from '../support/twofold.js';
 
@@ -21,7 +21,7 @@ const missing = [
   ...(which('oathtool') ? [] : ['oathtool (Debian package oathtool)']),
 ];
 const skip = missing.length ? `not installed: ${missing.join(', ')}; run: apt-get install -y chromium zbar-tools oathtool` : false;
-if (skip) console.log(`Browser journeys SKIPPED: ${skip}`);
+if (skip) reportSkip('Browser journeys', skip);
 
 const SHOTS = process.env.TWOFOLD_SCREENSHOTS ?? tempDir('twofold-shots-');
 
@@ -30,23 +30,23 @@ async function scanQrCode(page: Page): Promise<string> {
   const file = path.join(SHOTS, `qr-${Date.now()}.png`);
   await page.getByRole('img', { name: /QR code/ }).screenshot({ path: file });
   const scan = spawnSync('zbarimg', ['--raw', '-q', file], { encoding: 'utf8' });
-  assert.equal(scan.status, 0, `zbarimg could not read the QR code: ${scan.stderr}`);
+  expect(scan.status).toBe(0);
   return scan.stdout.trim();
 }
 
 /** What an authenticator app shows, `ahead` seconds from now (a later step than the one just used). */
 function authenticatorCode(secret: string, ahead = 0): string {
   const result = spawnSync('oathtool', ['--totp', '-b', '-N', `now + ${ahead} seconds`, secret], { encoding: 'utf8' });
-  assert.equal(result.status, 0, result.stderr);
+  expect(result.status).toBe(0);
   return result.stdout.trim();
 }
 
-describe('journeys in a real browser (Chromium)', { skip }, () => {
+(skip ? describe.skip : describe)('journeys in a real browser (Chromium)', () => {
   let twofold: TestInstance;
   let smtp: TestSmtpServer;
   let browser: Browser;
 
-  before(async () => {
+  beforeAll(async () => {
     smtp = new TestSmtpServer();
     twofold = await startTestInstance({ TWOFOLD_DEMO: '1', SMTP_URL: await smtp.start() });
     browser = await chromium.launch({
@@ -54,7 +54,7 @@ describe('journeys in a real browser (Chromium)', { skip }, () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await browser?.close();
     await twofold?.close();
     await smtp?.close();
@@ -86,7 +86,7 @@ describe('journeys in a real browser (Chromium)', { skip }, () => {
     await owner.screenshot({ path: path.join(SHOTS, '0-owner-settings.png'), fullPage: true });
     await owner.getByRole('button', { name: 'Save', exact: true }).click();
     await owner.getByText('Saved.').waitFor();
-    assert.ok(await owner.getByLabel('Force Two-Factor Authentication').isChecked());
+    expect(await owner.getByLabel('Force Two-Factor Authentication').isChecked()).toBe(true);
     await smtp.waitFor(DEMO.member.email, /Your organization now requires two-factor authentication/);
 
     const context = await browser.newContext({ acceptDownloads: true });
@@ -96,26 +96,28 @@ describe('journeys in a real browser (Chromium)', { skip }, () => {
     await page.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
     await page.screenshot({ path: path.join(SHOTS, '1-setup.png'), fullPage: true });
     const uri = new URL(await scanQrCode(page));
-    assert.equal(uri.protocol, 'otpauth:');
-    assert.equal(decodeURIComponent(uri.pathname), `/Twofold:${DEMO.member.email}`);
+    expect(uri.protocol).toBe('otpauth:');
+    expect(decodeURIComponent(uri.pathname)).toBe(`/Twofold:${DEMO.member.email}`);
     const secret = uri.searchParams.get('secret')!;
-    assert.equal((await page.getByLabel('Setup key').textContent())!.replace(/\s/g, ''), secret, 'the key shown as text is the one in the QR code');
+    // The key shown as text is the one in the QR code.
+    expect((await page.getByLabel('Setup key').textContent())!.replace(/\s/g, '')).toBe(secret);
 
     await page.getByLabel('Token').fill(authenticatorCode(secret));
     await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await page.getByRole('heading', { name: 'Recovery codes' }).waitFor();
     await page.screenshot({ path: path.join(SHOTS, '2-recovery-codes.png'), fullPage: true });
     const codes = (await page.locator('#recovery-codes code').allTextContents()).map((code) => code.trim());
-    assert.equal(codes.length, 10);
+    expect(codes).toHaveLength(10);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download' }).click()]);
-    assert.equal(download.suggestedFilename(), 'recovery-codes.txt');
+    expect(download.suggestedFilename()).toBe('recovery-codes.txt');
     const saved = fs.readFileSync((await download.path())!, 'utf8');
-    for (const code of codes) assert.ok(saved.includes(code));
-    assert.ok(await page.getByRole('button', { name: 'Copy' }).isVisible(), 'the Copy button appears where scripts run');
+    for (const code of codes) expect(saved).toContain(code);
+    // The Copy button appears where scripts run.
+    expect(await page.getByRole('button', { name: 'Copy' }).isVisible()).toBe(true);
 
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByText(`You are signed in as ${DEMO.member.email}`).waitFor();
-    assert.match((await page.locator('.summary').textContent())!, /pwd, otp, mfa/);
+    expect(await page.locator('.summary').textContent()).toMatch(/pwd, otp, mfa/);
     await page.screenshot({ path: path.join(SHOTS, '3-signed-in.png'), fullPage: true });
     await smtp.waitFor(DEMO.member.email, /Two-factor authentication is now on/);
 
@@ -140,15 +142,15 @@ describe('journeys in a real browser (Chromium)', { skip }, () => {
     // Seed 003, troubleshooting: the member lost the phone; the owner disables 2FA for them.
     await owner.getByRole('link', { name: 'Members' }).click();
     const memberRow = owner.getByRole('row', { name: new RegExp(DEMO.member.email) });
-    assert.match((await memberRow.textContent())!, /Enrolled/);
+    expect(await memberRow.textContent()).toMatch(/Enrolled/);
     await owner.getByRole('link', { name: `Disable 2FA for ${DEMO.member.email}` }).click();
     await owner.getByLabel(/Reason/).fill('Lost phone');
     await owner.getByRole('button', { name: 'Disable 2FA' }).click();
     await owner.getByText('Two-factor authentication was disabled.').waitFor();
     await owner.screenshot({ path: path.join(SHOTS, '6-owner-members.png'), fullPage: true });
-    assert.match((await owner.getByRole('row', { name: new RegExp(DEMO.member.email) }).textContent())!, /Not yet/);
+    expect(await owner.getByRole('row', { name: new RegExp(DEMO.member.email) }).textContent()).toMatch(/Not yet/);
     const mail = await smtp.waitFor(DEMO.member.email, /Two-factor authentication was turned off/);
-    assert.match(mail.text, new RegExp(`${DEMO.owner.name} \\(${DEMO.owner.email}\\) turned off`));
+    expect(mail.text).toMatch(new RegExp(`${DEMO.owner.name} \\(${DEMO.owner.email}\\) turned off`));
 
     await page.goto(`${twofold.url}/demo/login`);
     await page.getByLabel('Email').fill(DEMO.member.email);
@@ -156,7 +158,8 @@ describe('journeys in a real browser (Chromium)', { skip }, () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
     const newSecret = new URL(await scanQrCode(page)).searchParams.get('secret')!;
-    assert.notEqual(newSecret, secret, 'a new QR code');
+    // A new QR code.
+    expect(newSecret).not.toBe(secret);
     await page.getByLabel('Token').fill(authenticatorCode(secret, 60));
     await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await page.getByText('That code is not valid or has expired.').waitFor();
@@ -187,7 +190,7 @@ describe('journeys in a real browser (Chromium)', { skip }, () => {
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByText('Two-factor authentication is enabled.').waitFor();
     await page.screenshot({ path: path.join(SHOTS, '5-account-enabled.png'), fullPage: true });
-    assert.match((await page.locator('main').textContent())!, /Recovery codes remaining: 10/);
+    expect(await page.locator('main').textContent()).toMatch(/Recovery codes remaining: 10/);
     await context.close();
   });
 });

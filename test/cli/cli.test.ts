@@ -1,8 +1,7 @@
-import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/main.js';
 import { cli as runInProcess, inStore } from '../support/cli.js';
@@ -30,24 +29,24 @@ describe('twofold command line', () => {
     ];
     for (const [argv, expected] of steps) {
       const result = await cli(dir, argv);
-      assert.equal(result.status, 0, `${argv.join(' ')}: ${result.err.join('\n')}`);
-      assert.equal(result.out.length, 1);
-      assert.match(result.out[0]!, expected);
+      expect([argv, result]).toMatchObject([argv, { status: 0, out: [expect.stringMatching(expected)] }]);
     }
     await inStore(dir, async (store) => {
       const city = await store.organizations.findBySlug('city');
-      assert.equal(city?.forceTwoFactor, true);
+      expect(city?.forceTwoFactor).toBe(true);
       const ada = await store.users.findByEmail('ada@city.test');
-      assert.equal(ada?.siteAdmin, true);
-      assert.match(ada!.passwordHash!, /^\$argon2id\$/);
-      assert.equal((await store.memberships.listByUser(ada!.id)).length, 2);
+      expect(ada?.siteAdmin).toBe(true);
+      expect(ada!.passwordHash!).toMatch(/^\$argon2id\$/);
+      expect(await store.memberships.listByUser(ada!.id)).toHaveLength(2);
       const bob = await store.users.findByEmail('bob@city.test');
       const county = await store.organizations.findBySlug('county');
-      assert.equal((await store.memberships.find(county!.id, bob!.id))?.role, 'owner');
+      expect((await store.memberships.find(county!.id, bob!.id))?.role).toBe('owner');
       const portal = await store.clients.find('portal');
-      assert.deepEqual(portal?.redirectUris, ['https://portal.test/cb', 'https://portal.test/cb2']);
-      assert.ok(portal?.sealedSecret && !portal.sealedSecret.includes('x'.repeat(40)), 'the client secret is sealed at rest');
-      assert.equal(await getSiteTwoFactorMode(store.settings), 'required');
+      expect(portal?.redirectUris).toStrictEqual(['https://portal.test/cb', 'https://portal.test/cb2']);
+      // The client secret is sealed at rest.
+      expect(portal?.sealedSecret).toBeTruthy();
+      expect(portal?.sealedSecret).not.toContain('x'.repeat(40));
+      expect(await getSiteTwoFactorMode(store.settings)).toBe('required');
     });
   });
 
@@ -55,26 +54,27 @@ describe('twofold command line', () => {
     const dir = tempDir();
     await cli(dir, ['org', 'create', 'county', '--name', 'County']);
     const federated = await cli(dir, ['org', 'federate', 'county', '--issuer', 'https://login.county.test', '--client-id', 'twofold', '--client-secret', 'upstream-secret', '--domain', 'county.test', '--domain', 'Staff.County.Test']);
-    assert.equal(federated.status, 0, federated.err.join());
-    assert.deepEqual(federated.out, ['"county" now signs in at its identity provider. Register this redirect URI there: http://localhost:3000/federation/county/callback']);
+    expect(federated.status).toBe(0);
+    expect(federated.out).toStrictEqual(['"county" now signs in at its identity provider. Register this redirect URI there: http://localhost:3000/federation/county/callback']);
     const member = await cli(dir, ['user', 'create', 'clerk@county.test', '--org', 'county']);
-    assert.equal(member.status, 0, member.err.join());
+    expect(member.status).toBe(0);
     await inStore(dir, async (store) => {
       const county = await store.organizations.findBySlug('county');
-      assert.equal(county?.federation?.issuer, 'https://login.county.test');
-      assert.deepEqual(county?.federation?.domains, ['county.test', 'staff.county.test']);
-      assert.ok(!county?.federation?.sealedClientSecret.includes('upstream-secret'), 'the client secret is sealed');
-      assert.equal((await store.users.findByEmail('clerk@county.test'))?.passwordHash, null);
+      expect(county?.federation?.issuer).toBe('https://login.county.test');
+      expect(county?.federation?.domains).toStrictEqual(['county.test', 'staff.county.test']);
+      // The client secret is sealed.
+      expect(county?.federation?.sealedClientSecret).not.toContain('upstream-secret');
+      expect((await store.users.findByEmail('clerk@county.test'))?.passwordHash).toBeNull();
     });
     const off = await cli(dir, ['org', 'federate', 'county', '--off']);
-    assert.deepEqual(off.out, ['"county" members sign in with a password here again.']);
+    expect(off.out).toStrictEqual(['"county" members sign in with a password here again.']);
   });
 
   it('reads a password from standard input', async () => {
     const dir = tempDir();
     const result = await cli(dir, ['user', 'create', 'carol@x.test', '--password-stdin'], 'from standard input\n');
-    assert.equal(result.status, 0, result.err.join());
-    await inStore(dir, async (store) => assert.ok(await store.users.findByEmail('carol@x.test')));
+    expect(result.status).toBe(0);
+    await inStore(dir, async (store) => expect(await store.users.findByEmail('carol@x.test')).toBeTruthy());
   });
 
   it('fails with one clear line and a non-zero status, changing nothing', async () => {
@@ -112,16 +112,14 @@ describe('twofold command line', () => {
     ];
     for (const [argv, expected, status] of failures) {
       const result = await cli(dir, argv);
-      assert.equal(result.status, status, `${argv.join(' ')} → ${result.err.join(' | ')}`);
-      assert.equal(result.out.length, 0, argv.join(' '));
-      assert.equal(result.err.length, 1, argv.join(' '));
-      assert.match(result.err[0]!, /^twofold: /);
-      assert.match(result.err[0]!, expected, argv.join(' '));
+      expect([argv, result]).toMatchObject([argv, { status, out: [], err: [expect.stringMatching(expected)] }]);
+      expect(result.err[0]).toMatch(/^twofold: /);
     }
     await inStore(dir, async (store) => {
-      assert.equal(await store.users.count(), 1, 'no failed command created a user');
-      assert.deepEqual((await store.organizations.list()).map((org) => org.slug), ['city']);
-      assert.deepEqual(await store.clients.list(), []);
+      // No failed command created a user.
+      expect(await store.users.count()).toBe(1);
+      expect((await store.organizations.list()).map((org) => org.slug)).toStrictEqual(['city']);
+      expect(await store.clients.list()).toStrictEqual([]);
     });
   });
 
@@ -135,26 +133,28 @@ describe('twofold command line', () => {
       return user!.id;
     });
     const noReason = await cli(dir, ['user', 'disable-2fa', 'root@x.test']);
-    assert.equal(noReason.status, 2);
+    expect(noReason.status).toBe(2);
     const done = await cli(dir, ['user', 'disable-2fa', 'root@x.test', '--reason', 'lost phone, ticket 42']);
-    assert.equal(done.status, 0, done.err.join());
-    assert.deepEqual(done.out, ['Two-factor authentication is off for root@x.test; they were signed out everywhere and e-mailed.']);
+    expect(done.status).toBe(0);
+    expect(done.out).toStrictEqual(['Two-factor authentication is off for root@x.test; they were signed out everywhere and e-mailed.']);
     await inStore(dir, async (store) => {
-      assert.equal(await store.secondFactors.find(userId), null);
-      assert.equal(await store.oidc.find('Session', 's1'), null, 'signed out');
+      expect(await store.secondFactors.find(userId)).toBeNull();
+      // Signed out.
+      expect(await store.oidc.find('Session', 's1')).toBeNull();
       const [event] = (await store.audit.list(null, { limit: 1, offset: 0 })).events;
-      assert.equal(event?.action, 'two_factor.reset_by_admin');
-      assert.equal(event?.actorId, null, 'the operator');
-      assert.equal(event?.details.reason, 'lost phone, ticket 42');
+      expect(event?.action).toBe('two_factor.reset_by_admin');
+      // The operator.
+      expect(event?.actorId).toBeNull();
+      expect(event?.details.reason).toBe('lost phone, ticket 42');
     });
     const outbox = fs.readdirSync(path.join(dir, 'outbox'));
-    assert.equal(outbox.length, 1);
+    expect(outbox).toHaveLength(1);
     const eml = fs.readFileSync(path.join(dir, 'outbox', outbox[0]!), 'utf8');
-    assert.match(eml, /^Subject: Two-factor authentication was turned off for your account$/m);
-    assert.match(eml, /The site operator turned off /);
+    expect(eml).toMatch(/^Subject: Two-factor authentication was turned off for your account$/m);
+    expect(eml).toMatch(/The site operator turned off /);
     const again = await cli(dir, ['user', 'disable-2fa', 'root@x.test', '--reason', 'again']);
-    assert.equal(again.status, 1);
-    assert.deepEqual(again.err, ['twofold: root@x.test has not set up two-factor authentication.']);
+    expect(again.status).toBe(1);
+    expect(again.err).toStrictEqual(['twofold: root@x.test has not set up two-factor authentication.']);
   });
 
   it('names the setting to fix when the configuration is wrong', async () => {
@@ -162,21 +162,21 @@ describe('twofold command line', () => {
       env: { NODE_ENV: 'production', ISSUER: 'https://id.example.test' },
       cwd: tempDir(),
       out: () => undefined,
-      err: (line) => assert.match(line, /^twofold: configuration error: ENCRYPTION_KEY: must be set in production/),
+      err: (line) => expect(line).toMatch(/^twofold: configuration error: ENCRYPTION_KEY: must be set in production/),
       readStdin: async () => '',
     });
-    assert.equal(result, 1);
+    expect(result).toBe(1);
   });
 
   it('runs as `npx twofold` from the repository root', () => {
     const dir = tempDir();
     const run = (...args: string[]) => spawnSync('npx', ['--no-install', 'twofold', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dir, MONGODB_URI: '' }, encoding: 'utf8' });
     const created = run('org', 'create', 'city', '--name', 'City');
-    assert.equal(created.status, 0, created.stderr);
-    assert.equal(created.stdout, 'Created organization "city" (City).\n');
+    expect(created.status).toBe(0);
+    expect(created.stdout).toBe('Created organization "city" (City).\n');
     const duplicate = run('org', 'create', 'city', '--name', 'City');
-    assert.equal(duplicate.status, 1);
-    assert.equal(duplicate.stdout, '');
-    assert.deepEqual(duplicate.stderr.split('\n').filter((line) => line.startsWith('twofold:')), ['twofold: An organization with the slug "city" already exists.']);
+    expect(duplicate.status).toBe(1);
+    expect(duplicate.stdout).toBe('');
+    expect(duplicate.stderr.split('\n').filter((line) => line.startsWith('twofold:'))).toStrictEqual(['twofold: An organization with the slug "city" already exists.']);
   });
 });

@@ -1,8 +1,7 @@
-import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import argon2 from 'argon2';
 import bcrypt from 'bcryptjs';
 import { cli as runInProcess, inStore } from '../support/cli.js';
@@ -43,18 +42,19 @@ describe('twofold user import and member export', () => {
       '',
     ].join('\n'));
     const result = await cli(dir, ['user', 'import', 'staff.csv']);
-    assert.equal(result.status, 0, result.err.join('\n'));
-    assert.deepEqual(result.out, ['Created 2 users, updated 0, skipped 0 that already exist; 0 lines failed.']);
+    expect(result.status).toBe(0);
+    expect(result.out).toStrictEqual(['Created 2 users, updated 0, skipped 0 that already exist; 0 lines failed.']);
 
     const csv = await cli(dir, ['member', 'export', 'city']);
-    assert.deepEqual(csv.out[0]!.split('\n'), [
+    expect(csv.out[0]!.split('\n')).toStrictEqual([
       'email,name,role,two_factor,recovery_codes_remaining,last_sign_in_at',
       'ada@city.test,"Lovelace, Ada",owner,not enrolled,0,',
       'bob@city.test,Bob,member,not enrolled,0,',
     ]);
     const jsonl = (await cli(dir, ['member', 'export', 'county', '--format', 'jsonl'])).out[0]!.split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    assert.deepEqual(jsonl, [{ email: 'ada@city.test', name: 'Lovelace, Ada', role: 'member', two_factor: 'not enrolled', recovery_codes_remaining: 0, last_sign_in_at: '' }]);
-    assert.ok(!csv.out[0]!.includes('$argon2'), 'no hashes in the report');
+    expect(jsonl).toStrictEqual([{ email: 'ada@city.test', name: 'Lovelace, Ada', role: 'member', two_factor: 'not enrolled', recovery_codes_remaining: 0, last_sign_in_at: '' }]);
+    // No hashes in the report.
+    expect(csv.out[0]!).not.toContain('$argon2');
 
 
     // Round trip: the export, fed back as an import into an empty store, exports the same members.
@@ -63,8 +63,8 @@ describe('twofold user import and member export', () => {
     await cli(roundTrip, ['org', 'create', 'city', '--name', 'City']);
     fs.writeFileSync(path.join(roundTrip, 'back.jsonl'), exported.map((member) => JSON.stringify({ email: member.email, name: member.name, password: 'round trip password', orgs: [`city:${member.role}`] })).join('\n'));
     const back = await cli(roundTrip, ['user', 'import', 'back.jsonl']);
-    assert.deepEqual(back.out, ['Created 2 users, updated 0, skipped 0 that already exist; 0 lines failed.']);
-    assert.equal((await cli(roundTrip, ['member', 'export', 'city'])).out[0], csv.out[0]);
+    expect(back.out).toStrictEqual(['Created 2 users, updated 0, skipped 0 that already exist; 0 lines failed.']);
+    expect((await cli(roundTrip, ['member', 'export', 'city'])).out[0]).toBe(csv.out[0]);
   });
 
   it('keeps existing password hashes of every supported format, verifies them at sign-in, and upgrades them', async () => {
@@ -74,7 +74,7 @@ describe('twofold user import and member export', () => {
     const lines = Object.entries(hashes).map(([format, hash]) => JSON.stringify({ email: `${format}@city.test`, password_hash: hash, orgs: ['city'] }));
     fs.writeFileSync(path.join(dir, 'moved.jsonl'), lines.join('\n'));
     const imported = await cli(dir, ['user', 'import', 'moved.jsonl']);
-    assert.equal(imported.status, 0, imported.err.join('\n'));
+    expect(imported.status).toBe(0);
 
     // The import above wrote to this DATA_DIR's embedded store; the app must read the same one.
     const twofold = await startTestInstance({ DATA_DIR: dir, MONGODB_URI: '' });
@@ -84,13 +84,18 @@ describe('twofold user import and member export', () => {
       for (const format of Object.keys(hashes)) {
         const email = `${format}@city.test`;
         const wrong = await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), email, 'not the password');
-        assert.equal(wrong.status, 401, `${format}: a wrong password is refused`);
         const right = await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), email, `${format} password`);
-        assert.ok(right.url.startsWith(REDIRECT_URI), `${format}: signed in with the imported hash`);
         const upgraded = (await twofold.app.store.users.findByEmail(email))!.passwordHash!;
-        assert.match(upgraded, /^\$argon2id\$v=19\$/, `${format}: re-hashed with argon2id`);
-        assert.ok(upgraded.includes('m=19456') && upgraded.includes('t=2'), `${format}: at the current parameters`);
-        assert.ok(!twofold.app.hasher.needsRehash(upgraded));
+        // A wrong password is refused, the right one signs in, and the hash is re-made with argon2id at the current parameters.
+        expect({ format, wrong: wrong.status, right: right.url, upgraded }).toStrictEqual({
+          format,
+          wrong: 401,
+          right: expect.toStartWith(REDIRECT_URI),
+          upgraded: expect.stringMatching(/^\$argon2id\$v=19\$/),
+        });
+        expect(upgraded).toContain('m=19456');
+        expect(upgraded).toContain('t=2');
+        expect(twofold.app.hasher.needsRehash(upgraded)).toBe(false);
       }
     } finally {
       await twofold.close();
@@ -102,25 +107,27 @@ describe('twofold user import and member export', () => {
     const file = path.join(dir, 'staff.jsonl');
     fs.writeFileSync(file, [JSON.stringify({ email: 'ada@city.test', password: 'first long password', orgs: ['city'] })].join('\n'));
     const dry = await cli(dir, ['user', 'import', 'staff.jsonl', '--dry-run']);
-    assert.deepEqual(dry.out, ['Dry run, nothing written: would create 1 user, updated 0, skipped 0 that already exist; 0 lines failed.']);
-    assert.equal(await inStore(dir, (store) => store.users.count()), 0);
+    expect(dry.out).toStrictEqual(['Dry run, nothing written: would create 1 user, updated 0, skipped 0 that already exist; 0 lines failed.']);
+    expect(await inStore(dir, (store) => store.users.count())).toBe(0);
 
     await cli(dir, ['user', 'import', 'staff.jsonl']);
     const before = await inStore(dir, async (store) => JSON.stringify(await store.users.findByEmail('ada@city.test')));
     const second = await cli(dir, ['user', 'import', 'staff.jsonl']);
-    assert.equal(second.status, 0);
-    assert.deepEqual(second.out, ['Created 0 users, updated 0, skipped 1 that already exist (--update adds their memberships); 0 lines failed.']);
-    assert.deepEqual(second.err, ['line 1: ada@city.test already exists; skipped']);
-    assert.equal(await inStore(dir, async (store) => JSON.stringify(await store.users.findByEmail('ada@city.test'))), before, 'nothing changed');
+    expect(second.status).toBe(0);
+    expect(second.out).toStrictEqual(['Created 0 users, updated 0, skipped 1 that already exist (--update adds their memberships); 0 lines failed.']);
+    expect(second.err).toStrictEqual(['line 1: ada@city.test already exists; skipped']);
+    // Nothing changed.
+    expect(await inStore(dir, async (store) => JSON.stringify(await store.users.findByEmail('ada@city.test')))).toBe(before);
 
     fs.writeFileSync(file, JSON.stringify({ email: 'ada@city.test', password: 'another long password', orgs: ['county:owner'] }));
     const update = await cli(dir, ['user', 'import', 'staff.jsonl', '--update']);
-    assert.deepEqual(update.out, ['Created 0 users, updated 1, skipped 0 that already exist; 0 lines failed.']);
+    expect(update.out).toStrictEqual(['Created 0 users, updated 1, skipped 0 that already exist; 0 lines failed.']);
     await inStore(dir, async (store) => {
       const ada = await store.users.findByEmail('ada@city.test');
-      assert.equal(JSON.stringify(ada), before, 'the password is not replaced by an update');
+      // The password is not replaced by an update.
+      expect(JSON.stringify(ada)).toBe(before);
       const county = await store.organizations.findBySlug('county');
-      assert.equal((await store.memberships.find(county!.id, ada!.id))?.role, 'owner');
+      expect((await store.memberships.find(county!.id, ada!.id))?.role).toBe('owner');
     });
   });
 
@@ -142,8 +149,8 @@ describe('twofold user import and member export', () => {
     ].join('\n');
     fs.writeFileSync(path.join(dir, 'mixed.csv'), csv);
     const result = await cli(dir, ['user', 'import', 'mixed.csv']);
-    assert.equal(result.status, 1);
-    assert.deepEqual(result.err, [
+    expect(result.status).toBe(1);
+    expect(result.err).toStrictEqual([
       'line 3: "not-an-email" is not a valid email address',
       'line 4: give "password" or "password_hash"',
       'line 5: give "password" or "password_hash", not both',
@@ -154,33 +161,33 @@ describe('twofold user import and member export', () => {
       'line 10: good@city.test is already on line 2',
       'line 11: it has 7 fields where the header has 6',
     ]);
-    assert.deepEqual(result.out, ['Created 2 users, updated 0, skipped 0 that already exist; 9 lines failed.']);
-    assert.equal(await inStore(dir, (store) => store.users.count()), 2);
+    expect(result.out).toStrictEqual(['Created 2 users, updated 0, skipped 0 that already exist; 9 lines failed.']);
+    expect(await inStore(dir, (store) => store.users.count())).toBe(2);
 
     const jsonl = ['{"email":"a@city.test","password":"long enough password"}', 'not json', '[1,2]', '{"email":"b@city.test","password":"long enough password","orgs":"city","colour":"red"}', '{"email":"c@city.test","password":"long enough password","orgs":[42]}'].join('\n');
     const fromStdin = await cli(dir, ['user', 'import', '-', '--format', 'jsonl'], jsonl);
-    assert.deepEqual(fromStdin.err, [
+    expect(fromStdin.err).toStrictEqual([
       'line 2: it is not a JSON object',
       'line 3: it is not a JSON object',
       'line 4: unknown field "colour"',
       'line 5: "orgs" must be a list of slug or slug:owner',
     ]);
-    assert.equal(fromStdin.status, 1);
+    expect(fromStdin.status).toBe(1);
     const unknownFormat = await cli(dir, ['user', 'import', '-']);
-    assert.equal(unknownFormat.status, 2);
-    assert.deepEqual(unknownFormat.err, ['twofold: Say --format csv or --format jsonl (the file name does not tell).']);
+    expect(unknownFormat.status).toBe(2);
+    expect(unknownFormat.err).toStrictEqual(['twofold: Say --format csv or --format jsonl (the file name does not tell).']);
     const missing = await cli(dir, ['user', 'import', 'nowhere.csv']);
-    assert.deepEqual(missing.err, ['twofold: Cannot read nowhere.csv.']);
+    expect(missing.err).toStrictEqual(['twofold: Cannot read nowhere.csv.']);
   });
 
   it('imports nothing with --all-or-nothing when a line is bad', async () => {
     const dir = await withOrgs();
     fs.writeFileSync(path.join(dir, 'staff.csv'), 'email,password\nok@city.test,long enough password\nbad,long enough password\n');
     const result = await cli(dir, ['user', 'import', 'staff.csv', '--all-or-nothing']);
-    assert.equal(result.status, 1);
-    assert.deepEqual(result.err, ['line 3: "bad" is not a valid email address']);
-    assert.match(result.out[0]!, /^Nothing written \(--all-or-nothing\): would have created 0 users/);
-    assert.equal(await inStore(dir, (store) => store.users.count()), 0);
+    expect(result.status).toBe(1);
+    expect(result.err).toStrictEqual(['line 3: "bad" is not a valid email address']);
+    expect(result.out[0]!).toMatch(/^Nothing written \(--all-or-nothing\): would have created 0 users/);
+    expect(await inStore(dir, (store) => store.users.count())).toBe(0);
   });
 
   it('imports 10 000 users with pre-hashed passwords without error', async () => {
@@ -189,12 +196,12 @@ describe('twofold user import and member export', () => {
     const rows = Array.from({ length: 10_000 }, (_, i) => `user${i}@city.test,User ${i},"${hash}",${i % 2 ? 'city' : 'city;county'}`);
     fs.writeFileSync(path.join(dir, 'big.csv'), ['email,name,password_hash,orgs', ...rows].join('\n'));
     const result = await cli(dir, ['user', 'import', 'big.csv']);
-    assert.equal(result.status, 0, result.err.slice(0, 3).join('\n'));
-    assert.deepEqual(result.out, ['Created 10000 users, updated 0, skipped 0 that already exist; 0 lines failed.']);
+    expect(result.status).toBe(0);
+    expect(result.out).toStrictEqual(['Created 10000 users, updated 0, skipped 0 that already exist; 0 lines failed.']);
     await inStore(dir, async (store) => {
-      assert.equal(await store.users.count(), 10_000);
+      expect(await store.users.count()).toBe(10_000);
       const county = await store.organizations.findBySlug('county');
-      assert.equal((await store.memberships.listByOrganization(county!.id)).length, 5_000);
+      expect(await store.memberships.listByOrganization(county!.id)).toHaveLength(5_000);
     });
   });
 });

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { setSiteTwoFactorMode } from '../../src/directory/site-settings.js';
 import { Browser, formAction, type Page } from '../support/browser.js';
 import { REDIRECT_URI, oidc, signInWithPassword, startSignIn } from '../support/relying-party.js';
@@ -17,55 +16,58 @@ describe('the account page (/account)', () => {
   /** Opens /account and signs in through Twofold's own sign-in (the page is a relying party of it). */
   const openAccount = async (email: string, browser = new Browser(twofold.url)) => {
     const login = await browser.visit('/account');
-    assert.match(login.html, /<label for="email">Email<\/label>/, 'the account page asks Twofold to sign in');
+    // The account page asks Twofold to sign in.
+    expect(login.html).toMatch(/<label for="email">Email<\/label>/);
     const page = await browser.submit(login, formAction(login.html, '/login'), { email, password: PASSWORD });
-    assert.ok(page.url.endsWith('/account'), page.url);
+    expect(page.url).toMatch(/\/account$/);
     return { browser, page };
   };
 
-  before(async () => {
+  beforeAll(async () => {
     fixture = await startFixture();
     ({ twofold, smtp, rp } = fixture);
   });
-  after(() => fixture.close());
+  afterAll(() => fixture.close());
 
   it('activates 2FA in optional mode (seed 003) and regenerates the codes, each confirmed again; a replayed passcode is refused', async () => {
     const email = await newUser();
     const { browser, page } = await openAccount(email);
-    assert.match(page.html, /Status: <span class="status-off">Off<\/span>/);
-    assert.match(page.html, />Activate 2FA<\/button>/);
-    assert.doesNotMatch(page.html, /Deactivate 2FA/);
+    expect(page.html).toMatch(/Status: <span class="status-off">Off<\/span>/);
+    expect(page.html).toMatch(/>Activate 2FA<\/button>/);
+    expect(page.html).not.toMatch(/Deactivate 2FA/);
 
     const wrong = await browser.submit(page, formAction(page.html, '/2fa/activate'), { 'activate-password': 'not it' });
-    assert.equal(wrong.status, 401);
-    assert.match(wrong.html, /That password is not right\./);
+    expect(wrong.status).toBe(401);
+    expect(wrong.html).toMatch(/That password is not right\./);
 
     const setup = await browser.submit(page, formAction(page.html, '/2fa/activate'), { 'activate-password': PASSWORD });
-    assert.match(setup.html, /<h1>Set up two-factor authentication<\/h1>/);
+    expect(setup.html).toMatch(/<h1>Set up two-factor authentication<\/h1>/);
     const secret = setupKeyOf(setup.html);
     const codesPage = await browser.submit(setup, formAction(setup.html, '/2fa/setup'), { token: await codeAt(secret) });
     const firstCodes = recoveryCodesOf(codesPage.html);
-    assert.equal(firstCodes.length, 10);
+    expect(firstCodes).toHaveLength(10);
     const enabled = await browser.submit(codesPage, formAction(codesPage.html, '/recovery-codes/done?after=enabled'), {});
-    assert.match(enabled.html, /Two-factor authentication is enabled\./);
-    assert.match(enabled.html, /Sign out every other session/);
-    assert.match(enabled.html, /Recovery codes remaining: <strong>10<\/strong>/);
+    expect(enabled.html).toMatch(/Two-factor authentication is enabled\./);
+    expect(enabled.html).toMatch(/Sign out every other session/);
+    expect(enabled.html).toMatch(/Recovery codes remaining: <strong>10<\/strong>/);
     await smtp.waitFor(email, /Two-factor authentication is now on/);
 
     const regenerateCode = await codeAt(secret, 1);
     const regenerated = await browser.submit(enabled, formAction(enabled.html, '/recovery-codes'), { 'regenerate-password': PASSWORD, 'regenerate-passcode': regenerateCode });
     const newCodes = recoveryCodesOf(regenerated.html);
-    assert.equal(newCodes.length, 10);
-    assert.ok(!newCodes.some((code) => firstCodes.includes(code)), 'a whole new set');
+    expect(newCodes).toHaveLength(10);
+    // A whole new set.
+    expect(newCodes.filter((code) => firstCodes.includes(code))).toStrictEqual([]);
     const back = await browser.submit(regenerated, formAction(regenerated.html, '/recovery-codes/done?after=regenerated'), {});
-    assert.match(back.html, /Your new recovery codes are ready/);
+    expect(back.html).toMatch(/Your new recovery codes are ready/);
     await smtp.waitFor(email, /Your recovery codes were replaced/);
     const siteLog = (await twofold.app.store.audit.list(null, { limit: 500, offset: 0 })).events;
-    assert.ok(siteLog.some((event) => event.action === 'recovery_codes.regenerated' && event.targetEmail === email), 'a user in no organization is audited in the site log');
+    // A user in no organization is audited in the site log.
+    expect(siteLog).toContainEqual(expect.objectContaining({ action: 'recovery_codes.regenerated', targetEmail: email }));
 
     const replayed = await browser.submit(back, formAction(back.html, '/2fa/deactivate'), { 'deactivate-password': PASSWORD, 'deactivate-passcode': regenerateCode });
-    assert.equal(replayed.status, 400);
-    assert.match(replayed.html, /That code was already used\./);
+    expect(replayed.status).toBe(400);
+    expect(replayed.html).toMatch(/That code was already used\./);
 
   });
 
@@ -78,26 +80,31 @@ describe('the account page (/account)', () => {
     const enabled = await browser.submit(codesPage, formAction(codesPage.html, '/recovery-codes/done?after=enabled'), {});
 
     const tooFarAhead = await browser.submit(enabled, formAction(enabled.html, '/2fa/deactivate'), { 'deactivate-password': PASSWORD, 'deactivate-passcode': await codeAt(secret, 5) });
-    assert.equal(tooFarAhead.status, 400, 'only one step of clock drift is accepted');
+    // Only one step of clock drift is accepted.
+    expect(tooFarAhead.status).toBe(400);
     const noPassword = await browser.submit(enabled, formAction(enabled.html, '/2fa/deactivate'), { 'deactivate-password': 'wrong', 'deactivate-passcode': await codeAt(secret, 1) });
-    assert.equal(noPassword.status, 401);
-    assert.match(noPassword.html, /That password is not right\./);
+    expect(noPassword.status).toBe(401);
+    expect(noPassword.html).toMatch(/That password is not right\./);
 
     const deactivated = await browser.submit(enabled, formAction(enabled.html, '/2fa/deactivate'), { 'deactivate-password': PASSWORD, 'deactivate-passcode': await codeAt(secret, 1) });
-    assert.match(deactivated.html, /Two-factor authentication is turned off\./);
-    assert.match(deactivated.html, /Status: <span class="status-off">Off<\/span>/);
-    assert.match(deactivated.html, /Sign out every other session/);
+    expect(deactivated.html).toMatch(/Two-factor authentication is turned off\./);
+    expect(deactivated.html).toMatch(/Status: <span class="status-off">Off<\/span>/);
+    expect(deactivated.html).toMatch(/Sign out every other session/);
     const mail = await smtp.waitFor(email, /Two-factor authentication was turned off/);
-    assert.ok(!mail.text.includes(secret));
+    expect(mail.text).not.toContain(secret);
     const disabledEvent = (await twofold.app.store.audit.list(null, { limit: 500, offset: 0 })).events.find((event) => event.action === 'two_factor.disabled' && event.targetEmail === email);
-    assert.equal(disabledEvent?.actorEmail, email, 'disabled by the user themselves');
+    // Disabled by the user themselves.
+    expect(disabledEvent?.actorEmail).toBe(email);
     const user = await twofold.app.store.users.findByEmail(email);
-    assert.equal(await twofold.app.store.secondFactors.find(user!.id), null, 'secret and codes are deleted');
+    // Secret and codes are deleted.
+    expect(await twofold.app.store.secondFactors.find(user!.id)).toBeNull();
 
     const again = await browser.submit(deactivated, formAction(deactivated.html, '/2fa/activate'), { 'activate-password': PASSWORD });
-    assert.notEqual(setupKeyOf(again.html), secret, 're-activation always makes a new secret (seed 003)');
+    // Re-activation always makes a new secret (seed 003)
+    expect(setupKeyOf(again.html)).not.toBe(secret);
     const oldCode = await browser.submit(again, formAction(again.html, '/2fa/setup'), { token: await codeAt(secret, 1) });
-    assert.equal(oldCode.status, 400, "the old device's passcode does not activate the new secret");
+    // The old device's passcode does not activate the new secret.
+    expect(oldCode.status).toBe(400);
   });
 
   it('does not offer to deactivate 2FA that an organization requires, and refuses it if asked', async () => {
@@ -106,26 +113,27 @@ describe('the account page (/account)', () => {
     const login = await browser.visit('/account');
     const setup = await browser.submit(login, formAction(login.html, '/login'), { email, password: PASSWORD });
     const { landed } = await completeSetup(browser, setup);
-    assert.ok(landed.url.endsWith('/account'));
-    assert.match(landed.html, /Status: <span class="status-on">On<\/span>/);
-    assert.doesNotMatch(landed.html, /Deactivate 2FA/);
-    assert.match(landed.html, /requires two-factor authentication, so it cannot be turned off/);
+    expect(landed.url).toMatch(/\/account$/);
+    expect(landed.html).toMatch(/Status: <span class="status-on">On<\/span>/);
+    expect(landed.html).not.toMatch(/Deactivate 2FA/);
+    expect(landed.html).toMatch(/requires two-factor authentication, so it cannot be turned off/);
     const forced = await browser.visit(new URL('/account/2fa/deactivate', twofold.url).href, {
       method: 'POST',
       body: new URLSearchParams({ _csrf: /name="_csrf" value="([^"]+)"/.exec(landed.html)![1]!, 'deactivate-password': PASSWORD, 'deactivate-passcode': '123456' }),
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
-    assert.equal(forced.status, 409);
+    expect(forced.status).toBe(409);
     const user = await twofold.app.store.users.findByEmail(email);
-    assert.ok(await twofold.app.store.secondFactors.find(user!.id), 'still enrolled');
+    // Still enrolled.
+    expect(await twofold.app.store.secondFactors.find(user!.id)).toBeTruthy();
   });
 
   it('offers no activation when the site mode is off', async () => {
     await setSiteTwoFactorMode(twofold.app.store.settings, 'off');
     try {
       const { page } = await openAccount(await newUser());
-      assert.doesNotMatch(page.html, /Activate 2FA/);
-      assert.match(page.html, /cannot be activated on this site/);
+      expect(page.html).not.toMatch(/Activate 2FA/);
+      expect(page.html).toMatch(/cannot be activated on this site/);
     } finally {
       await setSiteTwoFactorMode(twofold.app.store.settings, 'optional');
     }
@@ -135,30 +143,32 @@ describe('the account page (/account)', () => {
     const email = await newUser();
     const elsewhere = new Browser(twofold.url);
     const landed = await signInWithPassword(elsewhere, await startSignIn(rp), email, PASSWORD);
-    assert.ok(landed.url.startsWith(REDIRECT_URI));
+    expect(landed.url).toStartWith(REDIRECT_URI);
 
     const { browser, page } = await openAccount(email);
     const setup = await browser.submit(page, formAction(page.html, '/2fa/activate'), { 'activate-password': PASSWORD });
     const codesPage = await browser.submit(setup, formAction(setup.html, '/2fa/setup'), { token: await codeAt(setupKeyOf(setup.html)) });
     const enabled: Page = await browser.submit(codesPage, formAction(codesPage.html, '/recovery-codes/done?after=enabled'), {});
     const done = await browser.submit(enabled, formAction(enabled.html, '/sessions/end-others'), {});
-    assert.match(done.html, /Every other session is signed out\./);
+    expect(done.html).toMatch(/Every other session is signed out\./);
 
     const silent = await elsewhere.visit((await startSignIn(rp, { prompt: 'none' })).url.href);
-    assert.equal(new URL(silent.url).searchParams.get('error'), 'login_required', 'the other browser is signed out');
+    // The other browser is signed out.
+    expect(new URL(silent.url).searchParams.get('error')).toBe('login_required');
     const mine = await browser.visit('/account');
-    assert.match(mine.html, /Status: <span class="status-on">On<\/span>/, 'this session still works');
+    // This session still works.
+    expect(mine.html).toMatch(/Status: <span class="status-on">On<\/span>/);
   });
 
   it('sends a visitor without a session to sign in, and refuses a form post without one', async () => {
     const browser = new Browser(twofold.url);
     const response = await browser.request('/account');
-    assert.equal(response.status, 302);
-    assert.match(response.headers.get('location')!, /\/auth\?client_id=twofold-account/);
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')!).toMatch(/\/auth\?client_id=twofold-account/);
     const post = await browser.request('/account/2fa/deactivate', { method: 'POST', body: 'x=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    assert.equal(post.status, 401);
+    expect(post.status).toBe(401);
     const callback = await browser.visit('/account/callback?code=forged&state=forged');
-    assert.equal(callback.status, 400);
-    assert.match(callback.html, /did not complete/);
+    expect(callback.status).toBe(400);
+    expect(callback.html).toMatch(/did not complete/);
   });
 });

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { adminApiToken, adminBrowser, callApi, postForm } from '../support/admin.js';
 import { Browser, formAction } from '../support/browser.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
@@ -21,7 +20,7 @@ describe('organization administration (/admin and /admin/api)', () => {
   };
   const userId = async (email: string) => (await store().users.findByEmail(email))!.id;
 
-  before(async () => {
+  beforeAll(async () => {
     fixture = await startFixture();
     const { directory } = fixture.twofold.app;
     await directory.createOrganization('springfield', 'City of Springfield');
@@ -33,30 +32,32 @@ describe('organization administration (/admin and /admin/api)', () => {
     siteAdmin = (await adminBrowser(url(), 'root@site.test', PASSWORD)).browser;
     ownerToken = await adminApiToken(url(), fixture.rp, 'olivia@springfield.test', PASSWORD);
   });
-  after(() => fixture.close());
+  afterAll(() => fixture.close());
 
   it('follows seed 000 literally: Settings › Security › Force Two-Factor Authentication › Save', async () => {
     const browser = owner;
     const page = await browser.visit('/admin');
-    assert.match(page.html, /City of Springfield/);
+    expect(page.html).toMatch(/City of Springfield/);
     const settings = await browser.visit('/admin/orgs/springfield/settings');
-    assert.match(settings.html, /<h2 id="security-heading">Security<\/h2>/);
-    assert.match(settings.html, /<input id="forceTwoFactor" type="checkbox" name="forceTwoFactor" value="on"[^>]*>\s*<label for="forceTwoFactor">Force Two-Factor Authentication<\/label>/);
-    assert.match(settings.html, /<button class="primary" type="submit">Save<\/button>/);
-    assert.match(settings.html, /3 members have not set up two-factor authentication yet/);
-    assert.match(settings.html, /max@springfield\.test/);
+    expect(settings.html).toMatch(/<h2 id="security-heading">Security<\/h2>/);
+    expect(settings.html).toMatch(/<input id="forceTwoFactor" type="checkbox" name="forceTwoFactor" value="on"[^>]*>\s*<label for="forceTwoFactor">Force Two-Factor Authentication<\/label>/);
+    expect(settings.html).toMatch(/<button class="primary" type="submit">Save<\/button>/);
+    expect(settings.html).toMatch(/3 members have not set up two-factor authentication yet/);
+    expect(settings.html).toMatch(/max@springfield\.test/);
 
     const saved = await browser.submit(settings, formAction(settings.html, '/settings'), { forceTwoFactor: 'on' });
-    assert.match(saved.html, /Saved\./);
-    assert.match(saved.html, /We e-mailed 3 members/);
-    assert.match(saved.html, /id="forceTwoFactor"[^>]*checked/);
+    expect(saved.html).toMatch(/Saved\./);
+    expect(saved.html).toMatch(/We e-mailed 3 members/);
+    expect(saved.html).toMatch(/id="forceTwoFactor"[^>]*checked/);
     await fixture.smtp.waitFor('max@springfield.test', /Your organization now requires two-factor authentication/);
-    assert.ok((await auditActions('springfield')).includes('policy.changed'));
+    expect(await auditActions('springfield')).toContain('policy.changed');
 
     const member = await signInWithPassword(new Browser(url()), await startSignIn(fixture.rp), 'max@springfield.test', PASSWORD);
-    assert.match(member.html, /Set up two-factor authentication/, 'step 5: the member is prompted at the next sign-in');
+    // Step 5: the member is prompted at the next sign-in.
+    expect(member.html).toMatch(/Set up two-factor authentication/);
     const ownerAgain = await signInWithPassword(new Browser(url()), await startSignIn(fixture.rp), 'olivia@springfield.test', PASSWORD);
-    assert.match(ownerAgain.html, /Set up two-factor authentication/, 'the owner too, at her next sign-in');
+    // The owner too, at her next sign-in.
+    expect(ownerAgain.html).toMatch(/Set up two-factor authentication/);
   });
 
   it('lists members with their 2FA status, filters those without, and keeps at least one owner', async () => {
@@ -65,66 +66,71 @@ describe('organization administration (/admin and /admin/api)', () => {
     await completeSetup(nina, await signInWithPassword(nina, await startSignIn(fixture.rp), 'nina@springfield.test', PASSWORD));
 
     const members = await browser.visit('/admin/orgs/springfield/members');
-    assert.match(members.html, /nina@springfield\.test<\/span><\/td><td>Member<\/td><td><span class="status-on">Enrolled<\/span>/);
-    assert.match(members.html, /max@springfield\.test<\/span><\/td><td>Member<\/td><td><span class="status-off">Not yet<\/span>/);
-    assert.match(members.html, /aria-label="Disable 2FA for nina@springfield\.test">Disable 2FA</);
+    expect(members.html).toMatch(/nina@springfield\.test<\/span><\/td><td>Member<\/td><td><span class="status-on">Enrolled<\/span>/);
+    expect(members.html).toMatch(/max@springfield\.test<\/span><\/td><td>Member<\/td><td><span class="status-off">Not yet<\/span>/);
+    expect(members.html).toMatch(/aria-label="Disable 2FA for nina@springfield\.test">Disable 2FA</);
     const filtered = await browser.visit('/admin/orgs/springfield/members?filter=without-2fa');
-    assert.doesNotMatch(filtered.html, /nina@springfield\.test/);
-    assert.match(filtered.html, /max@springfield\.test/);
+    expect(filtered.html).not.toMatch(/nina@springfield\.test/);
+    expect(filtered.html).toMatch(/max@springfield\.test/);
 
     await fixture.twofold.app.directory.createUser({ email: 'staff-admin@springfield.test', password: PASSWORD, siteAdmin: true, orgs: [{ slug: 'springfield', role: 'member' }] });
     const staffAdmin = await userId('staff-admin@springfield.test');
     await store().secondFactors.enable({ userId: staffAdmin, sealedSecret: 'sealed', lastTimeStep: 0, recoveryKeyId: 'k', recoveryCodeHashes: [] });
     const weaken = await postForm(browser, `/admin/orgs/springfield/members/${staffAdmin}/disable-2fa`);
-    assert.equal(weaken.status, 403, "an owner cannot disable a site admin's 2FA");
-    assert.ok(await store().secondFactors.find(staffAdmin));
+    // An owner cannot disable a site admin's 2FA.
+    expect(weaken.status).toBe(403);
+    expect(await store().secondFactors.find(staffAdmin)).toBeTruthy();
     await store().memberships.remove((await store().organizations.findBySlug('springfield'))!.id, staffAdmin);
 
     const lastOwner = await postForm(browser, `/admin/orgs/springfield/members/${await userId('olivia@springfield.test')}/remove`);
-    assert.equal(lastOwner.status, 409);
-    assert.match(lastOwner.html, /is the last owner of City of Springfield/);
+    expect(lastOwner.status).toBe(409);
+    expect(lastOwner.html).toMatch(/is the last owner of City of Springfield/);
     const demote = await postForm(browser, `/admin/orgs/springfield/members/${await userId('olivia@springfield.test')}/role`, { role: 'member' });
-    assert.equal(demote.status, 409);
+    expect(demote.status).toBe(409);
 
     const promoted = await postForm(browser, `/admin/orgs/springfield/members/${await userId('max@springfield.test')}/role`, { role: 'owner' });
-    assert.match(promoted.html, /The role was changed\./);
+    expect(promoted.html).toMatch(/The role was changed\./);
     const demoted = await postForm(browser, `/admin/orgs/springfield/members/${await userId('max@springfield.test')}/role`, { role: 'member' });
-    assert.match(demoted.html, /The role was changed\./);
+    expect(demoted.html).toMatch(/The role was changed\./);
     const actions = await auditActions('springfield');
-    assert.equal(actions.filter((action) => action === 'member.role_changed').length, 2);
-    assert.ok(actions.includes('two_factor.enabled'), 'the member enabling 2FA is in the organization log');
+    expect(actions.filter((action) => action === 'member.role_changed')).toHaveLength(2);
+    // The member enabling 2FA is in the organization log.
+    expect(actions).toContain('two_factor.enabled');
   });
 
   it('adds an existing user, and invites a new one who sets a password from the e-mail', async () => {
     const browser = owner;
     await fixture.twofold.app.directory.createUser({ email: 'existing@elsewhere.test', password: PASSWORD });
     const added = await postForm(browser, '/admin/orgs/springfield/members', { email: 'Existing@Elsewhere.test', role: 'member' });
-    assert.match(added.html, /The member was added\./);
+    expect(added.html).toMatch(/The member was added\./);
     const again = await postForm(browser, '/admin/orgs/springfield/members', { email: 'existing@elsewhere.test', role: 'member' });
-    assert.equal(again.status, 409);
-    assert.match(again.html, /is already a member of City of Springfield/);
+    expect(again.status).toBe(409);
+    expect(again.html).toMatch(/is already a member of City of Springfield/);
 
     const invited = await postForm(browser, '/admin/orgs/springfield/members', { email: 'newhire@springfield.test', role: 'member', name: 'New Hire' });
-    assert.match(invited.html, /e-mailed an invitation/);
+    expect(invited.html).toMatch(/e-mailed an invitation/);
     const mail = await fixture.smtp.waitFor('newhire@springfield.test', /You have been invited/);
     const link = /(http:\/\/[^\s)]+\/invitation\/[A-Za-z0-9_-]+)/.exec(mail.text)![1]!;
     const person = new Browser(url());
     const form = await person.visit(link);
-    assert.match(form.html, /Set your password/);
+    expect(form.html).toMatch(/Set your password/);
     const mismatch = await person.submit(form, formAction(form.html, new URL(link).pathname), { password: 'new hire password', confirm: 'different' });
-    assert.equal(mismatch.status, 400);
-    assert.match(mismatch.html, /The two passwords are not the same\./);
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.html).toMatch(/The two passwords are not the same\./);
     const done = await person.submit(form, formAction(form.html, new URL(link).pathname), { password: 'new hire password', confirm: 'new hire password' });
-    assert.match(done.html, /Your password is set/);
-    assert.equal((await person.visit(link)).status, 410, 'the link works once');
+    expect(done.html).toMatch(/Your password is set/);
+    // The link works once.
+    expect((await person.visit(link)).status).toBe(410);
     const signedIn = await signInWithPassword(new Browser(url()), await startSignIn(fixture.rp), 'newhire@springfield.test', 'new hire password');
-    assert.match(signedIn.html, /Set up two-factor authentication/, 'the organization forces 2FA, so the new member sets it up');
+    // The organization forces 2FA, so the new member sets it up.
+    expect(signedIn.html).toMatch(/Set up two-factor authentication/);
     const actions = await auditActions('springfield');
-    assert.ok(actions.includes('member.added') && actions.includes('member.invited'));
+    expect(actions).toContain('member.added');
+    expect(actions).toContain('member.invited');
 
     const removed = await postForm(browser, `/admin/orgs/springfield/members/${await userId('existing@elsewhere.test')}/remove`);
-    assert.match(removed.html, /The member was removed\./);
-    assert.ok((await auditActions('springfield')).includes('member.removed'));
+    expect(removed.html).toMatch(/The member was removed\./);
+    expect(await auditActions('springfield')).toContain('member.removed');
   });
 
   it('disables a member\'s 2FA after a lost device (seed 003): sessions end, the member is e-mailed, and must scan a new QR code', async () => {
@@ -135,62 +141,68 @@ describe('organization administration (/admin and /admin/api)', () => {
 
     const browser = owner;
     const confirm = await browser.visit(`/admin/orgs/springfield/members/${await userId(email)}/disable-2fa`);
-    assert.match(confirm.html, /Disable 2FA for lost@springfield\.test\?/);
-    assert.match(confirm.html, /signed out of every session/);
+    expect(confirm.html).toMatch(/Disable 2FA for lost@springfield\.test\?/);
+    expect(confirm.html).toMatch(/signed out of every session/);
     const done = await browser.submit(confirm, formAction(confirm.html, '/disable-2fa'), { reason: 'Lost phone, confirmed by phone call' });
-    assert.match(done.html, /Two-factor authentication was disabled\./);
-    assert.match(done.html, /lost@springfield\.test<\/span><\/td><td>Member<\/td><td><span class="status-off">Not yet/);
+    expect(done.html).toMatch(/Two-factor authentication was disabled\./);
+    expect(done.html).toMatch(/lost@springfield\.test<\/span><\/td><td>Member<\/td><td><span class="status-off">Not yet/);
 
     const mail = await fixture.smtp.waitFor(email, /Two-factor authentication was turned off/);
-    assert.match(mail.text, /Olivia Owner \(olivia@springfield\.test\) turned off two-factor authentication/);
-    assert.match(mail.text, /Lost phone, confirmed by phone call/);
+    expect(mail.text).toMatch(/Olivia Owner \(olivia@springfield\.test\) turned off two-factor authentication/);
+    expect(mail.text).toMatch(/Lost phone, confirmed by phone call/);
     const silent = await device.visit((await startSignIn(fixture.rp, { prompt: 'none' })).url.href);
-    assert.equal(new URL(silent.url).searchParams.get('error'), 'login_required', 'the member was signed out everywhere');
+    // The member was signed out everywhere.
+    expect(new URL(silent.url).searchParams.get('error')).toBe('login_required');
 
     const memberBrowser = new Browser(url());
     const next = await signInWithPassword(memberBrowser, await startSignIn(fixture.rp), email, PASSWORD);
-    assert.match(next.html, /Set up two-factor authentication/);
-    assert.notEqual(setupKeyOf(next.html), oldSecret, 'a new QR code, a new secret');
+    expect(next.html).toMatch(/Set up two-factor authentication/);
+    // A new QR code, a new secret.
+    expect(setupKeyOf(next.html)).not.toBe(oldSecret);
     const oldDevice = await memberBrowser.submit(next, formAction(next.html, '/setup'), { token: await codeAt(oldSecret, 1) });
-    assert.equal(oldDevice.status, 400, "the old device's codes do not work");
+    // The old device's codes do not work.
+    expect(oldDevice.status).toBe(400);
     const [event] = (await store().audit.list((await store().organizations.findBySlug('springfield'))!.id, { limit: 1, offset: 0 })).events;
-    assert.equal(event?.action, 'two_factor.reset_by_admin');
-    assert.equal(event?.actorEmail, 'olivia@springfield.test');
-    assert.equal(event?.targetEmail, email);
-    assert.equal(event?.details.reason, 'Lost phone, confirmed by phone call');
-    assert.ok(event?.ip);
+    expect(event?.action).toBe('two_factor.reset_by_admin');
+    expect(event?.actorEmail).toBe('olivia@springfield.test');
+    expect(event?.targetEmail).toBe(email);
+    expect(event?.details.reason).toBe('Lost phone, confirmed by phone call');
+    expect(event?.ip).toBeTruthy();
   });
 
   it('lets a site admin set the site-wide mode and disable anyone\'s 2FA from their profile', async () => {
     await fixture.twofold.app.directory.createUser({ email: 'loner@nowhere.test', password: PASSWORD });
     const browser = siteAdmin;
     const site = await browser.visit('/admin/site');
-    assert.match(site.html, /<input type="radio" id="mode-optional" name="mode" value="optional" checked>/);
+    expect(site.html).toMatch(/<input type="radio" id="mode-optional" name="mode" value="optional" checked>/);
     const saved = await browser.submit(site, formAction(site.html, '/admin/site'), { mode: 'required' });
-    assert.match(saved.html, /The site-wide mode was saved\./);
-    assert.ok((await auditActions(null)).includes('site.two_factor_mode_changed'));
+    expect(saved.html).toMatch(/The site-wide mode was saved\./);
+    expect(await auditActions(null)).toContain('site.two_factor_mode_changed');
 
     const loner = new Browser(url());
     const setup = await signInWithPassword(loner, await startSignIn(fixture.rp), 'loner@nowhere.test', PASSWORD);
-    assert.match(setup.html, /Set up two-factor authentication/, 'site mode required applies to users in no organization');
+    // Site mode required applies to users in no organization.
+    expect(setup.html).toMatch(/Set up two-factor authentication/);
     const { secret } = await completeSetup(loner, setup);
 
     const found = await browser.visit('/admin/site?q=loner');
     const profileLink = /href="(\/admin\/site\/users\/[^"]+)">loner@nowhere\.test</.exec(found.html)![1]!;
     const profile = await browser.visit(profileLink);
-    assert.match(profile.html, /Enrolled/);
+    expect(profile.html).toMatch(/Enrolled/);
     const confirm = await browser.visit(`${profileLink}/disable-2fa`);
     const done = await browser.submit(confirm, formAction(confirm.html, '/disable-2fa'), { reason: '' });
-    assert.match(done.html, /Two-factor authentication was disabled/);
-    assert.match(done.html, /Not set up/);
-    assert.ok((await auditActions(null)).includes('two_factor.reset_by_admin'), 'a user in no organization is audited in the site log');
+    expect(done.html).toMatch(/Two-factor authentication was disabled/);
+    expect(done.html).toMatch(/Not set up/);
+    // A user in no organization is audited in the site log.
+    expect(await auditActions(null)).toContain('two_factor.reset_by_admin');
 
     const lonerAgain = new Browser(url());
     const again = await signInWithPassword(lonerAgain, await startSignIn(fixture.rp), 'loner@nowhere.test', PASSWORD);
-    assert.match(again.html, /Set up two-factor authentication/);
+    expect(again.html).toMatch(/Set up two-factor authentication/);
     const oldDevice = await lonerAgain.submit(again, formAction(again.html, '/setup'), { token: await codeAt(secret, 1) });
-    assert.equal(oldDevice.status, 400, "the old device's code does not activate the new QR code");
-    assert.doesNotMatch(oldDevice.url, new RegExp(REDIRECT_URI));
+    // The old device's code does not activate the new QR code.
+    expect(oldDevice.status).toBe(400);
+    expect(oldDevice.url).not.toMatch(new RegExp(REDIRECT_URI));
     await store().settings.set('site.two_factor_mode', 'optional');
   });
 
@@ -200,43 +212,47 @@ describe('organization administration (/admin and /admin/api)', () => {
     for (let i = 0; i < 30; i += 1) await postForm(browser, `/admin/orgs/springfield/members/${max}/role`, { role: i % 2 === 0 ? 'owner' : 'member' });
     const first = await browser.visit('/admin/orgs/springfield/audit');
     const [, pages, total] = /Page 1 of (\d+) \((\d+) events\)/.exec(first.html)!.map(Number);
-    assert.ok(total! > 25 && pages === Math.ceil(total! / 25), `${total} events on ${pages} pages`);
-    assert.equal([...first.html.matchAll(/<tr><td>\d{4}-/g)].length, 25, 'a full first page');
-    assert.match(first.html, /rel="next">Older</);
-    assert.match(first.html, /member\.role_changed/);
-    assert.doesNotMatch(first.html, /\$argon2|sealed|v1\./, 'no secret material in the log');
+    expect(total).toBeGreaterThan(25);
+    expect(pages).toBe(Math.ceil(total! / 25));
+    // A full first page.
+    expect([...first.html.matchAll(/<tr><td>\d{4}-/g)]).toHaveLength(25);
+    expect(first.html).toMatch(/rel="next">Older</);
+    expect(first.html).toMatch(/member\.role_changed/);
+    // No secret material in the log.
+    expect(first.html).not.toMatch(/\$argon2|sealed|v1\./);
     const last = await browser.visit(`/admin/orgs/springfield/audit?page=${pages}`);
-    assert.match(last.html, new RegExp(`Page ${pages} of ${pages}`));
-    assert.doesNotMatch(last.html, /rel="next"/);
-    assert.equal([...last.html.matchAll(/<tr><td>\d{4}-/g)].length, total! - 25 * (pages! - 1));
-    assert.match((await browser.visit('/admin/orgs/springfield/audit?page=abc')).html, /Page 1 of /);
+    expect(last.html).toMatch(new RegExp(`Page ${pages} of ${pages}`));
+    expect(last.html).not.toMatch(/rel="next"/);
+    expect([...last.html.matchAll(/<tr><td>\d{4}-/g)]).toHaveLength(total! - 25 * (pages! - 1));
+    expect((await browser.visit('/admin/orgs/springfield/audit?page=abc')).html).toMatch(/Page 1 of /);
   });
 
   it('offers the same actions as a JSON API', async () => {
     const token = ownerToken;
     const nina = await userId('nina@springfield.test');
-    assert.deepEqual((await callApi(url(), token, 'GET', '/admin/api/organizations')).json, {
+    expect((await callApi(url(), token, 'GET', '/admin/api/organizations')).json).toStrictEqual({
       organizations: [{ slug: 'springfield', name: 'City of Springfield', forceTwoFactor: true }],
     });
-    assert.deepEqual((await callApi(url(), token, 'PUT', '/admin/api/organizations/springfield/policy', { forceTwoFactor: true })).json, { forceTwoFactor: true, membersNotified: 0 });
+    expect((await callApi(url(), token, 'PUT', '/admin/api/organizations/springfield/policy', { forceTwoFactor: true })).json).toStrictEqual({ forceTwoFactor: true, membersNotified: 0 });
     const members = (await callApi(url(), token, 'GET', '/admin/api/organizations/springfield/members')).json.members as Array<{ email: string; twoFactor: { enrolled: boolean } }>;
-    assert.equal(members.find((member) => member.email === 'nina@springfield.test')?.twoFactor.enrolled, true);
+    expect(members.find((member) => member.email === 'nina@springfield.test')?.twoFactor.enrolled).toBe(true);
     const without = (await callApi(url(), token, 'GET', '/admin/api/organizations/springfield/members?twoFactor=none')).json.members as Array<{ twoFactor: { enrolled: boolean } }>;
-    assert.ok(without.length > 0 && without.every((member) => !member.twoFactor.enrolled));
+    expect(without.length).toBeGreaterThan(0);
+    expect(without.filter((member) => member.twoFactor.enrolled)).toStrictEqual([]);
 
     const created = await callApi(url(), token, 'POST', '/admin/api/organizations/springfield/members', { email: 'api-added@springfield.test', role: 'member' });
-    assert.equal(created.status, 201);
-    assert.equal(created.json.invited, true);
+    expect(created.status).toBe(201);
+    expect(created.json.invited).toBe(true);
     const role = await callApi(url(), token, 'PUT', `/admin/api/organizations/springfield/members/${created.json.userId}/role`, { role: 'owner' });
-    assert.deepEqual(role.json, { userId: created.json.userId, role: 'owner' });
-    assert.equal((await callApi(url(), token, 'DELETE', `/admin/api/organizations/springfield/members/${created.json.userId}`)).status, 200);
+    expect(role.json).toStrictEqual({ userId: created.json.userId, role: 'owner' });
+    expect((await callApi(url(), token, 'DELETE', `/admin/api/organizations/springfield/members/${created.json.userId}`)).status).toBe(200);
     const disabled = await callApi(url(), token, 'POST', `/admin/api/organizations/springfield/members/${nina}/disable-2fa`, { reason: 'API test' });
-    assert.deepEqual(disabled.json, { userId: nina, twoFactor: { enrolled: false } });
+    expect(disabled.json).toStrictEqual({ userId: nina, twoFactor: { enrolled: false } });
     const twice = await callApi(url(), token, 'POST', `/admin/api/organizations/springfield/members/${nina}/disable-2fa`, {});
-    assert.equal(twice.status, 409);
-    assert.equal(twice.json.error, 'conflict');
+    expect(twice.status).toBe(409);
+    expect(twice.json.error).toBe('conflict');
     const audit = await callApi(url(), token, 'GET', '/admin/api/organizations/springfield/audit');
-    assert.equal((audit.json.events as Array<{ action: string }>)[0]?.action, 'two_factor.reset_by_admin');
+    expect((audit.json.events as Array<{ action: string }>)[0]?.action).toBe('two_factor.reset_by_admin');
   });
 
   it('answers bad input to every admin form and API body with a 4xx sentence and no change', async () => {
@@ -256,8 +272,8 @@ describe('organization administration (/admin and /admin/api)', () => {
     ];
     for (const [path, fields] of forms) {
       const page = await postForm(browser, path, fields);
-      assert.ok(page.status >= 400 && page.status < 500, `${path} ${JSON.stringify(fields)}: ${page.status}`);
-      assert.match(page.html, /role="alert"/);
+      expect([path, fields, page.status]).toStrictEqual([path, fields, expect.toBeWithinRange(400, 499)]);
+      expect(page.html).toMatch(/role="alert"/);
     }
     const bodies: Array<[string, string, unknown, number]> = [
       ['PUT', '/admin/api/organizations/springfield/policy', { forceTwoFactor: 'yes' }, 400],
@@ -274,12 +290,14 @@ describe('organization administration (/admin and /admin/api)', () => {
     ];
     for (const [method, path, body, status] of bodies) {
       const response = await callApi(url(), token, method, path, body);
-      assert.equal(response.status, status, `${method} ${path} ${JSON.stringify(body)}`);
-      assert.equal(typeof response.json.error, 'string');
-      assert.match(String(response.json.error_description), /\.$/, 'a sentence');
+      expect([method, path, body, response.status]).toStrictEqual([method, path, body, status]);
+      expect(typeof response.json.error).toBe('string');
+      // A sentence.
+      expect(String(response.json.error_description)).toMatch(/\.$/);
     }
     const text = await fetch(new URL('/admin/api/organizations/springfield/policy', url()), { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body: 'x' });
-    assert.equal(text.status, 415);
-    assert.equal(JSON.stringify(await store().memberships.listByOrganization((await store().organizations.findBySlug('springfield'))!.id)), before, 'nothing changed');
+    expect(text.status).toBe(415);
+    // Nothing changed.
+    expect(JSON.stringify(await store().memberships.listByOrganization((await store().organizations.findBySlug('springfield'))!.id))).toBe(before);
   });
 });

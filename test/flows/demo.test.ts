@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DEMO } from '../../src/demo/seed.js';
 import { Browser, formAction } from '../support/browser.js';
 import { confirmSignOut } from '../support/fixture.js';
@@ -8,54 +7,54 @@ import { startTestInstance, tempDir, type TestInstance } from '../support/twofol
 describe('the quickstart demo', () => {
   let twofold: TestInstance;
   const dataDir = tempDir();
-  before(async () => {
+  beforeAll(async () => {
     twofold = await startTestInstance({ TWOFOLD_DEMO: '1', DATA_DIR: dataDir });
   });
-  after(() => twofold.close());
+  afterAll(() => twofold.close());
 
   it('seeds an empty store and prints how to try it', async () => {
     const { store } = twofold.app;
-    assert.equal(await store.users.count(), 2);
+    expect(await store.users.count()).toBe(2);
     const demo = await store.organizations.findBySlug(DEMO.organization.slug);
-    assert.ok(demo);
+    expect(demo).toBeTruthy();
     const owner = await store.users.findByEmail(DEMO.owner.email);
-    assert.equal((await store.memberships.find(demo.id, owner!.id))?.role, 'owner');
-    assert.ok(await store.clients.find(DEMO.clientId));
-    assert.ok(twofold.logLines.some((line) => line.includes(`${twofold.url}/demo`) && line.includes(DEMO.owner.email)));
+    expect((await store.memberships.find(demo!.id, owner!.id))?.role).toBe('owner');
+    expect(await store.clients.find(DEMO.clientId)).toBeTruthy();
+    expect(twofold.logLines.some((line) => line.includes(`${twofold.url}/demo`) && line.includes(DEMO.owner.email))).toBe(true);
   });
 
   it('lets a newcomer click "Sign in", sign in and see the ID token claims, then sign out', async () => {
     const browser = new Browser(twofold.url);
     const home = await browser.visit('/demo');
-    assert.match(home.html, /href="\/demo\/login">Sign in</);
+    expect(home.html).toMatch(/href="\/demo\/login">Sign in</);
     const login = await browser.visit('/demo/login');
-    assert.match(login.url, /\/interaction\//);
+    expect(login.url).toMatch(/\/interaction\//);
     const signedIn = await browser.submit(login, formAction(login.html, '/login'), { email: DEMO.member.email, password: DEMO.member.password });
-    assert.equal(signedIn.status, 200);
-    assert.ok(signedIn.url.endsWith('/demo'), signedIn.url);
-    assert.match(signedIn.html, new RegExp(`You are signed in as <strong>${DEMO.member.email}</strong>`));
-    assert.match(signedIn.html, /&quot;amr&quot;: \[\s*&quot;pwd&quot;\s*\]/);
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.url).toMatch(/\/demo$/);
+    expect(signedIn.html).toMatch(new RegExp(`You are signed in as <strong>${DEMO.member.email}</strong>`));
+    expect(signedIn.html).toMatch(/&quot;amr&quot;: \[\s*&quot;pwd&quot;\s*\]/);
 
     const confirm = await browser.visit('/demo/logout');
-    assert.match(confirm.html, /Sign out of Twofold\?/);
+    expect(confirm.html).toMatch(/Sign out of Twofold\?/);
     const signedOut = await confirmSignOut(browser, confirm);
-    assert.ok(signedOut.url.endsWith('/demo'), signedOut.url);
-    assert.match(signedOut.html, /Sign in/);
+    expect(signedOut.url).toMatch(/\/demo$/);
+    expect(signedOut.html).toMatch(/Sign in/);
   });
 
   it('does not seed again on a restart', async () => {
     const port = new URL(twofold.url).port;
     await twofold.close();
     twofold = await startTestInstance({ TWOFOLD_DEMO: '1', DATA_DIR: dataDir, PORT: port });
-    assert.equal(await twofold.app.store.users.count(), 2);
-    assert.ok(!twofold.logLines.some((line) => line.includes('seeded')));
+    expect(await twofold.app.store.users.count()).toBe(2);
+    expect(twofold.logLines).not.toContainEqual(expect.stringContaining('seeded'));
   });
 
   it('serves no demo when TWOFOLD_DEMO=0', async () => {
     const plain = await startTestInstance({ TWOFOLD_DEMO: '0' });
     try {
-      assert.equal((await fetch(`${plain.url}/demo`)).status, 404);
-      assert.equal(await plain.app.store.users.count(), 0);
+      expect((await fetch(`${plain.url}/demo`)).status).toBe(404);
+      expect(await plain.app.store.users.count()).toBe(0);
     } finally {
       await plain.close();
     }

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { ACR } from '../../src/provider/acr.js';
 import { adminBrowser, postForm } from '../support/admin.js';
 import { Browser, formAction, type Page } from '../support/browser.js';
@@ -28,15 +27,18 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
   const expectFailure = async (email: string, sentence: RegExp, status: number, logged: RegExp) => {
     const before = await counts();
     const { page } = await signInFederated(email);
-    assert.equal(page.status, status, page.html);
-    assert.match(page.html, sentence);
-    assert.doesNotMatch(page.html, /at [\w.]+ \(|node_modules/, 'no stack trace');
-    assert.ok(!page.url.startsWith(REDIRECT_URI));
-    assert.deepEqual(await counts(), before, 'no account was created or linked');
-    assert.ok(fixture.twofold.logLines.some((line) => logged.test(line)), `logged for the operator: ${logged}`);
+    expect(page.status).toBe(status);
+    expect(page.html).toMatch(sentence);
+    // No stack trace.
+    expect(page.html).not.toMatch(/at [\w.]+ \(|node_modules/);
+    expect(page.url).not.toStartWith(REDIRECT_URI);
+    // No account was created or linked.
+    expect(await counts()).toStrictEqual(before);
+    // Logged for the operator.
+    expect(fixture.twofold.logLines).toContainEqual(expect.stringMatching(logged));
   };
 
-  before(async () => {
+  beforeAll(async () => {
     fixture = await startFixture();
     upstream = await startUpstream(`${url()}/federation/county/callback`);
     const { directory, federation } = fixture.twofold.app;
@@ -54,34 +56,35 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
     upstream.cancel = false;
     upstream.tampering = 'none';
   });
-  after(async () => {
+  afterAll(async () => {
     await upstream?.close();
     await fixture?.close();
   });
 
   it('signs a member in at the upstream provider, without a Twofold passcode although the organization forces 2FA', async () => {
     const { pending, page } = await signInFederated('Clerk@County.test');
-    assert.ok(page.url.startsWith(REDIRECT_URI), `${page.status} ${page.url}\n${page.html.slice(0, 500)}`);
+    expect(page.url).toStartWith(REDIRECT_URI);
     const claims = (await exchangeCode(fixture.rp, page.url, pending)).claims()!;
-    assert.equal(claims.email, 'clerk@county.test');
-    assert.deepEqual(claims.amr, ['fed', 'pwd']);
-    assert.equal(claims.acr, ACR.password);
-    assert.equal(await store().identityLinks.findUser(upstream.issuer, 'upstream-clerk'), (await store().users.findByEmail('clerk@county.test'))!.id);
+    expect(claims.email).toBe('clerk@county.test');
+    expect(claims.amr).toStrictEqual(['fed', 'pwd']);
+    expect(claims.acr).toBe(ACR.password);
+    expect(await store().identityLinks.findUser(upstream.issuer, 'upstream-clerk')).toBe((await store().users.findByEmail('clerk@county.test'))!.id);
   });
 
   it('still applies a local organization\'s enforcement after the upstream sign-in', async () => {
     const { browser, pending, page } = await signInFederated('both@county.test');
-    assert.match(page.html, /Set up two-factor authentication/, 'city forces 2FA and is not federated');
+    // City forces 2FA and is not federated.
+    expect(page.html).toMatch(/Set up two-factor authentication/);
     const { landed, secret } = await completeSetup(browser, page);
     const claims = (await exchangeCode(fixture.rp, landed.url, pending)).claims()!;
-    assert.deepEqual(claims.amr, ['fed', 'pwd', 'otp', 'mfa']);
-    assert.equal(claims.acr, ACR.twoFactor);
+    expect(claims.amr).toStrictEqual(['fed', 'pwd', 'otp', 'mfa']);
+    expect(claims.acr).toBe(ACR.twoFactor);
 
     // The next time, the second-factor prompt follows the upstream sign-in with the passcode challenge.
     const next = await signInFederated('both@county.test');
-    assert.match(next.page.html, /One-time passcode/);
+    expect(next.page.html).toMatch(/One-time passcode/);
     const passed = await next.browser.submit(next.page, formAction(next.page.html, '/challenge'), { passcode: await codeAt(secret, 1) });
-    assert.deepEqual((await exchangeCode(fixture.rp, passed.url, next.pending)).claims()!.amr, ['fed', 'pwd', 'otp', 'mfa']);
+    expect((await exchangeCode(fixture.rp, passed.url, next.pending)).claims()!.amr).toStrictEqual(['fed', 'pwd', 'otp', 'mfa']);
   });
 
   it('accepts the upstream\'s own second factor (amr mfa) for the local enforcement', async () => {
@@ -89,10 +92,10 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
     upstream.accounts.set('strong@county.test', { sub: 'upstream-strong', email: 'strong@county.test', email_verified: true });
     upstream.amr = ['pwd', 'mfa', 'hwk'];
     const { pending, page } = await signInFederated('strong@county.test');
-    assert.ok(page.url.startsWith(REDIRECT_URI), page.html.slice(0, 300));
+    expect(page.url).toStartWith(REDIRECT_URI);
     const claims = (await exchangeCode(fixture.rp, page.url, pending)).claims()!;
-    assert.deepEqual(claims.amr, ['fed', 'pwd', 'mfa', 'hwk']);
-    assert.equal(claims.acr, ACR.twoFactor);
+    expect(claims.amr).toStrictEqual(['fed', 'pwd', 'mfa', 'hwk']);
+    expect(claims.acr).toBe(ACR.twoFactor);
   });
 
   it('links by upstream subject after the first sign-in, even if the email there changes', async () => {
@@ -101,7 +104,8 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
     try {
       const { pending, page } = await signInFederated('clerk@county.test');
       const claims = (await exchangeCode(fixture.rp, page.url, pending)).claims()!;
-      assert.equal(claims.email, 'clerk@county.test', 'the same Twofold account');
+      // The same Twofold account.
+      expect(claims.email).toBe('clerk@county.test');
     } finally {
       upstream.accounts.set('clerk@county.test', { sub: 'upstream-clerk', email: 'clerk@county.test', email_verified: true, name: 'Clerk' });
     }
@@ -110,13 +114,13 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
   it('creates a member just in time for an email in the organization\'s domains', async () => {
     upstream.accounts.set('newcomer@county.test', { sub: 'upstream-newcomer', email: 'newcomer@county.test', email_verified: true, name: 'New Comer' });
     const { pending, page } = await signInFederated('newcomer@county.test');
-    assert.ok(page.url.startsWith(REDIRECT_URI));
+    expect(page.url).toStartWith(REDIRECT_URI);
     await exchangeCode(fixture.rp, page.url, pending);
     const user = await store().users.findByEmail('newcomer@county.test');
-    assert.equal(user?.name, 'New Comer');
-    assert.equal(user?.passwordHash, null);
+    expect(user?.name).toBe('New Comer');
+    expect(user?.passwordHash).toBeNull();
     const county = await store().organizations.findBySlug('county');
-    assert.equal((await store().memberships.find(county!.id, user!.id))?.role, 'member');
+    expect((await store().memberships.find(county!.id, user!.id))?.role).toBe('member');
   });
 
   it('refuses to take over an account by asserting someone else\'s email', async () => {
@@ -124,13 +128,14 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
     // a local city owner: a different provider must not become a way into that account.
     upstream.accounts.set('intruder@county.test', { sub: 'upstream-intruder', email: 'mayor@city.test', email_verified: true });
     await expectFailure('intruder@county.test', /could not be matched to an account here \(mayor@city\.test is not a member of County\)/, 403, /federation: account not linked/);
-    assert.equal(await store().identityLinks.findUser(upstream.issuer, 'upstream-intruder'), null);
+    expect(await store().identityLinks.findUser(upstream.issuer, 'upstream-intruder')).toBeNull();
     const mayor = await store().users.findByEmail('mayor@city.test');
-    assert.ok(mayor?.passwordHash, 'the local account is untouched');
+    // The local account is untouched.
+    expect(mayor?.passwordHash).toBeTruthy();
 
     upstream.accounts.set('unverified@county.test', { sub: 'upstream-unverified', email: 'unverified@county.test', email_verified: false });
     await expectFailure('unverified@county.test', /has not verified your email address/, 403, /federation: account not linked/);
-    assert.equal(await store().users.findByEmail('unverified@county.test'), null);
+    expect(await store().users.findByEmail('unverified@county.test')).toBeNull();
   });
 
   it('explains each failure, changes nothing, and logs it for the operator', async () => {
@@ -159,9 +164,10 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
     }
 
     const forged = await new Browser(url()).visit('/federation/county/callback?code=forged&state=forged');
-    assert.equal(forged.status, 400);
-    assert.match(forged.html, /could not be matched to one you started here/);
-    assert.equal(await store().users.findByEmail('victim@county.test'), null, 'no failure created the account');
+    expect(forged.status).toBe(400);
+    expect(forged.html).toMatch(/could not be matched to one you started here/);
+    // No failure created the account.
+    expect(await store().users.findByEmail('victim@county.test')).toBeNull();
   });
 
   it('refuses a wrong state: a callback from another sign-in than the one this browser started', async () => {
@@ -169,12 +175,13 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
     const browser = new Browser(url());
     const first = await browser.visit((await startSignIn(fixture.rp)).url.href);
     const toUpstream = await browser.submit(first, formAction(first.html, '/login'), { email: 'twice@county.test', password: '' });
-    assert.ok(toUpstream.url.startsWith(upstream.issuer), 'the first sign-in went upstream');
+    // The first sign-in went upstream.
+    expect(toUpstream.url).toStartWith(upstream.issuer);
     const second = await browser.visit((await startSignIn(fixture.rp)).url.href);
     await browser.submit(second, formAction(second.html, '/login'), { email: 'twice@county.test', password: '' });
     const firstReturn = await browser.visit(toUpstream.url, {}, [upstream.issuer]);
-    assert.equal(firstReturn.status, 400, fixture.twofold.logLines.filter((line) => line.includes('federation')).slice(-2).join('\n'));
-    assert.match(firstReturn.html, /could not be matched to one you started here|did not complete/);
+    expect(firstReturn.status).toBe(400);
+    expect(firstReturn.html).toMatch(/could not be matched to one you started here|did not complete/);
   });
 
   it('lets an owner or site admin set, test and remove the identity provider in Settings', async () => {
@@ -182,8 +189,8 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
     await fixture.twofold.app.directory.createUser({ email: 'root@site.test', password: PASSWORD, siteAdmin: true });
     const { browser } = await adminBrowser(url(), 'root@site.test', PASSWORD);
     const settings = await browser.visit('/admin/orgs/parks/settings');
-    assert.match(settings.html, /<h2 id="idp-heading">Identity provider<\/h2>/);
-    assert.match(settings.html, new RegExp(`<code>${url()}/federation/parks/callback</code>`));
+    expect(settings.html).toMatch(/<h2 id="idp-heading">Identity provider<\/h2>/);
+    expect(settings.html).toMatch(new RegExp(`<code>${url()}/federation/parks/callback</code>`));
     for (const [fields, sentence] of [
       [{ issuer: 'ftp://idp.test', clientId: 'x', clientSecret: 'y', domains: '' }, /The issuer must be an https URL\./],
       [{ issuer: upstream.issuer, clientId: '', clientSecret: 'y', domains: '' }, /Enter the client id/],
@@ -192,30 +199,31 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
       [{ issuer: upstream.issuer, clientId: 'x', clientSecret: 'y', domains: 'not_a_domain' }, /is not an email domain/],
     ] as const) {
       const refused = await postForm(browser, '/admin/orgs/parks/identity-provider', fields);
-      assert.ok(refused.status >= 400 && refused.status < 500, `${JSON.stringify(fields)}: ${refused.status}`);
-      assert.match(refused.html, sentence);
+      expect([fields, refused.status]).toStrictEqual([fields, expect.toBeWithinRange(400, 499)]);
+      expect(refused.html).toMatch(sentence);
     }
-    assert.equal((await store().organizations.findBySlug('parks'))?.federation, null, 'nothing saved');
+    // Nothing saved.
+    expect((await store().organizations.findBySlug('parks'))?.federation).toBeNull();
 
     const saved = await postForm(browser, '/admin/orgs/parks/identity-provider', { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret, domains: 'parks.test' });
-    assert.match(saved.html, /The identity provider was saved\./);
+    expect(saved.html).toMatch(/The identity provider was saved\./);
     const tested = await postForm(browser, '/admin/orgs/parks/identity-provider/test');
-    assert.match(tested.html, new RegExp(`Connected: ${upstream.issuer} answers`));
+    expect(tested.html).toMatch(new RegExp(`Connected: ${upstream.issuer} answers`));
     const parks = await store().organizations.findBySlug('parks');
-    assert.ok(!parks!.federation!.sealedClientSecret.includes(upstream.clientSecret));
+    expect(parks!.federation!.sealedClientSecret).not.toContain(upstream.clientSecret);
     const actions = (await store().audit.list(parks!.id, { limit: 10, offset: 0 })).events.map((event) => event.action);
-    assert.ok(actions.includes('federation.changed'));
+    expect(actions).toContain('federation.changed');
     const removed = await postForm(browser, '/admin/orgs/parks/identity-provider/remove');
-    assert.match(removed.html, /Members sign in with a password here again\./);
-    assert.equal((await store().organizations.findBySlug('parks'))?.federation, null);
+    expect(removed.html).toMatch(/Members sign in with a password here again\./);
+    expect((await store().organizations.findBySlug('parks'))?.federation).toBeNull();
   });
 
   it('keeps local members on the password page and says which field is missing', async () => {
     const browser = new Browser(url());
     const login = await browser.visit((await startSignIn(fixture.rp)).url.href);
-    assert.match(login.html, /If your organization signs you in with its own account, leave this empty\./);
+    expect(login.html).toMatch(/If your organization signs you in with its own account, leave this empty\./);
     const empty = await browser.submit(login, formAction(login.html, '/login'), { email: 'mayor@city.test', password: '' });
-    assert.equal(empty.status, 400);
-    assert.match(empty.html, /Enter your password\./);
+    expect(empty.status).toBe(400);
+    expect(empty.html).toMatch(/Enter your password\./);
   });
 });

@@ -1,7 +1,6 @@
-import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../config/index.js';
 import { createLogger } from '../../src/log.js';
 import { Mailer } from '../../src/mail/mailer.js';
@@ -19,12 +18,12 @@ describe('e-mail', () => {
     mailer.send({ to: 'ada@city.test', message: 'two-factor-disabled', locals: { actor: 'Olivia Owner', reason: 'lost phone' } });
     await mailer.close();
     const files = fs.readdirSync(path.join(dataDir, 'outbox'));
-    assert.equal(files.length, 1);
+    expect(files).toHaveLength(1);
     const eml = fs.readFileSync(path.join(dataDir, 'outbox', files[0]!), 'utf8');
-    assert.match(eml, /^To: ada@city\.test$/m);
-    assert.match(eml, /^Subject: Two-factor authentication was turned off for your account$/m);
-    assert.match(eml, /Olivia Owner turned off two-factor authentication/);
-    assert.ok(lines.some((line) => line.includes('e-mail sent')));
+    expect(eml).toMatch(/^To: ada@city\.test$/m);
+    expect(eml).toMatch(/^Subject: Two-factor authentication was turned off for your account$/m);
+    expect(eml).toMatch(/Olivia Owner turned off two-factor authentication/);
+    expect(lines).toContainEqual(expect.stringContaining('e-mail sent'));
   });
 
   it('never fails or undoes the action when the mail server is down, and delivers once it is back', async () => {
@@ -40,13 +39,14 @@ describe('e-mail', () => {
       const browser = new Browser(twofold.url);
       const setup = await signInWithPassword(browser, await startSignIn(rp), 'ada@city.test', 'a long enough password');
       const { landed } = await completeSetup(browser, setup);
-      assert.ok(landed.url.startsWith(REDIRECT_URI), 'the setup completed although no e-mail could be sent');
+      // The setup completed although no e-mail could be sent.
+      expect(landed.url).toStartWith(REDIRECT_URI);
       await twofold.app.mailer.idle();
-      assert.ok(twofold.logLines.some((line) => line.includes('e-mail could not be sent; will retry') && line.includes('ada@city.test')));
+      expect(twofold.logLines.some((line) => line.includes('e-mail could not be sent; will retry') && line.includes('ada@city.test'))).toBe(true);
 
       await smtp.start(port);
       const mail = await smtp.waitFor('ada@city.test', /Two-factor authentication is now on/, 8000);
-      assert.ok(mail);
+      expect(mail).toBeTruthy();
     } finally {
       await twofold.close();
       await smtp.close();

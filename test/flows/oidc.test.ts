@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ACR } from '../../src/provider/acr.js';
 import { Browser, formAction } from '../support/browser.js';
 import { confirmSignOut } from '../support/fixture.js';
@@ -17,12 +16,17 @@ import { startTestInstance, type TestInstance } from '../support/twofold.js';
 
 const PASSWORD = 'correct horse battery staple';
 
-/** For assert.rejects: the OAuth error code openid-client surfaced. */
-const oauthError = (code: string) => (error: { error?: string; cause?: { error?: string } | Array<{ parameters?: { error?: string } }> }) => {
-  const cause = error.cause;
-  const fromChallenge = Array.isArray(cause) ? cause[0]?.parameters?.error : cause?.error;
-  assert.equal(error.error ?? fromChallenge, code, String(error));
-  return true;
+/** The OAuth error code openid-client rejected with, from the response body or a WWW-Authenticate challenge. */
+const oauthErrorOf = async (request: Promise<unknown>): Promise<string> => {
+  try {
+    await request;
+  } catch (caught) {
+    const error = caught as { error?: string; cause?: { error?: string } | Array<{ parameters?: { error?: string } }> };
+    const cause = error.cause;
+    const fromChallenge = Array.isArray(cause) ? cause[0]?.parameters?.error : cause?.error;
+    return error.error ?? fromChallenge ?? String(error);
+  }
+  return 'none: the request succeeded';
 };
 
 /** The error a redirect carries back to the relying party, in its query or (implicit modes) its fragment. */
@@ -35,7 +39,7 @@ const SECRET = 'a-confidential-client-secret-of-40-chars!';
 describe('OIDC flows through the real app, with openid-client as the relying party', () => {
   let twofold: TestInstance;
 
-  before(async () => {
+  beforeAll(async () => {
     twofold = await startTestInstance();
     const { directory } = twofold.app;
     await directory.createOrganization('city', 'City');
@@ -44,16 +48,16 @@ describe('OIDC flows through the real app, with openid-client as the relying par
     await directory.createClient({ clientId: 'partner', redirectUris: [REDIRECT_URI], secret: SECRET });
   });
 
-  after(() => twofold.close());
+  afterAll(() => twofold.close());
 
   it('publishes discovery with PKCE, both ACR levels, refresh tokens and RP-initiated logout', async () => {
     const metadata = (await discover(twofold.url, 'spa')).serverMetadata();
-    assert.equal(metadata.issuer, twofold.url);
-    assert.deepEqual(metadata.code_challenge_methods_supported, ['S256']);
-    assert.deepEqual(metadata.acr_values_supported, [ACR.password, ACR.twoFactor, ACR.papeMultiFactor]);
-    assert.ok(metadata.grant_types_supported?.includes('refresh_token'));
-    assert.ok(metadata.end_session_endpoint);
-    assert.deepEqual(metadata.response_types_supported, ['code']);
+    expect(metadata.issuer).toBe(twofold.url);
+    expect(metadata.code_challenge_methods_supported).toStrictEqual(['S256']);
+    expect(metadata.acr_values_supported).toStrictEqual([ACR.password, ACR.twoFactor, ACR.papeMultiFactor]);
+    expect(metadata.grant_types_supported).toContain('refresh_token');
+    expect(metadata.end_session_endpoint).toBeTruthy();
+    expect(metadata.response_types_supported).toStrictEqual(['code']);
   });
 
   it('signs a user in with code + PKCE for a first-party public client, without a consent page', async () => {
@@ -61,15 +65,15 @@ describe('OIDC flows through the real app, with openid-client as the relying par
     const pending = await startSignIn(rp);
     const browser = new Browser(twofold.url);
     const landed = await signInWithPassword(browser, pending, 'Ada@City.test', PASSWORD);
-    assert.ok(landed.url.startsWith(REDIRECT_URI), `went to ${landed.url}`);
+    expect(landed.url).toStartWith(REDIRECT_URI);
     const tokens = await exchangeCode(rp, landed.url, pending);
     const claims = tokens.claims()!;
-    assert.equal(claims.email, 'ada@city.test');
-    assert.deepEqual(claims.amr, ['pwd']);
-    assert.equal(claims.acr, ACR.password);
-    assert.equal(typeof claims.auth_time, 'number');
+    expect(claims.email).toBe('ada@city.test');
+    expect(claims.amr).toStrictEqual(['pwd']);
+    expect(claims.acr).toBe(ACR.password);
+    expect(typeof claims.auth_time).toBe('number');
     const userinfo = await oidc.fetchUserInfo(rp, tokens.access_token, claims.sub);
-    assert.equal(userinfo.name, 'Ada');
+    expect(userinfo.name).toBe('Ada');
   });
 
   it('asks a third-party confidential client\'s user for consent, then exchanges with client_secret_basic', async () => {
@@ -77,17 +81,17 @@ describe('OIDC flows through the real app, with openid-client as the relying par
     const pending = await startSignIn(rp);
     const browser = new Browser(twofold.url);
     const consent = await signInWithPassword(browser, pending, 'ada@city.test', PASSWORD);
-    assert.equal(consent.status, 200);
-    assert.match(consent.html, /Allow partner\?/);
-    assert.match(consent.html, /See your email address/);
+    expect(consent.status).toBe(200);
+    expect(consent.html).toMatch(/Allow partner\?/);
+    expect(consent.html).toMatch(/See your email address/);
     const allowed = await browser.submit(consent, formAction(consent.html, '/consent'), {});
     const tokens = await exchangeCode(rp, allowed.url, pending);
-    assert.equal(tokens.claims()!.email, 'ada@city.test');
+    expect(tokens.claims()!.email).toBe('ada@city.test');
 
     const wrongSecret = await discover(twofold.url, 'partner', `${SECRET}-wrong`);
     const again = await startSignIn(wrongSecret);
     const callback = (await browser.visit(again.url.href)).url;
-    await assert.rejects(exchangeCode(wrongSecret, callback, again), oauthError('invalid_client'));
+    expect(await oauthErrorOf(exchangeCode(wrongSecret, callback, again))).toBe('invalid_client');
   });
 
   it('denying consent returns access_denied to the relying party', async () => {
@@ -96,7 +100,7 @@ describe('OIDC flows through the real app, with openid-client as the relying par
     const browser = new Browser(twofold.url);
     const consent = await signInWithPassword(browser, pending, 'ada@city.test', PASSWORD);
     const denied = await browser.submit(consent, formAction(consent.html, '/abort'), {});
-    assert.equal(new URL(denied.url).searchParams.get('error'), 'access_denied');
+    expect(new URL(denied.url).searchParams.get('error')).toBe('access_denied');
   });
 
   it('issues a refresh token for offline_access and refreshes it', async () => {
@@ -105,12 +109,14 @@ describe('OIDC flows through the real app, with openid-client as the relying par
     const browser = new Browser(twofold.url);
     const callback = await signInAndAllow(browser, pending, 'ada@city.test', PASSWORD);
     const tokens = await exchangeCode(rp, callback, pending);
-    assert.ok(tokens.refresh_token, 'a refresh token was issued');
-    const refreshed = await oidc.refreshTokenGrant(rp, tokens.refresh_token);
-    assert.ok(refreshed.access_token);
-    assert.notEqual(refreshed.access_token, tokens.access_token);
-    assert.equal(refreshed.claims()!.sub, tokens.claims()!.sub);
-    await assert.rejects(oidc.refreshTokenGrant(rp, tokens.refresh_token), oauthError('invalid_grant'), 'a rotated refresh token cannot be used again');
+    // A refresh token was issued.
+    expect(tokens.refresh_token).toBeTruthy();
+    const refreshed = await oidc.refreshTokenGrant(rp, tokens.refresh_token!);
+    expect(refreshed.access_token).toBeTruthy();
+    expect(refreshed.access_token).not.toBe(tokens.access_token);
+    expect(refreshed.claims()!.sub).toBe(tokens.claims()!.sub);
+    // A rotated refresh token cannot be used again.
+    expect(await oauthErrorOf(oidc.refreshTokenGrant(rp, tokens.refresh_token!))).toBe('invalid_grant');
   });
 
   it('signs out through RP-initiated logout, after which prompt=none needs a new sign-in', async () => {
@@ -121,26 +127,27 @@ describe('OIDC flows through the real app, with openid-client as the relying par
     const tokens = await exchangeCode(rp, callback, pending);
 
     const silent = await startSignIn(rp, { prompt: 'none' });
-    assert.ok(new URL((await browser.visit(silent.url.href)).url).searchParams.get('code'), 'the session signs in silently');
+    // The session signs in silently.
+    expect(new URL((await browser.visit(silent.url.href)).url).searchParams.get('code')).toBeTruthy();
 
     const logoutUrl = oidc.buildEndSessionUrl(rp, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: POST_LOGOUT_URI });
     const confirm = await browser.visit(logoutUrl.href);
-    assert.equal(confirm.status, 200);
-    assert.match(confirm.html, /Sign out of Twofold\?/);
+    expect(confirm.status).toBe(200);
+    expect(confirm.html).toMatch(/Sign out of Twofold\?/);
     const done = await confirmSignOut(browser, confirm);
-    assert.ok(done.url.startsWith(POST_LOGOUT_URI), `went to ${done.url}`);
+    expect(done.url).toStartWith(POST_LOGOUT_URI);
 
     const afterLogout = await startSignIn(rp, { prompt: 'none' });
-    assert.equal(new URL((await browser.visit(afterLogout.url.href)).url).searchParams.get('error'), 'login_required');
+    expect(new URL((await browser.visit(afterLogout.url.href)).url).searchParams.get('error')).toBe('login_required');
   });
 
   it('answers a wrong password and an unknown email with the same sentence and status', async () => {
     const rp = await discover(twofold.url, 'spa');
     for (const [email, password] of [['ada@city.test', 'not the password'], ['nobody@city.test', PASSWORD], ['x'.repeat(5000), 'y']] as const) {
       const page = await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), email, password);
-      assert.equal(page.status, 401, `status for ${email.slice(0, 20)}`);
-      assert.match(page.html, /Email or password is incorrect\./);
-      assert.match(page.html, /aria-invalid="true"/);
+      expect([email.slice(0, 20), page.status]).toStrictEqual([email.slice(0, 20), 401]);
+      expect(page.html).toMatch(/Email or password is incorrect\./);
+      expect(page.html).toMatch(/aria-invalid="true"/);
     }
   });
 
@@ -163,13 +170,13 @@ describe('OIDC flows through the real app, with openid-client as the relying par
       const url = new URL(valid.href);
       mutate(url);
       const response = await fetch(new URL(url.search, base), { redirect: 'manual' });
-      assert.ok(response.status < 500, `${name}: status ${response.status}`);
+      expect([name, response.status]).toStrictEqual([name, expect.toBeWithinRange(100, 499)]);
       if (typeof expected === 'string') {
-        assert.equal(response.status, 303, `${name}: redirected back with the error`);
-        assert.equal(redirectError(response.headers.get('location')!), expected, name);
+        // Redirected back to the relying party with the error.
+        const location = response.headers.get('location');
+        expect([name, response.status, location && redirectError(location)]).toStrictEqual([name, 303, expected]);
       } else {
-        assert.equal(response.status, 400, name);
-        assert.match(await response.text(), expected, name);
+        expect([name, response.status, await response.text()]).toStrictEqual([name, 400, expect.stringMatching(expected)]);
       }
     }
   });
@@ -179,8 +186,8 @@ describe('OIDC flows through the real app, with openid-client as the relying par
     const pending = await startSignIn(rp);
     const callback = await signInAndAllow(new Browser(twofold.url), pending, 'ada@city.test', PASSWORD);
     const results = await Promise.allSettled([exchangeCode(rp, callback, pending), exchangeCode(rp, callback, pending)]);
-    assert.equal(results.filter((result) => result.status === 'fulfilled').length, 1);
-    await assert.rejects(exchangeCode(rp, callback, pending), oauthError('invalid_grant'));
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    expect(await oauthErrorOf(exchangeCode(rp, callback, pending))).toBe('invalid_grant');
   });
 
   it('refuses a sign-in form without its CSRF token, and signs nobody in', async () => {
@@ -193,41 +200,42 @@ describe('OIDC flows through the real app, with openid-client as the relying par
         body: new URLSearchParams({ _csrf: token, email: 'ada@city.test', password: PASSWORD }),
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       });
-      assert.equal(refused.status, 403);
-      assert.match(refused.html, /This form has expired or was sent from another site/);
+      expect(refused.status).toBe(403);
+      expect(refused.html).toMatch(/This form has expired or was sent from another site/);
     }
     const json = await browser.request(new URL(formAction(page.html, '/login'), page.url).href, {
       method: 'POST',
       body: JSON.stringify({ email: 'ada@city.test', password: PASSWORD }),
       headers: { 'content-type': 'application/json' },
     });
-    assert.equal(json.status, 415);
+    expect(json.status).toBe(415);
     const stillAtLogin = await browser.visit(page.url);
-    assert.match(stillAtLogin.html, /<label for="password">Password<\/label>/);
+    expect(stillAtLogin.html).toMatch(/<label for="password">Password<\/label>/);
   });
 
   it('shows a sentence for an unknown or expired interaction', async () => {
     const page = await new Browser(twofold.url).visit('/interaction/this-does-not-exist');
-    assert.equal(page.status, 400);
-    assert.match(page.html, /This sign-in has expired or was opened in another browser/);
+    expect(page.status).toBe(400);
+    expect(page.html).toMatch(/This sign-in has expired or was opened in another browser/);
   });
 
   it('serves pages with strict security headers and no caching', async () => {
     const rp = await discover(twofold.url, 'spa');
     const page = await new Browser(twofold.url).visit((await startSignIn(rp)).url.href);
-    assert.equal(page.headers.get('cache-control'), 'no-store');
-    assert.match(page.headers.get('content-security-policy')!, /frame-ancestors 'none'/);
-    assert.doesNotMatch(page.headers.get('content-security-policy')!, /unsafe-inline/);
-    assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
-    assert.equal(page.headers.get('x-frame-options'), 'DENY');
-    assert.match(page.html, /<label for="email">Email<\/label>/);
-    assert.match(page.html, /<button class="primary" type="submit">Sign in<\/button>/);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(page.headers.get('content-security-policy')!).toMatch(/frame-ancestors 'none'/);
+    expect(page.headers.get('content-security-policy')!).not.toMatch(/unsafe-inline/);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.html).toMatch(/<label for="email">Email<\/label>/);
+    expect(page.html).toMatch(/<button class="primary" type="submit">Sign in<\/button>/);
   });
 
   it('never writes a password into the log', () => {
-    assert.ok(twofold.logLines.length > 0);
+    expect(twofold.logLines.length).toBeGreaterThan(0);
     for (const line of twofold.logLines) {
-      assert.ok(!line.includes(PASSWORD) && !line.includes(SECRET), line);
+      expect(line).not.toContain(PASSWORD);
+      expect(line).not.toContain(SECRET);
     }
   });
 });

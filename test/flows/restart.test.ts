@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import { Browser, formAction } from '../support/browser.js';
 import { REDIRECT_URI, discover, exchangeCode, oidc, signInAndAllow, startSignIn } from '../support/relying-party.js';
 import { startTestInstance, tempDir } from '../support/twofold.js';
@@ -19,12 +18,12 @@ describe('a restart keeps keys, sessions, tokens and sign-ins in progress', () =
     const browser = new Browser(twofold.url);
     const pending = await startSignIn(rp, { scope: 'openid offline_access', prompt: 'consent' });
     const tokens = await exchangeCode(rp, await signInAndAllow(browser, pending, 'ada@x.test', PASSWORD), pending);
-    assert.ok(tokens.refresh_token);
+    expect(tokens.refresh_token).toBeTruthy();
 
     const inProgress = await startSignIn(rp);
     const halfway = new Browser(twofold.url);
     const loginPage = await halfway.visit(inProgress.url.href);
-    assert.equal(loginPage.status, 200);
+    expect(loginPage.status).toBe(200);
 
     await twofold.close();
     // Let this process's fetch pool see the old server's sockets close, as a browser would on reconnect.
@@ -32,19 +31,23 @@ describe('a restart keeps keys, sessions, tokens and sign-ins in progress', () =
     twofold = await startTestInstance({ ...env, PORT: port });
     try {
       rp = await discover(twofold.url, 'app');
-      assert.deepEqual(await (await fetch(`${twofold.url}/jwks`)).json(), jwksBefore, 'the signing keys are the same');
+      // The signing keys are the same.
+      expect(await (await fetch(`${twofold.url}/jwks`)).json()).toStrictEqual(jwksBefore);
 
       const silent = await startSignIn(rp, { prompt: 'none' });
       const silentCallback = (await browser.visit(silent.url.href)).url;
-      assert.ok(new URL(silentCallback).searchParams.get('code'), `the SSO session survived: ${silentCallback}`);
+      // The SSO session survived.
+      expect(new URL(silentCallback).searchParams.get('code')).toBeTruthy();
       const again = await exchangeCode(rp, silentCallback, silent);
-      assert.equal(again.claims()!.sub, tokens.claims()!.sub);
+      expect(again.claims()!.sub).toBe(tokens.claims()!.sub);
 
       const refreshed = await oidc.refreshTokenGrant(rp, tokens.refresh_token!);
-      assert.ok(refreshed.access_token, 'the refresh token still works');
+      // The refresh token still works.
+      expect(refreshed.access_token).toBeTruthy();
 
       const finished = await halfway.submit(loginPage, formAction(loginPage.html, '/login'), { email: 'ada@x.test', password: PASSWORD });
-      assert.ok(finished.url.startsWith(REDIRECT_URI), `the sign-in in progress completed: ${finished.url}`);
+      // The sign-in in progress completed.
+      expect(finished.url).toStartWith(REDIRECT_URI);
       await exchangeCode(rp, finished.url, inProgress);
     } finally {
       await twofold.close();

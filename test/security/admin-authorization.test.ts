@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { adminApiToken, adminBrowser, callApi, postForm } from '../support/admin.js';
 import { Browser } from '../support/browser.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
@@ -44,7 +43,7 @@ describe('admin authorization matrix', () => {
     return actor === 'owner of A' ? 'allowed' : 'refused';
   };
 
-  before(async () => {
+  beforeAll(async () => {
     fixture = await startFixture();
     const { directory } = fixture.twofold.app;
     await directory.createOrganization('a', 'Org A');
@@ -63,7 +62,7 @@ describe('admin authorization matrix', () => {
       tokens.set(actor, await adminApiToken(fixture.twofold.url, fixture.rp, email, PASSWORD));
     }
   });
-  after(async () => {
+  afterAll(async () => {
     console.log(`\nAdmin authorization matrix (A = the organization acted on):\n${matrix.join('\n')}\n`);
     await fixture.close();
   });
@@ -117,11 +116,11 @@ describe('admin authorization matrix', () => {
           const target = await freshTarget();
           const before = await stateOf(target);
           const status: number = via === 'page' ? await route.page!(browsers.get(actor)!, target) : await route.api!(tokens.get(actor)!, target);
-          assert.ok(status < 500, `${actor}: ${status}`);
+          expect([actor, status]).toStrictEqual([actor, expect.toBeWithinRange(100, 499)]);
           const outcome = classify(status);
-          assert.equal(outcome, expected(actor, route.siteOnly), `${route.name} (${via}) as ${actor}: status ${status}`);
-          if (outcome !== 'allowed' && route.changes) assert.deepEqual(await stateOf(target), before, `${actor} changed nothing`);
-          if (outcome === 'allowed' && route.changes) assert.notDeepEqual(await stateOf(target), before, `${actor} did change it`);
+          expect([actor, status, outcome]).toStrictEqual([actor, status, expected(actor, route.siteOnly)]);
+          if (outcome !== 'allowed' && route.changes) expect([actor, await stateOf(target)]).toStrictEqual([actor, before]);
+          if (outcome === 'allowed' && route.changes) expect([actor, await stateOf(target)]).not.toStrictEqual([actor, before]);
           row.push(`${actor}: ${status} ${outcome}`);
         }
         matrix.push(`${`${route.name} (${via})`.padEnd(34)} ${row.join(' | ')}`);
@@ -134,23 +133,24 @@ describe('admin authorization matrix', () => {
     const target = await freshTarget();
     for (const path of [`/admin/orgs/b/members/${target}/disable-2fa`, `/admin/orgs/b/members/${target}/remove`, `/admin/orgs/b/members/${target}/role`]) {
       const status = path.endsWith('disable-2fa') ? (await bOwner.request(path)).status : (await postForm(bOwner, path, { role: 'owner' })).status;
-      assert.equal(status, 404, path);
+      expect([path, status]).toStrictEqual([path, 404]);
     }
     const api = await callApi(fixture.twofold.url, tokens.get('owner of B')!, 'POST', `/admin/api/organizations/b/members/${target}/disable-2fa`, {});
-    assert.equal(api.status, 404);
-    assert.deepEqual(api.json, { error: 'not_found', error_description: 'That person is not a member of this organization.' });
-    assert.ok(await store().secondFactors.find(target), 'still enrolled');
+    expect(api.status).toBe(404);
+    expect(api.json).toStrictEqual({ error: 'not_found', error_description: 'That person is not a member of this organization.' });
+    // Still enrolled.
+    expect(await store().secondFactors.find(target)).toBeTruthy();
   });
 
   it('refuses API tokens without the admin scope, forged tokens and missing tokens', async () => {
     const plain = await adminApiToken(fixture.twofold.url, fixture.rp, 'owner@a.test', PASSWORD, 'openid email');
     const noScope = await callApi(fixture.twofold.url, plain, 'GET', '/admin/api/organizations');
-    assert.equal(noScope.status, 403);
-    assert.equal(noScope.json.error, 'insufficient_scope');
+    expect(noScope.status).toBe(403);
+    expect(noScope.json.error).toBe('insufficient_scope');
     for (const token of [null, 'forged-token', `${tokens.get('owner of A')}x`]) {
       const response = await callApi(fixture.twofold.url, token, 'GET', '/admin/api/organizations');
-      assert.equal(response.status, 401);
-      assert.equal(response.json.error, 'invalid_token');
+      expect(response.status).toBe(401);
+      expect(response.json.error).toBe('invalid_token');
     }
   });
 });

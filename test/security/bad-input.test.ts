@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Browser, csrfTokenOf, formAction, type Page } from '../support/browser.js';
 import { REDIRECT_URI, discover, oidc, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { completeSetup } from '../support/second-factor.js';
@@ -30,20 +29,21 @@ describe('bad input to every form field', () => {
   let twofold: TestInstance;
   let rp: oidc.Configuration;
 
-  before(async () => {
+  beforeAll(async () => {
     twofold = await startTestInstance();
     await twofold.app.directory.createOrganization('city', 'City');
     await twofold.app.directory.setForceTwoFactor('city', true);
     await twofold.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
     rp = await discover(twofold.url, 'app');
   });
-  after(() => twofold.close());
+  afterAll(() => twofold.close());
 
   const post = (browser: Browser, page: Page, action: string, fields: Record<string, string>) => browser.submit(page, formAction(page.html, action), fields);
+  /** A 4xx, a sentence announced to screen readers, and no stack trace. */
   const expectRefused = (page: Page, label: string) => {
-    assert.ok(page.status >= 400 && page.status < 500, `${label}: status ${page.status}`);
-    assert.match(page.html, /role="alert"/, `${label}: a sentence is announced`);
-    assert.doesNotMatch(page.html, /at [\w.]+ \(|node_modules|Error:/, `${label}: no stack trace`);
+    const announced = /role="alert"/.test(page.html);
+    const stackTrace = /at [\w.]+ \(|node_modules|Error:/.test(page.html);
+    expect({ label, status: page.status, announced, stackTrace }).toStrictEqual({ label, status: expect.toBeWithinRange(400, 499), announced: true, stackTrace: false });
   };
 
   it('sign-in: email and password', async () => {
@@ -64,10 +64,10 @@ describe('bad input to every form field', () => {
     for (const token of [...CORPUS, '000000', '123456']) {
       const page = await post(browser, setup, '/setup', { token });
       expectRefused(page, `token ${JSON.stringify(token).slice(0, 30)}`);
-      assert.match(page.html, /Enter the 6-digit code from your authenticator app\.|That code is not valid or has expired\./);
+      expect(page.html).toMatch(/Enter the 6-digit code from your authenticator app\.|That code is not valid or has expired\./);
     }
     const user = await twofold.app.store.users.findByEmail('setup@city.test');
-    assert.equal(await twofold.app.store.secondFactors.find(user!.id), null);
+    expect(await twofold.app.store.secondFactors.find(user!.id)).toBeNull();
   });
 
   it('challenge and recovery: passcode and recovery code — and nobody gets in', async () => {
@@ -85,7 +85,8 @@ describe('bad input to every form field', () => {
       expectRefused(await post(browser, recovery, '/recovery', { code: value }), `recovery ${JSON.stringify(value).slice(0, 30)}`);
     }
     const after = await twofold.app.store.secondFactors.find(user!.id);
-    assert.deepEqual(after, before, 'no code was spent and no time step accepted');
+    // No code was spent and no time step accepted.
+    expect(after).toStrictEqual(before);
   });
 
   it('refuses a missing or forged CSRF token, a non-form body and an oversized form on every form', async () => {
@@ -98,15 +99,16 @@ describe('bad input to every form field', () => {
       const url = new URL(formAction(page.html, action), page.url).href;
       for (const token of ['', 'x'.repeat(43), csrfTokenOf(page.html).slice(1)]) {
         const refused = await browser.visit(url, { method: 'POST', body: new URLSearchParams({ _csrf: token, token: '123456' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-        assert.equal(refused.status, 403, `${action} with token ${JSON.stringify(token.slice(0, 5))}`);
+        expect([action, token, refused.status]).toStrictEqual([action, token, 403]);
       }
       const json = await browser.request(url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
-      assert.equal(json.status, 415, `${action} JSON`);
+      expect([action, 'JSON', json.status]).toStrictEqual([action, 'JSON', 415]);
       const huge = await browser.request(url, { method: 'POST', body: `_csrf=${csrfTokenOf(page.html)}&x=${'a'.repeat(70_000)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-      assert.equal(huge.status, 413, `${action} oversized`);
+      expect([action, 'oversized', huge.status]).toStrictEqual([action, 'oversized', 413]);
     }
     const stillSetup = await browser.visit(setup.url);
-    assert.match(stillSetup.html, /Set up two-factor authentication/, 'nothing moved the sign-in forward');
+    // Nothing moved the sign-in forward.
+    expect(stillSetup.html).toMatch(/Set up two-factor authentication/);
   });
 
   it('answers unknown interaction paths and methods without a 500', async () => {
@@ -114,12 +116,12 @@ describe('bad input to every form field', () => {
     const page = await browser.visit((await startSignIn(rp)).url.href);
     for (const suffix of ['/setup', '/challenge', '/recovery', '/continue', '/recovery-codes.txt', '/login/challenge', '/login/recovery', '/nope']) {
       const response = await browser.request(`${page.url}${suffix}`);
-      assert.ok(response.status >= 400 && response.status < 500, `GET ${suffix}: ${response.status}`);
+      expect([suffix, response.status]).toStrictEqual([suffix, expect.toBeWithinRange(400, 499)]);
     }
     const wrongStep = await post(browser, page, '/login', { email: 'nobody@x.test', password: 'x' });
-    assert.equal(wrongStep.status, 401);
+    expect(wrongStep.status).toBe(401);
     const challengeAtLogin = await browser.visit(`${page.url}/challenge`, { method: 'POST', body: new URLSearchParams({ _csrf: csrfTokenOf(page.html), passcode: '123456' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    assert.equal(challengeAtLogin.status, 400);
-    assert.match(challengeAtLogin.html, /This step of the sign-in is already done|has expired/);
+    expect(challengeAtLogin.status).toBe(400);
+    expect(challengeAtLogin.html).toMatch(/This step of the sign-in is already done|has expired/);
   });
 });

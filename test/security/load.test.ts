@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Browser, type Page } from '../support/browser.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
 import { REDIRECT_URI, exchangeCode, signInWithPassword, startSignIn } from '../support/relying-party.js';
@@ -15,7 +14,7 @@ describe('two-factor sign-ins under concurrent load', () => {
   const USERS = 24;
   const users: Array<{ email: string; secret: string }> = [];
 
-  before(async () => {
+  beforeAll(async () => {
     fixture = await startFixture();
     for (let i = 0; i < USERS; i += 1) {
       const email = await fixture.newUser([{ slug: 'city', role: 'member' }]);
@@ -24,7 +23,7 @@ describe('two-factor sign-ins under concurrent load', () => {
       users.push({ email, secret });
     }
   });
-  after(() => fixture.close());
+  afterAll(() => fixture.close());
 
   it('completes every sign-in, accepts each passcode once, and never answers 5xx', async () => {
     const statuses: number[] = [];
@@ -43,11 +42,12 @@ describe('two-factor sign-ins under concurrent load', () => {
       const tokens = await exchangeCode(fixture.rp, landed.url, pending);
       return { user, ok: (tokens.claims()!.amr as string[]).includes('mfa'), replay: false };
     }));
-    assert.ok(statuses.every((status) => status < 500), `statuses: ${[...new Set(statuses)].join(', ')}`);
+    expect(statuses.filter((status) => status >= 500)).toStrictEqual([]);
     for (const user of users) {
       const mine = results.filter((result) => result.user === user);
-      assert.equal(mine.filter((result) => result.ok).length, 1, `${user.email}: exactly one sign-in with the code`);
-      assert.equal(mine.filter((result) => result.replay).length, 1, `${user.email}: the other is refused as a replay`);
+      // Exactly one sign-in with the code; the other is refused as a replay.
+      expect({ user: user.email, signedIn: mine.filter((result) => result.ok).length, replays: mine.filter((result) => result.replay).length })
+        .toStrictEqual({ user: user.email, signedIn: 1, replays: 1 });
     }
   });
 });

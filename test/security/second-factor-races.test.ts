@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Browser, formAction, type Page } from '../support/browser.js';
 import { REDIRECT_URI, discover, oidc, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { codeAt, completeSetup, submitPasscode } from '../support/second-factor.js';
@@ -25,24 +24,25 @@ describe('second factor under races and brute force', () => {
   const atChallenge = async (email: string): Promise<{ browser: Browser; page: Page }> => {
     const browser = new Browser(twofold.url);
     const page = await signInWithPassword(browser, await startSignIn(rp), email, PASSWORD);
-    assert.match(page.html, /One-time passcode/);
+    expect(page.html).toMatch(/One-time passcode/);
     return { browser, page };
   };
   const landedAtRp = (page: Page) => page.url.startsWith(REDIRECT_URI);
 
-  before(async () => {
+  beforeAll(async () => {
     fixture = await startFixture();
     ({ twofold, smtp, rp } = fixture);
   });
-  after(() => fixture.close());
+  afterAll(() => fixture.close());
 
   it('accepts one passcode once when two sign-ins send it at the same moment', async () => {
     const { email, secret } = await enrolledUser();
     const sessions = await Promise.all(Array.from({ length: 4 }, () => atChallenge(email)));
     const code = await codeAt(secret, 1);
     const results = await Promise.all(sessions.map(({ browser, page }) => submitPasscode(browser, page, code)));
-    assert.equal(results.filter(landedAtRp).length, 1, 'exactly one sign-in wins');
-    for (const loser of results.filter((page) => !landedAtRp(page))) assert.match(loser.html, /That code was already used/);
+    // Exactly one sign-in wins.
+    expect(results.filter(landedAtRp)).toHaveLength(1);
+    for (const loser of results.filter((page) => !landedAtRp(page))) expect(loser.html).toMatch(/That code was already used/);
   });
 
   it('spends one recovery code once when two sign-ins send it at the same moment', async () => {
@@ -52,9 +52,9 @@ describe('second factor under races and brute force', () => {
       const recovery = await browser.visit(new URL(/href="([^"]+\/recovery)"/.exec(page.html)![1]!, page.url).href);
       return browser.submit(recovery, formAction(recovery.html, '/recovery'), { code: codes[0]! });
     }));
-    assert.equal(results.filter(landedAtRp).length, 1);
+    expect(results.filter(landedAtRp)).toHaveLength(1);
     const stored = await twofold.app.store.secondFactors.find((await twofold.app.store.users.findByEmail(email))!.id);
-    assert.equal(stored!.recoveryCodes.filter((code) => code.usedAt !== null).length, 1);
+    expect(stored!.recoveryCodes.filter((code) => code.usedAt !== null)).toHaveLength(1);
   });
 
   it('stops a sign-in after 5 wrong passcodes, even before a right one, and e-mails the user', async () => {
@@ -63,18 +63,20 @@ describe('second factor under races and brute force', () => {
     let current = page;
     for (let attempt = 1; attempt <= 4; attempt += 1) {
       current = await submitPasscode(browser, current, '000000');
-      assert.equal(current.status, 400, `attempt ${attempt}`);
+      expect([attempt, current.status]).toStrictEqual([attempt, 400]);
     }
     current = await submitPasscode(browser, current, '000000');
-    assert.equal(current.status, 429);
-    assert.match(current.html, /Too many wrong codes\. Go back to the application and sign in again\./);
+    expect(current.status).toBe(429);
+    expect(current.html).toMatch(/Too many wrong codes\. Go back to the application and sign in again\./);
     const right = await submitPasscode(browser, current, await codeAt(secret, 1));
-    assert.equal(right.status, 429, 'a right code does not rescue an exhausted sign-in');
+    // A right code does not rescue an exhausted sign-in.
+    expect(right.status).toBe(429);
     const mail = await smtp.waitFor(email, /Someone entered your password, but not your passcode/);
-    assert.match(mail.text, /wrong 5 times in a row/);
+    expect(mail.text).toMatch(/wrong 5 times in a row/);
 
     const fresh = await atChallenge(email);
-    assert.ok(landedAtRp(await submitPasscode(fresh.browser, fresh.page, await codeAt(secret, 1))), 'a new sign-in may try again');
+    // A new sign-in may try again.
+    expect((await submitPasscode(fresh.browser, fresh.page, await codeAt(secret, 1))).url).toStartWith(REDIRECT_URI);
   });
 
   it('locks the account after 10 consecutive failures, counting parallel guesses exactly', async () => {
@@ -84,23 +86,28 @@ describe('second factor under races and brute force', () => {
     const results = await Promise.all(guesses);
     const checked = results.filter((page) => page.status === 400).length;
     const lastChecked = results.filter((page) => page.status === 429 && /Too many wrong codes for this account/.test(page.html)).length;
-    assert.equal(results.length, 32);
-    assert.ok(checked <= 9, `${checked} guesses were answered "not valid"`);
-    assert.equal(checked + results.filter((page) => page.status === 429).length, 32);
-    assert.ok(lastChecked >= 1, 'the account is reported locked');
-    assert.ok(results.every((page) => page.status < 500));
+    expect(results).toHaveLength(32);
+    // At most 9 guesses are answered "not valid": the 10th locks the account.
+    expect(checked).toBeLessThanOrEqual(9);
+    expect(checked + results.filter((page) => page.status === 429).length).toBe(32);
+    // The account is reported locked.
+    expect(lastChecked).toBeGreaterThanOrEqual(1);
+    expect(results.filter((page) => page.status >= 500)).toStrictEqual([]);
 
     const { browser, page } = await atChallenge(email);
     const refused = await submitPasscode(browser, page, await codeAt(secret, 1));
-    assert.equal(refused.status, 429, 'the right code is refused while locked');
-    assert.match(refused.html, /Try again in 1[45] minutes\./);
+    // The right code is refused while locked.
+    expect(refused.status).toBe(429);
+    expect(refused.html).toMatch(/Try again in 1[45] minutes\./);
     const lockMails = () => smtp.messages.filter((message) => message.to === email && /paused for 15 minutes/.test(message.text));
     await smtp.waitFor(email, /Someone entered your password/);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(lockMails().length, 1, 'one lockout e-mail');
+    // One lockout e-mail.
+    expect(lockMails()).toHaveLength(1);
     const city = await twofold.app.store.organizations.findBySlug('city');
     const locks = (await twofold.app.store.audit.list(city!.id, { limit: 500, offset: 0 })).events.filter((event) => event.action === 'second_factor.locked' && event.targetEmail === email);
-    assert.equal(locks.length, 1, 'one lockout in the audit log');
+    // One lockout in the audit log.
+    expect(locks).toHaveLength(1);
   });
 
   it('throttles password guessing per email, known or not, with the same answer', async () => {
@@ -111,11 +118,11 @@ describe('second factor under races and brute force', () => {
         return signInWithPassword(browser, await startSignIn(rp), email, 'wrong password');
       }));
       const wrong = results.filter((page) => page.status === 401).length;
-      assert.ok(wrong <= 10, `${wrong} wrong-password answers for ${email}`);
-      assert.equal(results.filter((page) => page.status === 429).length, 14 - wrong);
+      expect([email, wrong]).toStrictEqual([email, expect.toBeWithinRange(0, 10)]);
+      expect(results.filter((page) => page.status === 429)).toHaveLength(14 - wrong);
       const correct = await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), email, PASSWORD);
-      assert.equal(correct.status, 429, `${email} is paused`);
-      assert.match(correct.html, /Too many sign-in attempts\. Wait a few minutes and try again\./);
+      expect([email, correct.status]).toStrictEqual([email, 429]);
+      expect(correct.html).toMatch(/Too many sign-in attempts\. Wait a few minutes and try again\./);
     }
   });
 });
@@ -129,10 +136,10 @@ describe('password throttling per IP address', () => {
       const rp = await discover(twofold.url, 'app');
       for (let i = 0; i < 5; i += 1) {
         const page = await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), `someone${i}@x.test`, 'guess');
-        assert.equal(page.status, 401);
+        expect(page.status).toBe(401);
       }
       const paused = await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), 'real@x.test', PASSWORD);
-      assert.equal(paused.status, 429);
+      expect(paused.status).toBe(429);
     } finally {
       await twofold.close();
     }

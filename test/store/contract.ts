@@ -1,17 +1,12 @@
-import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { DuplicateError, type Store } from '../../src/store/types.js';
 
 /**
  * The storage contract: every store implementation must pass this same suite. Each test gets a
  * fresh, empty store from `open`.
  */
-export function storeContract(name: string, open: () => Promise<Store>, skip: string | false = false): void {
-  if (skip) {
-    it(`${name} store contract`, { skip }, () => undefined);
-    return;
-  }
-  describe(`${name} store contract`, () => {
+export function storeContract(name: string, open: () => Promise<Store>, { skip = false }: { skip?: boolean } = {}): void {
+  (skip ? describe.skip : describe)(`${name} store contract`, () => {
     let store: Store;
     beforeEach(async () => {
       store = await open();
@@ -21,33 +16,33 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
     describe('users', () => {
       it('creates a user and finds it by id and by email, case-insensitively', async () => {
         const user = await store.users.create({ email: 'Ada@Example.test', name: 'Ada', passwordHash: 'h', siteAdmin: false });
-        assert.equal(user.email, 'ada@example.test');
-        assert.equal(user.lastSignInAt, null);
-        assert.ok(user.createdAt instanceof Date);
-        assert.deepEqual(await store.users.findById(user.id), user);
-        assert.deepEqual(await store.users.findByEmail('ADA@example.TEST'), user);
-        assert.equal(await store.users.findByEmail('nobody@example.test'), null);
-        assert.equal(await store.users.findById('missing'), null);
+        expect(user.email).toBe('ada@example.test');
+        expect(user.lastSignInAt).toBeNull();
+        expect(user.createdAt).toBeInstanceOf(Date);
+        expect(await store.users.findById(user.id)).toStrictEqual(user);
+        expect(await store.users.findByEmail('ADA@example.TEST')).toStrictEqual(user);
+        expect(await store.users.findByEmail('nobody@example.test')).toBeNull();
+        expect(await store.users.findById('missing')).toBeNull();
       });
 
       it('refuses a second user with the same email, whatever its case', async () => {
         await store.users.create({ email: 'ada@example.test', name: 'Ada', passwordHash: null, siteAdmin: false });
-        await assert.rejects(
-          store.users.create({ email: 'ADA@example.test', name: 'Other', passwordHash: null, siteAdmin: true }),
-          (error: unknown) => error instanceof DuplicateError && error.field === 'email',
-        );
-        assert.equal(await store.users.count(), 1);
+        const duplicate = store.users.create({ email: 'ADA@example.test', name: 'Other', passwordHash: null, siteAdmin: true });
+        await expect(duplicate).rejects.toBeInstanceOf(DuplicateError);
+        await expect(duplicate).rejects.toHaveProperty('field', 'email');
+        expect(await store.users.count()).toBe(1);
       });
 
       it('finds users by ids and searches emails literally', async () => {
         const a = await store.users.create({ email: 'ann.lee+city@x.test', name: 'Ann', passwordHash: null, siteAdmin: false });
         const b = await store.users.create({ email: 'annaxlee@x.test', name: 'Anna', passwordHash: null, siteAdmin: false });
         await store.users.create({ email: 'bob@y.test', name: 'Bob', passwordHash: null, siteAdmin: false });
-        assert.deepEqual((await store.users.findByIds([b.id, a.id, 'missing'])).map((user) => user.email), ['ann.lee+city@x.test', 'annaxlee@x.test']);
-        assert.deepEqual(await store.users.findByIds([]), []);
-        assert.deepEqual((await store.users.search('ANN', 10)).map((user) => user.email), ['ann.lee+city@x.test', 'annaxlee@x.test']);
-        assert.deepEqual((await store.users.search('ann.lee+', 10)).map((user) => user.email), ['ann.lee+city@x.test'], '. and + are not patterns');
-        assert.deepEqual((await store.users.search('x.test', 1)).length, 1);
+        expect((await store.users.findByIds([b.id, a.id, 'missing'])).map((user) => user.email)).toStrictEqual(['ann.lee+city@x.test', 'annaxlee@x.test']);
+        expect(await store.users.findByIds([])).toStrictEqual([]);
+        expect((await store.users.search('ANN', 10)).map((user) => user.email)).toStrictEqual(['ann.lee+city@x.test', 'annaxlee@x.test']);
+        // . and + are not patterns.
+        expect((await store.users.search('ann.lee+', 10)).map((user) => user.email)).toStrictEqual(['ann.lee+city@x.test']);
+        expect((await store.users.search('x.test', 1)).length).toStrictEqual(1);
       });
 
       it('creates many users in one batch, all or none', async () => {
@@ -55,14 +50,11 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
           { email: 'One@x.test', name: 'One', passwordHash: 'h1', siteAdmin: false },
           { email: 'two@x.test', name: 'Two', passwordHash: null, siteAdmin: true },
         ]);
-        assert.deepEqual(created.map((user) => user.email), ['one@x.test', 'two@x.test']);
-        assert.deepEqual(await store.users.findById(created[1]!.id), created[1]);
-        await assert.rejects(
-          store.users.createMany([{ email: 'three@x.test', name: 'Three', passwordHash: null, siteAdmin: false }, { email: 'ONE@x.test', name: 'Dup', passwordHash: null, siteAdmin: false }]),
-          DuplicateError,
-        );
-        assert.equal(await store.users.count(), 2);
-        assert.deepEqual(await store.users.createMany([]), []);
+        expect(created.map((user) => user.email)).toStrictEqual(['one@x.test', 'two@x.test']);
+        expect(await store.users.findById(created[1]!.id)).toStrictEqual(created[1]);
+        await expect(store.users.createMany([{ email: 'three@x.test', name: 'Three', passwordHash: null, siteAdmin: false }, { email: 'ONE@x.test', name: 'Dup', passwordHash: null, siteAdmin: false }])).rejects.toThrow(DuplicateError);
+        expect(await store.users.count()).toBe(2);
+        expect(await store.users.createMany([])).toStrictEqual([]);
       });
 
       it('updates the password hash and the last sign-in time', async () => {
@@ -71,9 +63,9 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
         const at = new Date('2026-01-02T03:04:05.000Z');
         await store.users.recordSignIn(user.id, at);
         const reloaded = await store.users.findById(user.id);
-        assert.equal(reloaded?.passwordHash, 'new');
-        assert.equal(reloaded?.siteAdmin, true);
-        assert.equal(reloaded?.lastSignInAt?.toISOString(), at.toISOString());
+        expect(reloaded?.passwordHash).toBe('new');
+        expect(reloaded?.siteAdmin).toBe(true);
+        expect(reloaded?.lastSignInAt?.toISOString()).toBe(at.toISOString());
       });
     });
 
@@ -81,43 +73,44 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
       it('creates organizations with unique slugs and finds them', async () => {
         const b = await store.organizations.create({ slug: 'county', name: 'County' });
         const a = await store.organizations.create({ slug: 'city', name: 'City' });
-        assert.equal(a.forceTwoFactor, false);
-        assert.deepEqual(await store.organizations.findBySlug('city'), a);
-        assert.deepEqual(await store.organizations.findById(b.id), b);
-        assert.equal(await store.organizations.findBySlug('nope'), null);
-        assert.deepEqual((await store.organizations.list()).map((org) => org.slug), ['city', 'county']);
-        assert.deepEqual((await store.organizations.findByIds([b.id, a.id])).map((org) => org.slug), ['city', 'county']);
-        assert.deepEqual(await store.organizations.findByIds([]), []);
-        await assert.rejects(store.organizations.create({ slug: 'city', name: 'Again' }), (error: unknown) => error instanceof DuplicateError && error.field === 'slug');
+        expect(a.forceTwoFactor).toBe(false);
+        expect(await store.organizations.findBySlug('city')).toStrictEqual(a);
+        expect(await store.organizations.findById(b.id)).toStrictEqual(b);
+        expect(await store.organizations.findBySlug('nope')).toBeNull();
+        expect((await store.organizations.list()).map((org) => org.slug)).toStrictEqual(['city', 'county']);
+        expect((await store.organizations.findByIds([b.id, a.id])).map((org) => org.slug)).toStrictEqual(['city', 'county']);
+        expect(await store.organizations.findByIds([])).toStrictEqual([]);
+        const duplicate = store.organizations.create({ slug: 'city', name: 'Again' });
+        await expect(duplicate).rejects.toBeInstanceOf(DuplicateError);
+        await expect(duplicate).rejects.toHaveProperty('field', 'slug');
       });
 
       it('stores a federation, finds it by domain, and keeps a domain to one organization', async () => {
         const city = await store.organizations.create({ slug: 'city', name: 'City' });
         const county = await store.organizations.create({ slug: 'county', name: 'County' });
-        assert.equal(city.federation, null);
+        expect(city.federation).toBeNull();
         const federation = { issuer: 'https://idp.city.test', clientId: 'twofold', sealedClientSecret: 'sealed', domains: ['city.test', 'staff.city.test'] };
         await store.organizations.setFederation(city.id, federation);
-        assert.deepEqual((await store.organizations.findById(city.id))?.federation, federation);
-        assert.equal((await store.organizations.findByFederatedDomain('STAFF.city.test'))?.slug, 'city');
-        assert.equal(await store.organizations.findByFederatedDomain('county.test'), null);
-        await assert.rejects(
-          store.organizations.setFederation(county.id, { ...federation, domains: ['city.test'] }),
-          (error: unknown) => error instanceof DuplicateError && error.field === 'domain',
-        );
-        assert.equal((await store.organizations.findById(county.id))?.federation, null);
+        expect((await store.organizations.findById(city.id))?.federation).toStrictEqual(federation);
+        expect((await store.organizations.findByFederatedDomain('STAFF.city.test'))?.slug).toBe('city');
+        expect(await store.organizations.findByFederatedDomain('county.test')).toBeNull();
+        const taken = store.organizations.setFederation(county.id, { ...federation, domains: ['city.test'] });
+        await expect(taken).rejects.toBeInstanceOf(DuplicateError);
+        await expect(taken).rejects.toHaveProperty('field', 'domain');
+        expect((await store.organizations.findById(county.id))?.federation).toBeNull();
         await store.organizations.setFederation(city.id, null);
-        assert.equal((await store.organizations.findById(city.id))?.federation, null);
-        assert.equal(await store.organizations.findByFederatedDomain('city.test'), null);
+        expect((await store.organizations.findById(city.id))?.federation).toBeNull();
+        expect(await store.organizations.findByFederatedDomain('city.test')).toBeNull();
         await store.organizations.setFederation(county.id, { ...federation, domains: ['city.test'] });
-        assert.equal((await store.organizations.findByFederatedDomain('city.test'))?.slug, 'county');
+        expect((await store.organizations.findByFederatedDomain('city.test'))?.slug).toBe('county');
       });
 
       it('stores the force-two-factor flag', async () => {
         const org = await store.organizations.create({ slug: 'city', name: 'City' });
         await store.organizations.setForceTwoFactor(org.id, true);
-        assert.equal((await store.organizations.findById(org.id))?.forceTwoFactor, true);
+        expect((await store.organizations.findById(org.id))?.forceTwoFactor).toBe(true);
         await store.organizations.setForceTwoFactor(org.id, false);
-        assert.equal((await store.organizations.findBySlug('city'))?.forceTwoFactor, false);
+        expect((await store.organizations.findBySlug('city'))?.forceTwoFactor).toBe(false);
       });
     });
 
@@ -129,21 +122,22 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
         const bob = await store.users.create({ email: 'bob@x.test', name: 'Bob', passwordHash: null, siteAdmin: false });
 
         const first = await store.memberships.put(city.id, ada.id, 'member');
-        assert.equal(first.role, 'member');
+        expect(first.role).toBe('member');
         const promoted = await store.memberships.put(city.id, ada.id, 'owner');
-        assert.equal(promoted.role, 'owner');
-        assert.equal(promoted.createdAt.getTime(), first.createdAt.getTime(), 're-roling keeps the membership');
+        expect(promoted.role).toBe('owner');
+        // Re-roling keeps the membership.
+        expect(promoted.createdAt.getTime()).toBe(first.createdAt.getTime());
         await store.memberships.put(county.id, ada.id, 'member');
         await store.memberships.put(city.id, bob.id, 'member');
 
-        assert.deepEqual((await store.memberships.listByUser(ada.id)).map((m) => [m.organizationId, m.role]).sort(), [[city.id, 'owner'], [county.id, 'member']].sort());
-        assert.equal((await store.memberships.listByOrganization(city.id)).length, 2);
-        assert.equal((await store.memberships.find(city.id, bob.id))?.role, 'member');
+        expect((await store.memberships.listByUser(ada.id)).map((m) => [m.organizationId, m.role]).sort()).toStrictEqual([[city.id, 'owner'], [county.id, 'member']].sort());
+        expect(await store.memberships.listByOrganization(city.id)).toHaveLength(2);
+        expect((await store.memberships.find(city.id, bob.id))?.role).toBe('member');
         await store.memberships.putMany([{ organizationId: county.id, userId: bob.id, role: 'owner' }, { organizationId: city.id, userId: bob.id, role: 'member' }]);
-        assert.equal((await store.memberships.find(county.id, bob.id))?.role, 'owner');
-        assert.equal(await store.memberships.remove(city.id, bob.id), true);
-        assert.equal(await store.memberships.remove(city.id, bob.id), false);
-        assert.equal(await store.memberships.find(city.id, bob.id), null);
+        expect((await store.memberships.find(county.id, bob.id))?.role).toBe('owner');
+        expect(await store.memberships.remove(city.id, bob.id)).toBe(true);
+        expect(await store.memberships.remove(city.id, bob.id)).toBe(false);
+        expect(await store.memberships.find(city.id, bob.id)).toBeNull();
       });
     });
 
@@ -157,24 +151,23 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
           postLogoutRedirectUris: ['https://a.test/'],
           firstParty: true,
         });
-        assert.deepEqual(await store.clients.find('app'), created);
-        assert.deepEqual(created.redirectUris, ['https://a.test/cb', 'https://b.test/cb']);
-        assert.equal(await store.clients.find('none'), null);
+        expect(await store.clients.find('app')).toStrictEqual(created);
+        expect(created.redirectUris).toStrictEqual(['https://a.test/cb', 'https://b.test/cb']);
+        expect(await store.clients.find('none')).toBeNull();
         await store.clients.create({ clientId: 'public', name: 'Public', sealedSecret: null, redirectUris: ['http://localhost/cb'], postLogoutRedirectUris: [], firstParty: false });
-        assert.deepEqual((await store.clients.list()).map((client) => client.clientId), ['app', 'public']);
-        await assert.rejects(
-          store.clients.create({ ...created }),
-          (error: unknown) => error instanceof DuplicateError && error.field === 'clientId',
-        );
+        expect((await store.clients.list()).map((client) => client.clientId)).toStrictEqual(['app', 'public']);
+        const duplicate = store.clients.create({ ...created });
+        await expect(duplicate).rejects.toBeInstanceOf(DuplicateError);
+        await expect(duplicate).rejects.toHaveProperty('field', 'clientId');
       });
     });
 
     describe('settings and keys', () => {
       it('reads, writes and overwrites settings', async () => {
-        assert.equal(await store.settings.get('site.mode'), null);
+        expect(await store.settings.get('site.mode')).toBeNull();
         await store.settings.set('site.mode', 'optional');
         await store.settings.set('site.mode', 'required');
-        assert.equal(await store.settings.get('site.mode'), 'required');
+        expect(await store.settings.get('site.mode')).toBe('required');
       });
 
       it('creates a key once; concurrent creators all read the winner', async () => {
@@ -185,9 +178,9 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
             return `value-${i}`;
           })),
         );
-        assert.equal(new Set(values).size, 1);
-        assert.equal(await store.keys.getOrCreate('jwks', () => 'later'), values[0]);
-        assert.ok(calls >= 1);
+        expect(new Set(values).size).toBe(1);
+        expect(await store.keys.getOrCreate('jwks', () => 'later')).toBe(values[0]);
+        expect(calls).toBeGreaterThanOrEqual(1);
       });
     });
 
@@ -198,25 +191,27 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
 
       it('enables once, with its recovery codes, and finds it', async () => {
         const { id } = await user();
-        assert.equal(await store.secondFactors.find(id), null);
-        assert.equal(await enable(id), true);
-        assert.equal(await enable(id, ['other']), false, 'a second enable does not overwrite');
+        expect(await store.secondFactors.find(id)).toBeNull();
+        expect(await enable(id)).toBe(true);
+        // A second enable does not overwrite.
+        expect(await enable(id, ['other'])).toBe(false);
         const found = await store.secondFactors.find(id);
-        assert.equal(found?.sealedSecret, `sealed-${id}`);
-        assert.equal(found?.lastTimeStep, 100);
-        assert.deepEqual(found?.recoveryCodes.map((code) => [code.hash, code.usedAt]), [['h1', null], ['h2', null], ['h3', null]]);
-        assert.equal(new Set(found?.recoveryCodes.map((code) => code.id)).size, 3);
+        expect(found?.sealedSecret).toBe(`sealed-${id}`);
+        expect(found?.lastTimeStep).toBe(100);
+        expect(found?.recoveryCodes.map((code) => [code.hash, code.usedAt])).toStrictEqual([['h1', null], ['h2', null], ['h3', null]]);
+        expect(new Set(found?.recoveryCodes.map((code) => code.id)).size).toBe(3);
       });
 
       it('accepts only newer time steps, once each, also under a race', async () => {
         const { id } = await user();
         await enable(id);
-        assert.equal(await store.secondFactors.acceptTimeStep(id, 100), false, 'the step of the setup code is spent');
-        assert.equal(await store.secondFactors.acceptTimeStep(id, 99), false);
+        // The step of the setup code is spent.
+        expect(await store.secondFactors.acceptTimeStep(id, 100)).toBe(false);
+        expect(await store.secondFactors.acceptTimeStep(id, 99)).toBe(false);
         const raced = await Promise.all(Array.from({ length: 6 }, () => store.secondFactors.acceptTimeStep(id, 101)));
-        assert.equal(raced.filter(Boolean).length, 1);
-        assert.equal((await store.secondFactors.find(id))?.lastTimeStep, 101);
-        assert.equal(await store.secondFactors.acceptTimeStep('nobody', 500), false);
+        expect(raced.filter(Boolean)).toHaveLength(1);
+        expect((await store.secondFactors.find(id))?.lastTimeStep).toBe(101);
+        expect(await store.secondFactors.acceptTimeStep('nobody', 500)).toBe(false);
       });
 
       it('uses a recovery code once, also under a race, and replaces the set', async () => {
@@ -224,29 +219,31 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
         await enable(id);
         const [first] = (await store.secondFactors.find(id))!.recoveryCodes;
         const raced = await Promise.all(Array.from({ length: 6 }, () => store.secondFactors.useRecoveryCode(id, first!.id)));
-        assert.equal(raced.filter(Boolean).length, 1);
+        expect(raced.filter(Boolean)).toHaveLength(1);
         const after = await store.secondFactors.find(id);
-        assert.ok(after?.recoveryCodes[0]?.usedAt instanceof Date);
-        assert.equal(after?.recoveryCodes.filter((code) => code.usedAt === null).length, 2);
-        assert.equal(await store.secondFactors.replaceRecoveryCodes(id, 'k2', ['n1', 'n2']), true);
+        expect(after?.recoveryCodes[0]?.usedAt).toBeInstanceOf(Date);
+        expect(after?.recoveryCodes.filter((code) => code.usedAt === null)).toHaveLength(2);
+        expect(await store.secondFactors.replaceRecoveryCodes(id, 'k2', ['n1', 'n2'])).toBe(true);
         const replaced = await store.secondFactors.find(id);
-        assert.equal(replaced?.recoveryKeyId, 'k2');
-        assert.deepEqual(replaced?.recoveryCodes.map((code) => [code.hash, code.usedAt]), [['n1', null], ['n2', null]]);
-        assert.equal(await store.secondFactors.useRecoveryCode(id, first!.id), false, 'an old code is gone');
-        assert.equal(await store.secondFactors.replaceRecoveryCodes('nobody', 'k2', ['x']), false);
+        expect(replaced?.recoveryKeyId).toBe('k2');
+        expect(replaced?.recoveryCodes.map((code) => [code.hash, code.usedAt])).toStrictEqual([['n1', null], ['n2', null]]);
+        // An old code is gone.
+        expect(await store.secondFactors.useRecoveryCode(id, first!.id)).toBe(false);
+        expect(await store.secondFactors.replaceRecoveryCodes('nobody', 'k2', ['x'])).toBe(false);
       });
 
       it('disables, deleting secret and codes, and reports who is enrolled', async () => {
         const a = await user();
         const b = await user();
         await enable(a.id);
-        assert.deepEqual(await store.secondFactors.enrolledAmong([a.id, b.id]), new Set([a.id]));
-        assert.deepEqual(await store.secondFactors.enrolledAmong([]), new Set());
-        assert.equal(await store.secondFactors.disable(a.id), true);
-        assert.equal(await store.secondFactors.disable(a.id), false);
-        assert.equal(await store.secondFactors.find(a.id), null);
-        assert.equal(await enable(a.id, ['fresh']), true, 'it can be set up again');
-        assert.deepEqual((await store.secondFactors.find(a.id))?.recoveryCodes.map((code) => code.hash), ['fresh']);
+        expect(await store.secondFactors.enrolledAmong([a.id, b.id])).toStrictEqual(new Set([a.id]));
+        expect(await store.secondFactors.enrolledAmong([])).toStrictEqual(new Set());
+        expect(await store.secondFactors.disable(a.id)).toBe(true);
+        expect(await store.secondFactors.disable(a.id)).toBe(false);
+        expect(await store.secondFactors.find(a.id)).toBeNull();
+        // It can be set up again.
+        expect(await enable(a.id, ['fresh'])).toBe(true);
+        expect((await store.secondFactors.find(a.id))?.recoveryCodes.map((code) => code.hash)).toStrictEqual(['fresh']);
       });
     });
 
@@ -254,13 +251,13 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
       it('puts, replaces, finds until expiry, and deletes', async () => {
         const expiresAt = new Date(Date.now() + 60_000);
         await store.enrollments.put({ id: 'i1', userId: 'u1', sealedSecret: 's1', sealedRecoveryCodes: null, expiresAt });
-        assert.equal((await store.enrollments.find('i1'))?.sealedSecret, 's1');
+        expect((await store.enrollments.find('i1'))?.sealedSecret).toBe('s1');
         await store.enrollments.put({ id: 'i1', userId: 'u1', sealedSecret: 's1', sealedRecoveryCodes: 'codes', expiresAt });
-        assert.equal((await store.enrollments.find('i1'))?.sealedRecoveryCodes, 'codes');
+        expect((await store.enrollments.find('i1'))?.sealedRecoveryCodes).toBe('codes');
         await store.enrollments.put({ id: 'old', userId: 'u1', sealedSecret: 's', sealedRecoveryCodes: null, expiresAt: new Date(Date.now() - 1) });
-        assert.equal(await store.enrollments.find('old'), null);
+        expect(await store.enrollments.find('old')).toBeNull();
         await store.enrollments.delete('i1');
-        assert.equal(await store.enrollments.find('i1'), null);
+        expect(await store.enrollments.find('i1')).toBeNull();
       });
     });
 
@@ -269,39 +266,41 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
 
       it('counts atomically under a race', async () => {
         const states = await Promise.all(Array.from({ length: 20 }, () => store.attempts.charge('k', new Date(), later(60_000))));
-        assert.deepEqual(states.map((state) => state.count).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+        expect(states.map((state) => state.count).sort((a, b) => a - b)).toStrictEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       });
 
       it('locks once, stays locked while counting, and starts again when the lock runs out', async () => {
         const now = new Date();
         await store.attempts.charge('k', now, later(60_000));
         const lockers = await Promise.all([1, 2, 3].map(() => store.attempts.lock('k', later(1000), now)));
-        assert.equal(lockers.filter(Boolean).length, 1, 'one caller locks (and sends the one e-mail)');
+        // One caller locks (and sends the one e-mail)
+        expect(lockers.filter(Boolean)).toHaveLength(1);
         const locked = await store.attempts.charge('k', new Date(), later(60_000));
-        assert.equal(locked.count, 2);
-        assert.ok(locked.lockedUntil && locked.lockedUntil > new Date());
+        expect(locked.count).toBe(2);
+        expect(locked.lockedUntil?.getTime()).toBeGreaterThan(Date.now());
         const afterLock = await store.attempts.charge('k', later(2000), later(60_000));
-        assert.deepEqual(afterLock, { count: 1, lockedUntil: null });
+        expect(afterLock).toStrictEqual({ count: 1, lockedUntil: null });
       });
 
       it('peeks without counting', async () => {
-        assert.equal(await store.attempts.peek('p', new Date()), null);
+        expect(await store.attempts.peek('p', new Date())).toBeNull();
         await store.attempts.charge('p', new Date(), later(60_000));
-        assert.deepEqual(await store.attempts.peek('p', new Date()), { count: 1, lockedUntil: null });
-        assert.deepEqual(await store.attempts.peek('p', new Date()), { count: 1, lockedUntil: null });
+        expect(await store.attempts.peek('p', new Date())).toStrictEqual({ count: 1, lockedUntil: null });
+        expect(await store.attempts.peek('p', new Date())).toStrictEqual({ count: 1, lockedUntil: null });
         const until = later(1000);
         await store.attempts.lock('p', until, new Date());
-        assert.equal((await store.attempts.peek('p', new Date()))?.lockedUntil?.getTime(), until.getTime());
-        assert.equal(await store.attempts.peek('p', later(2000)), null, 'a lock that ran out reads as nothing');
+        expect((await store.attempts.peek('p', new Date()))?.lockedUntil?.getTime()).toBe(until.getTime());
+        // A lock that ran out reads as nothing.
+        expect(await store.attempts.peek('p', later(2000))).toBeNull();
       });
 
       it('resets and forgets', async () => {
         await store.attempts.charge('a', new Date(), later(60_000));
         await store.attempts.charge('a', new Date(), later(60_000));
         await store.attempts.reset('a');
-        assert.equal((await store.attempts.charge('a', new Date(), later(60_000))).count, 1);
+        expect((await store.attempts.charge('a', new Date(), later(60_000))).count).toBe(1);
         await store.attempts.charge('b', new Date(), new Date(Date.now() - 1));
-        assert.equal(await store.attempts.purgeExpired(), 1);
+        expect(await store.attempts.purgeExpired()).toBe(1);
       });
     });
 
@@ -314,15 +313,15 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
         for (let n = 0; n < 7; n += 1) await store.audit.append([event('org-a', 'member.added', n)]);
         await store.audit.append([event('org-b', 'policy.changed', 99), event(null, 'policy.changed', 100)]);
         const first = await store.audit.list('org-a', { limit: 3, offset: 0 });
-        assert.equal(first.total, 7);
-        assert.deepEqual(first.events.map((e) => e.details.n), [6, 5, 4]);
-        assert.deepEqual((await store.audit.list('org-a', { limit: 3, offset: 6 })).events.map((e) => e.details.n), [0]);
+        expect(first.total).toBe(7);
+        expect(first.events.map((e) => e.details.n)).toStrictEqual([6, 5, 4]);
+        expect((await store.audit.list('org-a', { limit: 3, offset: 6 })).events.map((e) => e.details.n)).toStrictEqual([0]);
         const [only] = (await store.audit.list('org-b', { limit: 10, offset: 0 })).events;
-        assert.equal(only?.action, 'policy.changed');
-        assert.equal(only?.actorEmail, 'owner@x.test');
-        assert.equal(only?.ip, '127.0.0.1');
-        assert.ok(only?.at instanceof Date);
-        assert.deepEqual((await store.audit.list(null, { limit: 10, offset: 0 })).events.map((e) => e.details.n), [100]);
+        expect(only?.action).toBe('policy.changed');
+        expect(only?.actorEmail).toBe('owner@x.test');
+        expect(only?.ip).toBe('127.0.0.1');
+        expect(only?.at).toBeInstanceOf(Date);
+        expect((await store.audit.list(null, { limit: 10, offset: 0 })).events.map((e) => e.details.n)).toStrictEqual([100]);
       });
     });
 
@@ -330,15 +329,15 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
       it('links one upstream subject to one user, per issuer', async () => {
         const ada = await store.users.create({ email: 'ada@x.test', name: 'Ada', passwordHash: null, siteAdmin: false });
         const bob = await store.users.create({ email: 'bob@x.test', name: 'Bob', passwordHash: null, siteAdmin: false });
-        assert.equal(await store.identityLinks.findUser('https://idp.test', 'sub-1'), null);
+        expect(await store.identityLinks.findUser('https://idp.test', 'sub-1')).toBeNull();
         await store.identityLinks.link('https://idp.test', 'sub-1', ada.id);
-        assert.equal(await store.identityLinks.findUser('https://idp.test', 'sub-1'), ada.id);
-        assert.equal(await store.identityLinks.findUser('https://other.test', 'sub-1'), null);
+        expect(await store.identityLinks.findUser('https://idp.test', 'sub-1')).toBe(ada.id);
+        expect(await store.identityLinks.findUser('https://other.test', 'sub-1')).toBeNull();
         for (const [subject, user] of [['sub-1', bob.id], ['sub-2', ada.id]] as const) {
-          await assert.rejects(store.identityLinks.link('https://idp.test', subject, user), DuplicateError);
+          await expect(store.identityLinks.link('https://idp.test', subject, user)).rejects.toThrow(DuplicateError);
         }
         await store.identityLinks.link('https://other.test', 'sub-1', bob.id);
-        assert.equal(await store.identityLinks.findUser('https://other.test', 'sub-1'), bob.id);
+        expect(await store.identityLinks.findUser('https://other.test', 'sub-1')).toBe(bob.id);
       });
     });
 
@@ -346,12 +345,12 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
       it('is used once, also under a race, and not after it expires', async () => {
         const user = await store.users.create({ email: 'new@x.test', name: 'New', passwordHash: null, siteAdmin: false });
         await store.invitations.create('hash-1', user.id, new Date(Date.now() + 60_000));
-        assert.equal(await store.invitations.find('hash-1'), user.id);
+        expect(await store.invitations.find('hash-1')).toBe(user.id);
         const raced = await Promise.all(Array.from({ length: 5 }, () => store.invitations.consume('hash-1')));
-        assert.deepEqual(raced.filter(Boolean), [user.id]);
-        assert.equal(await store.invitations.find('hash-1'), null);
+        expect(raced.filter(Boolean)).toStrictEqual([user.id]);
+        expect(await store.invitations.find('hash-1')).toBeNull();
         await store.invitations.create('hash-2', user.id, new Date(Date.now() - 1));
-        assert.equal(await store.invitations.consume('hash-2'), null);
+        expect(await store.invitations.consume('hash-2')).toBeNull();
       });
     });
 
@@ -361,36 +360,37 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
       it('stores, finds and replaces a payload, including keys with dots', async () => {
         const payload = { kind: 'Grant', accountId: 'u1', resources: { 'https://api.example.test/v1': 'read write' }, nested: { list: [1, 2] } };
         await store.oidc.upsert('Grant', 'g1', payload, inAnHour());
-        assert.deepEqual(await store.oidc.find('Grant', 'g1'), payload);
+        expect(await store.oidc.find('Grant', 'g1')).toStrictEqual(payload);
         await store.oidc.upsert('Grant', 'g1', { ...payload, accountId: 'u2' }, inAnHour());
-        assert.equal((await store.oidc.find('Grant', 'g1'))?.accountId, 'u2');
-        assert.equal(await store.oidc.find('Session', 'g1'), null, 'models are kept apart');
+        expect((await store.oidc.find('Grant', 'g1'))?.accountId).toBe('u2');
+        // Models are kept apart.
+        expect(await store.oidc.find('Session', 'g1')).toBeNull();
       });
 
       it('keeps a payload without expiry and hides an expired one', async () => {
         await store.oidc.upsert('Session', 'forever', { kind: 'Session' }, null);
         await store.oidc.upsert('Session', 'gone', { kind: 'Session' }, new Date(Date.now() - 1000));
-        assert.ok(await store.oidc.find('Session', 'forever'));
-        assert.equal(await store.oidc.find('Session', 'gone'), null);
-        assert.equal(await store.oidc.purgeExpired(), 1);
-        assert.ok(await store.oidc.find('Session', 'forever'));
+        expect(await store.oidc.find('Session', 'forever')).toBeTruthy();
+        expect(await store.oidc.find('Session', 'gone')).toBeNull();
+        expect(await store.oidc.purgeExpired()).toBe(1);
+        expect(await store.oidc.find('Session', 'forever')).toBeTruthy();
       });
 
       it('finds by uid and by user code', async () => {
         await store.oidc.upsert('Session', 's1', { kind: 'Session', uid: 'uid-1' }, inAnHour());
         await store.oidc.upsert('DeviceCode', 'd1', { kind: 'DeviceCode', userCode: 'ABCD-EFGH' }, inAnHour());
-        assert.equal((await store.oidc.findByUid('Session', 'uid-1'))?.kind, 'Session');
-        assert.equal(await store.oidc.findByUid('Session', 'uid-2'), null);
-        assert.equal((await store.oidc.findByUserCode('DeviceCode', 'ABCD-EFGH'))?.kind, 'DeviceCode');
-        assert.equal(await store.oidc.findByUserCode('DeviceCode', 'NOPE'), null);
+        expect((await store.oidc.findByUid('Session', 'uid-1'))?.kind).toBe('Session');
+        expect(await store.oidc.findByUid('Session', 'uid-2')).toBeNull();
+        expect((await store.oidc.findByUserCode('DeviceCode', 'ABCD-EFGH'))?.kind).toBe('DeviceCode');
+        expect(await store.oidc.findByUserCode('DeviceCode', 'NOPE')).toBeNull();
       });
 
       it('consumes once, also when consumers race', async () => {
         await store.oidc.upsert('AuthorizationCode', 'c1', { kind: 'AuthorizationCode', grantId: 'g' }, inAnHour());
         const results = await Promise.all(Array.from({ length: 6 }, () => store.oidc.consume('AuthorizationCode', 'c1')));
-        assert.equal(results.filter(Boolean).length, 1);
-        assert.equal(typeof (await store.oidc.find('AuthorizationCode', 'c1'))?.consumed, 'number');
-        assert.equal(await store.oidc.consume('AuthorizationCode', 'c1'), false);
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(typeof (await store.oidc.find('AuthorizationCode', 'c1'))?.consumed).toBe('number');
+        expect(await store.oidc.consume('AuthorizationCode', 'c1')).toBe(false);
       });
 
       it('ends the other sessions of an account, with their grants and tokens', async () => {
@@ -402,15 +402,17 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
         await store.oidc.upsert('RefreshToken', 'r-other', { kind: 'RefreshToken', accountId: 'u1', grantId: 'g-other' }, inAnHour());
         await store.oidc.upsert('Session', 'someone-else', { kind: 'Session', accountId: 'u2' }, inAnHour());
 
-        assert.equal(await store.oidc.endSessionsOf('u1', 'mine'), 1);
+        expect(await store.oidc.endSessionsOf('u1', 'mine')).toBe(1);
         for (const [model, id] of [['Session', 'mine'], ['Grant', 'g-mine'], ['AccessToken', 't-mine'], ['Session', 'someone-else']] as const) {
-          assert.ok(await store.oidc.find(model, id), `${model} ${id} is kept`);
+          // The row rides along so that a failure names it.
+          expect([model, id, await store.oidc.find(model, id)]).toStrictEqual([model, id, expect.anything()]);
         }
         for (const [model, id] of [['Session', 'other'], ['Grant', 'g-other'], ['RefreshToken', 'r-other']] as const) {
-          assert.equal(await store.oidc.find(model, id), null, `${model} ${id} is gone`);
+          expect([model, id, await store.oidc.find(model, id)]).toStrictEqual([model, id, null]);
         }
-        assert.equal(await store.oidc.endSessionsOf('u1'), 1, 'without an exception, every session ends');
-        assert.equal(await store.oidc.find('AccessToken', 't-mine'), null);
+        // Without an exception, every session ends.
+        expect(await store.oidc.endSessionsOf('u1')).toBe(1);
+        expect(await store.oidc.find('AccessToken', 't-mine')).toBeNull();
       });
 
       it('destroys one model and revokes everything of a grant', async () => {
@@ -418,10 +420,10 @@ export function storeContract(name: string, open: () => Promise<Store>, skip: st
         await store.oidc.upsert('RefreshToken', 'r1', { kind: 'RefreshToken', grantId: 'g1' }, inAnHour());
         await store.oidc.upsert('AccessToken', 'a2', { kind: 'AccessToken', grantId: 'g2' }, inAnHour());
         await store.oidc.destroy('AccessToken', 'a2');
-        assert.equal(await store.oidc.find('AccessToken', 'a2'), null);
+        expect(await store.oidc.find('AccessToken', 'a2')).toBeNull();
         await store.oidc.revokeByGrantId('g1');
-        assert.equal(await store.oidc.find('AccessToken', 'a1'), null);
-        assert.equal(await store.oidc.find('RefreshToken', 'r1'), null);
+        expect(await store.oidc.find('AccessToken', 'a1')).toBeNull();
+        expect(await store.oidc.find('RefreshToken', 'r1')).toBeNull();
       });
     });
   });

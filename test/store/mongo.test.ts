@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
-import { after } from 'node:test';
+import { afterAll } from '@jest/globals';
 import { openMongoStore } from '../../src/store/mongo/index.js';
+import { reportSkip } from '../support/skips.js';
 import { storeContract } from './contract.js';
 
 /**
@@ -25,9 +26,9 @@ async function mongoUri(): Promise<{ uri?: string; stop?: () => Promise<unknown>
 
 const mongo = await mongoUri();
 if (mongo.reason) {
-  console.log(`MongoDB store contract suite SKIPPED: ${mongo.reason}. Set MONGODB_URI or MONGOMS_SYSTEM_BINARY to run it.`);
+  reportSkip('MongoDB store contract suite', `${mongo.reason}. Set MONGODB_URI or MONGOMS_SYSTEM_BINARY to run it.`);
 }
-after(async () => {
+afterAll(async () => {
   await mongo.stop?.();
 });
 
@@ -37,8 +38,4 @@ function databaseUri(base: string): string {
   return url.href;
 }
 
-storeContract(
-  'MongoDB',
-  () => openMongoStore(databaseUri(mongo.uri!), { serverSelectionTimeoutMS: 5000 }),
-  mongo.reason ? `MongoDB unavailable: ${mongo.reason}` : false,
-);
+storeContract('MongoDB', () => openMongoStore(databaseUri(mongo.uri!), { serverSelectionTimeoutMS: 5000 }), { skip: Boolean(mongo.reason) });

@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import { expect } from '@jest/globals';
 import { Browser, formAction, type Page } from './browser.js';
 import { REDIRECT_URI, exchangeCode, oidc, signInWithPassword, startSignIn } from './relying-party.js';
 
@@ -6,7 +6,7 @@ import { REDIRECT_URI, exchangeCode, oidc, signInWithPassword, startSignIn } fro
 export async function adminBrowser(origin: string, email: string, password: string): Promise<{ browser: Browser; page: Page }> {
   const browser = new Browser(origin);
   const login = await browser.visit('/admin');
-  assert.match(login.html, /<label for="email">Email<\/label>/);
+  expect(login.html).toMatch(/<label for="email">Email<\/label>/);
   const page = await browser.submit(login, formAction(login.html, '/login'), { email, password });
   return { browser, page };
 }
@@ -29,7 +29,7 @@ export function postForm(browser: Browser, path: string, fields: Record<string, 
 export async function adminApiToken(origin: string, rp: oidc.Configuration, email: string, password: string, scope = 'openid twofold:admin'): Promise<string> {
   const pending = await startSignIn(rp, { scope });
   const landed = await signInWithPassword(new Browser(origin), pending, email, password);
-  assert.ok(landed.url.startsWith(REDIRECT_URI), `signed in for a token: ${landed.url}`);
+  expect(landed.url).toStartWith(REDIRECT_URI);
   return (await exchangeCode(rp, landed.url, pending)).access_token;
 }
 

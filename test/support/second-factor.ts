@@ -1,12 +1,13 @@
-import assert from 'node:assert/strict';
+import { expect } from '@jest/globals';
 import { totpAt } from '../../src/mfa/totp.js';
 import { Browser, formAction, type Page } from './browser.js';
 
 /** The setup key as the page shows it (groups of four), without spaces. */
 export function setupKeyOf(html: string): string {
   const match = /<code class="secret"[^>]*>([A-Z2-7 ]+)<\/code>/.exec(html);
-  assert.ok(match, 'the setup page shows the key as text');
-  return match[1]!.replace(/ /g, '');
+  // The setup page shows the key as text.
+  expect(match).toBeTruthy();
+  return match![1]!.replace(/ /g, '');
 }
 
 export function recoveryCodesOf(html: string): string[] {
@@ -24,9 +25,9 @@ export async function submitPasscode(browser: Browser, page: Page, passcode: str
 export async function completeSetup(browser: Browser, setup: Page): Promise<{ secret: string; codes: string[]; landed: Page }> {
   const secret = setupKeyOf(setup.html);
   const codesPage = await browser.submit(setup, formAction(setup.html, '/setup'), { token: await codeAt(secret) });
-  assert.equal(codesPage.status, 200, codesPage.html);
+  expect(codesPage.status).toBe(200);
   const codes = recoveryCodesOf(codesPage.html);
-  assert.equal(codes.length, 10);
+  expect(codes).toHaveLength(10);
   const landed = await browser.submit(codesPage, formAction(codesPage.html, '/continue'), {});
   return { secret, codes, landed };
 }

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import { UsageError, parseArgs } from '../../src/cli/args.js';
 
 const options = { name: { value: true }, org: { value: true, repeatable: true }, 'site-admin': { value: false } };
@@ -7,10 +6,10 @@ const options = { name: { value: true }, org: { value: true, repeatable: true },
 describe('command-line argument parsing', () => {
   it('reads values, repeated values, flags and positionals', () => {
     const args = parseArgs(['a@x.test', '--name', 'Ada', '--org', 'city:owner', '--org=county', '--site-admin'], options);
-    assert.deepEqual(args.positionals, ['a@x.test']);
-    assert.deepEqual(args.values.get('org'), ['city:owner', 'county']);
-    assert.deepEqual(args.values.get('name'), ['Ada']);
-    assert.ok(args.flags.has('site-admin'));
+    expect(args.positionals).toStrictEqual(['a@x.test']);
+    expect(args.values.get('org')).toStrictEqual(['city:owner', 'county']);
+    expect(args.values.get('name')).toStrictEqual(['Ada']);
+    expect(args.flags.has('site-admin')).toBe(true);
   });
 
   const bad: Array<[string[], RegExp]> = [
@@ -22,7 +21,8 @@ describe('command-line argument parsing', () => {
   ];
   for (const [argv, expected] of bad) {
     it(`refuses ${argv.join(' ')}`, () => {
-      assert.throws(() => parseArgs(argv, options), (error: unknown) => error instanceof UsageError && expected.test(error.message));
+      expect(() => parseArgs(argv, options)).toThrow(UsageError);
+      expect(() => parseArgs(argv, options)).toThrow(expected);
     });
   }
 });

@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import { ConfigError, OPTIONS, loadConfig } from '../../config/index.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
@@ -8,25 +7,26 @@ const KEY = Buffer.alloc(32, 7).toString('base64');
 describe('configuration', () => {
   it('has working defaults outside production', () => {
     const config = loadConfig({}, '/srv/twofold');
-    assert.equal(config.port, 3000);
-    assert.equal(config.issuer, 'http://localhost:3000');
-    assert.equal(config.dataDir, path.resolve('/srv/twofold/data'));
-    assert.equal(config.demo, true);
-    assert.equal(config.mongodbUri, undefined);
-    assert.deepEqual(config.passwordHash, { memoryKib: 19456, iterations: 2, parallelism: 1 });
-    assert.ok(Object.isFrozen(config));
+    expect(config.port).toBe(3000);
+    expect(config.issuer).toBe('http://localhost:3000');
+    expect(config.dataDir).toBe(path.resolve('/srv/twofold/data'));
+    expect(config.demo).toBe(true);
+    expect(config.mongodbUri).toBeUndefined();
+    expect(config.passwordHash).toStrictEqual({ memoryKib: 19456, iterations: 2, parallelism: 1 });
+    expect(Object.isFrozen(config)).toBe(true);
   });
 
   it('derives the issuer from PORT and trims a trailing slash from ISSUER', () => {
-    assert.equal(loadConfig({ PORT: '8080' }).issuer, 'http://localhost:8080');
-    assert.equal(loadConfig({ ISSUER: 'https://id.example.test/' }).issuer, 'https://id.example.test');
+    expect(loadConfig({ PORT: '8080' }).issuer).toBe('http://localhost:8080');
+    expect(loadConfig({ ISSUER: 'https://id.example.test/' }).issuer).toBe('https://id.example.test');
   });
 
   it('documents every option it reads', () => {
-    for (const name of ['PORT', 'ISSUER', 'DATA_DIR', 'MONGODB_URI', 'TWOFOLD_DEMO', 'ENCRYPTION_KEY']) {
+    const undocumented = ['PORT', 'ISSUER', 'DATA_DIR', 'MONGODB_URI', 'TWOFOLD_DEMO', 'ENCRYPTION_KEY'].filter((name) => {
       const option = OPTIONS.find((candidate) => candidate.name === name);
-      assert.ok(option?.description && option.default, name);
-    }
+      return !(option?.description && option.default);
+    });
+    expect(undocumented).toStrictEqual([]);
   });
 
   const production = { NODE_ENV: 'production', ISSUER: 'https://id.example.test', ENCRYPTION_KEY: KEY };
@@ -48,14 +48,15 @@ describe('configuration', () => {
   ];
   for (const [name, env, setting] of invalid) {
     it(`refuses ${name}, naming ${setting}`, () => {
-      assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && error.setting === setting && error.message.startsWith(`${setting}: `));
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(expect.objectContaining({ setting, message: expect.stringMatching(new RegExp(`^${setting}: `)) }));
     });
   }
 
   it('accepts a complete production configuration, with the demo off', () => {
     const config = loadConfig(production);
-    assert.equal(config.production, true);
-    assert.equal(config.demo, false);
-    assert.equal(config.host, '0.0.0.0');
+    expect(config.production).toBe(true);
+    expect(config.demo).toBe(false);
+    expect(config.host).toBe('0.0.0.0');
   });
 });

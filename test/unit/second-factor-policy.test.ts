@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import type { TwoFactorMode } from '../../config/index.js';
 import { reachedTwoFactorAcr, relyingPartyAsksForSecondFactor } from '../../src/policy/acr-request.js';
 import {
@@ -35,8 +34,8 @@ describe('is the second factor required? (SPEC 1.1)', () => {
   for (const [name, facts, reasons] of rows) {
     it(name, () => {
       const decision = decideSecondFactor(facts);
-      assert.deepEqual(decision.reasons, reasons);
-      assert.equal(decision.required, reasons.length > 0);
+      expect(decision.reasons).toStrictEqual(reasons);
+      expect(decision.required).toBe(reasons.length > 0);
     });
   }
 
@@ -51,17 +50,18 @@ describe('is the second factor required? (SPEC 1.1)', () => {
           for (const relyingPartyAsks of [false, true]) {
             const localEnforcing = organizations.some((organization) => organization.forceTwoFactor && !organization.federated);
             const expected = enrolled || siteMode === 'required' || localEnforcing || relyingPartyAsks;
-            assert.equal(decideSecondFactor({ enrolled, siteMode, organizations, relyingPartyAsks }).required, expected, JSON.stringify({ enrolled, siteMode, organizations, relyingPartyAsks }));
+            const facts = { enrolled, siteMode, organizations, relyingPartyAsks };
+            expect([facts, decideSecondFactor(facts).required]).toStrictEqual([facts, expected]);
             combinations += 1;
           }
         }
       }
     }
-    assert.equal(combinations, 96);
+    expect(combinations).toBe(96);
   });
 
   it('names the organizations that force it', () => {
-    assert.deepEqual(decideSecondFactor({ enrolled: false, siteMode: 'optional', organizations: [city(true, true), county(true)], relyingPartyAsks: false }).enforcingOrganizations, ['county']);
+    expect(decideSecondFactor({ enrolled: false, siteMode: 'optional', organizations: [city(true, true), county(true)], relyingPartyAsks: false }).enforcingOrganizations).toStrictEqual(['county']);
   });
 });
 
@@ -76,7 +76,7 @@ describe('the next step of a sign-in', () => {
     ['required, set up, session already passed the second factor', true, true, true, 'none'],
   ];
   for (const [name, isRequired, enrolled, sessionHas, step] of rows) {
-    it(name, () => assert.equal(nextSecondFactorStep(isRequired ? required : notRequired, enrolled, sessionHas), step));
+    it(name, () => expect(nextSecondFactorStep(isRequired ? required : notRequired, enrolled, sessionHas)).toBe(step));
   }
 });
 
@@ -93,8 +93,8 @@ describe('what the account page offers', () => {
   ];
   for (const [name, enrolled, siteMode, organizations, activate, deactivate] of rows) {
     it(name, () => {
-      assert.equal(canActivate({ enrolled, siteMode }), activate);
-      assert.equal(canDeactivate({ enrolled, siteMode, organizations }), deactivate);
+      expect(canActivate({ enrolled, siteMode })).toBe(activate);
+      expect(canDeactivate({ enrolled, siteMode, organizations })).toBe(deactivate);
     });
   }
 });
@@ -114,12 +114,12 @@ describe('did the relying party ask for two-factor sign-in?', () => {
     ['malformed claim values', undefined, { essential: true, values: [42, null] }, false],
   ];
   for (const [name, acrValues, claim, expected] of rows) {
-    it(name, () => assert.equal(relyingPartyAsksForSecondFactor(acrValues, claim), expected));
+    it(name, () => expect(relyingPartyAsksForSecondFactor(acrValues, claim)).toBe(expected));
   }
 
   it('reports the two-factor level the relying party named', () => {
-    assert.equal(reachedTwoFactorAcr(ACR.papeMultiFactor), ACR.papeMultiFactor);
-    assert.equal(reachedTwoFactorAcr(undefined), ACR.twoFactor);
-    assert.equal(reachedTwoFactorAcr(ACR.password), ACR.twoFactor);
+    expect(reachedTwoFactorAcr(ACR.papeMultiFactor)).toBe(ACR.papeMultiFactor);
+    expect(reachedTwoFactorAcr(undefined)).toBe(ACR.twoFactor);
+    expect(reachedTwoFactorAcr(ACR.password)).toBe(ACR.twoFactor);
   });
 });

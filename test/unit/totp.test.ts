@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import { generate } from 'otplib';
 import { currentTimeStep, formatSecret, matchTotp, newTotpSecret, otpauthUri, parsePasscode, totpAt } from '../../src/mfa/totp.js';
 
@@ -19,9 +18,10 @@ const RFC_SEED_BASE32 = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 describe('TOTP (RFC 6238)', () => {
   for (const [time, expected] of RFC_VECTORS) {
     it(`matches the RFC 6238 SHA-1 vector at T=${time}`, async () => {
-      assert.equal(await generate({ secret: RFC_SEED, epoch: time, digits: 8 }), expected);
-      assert.equal(await totpAt(RFC_SEED_BASE32, time * 1000), expected.slice(-6), 'the 6-digit code is the vector truncated');
-      assert.equal(await matchTotp(RFC_SEED_BASE32, expected.slice(-6), undefined, time * 1000), Math.floor(time / 30));
+      expect(await generate({ secret: RFC_SEED, epoch: time, digits: 8 })).toBe(expected);
+      // The 6-digit code is the vector truncated.
+      expect(await totpAt(RFC_SEED_BASE32, time * 1000)).toBe(expected.slice(-6));
+      expect(await matchTotp(RFC_SEED_BASE32, expected.slice(-6), undefined, time * 1000)).toBe(Math.floor(time / 30));
     });
   }
 
@@ -30,7 +30,7 @@ describe('TOTP (RFC 6238)', () => {
     const step = currentTimeStep(now);
     for (const [offset, accepted] of [[-2, false], [-1, true], [0, true], [1, true], [2, false]] as const) {
       const code = await totpAt(RFC_SEED_BASE32, now + offset * 30_000);
-      assert.equal(await matchTotp(RFC_SEED_BASE32, code, undefined, now), accepted ? step + offset : null, `offset ${offset}`);
+      expect([offset, await matchTotp(RFC_SEED_BASE32, code, undefined, now)]).toStrictEqual([offset, accepted ? step + offset : null]);
     }
   });
 
@@ -38,31 +38,32 @@ describe('TOTP (RFC 6238)', () => {
     const now = 1_700_000_000_000;
     const code = await totpAt(RFC_SEED_BASE32, now);
     const step = currentTimeStep(now);
-    assert.equal(await matchTotp(RFC_SEED_BASE32, code, step, now), null);
-    assert.equal(await matchTotp(RFC_SEED_BASE32, code, step - 1, now), step);
+    expect(await matchTotp(RFC_SEED_BASE32, code, step, now)).toBeNull();
+    expect(await matchTotp(RFC_SEED_BASE32, code, step - 1, now)).toBe(step);
   });
 
   it('makes 160-bit secrets, never twice the same', () => {
     const secrets = new Set(Array.from({ length: 100 }, newTotpSecret));
-    assert.equal(secrets.size, 100);
-    for (const secret of secrets) assert.match(secret, /^[A-Z2-7]{32}$/);
+    expect(secrets.size).toBe(100);
+    for (const secret of secrets) expect(secret).toMatch(/^[A-Z2-7]{32}$/);
   });
 
   it('builds the standard otpauth URI every authenticator app reads', () => {
     const uri = new URL(otpauthUri('City of Springfield', 'ada@city.test', RFC_SEED_BASE32));
-    assert.equal(uri.protocol, 'otpauth:');
-    assert.equal(uri.host, 'totp');
-    assert.equal(decodeURIComponent(uri.pathname), '/City of Springfield:ada@city.test');
-    assert.equal(uri.searchParams.get('secret'), RFC_SEED_BASE32);
-    assert.equal(uri.searchParams.get('issuer'), 'City of Springfield');
-    assert.equal(uri.searchParams.get('algorithm'), 'SHA1');
-    assert.equal(uri.searchParams.get('digits'), '6');
-    assert.equal(uri.searchParams.get('period'), '30');
+    expect(uri.protocol).toBe('otpauth:');
+    expect(uri.host).toBe('totp');
+    expect(decodeURIComponent(uri.pathname)).toBe('/City of Springfield:ada@city.test');
+    expect(uri.searchParams.get('secret')).toBe(RFC_SEED_BASE32);
+    expect(uri.searchParams.get('issuer')).toBe('City of Springfield');
+    expect(uri.searchParams.get('algorithm')).toBe('SHA1');
+    expect(uri.searchParams.get('digits')).toBe('6');
+    expect(uri.searchParams.get('period')).toBe('30');
   });
 
   it('reads typed passcodes and shows keys in groups', () => {
-    assert.equal(parsePasscode(' 123 456 '), '123456');
-    for (const bad of ['12345', '1234567', 'abcdef', '１２３４５６', '']) assert.equal(parsePasscode(bad), null, bad);
-    assert.equal(formatSecret('ABCDEFGHIJKL'), 'ABCD EFGH IJKL');
+    expect(parsePasscode(' 123 456 ')).toBe('123456');
+    const bad = ['12345', '1234567', 'abcdef', '１２３４５６', ''];
+    expect(bad.map((input) => [input, parsePasscode(input)])).toStrictEqual(bad.map((input) => [input, null]));
+    expect(formatSecret('ABCDEFGHIJKL')).toBe('ABCD EFGH IJKL');
   });
 });

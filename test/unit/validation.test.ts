@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import { ValidationError } from '../../src/errors.js';
 import { normalizeEmail, validateClientId, validatePassword, validateRedirectUri, validateSlug } from '../../src/directory/validation.js';
 import { errorSentence } from '../../src/provider/error-sentences.js';
@@ -29,16 +28,16 @@ describe('input validation', () => {
   ];
   for (const [what, validate, input, expected] of cases) {
     it(`${what} ${JSON.stringify(input.slice(0, 30))} → ${expected === null ? 'refused' : 'accepted'}`, () => {
-      if (expected === null) assert.throws(() => validate(input), ValidationError);
-      else assert.equal(validate(input), expected);
+      if (expected === null) expect(() => validate(input)).toThrow(ValidationError);
+      else expect(validate(input)).toBe(expected);
     });
   }
 });
 
 describe('error sentences', () => {
   it('explains OAuth errors in a sentence and keeps server errors generic', () => {
-    assert.match(errorSentence('invalid_client', 'client is invalid'), /^The application that sent you here is not registered with Twofold\. Details/);
-    assert.equal(errorSentence('server_error', 'stack trace here'), 'Something went wrong on our side. Please try again in a moment.');
-    assert.match(errorSentence('weird', undefined), /could not be completed\.$/);
+    expect(errorSentence('invalid_client', 'client is invalid')).toMatch(/^The application that sent you here is not registered with Twofold\. Details/);
+    expect(errorSentence('server_error', 'stack trace here')).toBe('Something went wrong on our side. Please try again in a moment.');
+    expect(errorSentence('weird', undefined)).toMatch(/could not be completed\.$/);
   });
 });
