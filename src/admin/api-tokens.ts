@@ -30,6 +30,6 @@ export async function issueAdminApiToken(provider: Provider, user: User, session
     scope,
     sessionUid: session.sessionUid,
   });
-  const value = await token.save();
-  return { value, expiresAt: new Date((token.iat! + token.expiration) * 1000) };
+  const expiresAt = new Date(Date.now() + token.expiration * 1000);
+  return { value: await token.save(), expiresAt };
 }

@@ -110,7 +110,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       if (args.flags.has('off')) {
         if (args.values.size > 0) throw new UsageError('--off takes no other options.');
         await federation.remove(null, organization, null);
-        return `"${organization.slug}" members sign in with a password here again.`;
+        return `"${organization.slug}" no longer signs in at an identity provider; the accounts it managed need a password here (twofold user federate <email> --off e-mails a link to set one).`;
       }
       const clientSecret = organization.federation ? one(args, 'client-secret') : required(args, 'client-secret');
       const trust = one(args, 'trust-2fa');
@@ -128,7 +128,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       }
       if (trusted !== undefined) await federation.setTrustedForTwoFactor(null, organization, trusted, null);
       const kept = outside ? ` ${outside} existing account${outside === 1 ? '' : 's'} outside it at ${domains!.length === 1 ? 'that domain keeps' : 'those domains keep'} signing in here.` : '';
-      return `"${organization.slug}" now signs in at its identity provider. Register this redirect URI there: ${federation.callbackUrl(organization.slug)}.${kept}`;
+      return `"${organization.slug}" now signs in at its identity provider.${kept} Register this redirect URI there: ${federation.callbackUrl(organization.slug)}`;
     },
   },
   'user federate': {

@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { DEMO } from '../../src/demo/seed.js';
+import { launchChromium, missingForBrowserTests } from '../support/chromium.js';
 import { reportSkip } from '../support/skips.js';
 import { TestSmtpServer } from '../support/smtp.js';
 import { startTestInstance, tempDir, type TestInstance } from '../support/twofold.js';
@@ -13,14 +14,7 @@ import { startTestInstance, tempDir, type TestInstance } from '../support/twofol
  * screenshot) and types codes from an independent authenticator (oathtool). .ci/run installs all
  * three with apt-get; elsewhere the suite says which is missing and is skipped.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const which = (tool: string) => spawnSync('which', [tool]).status === 0;
-const missing = [
-  ...(fs.existsSync(CHROMIUM) ? [] : [`Chromium (${CHROMIUM})`]),
-  ...(which('zbarimg') ? [] : ['zbarimg (Debian package zbar-tools)']),
-  ...(which('oathtool') ? [] : ['oathtool (Debian package oathtool)']),
-];
-const skip = missing.length ? `not installed: ${missing.join(', ')}; run: apt-get install -y chromium zbar-tools oathtool` : false;
+const skip = missingForBrowserTests(['zbarimg', 'oathtool']);
 if (skip) reportSkip('Browser journeys', skip);
 
 const SHOTS = process.env.TWOFOLD_SCREENSHOTS ?? tempDir('twofold-shots-');
@@ -49,10 +43,7 @@ function authenticatorCode(secret: string, ahead = 0): string {
   beforeAll(async () => {
     smtp = new TestSmtpServer();
     twofold = await startTestInstance({ TWOFOLD_DEMO: '1', SMTP_URL: await smtp.start() });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -85,6 +76,12 @@ function authenticatorCode(secret: string, ahead = 0): string {
     await owner.getByLabel('Force Two-Factor Authentication').check();
     await owner.screenshot({ path: path.join(SHOTS, '0-owner-settings.png'), fullPage: true });
     await owner.getByRole('button', { name: 'Save', exact: true }).click();
+    // The rule now covers the owner too: she sets up her own second factor, then is back where she was.
+    await owner.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
+    const ownerSecret = new URL(await scanQrCode(owner)).searchParams.get('secret')!;
+    await owner.getByLabel('Token').fill(authenticatorCode(ownerSecret));
+    await owner.getByRole('button', { name: 'Activate two-factor authentication' }).click();
+    await owner.getByRole('button', { name: 'Continue' }).click();
     await owner.getByText('Saved.').waitFor();
     expect(await owner.getByLabel('Force Two-Factor Authentication').isChecked()).toBe(true);
     await smtp.waitFor(DEMO.member.email, /Your organization now requires two-factor authentication/);

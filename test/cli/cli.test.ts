@@ -67,7 +67,37 @@ describe('twofold command line', () => {
       expect((await store.users.findByEmail('clerk@county.test'))?.passwordHash).toBeNull();
     });
     const off = await cli(dir, ['org', 'federate', 'county', '--off']);
-    expect(off.out).toStrictEqual(['"county" members sign in with a password here again.']);
+    expect(off.out).toStrictEqual(['"county" no longer signs in at an identity provider; the accounts it managed need a password here (twofold user federate <email> --off e-mails a link to set one).']);
+  });
+
+  it('hands a member\'s account to the organization\'s identity provider and back, trusts it, and names the accounts a domain leaves alone', async () => {
+    const dir = tempDir();
+    await cli(dir, ['org', 'create', 'county', '--name', 'County']);
+    await cli(dir, ['user', 'create', 'ada@county.test', '--password', 'a long password', '--org', 'county']);
+    await cli(dir, ['user', 'create', 'outsider@county.test', '--password', 'a long password']);
+    await cli(dir, ['user', 'create', 'root@site.test', '--password', 'a long password', '--site-admin', '--org', 'county']);
+    const federated = await cli(dir, ['org', 'federate', 'county', '--issuer', 'https://login.county.test', '--client-id', 'twofold', '--client-secret', 'upstream-secret', '--domain', 'county.test', '--trust-2fa', 'on']);
+    expect(federated.out).toStrictEqual(['"county" now signs in at its identity provider. 1 existing account outside it at that domain keeps signing in here. Register this redirect URI there: http://localhost:3000/federation/county/callback']);
+
+    const handed = await cli(dir, ['user', 'federate', 'ada@county.test', '--org', 'county']);
+    expect([handed.status, handed.out]).toStrictEqual([0, ['ada@county.test now signs in at County\'s identity provider.']]);
+    const refused = await cli(dir, ['user', 'federate', 'root@site.test', '--org', 'county']);
+    expect([refused.status, refused.err]).toStrictEqual([1, ['twofold: root@site.test is a site admin; a site admin\'s account always signs in here.']]);
+    const notMember = await cli(dir, ['user', 'federate', 'outsider@county.test', '--org', 'county']);
+    expect([notMember.status, notMember.err]).toStrictEqual([1, ['twofold: outsider@county.test is not a member of County.']]);
+    await inStore(dir, async (store) => {
+      const county = (await store.organizations.findBySlug('county'))!;
+      expect(county.federation?.trustedForTwoFactor).toBe(true);
+      const ada = (await store.users.findByEmail('ada@county.test'))!;
+      expect([ada.managedBy, ada.passwordHash]).toStrictEqual([county.id, null]);
+      expect((await store.users.findByEmail('outsider@county.test'))?.managedBy).toBeNull();
+      const actions = (await store.audit.list(county.id, { limit: 50, offset: 0 })).events.map((event) => event.action);
+      expect(actions).toEqual(expect.arrayContaining(['federation.changed', 'federation.domains_changed', 'federation.trust_changed', 'account.managed_by_changed']));
+    });
+
+    const back = await cli(dir, ['user', 'federate', 'ada@county.test', '--off']);
+    expect(back.out).toStrictEqual(['ada@county.test signs in with a password here again; they were e-mailed a link to set one.']);
+    await inStore(dir, async (store) => expect((await store.users.findByEmail('ada@county.test'))?.managedBy).toBeNull());
   });
 
   it('reads a password from standard input', async () => {

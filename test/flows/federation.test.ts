@@ -44,7 +44,7 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
     const { directory, federation } = fixture.twofold.app;
     await directory.setForceTwoFactor('county', true);
     const county = await directory.requireOrganization('county');
-    await federation.configure(null, county, { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret, domains: ['county.test'] }, null);
+    await federation.assignDomains(null, await federation.configure(null, county, { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret }, null), ['county.test'], null);
     await directory.createUser({ email: 'clerk@county.test', name: 'Clerk', orgs: [{ slug: 'county', role: 'member' }] });
     await directory.createUser({ email: 'both@county.test', name: 'Both', orgs: [{ slug: 'county', role: 'member' }, { slug: 'city', role: 'member' }] });
     await directory.createUser({ email: 'mayor@city.test', password: PASSWORD, orgs: [{ slug: 'city', role: 'owner' }] });
@@ -87,15 +87,25 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
     expect((await exchangeCode(fixture.rp, passed.url, next.pending)).claims()!.amr).toStrictEqual(['fed', 'pwd', 'otp', 'mfa']);
   });
 
-  it('accepts the upstream\'s own second factor (amr mfa) for the local enforcement', async () => {
+  it('accepts the upstream\'s own second factor (amr mfa) for the local enforcement only when a site admin trusts the provider', async () => {
     await fixture.twofold.app.directory.createUser({ email: 'strong@county.test', orgs: [{ slug: 'county', role: 'member' }, { slug: 'city', role: 'member' }] });
     upstream.accounts.set('strong@county.test', { sub: 'upstream-strong', email: 'strong@county.test', email_verified: true });
     upstream.amr = ['pwd', 'mfa', 'hwk'];
-    const { pending, page } = await signInFederated('strong@county.test');
-    expect(page.url).toStartWith(REDIRECT_URI);
-    const claims = (await exchangeCode(fixture.rp, page.url, pending)).claims()!;
-    expect(claims.amr).toStrictEqual(['fed', 'pwd', 'mfa', 'hwk']);
-    expect(claims.acr).toBe(ACR.twoFactor);
+    // Not trusted (the default): city's enforcement asks for Twofold's own second factor.
+    const untrusted = await signInFederated('strong@county.test');
+    expect(untrusted.page.html).toMatch(/Set up two-factor authentication/);
+
+    const { federation, directory } = fixture.twofold.app;
+    await federation.setTrustedForTwoFactor(null, await directory.requireOrganization('county'), true, null);
+    try {
+      const { pending, page } = await signInFederated('strong@county.test');
+      expect(page.url).toStartWith(REDIRECT_URI);
+      const claims = (await exchangeCode(fixture.rp, page.url, pending)).claims()!;
+      expect(claims.amr).toStrictEqual(['fed', 'pwd', 'mfa', 'hwk']);
+      expect(claims.acr).toBe(ACR.twoFactor);
+    } finally {
+      await federation.setTrustedForTwoFactor(null, await directory.requireOrganization('county'), false, null);
+    }
   });
 
   it('links by upstream subject after the first sign-in, even if the email there changes', async () => {
@@ -127,14 +137,14 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
     // The upstream account is in the county's domain (so it is sent upstream) but claims the email of
     // a local city owner: a different provider must not become a way into that account.
     upstream.accounts.set('intruder@county.test', { sub: 'upstream-intruder', email: 'mayor@city.test', email_verified: true });
-    await expectFailure('intruder@county.test', /could not be matched to an account here \(mayor@city\.test is not a member of County\)/, 403, /federation: account not linked/);
+    await expectFailure('intruder@county.test', /could not be matched to an account here\. Ask your organization's owner for help\./, 403, /federation: account not linked.*signs in here, not at this organization's identity provider/);
     expect(await store().identityLinks.findUser(upstream.issuer, 'upstream-intruder')).toBeNull();
     const mayor = await store().users.findByEmail('mayor@city.test');
     // The local account is untouched.
     expect(mayor?.passwordHash).toBeTruthy();
 
     upstream.accounts.set('unverified@county.test', { sub: 'upstream-unverified', email: 'unverified@county.test', email_verified: false });
-    await expectFailure('unverified@county.test', /has not verified your email address/, 403, /federation: account not linked/);
+    await expectFailure('unverified@county.test', /could not be matched to an account here/, 403, /federation: account not linked.*has not verified the email address/);
     expect(await store().users.findByEmail('unverified@county.test')).toBeNull();
   });
 
@@ -156,11 +166,11 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
     upstream.tampering = 'none';
 
     const county = await fixture.twofold.app.directory.requireOrganization('county');
-    await fixture.twofold.app.federation.configure(null, county, { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: 'not-the-secret', domains: ['county.test'] }, null);
+    await fixture.twofold.app.federation.configure(null, county, { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: 'not-the-secret' }, null);
     try {
       await expectFailure('victim@county.test', /does not accept this site's credentials/, 502, /sign-in failed \(misconfigured\).*client id and secret/);
     } finally {
-      await fixture.twofold.app.federation.configure(null, county, { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret, domains: ['county.test'] }, null);
+      await fixture.twofold.app.federation.configure(null, await fixture.twofold.app.directory.requireOrganization('county'), { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret }, null);
     }
 
     const forged = await new Browser(url()).visit('/federation/county/callback?code=forged&state=forged');
@@ -192,11 +202,9 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
     expect(settings.html).toMatch(/<h2 id="idp-heading">Identity provider<\/h2>/);
     expect(settings.html).toMatch(new RegExp(`<code>${url()}/federation/parks/callback</code>`));
     for (const [fields, sentence] of [
-      [{ issuer: 'ftp://idp.test', clientId: 'x', clientSecret: 'y', domains: '' }, /The issuer must be an https URL\./],
-      [{ issuer: upstream.issuer, clientId: '', clientSecret: 'y', domains: '' }, /Enter the client id/],
-      [{ issuer: upstream.issuer, clientId: 'x', clientSecret: '', domains: '' }, /Enter the client secret/],
-      [{ issuer: upstream.issuer, clientId: 'x', clientSecret: 'y', domains: 'county.test' }, /already belongs to another organization/],
-      [{ issuer: upstream.issuer, clientId: 'x', clientSecret: 'y', domains: 'not_a_domain' }, /is not an email domain/],
+      [{ issuer: 'ftp://idp.test', clientId: 'x', clientSecret: 'y' }, /The issuer must be an https URL\./],
+      [{ issuer: upstream.issuer, clientId: '', clientSecret: 'y' }, /Enter the client id/],
+      [{ issuer: upstream.issuer, clientId: 'x', clientSecret: '' }, /Enter the client secret/],
     ] as const) {
       const refused = await postForm(browser, '/admin/orgs/parks/identity-provider', fields);
       expect([fields, refused.status]).toStrictEqual([fields, expect.toBeWithinRange(400, 499)]);
@@ -205,8 +213,22 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
     // Nothing saved.
     expect((await store().organizations.findBySlug('parks'))?.federation).toBeNull();
 
-    const saved = await postForm(browser, '/admin/orgs/parks/identity-provider', { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret, domains: 'parks.test' });
+    const saved = await postForm(browser, '/admin/orgs/parks/identity-provider', { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret });
     expect(saved.html).toMatch(/The identity provider was saved\./);
+    // Email domains are the site admin's: checked first, with the accounts outside the organization that use them.
+    for (const [domains, sentence] of [['county.test', /already belongs to another organization/], ['not_a_domain', /is not an email domain/]] as const) {
+      const refused = await postForm(browser, '/admin/orgs/parks/domains', { domains, confirm: 'yes' });
+      expect([domains, refused.status]).toStrictEqual([domains, expect.toBeWithinRange(400, 499)]);
+      expect(refused.html).toMatch(sentence);
+    }
+    await fixture.twofold.app.directory.createUser({ email: 'ranger@parks.test', password: PASSWORD });
+    const preview = await postForm(browser, '/admin/orgs/parks/domains', { domains: 'parks.test' });
+    expect(preview.html).toMatch(/1 existing account outside Parks uses parks\.test\. It keeps signing in as now:/);
+    expect(preview.html).toMatch(/<li>ranger@parks\.test<\/li>/);
+    expect((await store().organizations.findBySlug('parks'))!.federation!.domains).toStrictEqual([]);
+    const assigned = await postForm(browser, '/admin/orgs/parks/domains', { domains: 'parks.test', confirm: 'yes' });
+    expect(assigned.html).toMatch(/The email domains were saved\./);
+    expect((await store().organizations.findBySlug('parks'))!.federation!.domains).toStrictEqual(['parks.test']);
     const tested = await postForm(browser, '/admin/orgs/parks/identity-provider/test');
     expect(tested.html).toMatch(new RegExp(`Connected: ${upstream.issuer} answers`));
     const parks = await store().organizations.findBySlug('parks');
@@ -214,7 +236,7 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
     const actions = (await store().audit.list(parks!.id, { limit: 10, offset: 0 })).events.map((event) => event.action);
     expect(actions).toContain('federation.changed');
     const removed = await postForm(browser, '/admin/orgs/parks/identity-provider/remove');
-    expect(removed.html).toMatch(/Members sign in with a password here again\./);
+    expect(removed.html).toMatch(/The identity provider was removed\. Accounts it managed cannot sign in until a site admin lets them set a password here\./);
     expect((await store().organizations.findBySlug('parks'))?.federation).toBeNull();
   });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { adminApiToken, adminBrowser, callApi, postForm } from '../support/admin.js';
+import { exchangeCode, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { Browser } from '../support/browser.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
 
@@ -8,13 +9,15 @@ const ACTORS: ActorName[] = ['anonymous', 'member of A', 'owner of A', 'owner of
 type Outcome = 'allowed' | 'sign in' | 'refused';
 
 /**
- * The authorization matrix (SPEC 1.6): every admin page, form and API route against every kind of
+ * The authorization matrix (docs/security-model.md): every admin page, form and API route against every kind of
  * caller. Allowed rows must succeed; refused rows must answer 401/403/404 and change nothing.
  */
 describe('admin authorization matrix', () => {
   let fixture: Fixture;
   const browsers = new Map<ActorName, Browser>();
   const tokens = new Map<ActorName, string | null>();
+  /** The site admin sets up a second factor at the first sign-in to /admin; later sign-ins use it. */
+  const secrets = new Map<string, string>();
   const matrix: string[] = [];
   let targetCounter = 0;
 
@@ -58,8 +61,10 @@ describe('admin authorization matrix', () => {
     browsers.set('anonymous', new Browser(fixture.twofold.url));
     tokens.set('anonymous', null);
     for (const [actor, email] of Object.entries(emails) as Array<[ActorName, string]>) {
-      browsers.set(actor, (await adminBrowser(fixture.twofold.url, email, PASSWORD)).browser);
-      tokens.set(actor, await adminApiToken(fixture.twofold.url, fixture.rp, email, PASSWORD));
+      const signedIn = await adminBrowser(fixture.twofold.url, email, PASSWORD);
+      browsers.set(actor, signedIn.browser);
+      if (signedIn.secret) secrets.set(email, signedIn.secret);
+      tokens.set(actor, await adminApiToken(fixture.twofold.url, email, PASSWORD, { secret: secrets.get(email) ?? '', step: 1 }));
     }
   });
   afterAll(async () => {
@@ -143,7 +148,10 @@ describe('admin authorization matrix', () => {
   });
 
   it('refuses API tokens without the admin scope, forged tokens and missing tokens', async () => {
-    const plain = await adminApiToken(fixture.twofold.url, fixture.rp, 'owner@a.test', PASSWORD, 'openid email');
+    // A relying party's own token, even for an owner: only the built-in admin app's tokens open the API.
+    const pending = await startSignIn(fixture.rp, { scope: 'openid email' });
+    const landed = await signInWithPassword(new Browser(fixture.twofold.url), pending, 'owner@a.test', PASSWORD);
+    const plain = (await exchangeCode(fixture.rp, landed.url, pending)).access_token;
     const noScope = await callApi(fixture.twofold.url, plain, 'GET', '/admin/api/organizations');
     expect(noScope.status).toBe(403);
     expect(noScope.json.error).toBe('insufficient_scope');
@@ -152,5 +160,53 @@ describe('admin authorization matrix', () => {
       expect(response.status).toBe(401);
       expect(response.json.error).toBe('invalid_token');
     }
+  });
+
+  it('keeps an owner of A away from members of B: adding only invites, and no view or reset reaches them (page and API)', async () => {
+    const a = (await store().organizations.findBySlug('a'))!;
+    const ownerA = browsers.get('owner of A')!;
+    const tokenA = tokens.get('owner of A')!;
+    const memberOfB = await fixture.twofold.app.directory.createUser({ email: `b-member${++targetCounter}@b.test`, password: PASSWORD, orgs: [{ slug: 'b', role: 'member' }] });
+    await store().secondFactors.enable({ userId: memberOfB.id, sealedSecret: 'sealed', lastTimeStep: 0, recoveryKeyId: 'k', recoveryCodeHashes: [] });
+
+    const byPage = await postForm(ownerA, '/admin/orgs/a/members', { email: memberOfB.email, role: 'owner' });
+    expect(byPage.html).toMatch(/e-mailed an invitation\. They join when they accept it/);
+    const byApi = await callApi(fixture.twofold.url, tokenA, 'POST', '/admin/api/organizations/a/members', { email: memberOfB.email });
+    expect(byApi.json).toStrictEqual({ email: memberOfB.email, status: 'invited' });
+    expect(await store().memberships.find(a.id, memberOfB.id)).toBeNull();
+
+    for (const path of [`/admin/orgs/a/members/${memberOfB.id}/disable-2fa`]) expect((await ownerA.request(path)).status).toBe(404);
+    for (const path of [`/admin/orgs/a/members/${memberOfB.id}/disable-2fa`, `/admin/orgs/a/members/${memberOfB.id}/role`, `/admin/orgs/a/members/${memberOfB.id}/remove`]) {
+      expect([path, (await postForm(ownerA, path, { role: 'member' })).status]).toStrictEqual([path, 404]);
+    }
+    for (const [method, path] of [['POST', `/admin/api/organizations/a/members/${memberOfB.id}/disable-2fa`], ['PUT', `/admin/api/organizations/a/members/${memberOfB.id}/role`], ['DELETE', `/admin/api/organizations/a/members/${memberOfB.id}`]] as const) {
+      expect([path, (await callApi(fixture.twofold.url, tokenA, method, path, method === 'PUT' ? { role: 'member' } : {})).status]).toStrictEqual([path, 404]);
+    }
+    const members = await callApi(fixture.twofold.url, tokenA, 'GET', '/admin/api/organizations/a/members');
+    expect(JSON.stringify(members.json)).not.toContain(memberOfB.email);
+    expect(await store().secondFactors.find(memberOfB.id)).not.toBeNull();
+    expect((await store().memberships.listByUser(memberOfB.id)).length).toBe(1);
+  });
+
+  it('lets an owner of A reset 2FA only for accounts that belong to A alone (page and API)', async () => {
+    const ownerA = browsers.get('owner of A')!;
+    const tokenA = tokens.get('owner of A')!;
+    const inBoth = await fixture.twofold.app.directory.createUser({ email: `both${++targetCounter}@a.test`, password: PASSWORD, orgs: [{ slug: 'a', role: 'member' }, { slug: 'b', role: 'member' }] });
+    const siteAdminInA = await fixture.twofold.app.directory.createUser({ email: `admin${++targetCounter}@a.test`, password: PASSWORD, siteAdmin: true, orgs: [{ slug: 'a', role: 'member' }] });
+    const onlyA = await freshTarget();
+    for (const target of [inBoth.id, siteAdminInA.id]) {
+      await store().secondFactors.enable({ userId: target, sealedSecret: 'sealed', lastTimeStep: 0, recoveryKeyId: 'k', recoveryCodeHashes: [] });
+      expect((await postForm(ownerA, `/admin/orgs/a/members/${target}/disable-2fa`, { reason: 'x' })).status).toBe(403);
+      const api = await callApi(fixture.twofold.url, tokenA, 'POST', `/admin/api/organizations/a/members/${target}/disable-2fa`, {});
+      expect([api.status, api.json.error]).toStrictEqual([403, 'forbidden']);
+      expect(await store().secondFactors.find(target)).not.toBeNull();
+    }
+    expect((await callApi(fixture.twofold.url, tokenA, 'POST', `/admin/api/organizations/a/members/${onlyA}/disable-2fa`, {})).status).toBe(200);
+    expect(await store().secondFactors.find(onlyA)).toBeNull();
+    // A site admin may.
+    expect((await postForm(browsers.get('site admin')!, `/admin/orgs/a/members/${inBoth.id}/disable-2fa`, { reason: 'verified by phone' })).status).toBe(200);
+    expect(await store().secondFactors.find(inBoth.id)).toBeNull();
+    const refusals = (await store().audit.list((await store().organizations.findBySlug('a'))!.id, { limit: 500, offset: 0 })).events.filter((event) => event.action === 'action.refused');
+    expect(refusals.map((event) => event.targetId).sort()).toStrictEqual([inBoth.id, inBoth.id, siteAdminInA.id, siteAdminInA.id].sort());
   });
 });

@@ -67,6 +67,31 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect(reloaded?.siteAdmin).toBe(true);
         expect(reloaded?.lastSignInAt?.toISOString()).toBe(at.toISOString());
       });
+
+      it('hands an account to an organization\'s identity provider, removing its password, and back', async () => {
+        const county = await store.organizations.create({ slug: 'county', name: 'County' });
+        const local = await store.users.create({ email: 'local@x.test', name: 'Local', passwordHash: 'h', siteAdmin: false });
+        expect(local.managedBy).toBeNull();
+        const made = await store.users.create({ email: 'made@x.test', name: 'Made', passwordHash: null, siteAdmin: false, managedBy: county.id });
+        expect((await store.users.findById(made.id))?.managedBy).toBe(county.id);
+        await store.users.setManagedBy(local.id, county.id);
+        const handed = await store.users.findById(local.id);
+        expect([handed?.managedBy, handed?.passwordHash]).toStrictEqual([county.id, null]);
+        await store.users.setManagedBy(local.id, null);
+        expect((await store.users.findByEmail('local@x.test'))?.managedBy).toBeNull();
+      });
+
+      it('lists the users at exactly one email domain, with their number', async () => {
+        for (const email of ['b@city.test', 'a@city.test', 'c@staff.city.test', 'd@city.test.evil', 'e@notcity.test', 'f@city_test']) {
+          await store.users.create({ email, name: email, passwordHash: null, siteAdmin: false });
+        }
+        const page = await store.users.listByEmailDomain('CITY.test', 1);
+        expect([page.users.map((user) => user.email), page.total]).toStrictEqual([['a@city.test'], 2]);
+        expect((await store.users.listByEmailDomain('city.test', 10)).users.map((user) => user.email)).toStrictEqual(['a@city.test', 'b@city.test']);
+        // Nothing in a domain is a pattern.
+        expect((await store.users.listByEmailDomain('city.tes_', 10)).total).toBe(0);
+        expect((await store.users.listByEmailDomain('%', 10)).total).toBe(0);
+      });
     });
 
     describe('organizations', () => {
@@ -89,7 +114,7 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         const city = await store.organizations.create({ slug: 'city', name: 'City' });
         const county = await store.organizations.create({ slug: 'county', name: 'County' });
         expect(city.federation).toBeNull();
-        const federation = { issuer: 'https://idp.city.test', clientId: 'twofold', sealedClientSecret: 'sealed', domains: ['city.test', 'staff.city.test'] };
+        const federation = { issuer: 'https://idp.city.test', clientId: 'twofold', sealedClientSecret: 'sealed', domains: ['city.test', 'staff.city.test'], trustedForTwoFactor: false };
         await store.organizations.setFederation(city.id, federation);
         expect((await store.organizations.findById(city.id))?.federation).toStrictEqual(federation);
         expect((await store.organizations.findByFederatedDomain('STAFF.city.test'))?.slug).toBe('city');
@@ -111,6 +136,58 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect((await store.organizations.findById(org.id))?.forceTwoFactor).toBe(true);
         await store.organizations.setForceTwoFactor(org.id, false);
         expect((await store.organizations.findBySlug('city'))?.forceTwoFactor).toBe(false);
+      });
+
+      it('stores whether a federation is trusted for two-factor', async () => {
+        const org = await store.organizations.create({ slug: 'city', name: 'City' });
+        const federation = { issuer: 'https://idp.city.test', clientId: 'twofold', sealedClientSecret: 'sealed', domains: [], trustedForTwoFactor: true };
+        await store.organizations.setFederation(org.id, federation);
+        expect((await store.organizations.findById(org.id))?.federation?.trustedForTwoFactor).toBe(true);
+        await store.organizations.setFederation(org.id, { ...federation, trustedForTwoFactor: false });
+        expect((await store.organizations.findById(org.id))?.federation?.trustedForTwoFactor).toBe(false);
+      });
+    });
+
+    describe('membership invitations', () => {
+      const inDays = (days: number) => new Date(Date.now() + days * 86_400_000);
+      const setUp = async () => {
+        const city = await store.organizations.create({ slug: 'city', name: 'City' });
+        const county = await store.organizations.create({ slug: 'county', name: 'County' });
+        const ada = await store.users.create({ email: 'ada@x.test', name: 'Ada', passwordHash: null, siteAdmin: false });
+        const owner = await store.users.create({ email: 'owner@x.test', name: 'Owner', passwordHash: null, siteAdmin: false });
+        return { city, county, ada, owner };
+      };
+
+      it('invites, lists per user and per organization, and replaces an earlier invitation to the same organization', async () => {
+        const { city, county, ada, owner } = await setUp();
+        const first = await store.membershipInvitations.put({ organizationId: city.id, userId: ada.id, role: 'member', invitedBy: owner.id, expiresAt: inDays(14) });
+        expect(first).toMatchObject({ organizationId: city.id, userId: ada.id, role: 'member', invitedBy: owner.id });
+        expect(await store.membershipInvitations.find(first.id)).toStrictEqual(first);
+        await store.membershipInvitations.put({ organizationId: county.id, userId: ada.id, role: 'owner', invitedBy: null, expiresAt: inDays(14) });
+        const again = await store.membershipInvitations.put({ organizationId: city.id, userId: ada.id, role: 'owner', invitedBy: owner.id, expiresAt: inDays(14) });
+        expect(again.id).not.toBe(first.id);
+        expect(await store.membershipInvitations.find(first.id)).toBeNull();
+        expect((await store.membershipInvitations.listByUser(ada.id)).map((invitation) => [invitation.organizationId, invitation.role]).sort())
+          .toStrictEqual([[city.id, 'owner'], [county.id, 'owner']].sort());
+        expect((await store.membershipInvitations.listByOrganization(city.id)).map((invitation) => invitation.id)).toStrictEqual([again.id]);
+        expect(await store.membershipInvitations.listByUser(owner.id)).toStrictEqual([]);
+      });
+
+      it('is taken once, also when two takers race, and not after it expires', async () => {
+        const { city, county, ada } = await setUp();
+        const live = await store.membershipInvitations.put({ organizationId: city.id, userId: ada.id, role: 'member', invitedBy: null, expiresAt: inDays(1) });
+        const results = await Promise.all([store.membershipInvitations.take(live.id), store.membershipInvitations.take(live.id)]);
+        expect(results.filter((taken) => taken !== null)).toHaveLength(1);
+        expect(results.find((taken) => taken !== null)?.id).toBe(live.id);
+        expect(await store.membershipInvitations.find(live.id)).toBeNull();
+
+        const stale = await store.membershipInvitations.put({ organizationId: county.id, userId: ada.id, role: 'member', invitedBy: null, expiresAt: inDays(1) });
+        const later = inDays(2);
+        expect(await store.membershipInvitations.find(stale.id, later)).toBeNull();
+        expect(await store.membershipInvitations.listByUser(ada.id, later)).toStrictEqual([]);
+        expect(await store.membershipInvitations.listByOrganization(county.id, later)).toStrictEqual([]);
+        expect(await store.membershipInvitations.take(stale.id, later)).toBeNull();
+        expect((await store.membershipInvitations.take(stale.id))?.id).toBe(stale.id);
       });
     });
 
@@ -415,15 +492,20 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect(await store.oidc.find('AccessToken', 't-mine')).toBeNull();
       });
 
-      it('destroys one model and revokes everything of a grant', async () => {
+      it('destroys one model and revokes, per kind, what was issued under a grant', async () => {
         await store.oidc.upsert('AccessToken', 'a1', { kind: 'AccessToken', grantId: 'g1' }, inAnHour());
         await store.oidc.upsert('RefreshToken', 'r1', { kind: 'RefreshToken', grantId: 'g1' }, inAnHour());
         await store.oidc.upsert('AccessToken', 'a2', { kind: 'AccessToken', grantId: 'g2' }, inAnHour());
+        // A sign-in in progress that names the grant (oidc-provider keeps it through an account switch).
+        await store.oidc.upsert('Interaction', 'i1', { kind: 'Interaction', grantId: 'g1', uid: 'i1' }, inAnHour());
         await store.oidc.destroy('AccessToken', 'a2');
         expect(await store.oidc.find('AccessToken', 'a2')).toBeNull();
-        await store.oidc.revokeByGrantId('g1');
+        await store.oidc.revokeByGrantId('AccessToken', 'g1');
         expect(await store.oidc.find('AccessToken', 'a1')).toBeNull();
+        expect(await store.oidc.find('RefreshToken', 'r1')).not.toBeNull();
+        await store.oidc.revokeByGrantId('RefreshToken', 'g1');
         expect(await store.oidc.find('RefreshToken', 'r1')).toBeNull();
+        expect(await store.oidc.find('Interaction', 'i1')).not.toBeNull();
       });
     });
   });

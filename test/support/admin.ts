@@ -1,13 +1,30 @@
 import { expect } from '@jest/globals';
 import { Browser, formAction, type Page } from './browser.js';
-import { REDIRECT_URI, exchangeCode, oidc, signInWithPassword, startSignIn } from './relying-party.js';
+import { codeAt, completeSetup, submitPasscode } from './second-factor.js';
 
-/** Signs in to /admin through Twofold's sign-in page; returns the browser, now holding an admin session. */
-export async function adminBrowser(origin: string, email: string, password: string): Promise<{ browser: Browser; page: Page }> {
+/**
+ * Signs in to /admin through Twofold's sign-in page; returns the browser, now holding an admin session.
+ * Whoever needs a second factor there gets it: set up on the spot (its secret is returned), or passed
+ * with the given secret's code `step` time steps ahead (a later step than any used before).
+ */
+export async function adminBrowser(
+  origin: string,
+  email: string,
+  password: string,
+  second: { secret?: string; step?: number } = {},
+): Promise<{ browser: Browser; page: Page; secret?: string }> {
   const browser = new Browser(origin);
   const login = await browser.visit('/admin');
   expect(login.html).toMatch(/<label for="email">Email<\/label>/);
   const page = await browser.submit(login, formAction(login.html, '/login'), { email, password });
+  if (page.html.includes('Set up two-factor authentication') && page.html.includes('/setup"')) {
+    const { secret, landed } = await completeSetup(browser, page);
+    return { browser, page: landed, secret };
+  }
+  if (page.html.includes('One-time passcode')) {
+    if (!second.secret) throw new Error(`${email} needs a passcode for /admin: pass their secret`);
+    return { browser, page: await submitPasscode(browser, page, await codeAt(second.secret, second.step ?? 1)), secret: second.secret };
+  }
   return { browser, page };
 }
 
@@ -25,12 +42,17 @@ export function postForm(browser: Browser, path: string, fields: Record<string, 
   });
 }
 
-/** An access token with the admin scope, as an automation client gets one (code + PKCE). */
-export async function adminApiToken(origin: string, rp: oidc.Configuration, email: string, password: string, scope = 'openid twofold:admin'): Promise<string> {
-  const pending = await startSignIn(rp, { scope });
-  const landed = await signInWithPassword(new Browser(origin), pending, email, password);
-  expect(landed.url).toStartWith(REDIRECT_URI);
-  return (await exchangeCode(rp, landed.url, pending)).access_token;
+/** An admin API token, made on the admin pages (API access token) by a browser signed in there. */
+export async function apiTokenFrom(browser: Browser): Promise<string> {
+  const page = await postForm(browser, '/admin/api-token');
+  const token = /<code class="secret">([^<]+)<\/code>/.exec(page.html)?.[1];
+  if (!token) throw new Error(`no token on the page (${page.status}): ${page.html.slice(0, 400)}`);
+  return token;
+}
+
+/** An admin API token for this owner or site admin, as a script's user makes one: signed in to /admin. */
+export async function adminApiToken(origin: string, email: string, password: string, second: { secret?: string; step?: number } = {}): Promise<string> {
+  return apiTokenFrom((await adminBrowser(origin, email, password, second)).browser);
 }
 
 export async function callApi(origin: string, token: string | null, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
