@@ -1,6 +1,6 @@
 /*
  * npm run bench — a full two-factor sign-in on Twofold against a bare oidc-provider's password
- * sign-in, measured in one run on this machine (issue 6). Prints each figure and the ratios, and
+ * sign-in, measured in one run on this machine. Prints each figure and the ratios, and
  * writes them as JSON to bench/results/. Loopback only; every loop is bounded.
  *
  *   BENCH_USERS_SMALL (100), BENCH_USERS_LARGE (100000), BENCH_SIGN_INS (300), BENCH_CONCURRENCY (50),
@@ -15,7 +15,8 @@ import argon2 from 'argon2';
 import { generate } from 'otplib';
 import { loadConfig } from '../config/index.js';
 import { createSecretBox } from '../src/security/secret-box.js';
-import { newTotpSecret } from '../src/mfa/totp.js';
+import { sealTotpSecret } from '../src/factors/totp/index.js';
+import { newTotpSecret } from '../src/factors/totp/totp.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { openMongoStore } from '../src/store/mongo/index.js';
 import type { Store } from '../src/store/types.js';
@@ -192,7 +193,7 @@ async function seed(store: Store, users: number, passwordHash: string, secret: s
   for (let i = 0; i < users; i += 1) {
     const user = await store.users.create({ email: `user${i}@bench.test`, name: `User ${i}`, passwordHash, siteAdmin: false });
     await store.memberships.put(organization.id, user.id, 'member');
-    await store.secondFactors.enable({ userId: user.id, sealedSecret: box.seal(secret, `totp:${user.id}`), lastTimeStep: 0, recoveryKeyId: box.currentKeyId, recoveryCodeHashes: [] });
+    await store.secondFactors.enable({ userId: user.id, sealedSecret: sealTotpSecret(box, user.id, secret), lastTimeStep: 0, recoveryKeyId: box.currentKeyId, recoveryCodeHashes: [] });
     if (i % 1000 === 999) progress(`seeding ${i + 1}/${users} users`);
   }
   progress('');

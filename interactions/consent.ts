@@ -1,7 +1,7 @@
 import type { RouterContext } from '@koa/router';
 import { readForm } from '../src/http/forms.js';
 import { render } from '../src/http/views.js';
-import type { Services } from '../src/services.js';
+import type { InteractionDependencies } from './dependencies.js';
 import { finishStep, loadInteraction, type InteractionDetails } from './details.js';
 
 const SCOPE_DESCRIPTIONS: Record<string, string> = {
@@ -11,7 +11,7 @@ const SCOPE_DESCRIPTIONS: Record<string, string> = {
   offline_access: 'Stay signed in when you are not using it',
 };
 
-export async function showConsent({ provider }: Services, ctx: RouterContext, details: InteractionDetails): Promise<void> {
+export async function showConsent({ provider }: InteractionDependencies, ctx: RouterContext, details: InteractionDetails): Promise<void> {
   const client = await provider.Client.find(String(details.params.client_id));
   const requested = String(details.params.scope ?? '').split(' ').filter(Boolean);
   render(ctx, 'consent', {
@@ -22,7 +22,7 @@ export async function showConsent({ provider }: Services, ctx: RouterContext, de
 }
 
 /** Records the grant for what this request is missing, then resumes the sign-in. */
-export async function grantConsent(services: Services, ctx: RouterContext, details: InteractionDetails): Promise<void> {
+export async function grantConsent(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails): Promise<void> {
   const { provider } = services;
   const accountId = details.session?.accountId;
   const clientId = String(details.params.client_id);
@@ -35,7 +35,7 @@ export async function grantConsent(services: Services, ctx: RouterContext, detai
   await finishStep(services, ctx, { consent: { grantId } });
 }
 
-export async function submitConsent(services: Services, ctx: RouterContext): Promise<void> {
+export async function submitConsent(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
   const details = await loadInteraction(services, ctx, 'consent');
   await readForm(ctx);
   await grantConsent(services, ctx, details);

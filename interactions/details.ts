@@ -1,11 +1,12 @@
 import type { Context } from 'koa';
 import { errors, type InteractionResults } from 'oidc-provider';
 import { UserError } from '../src/errors.js';
-import { acrClaimOf, type AuthorizationRequestFacts } from '../src/mfa/next-step.js';
+import type { AuthorizationRequestFacts } from '../src/application/second-factors.js';
+import { acrClaimOf } from '../src/policy/acr-request.js';
 import { isAdminClient } from '../src/self-service/built-in-clients.js';
-import type { Services } from '../src/services.js';
+import type { InteractionDependencies } from './dependencies.js';
 
-export type InteractionDetails = Awaited<ReturnType<Services['provider']['interactionDetails']>>;
+export type InteractionDetails = Awaited<ReturnType<InteractionDependencies['provider']['interactionDetails']>>;
 
 export const EXPIRED_SENTENCE = 'This sign-in has expired or was opened in another browser. Go back to the application and sign in again.';
 
@@ -14,7 +15,7 @@ export const EXPIRED_SENTENCE = 'This sign-in has expired or was opened in anoth
  * interaction cookie and, when `prompt` is given, that the sign-in is at that step. A missing or
  * expired interaction is a page with a sentence, not a 500.
  */
-export async function loadInteraction({ provider }: Services, ctx: Context, prompt?: string): Promise<InteractionDetails> {
+export async function loadInteraction({ provider }: InteractionDependencies, ctx: Context, prompt?: string): Promise<InteractionDetails> {
   let details: InteractionDetails;
   try {
     details = await provider.interactionDetails(ctx.req, ctx.res);
@@ -30,7 +31,7 @@ export async function loadInteraction({ provider }: Services, ctx: Context, prom
 }
 
 /** Ends the current step and sends the browser back to the authorization endpoint. */
-export async function finishStep({ provider }: Services, ctx: Context, result: InteractionResults, merge = true): Promise<void> {
+export async function finishStep({ provider }: InteractionDependencies, ctx: Context, result: InteractionResults, merge = true): Promise<void> {
   const redirectTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
   ctx.status = 303;
   ctx.redirect(redirectTo);

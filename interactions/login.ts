@@ -1,15 +1,14 @@
 import type { RouterContext } from '@koa/router';
-import { PASSWORD_SENTENCES, checkPassword } from '../src/auth/password-check.js';
+import { PASSWORD_SENTENCES } from '../src/application/sign-ins.js';
 import { readForm } from '../src/http/forms.js';
 import { render } from '../src/http/views.js';
-import { ACR } from '../src/provider/acr.js';
-import { secondFactorStepFor } from '../src/mfa/next-step.js';
+import { ACR } from '../src/policy/acr.js';
 import { rememberPasswordVerified } from './password-verified.js';
 import { showChallenge } from './second-factor.js';
-import type { Services } from '../src/services.js';
+import type { InteractionDependencies } from './dependencies.js';
 import { finishStep, loadInteraction, requestFacts, type InteractionDetails } from './details.js';
 
-export async function showLogin(services: Services, ctx: RouterContext, details: InteractionDetails, locals: { email?: string; error?: string } = {}, status = 200): Promise<void> {
+export async function showLogin(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, locals: { email?: string; error?: string } = {}, status = 200): Promise<void> {
   render(ctx, 'login', {
     federation: await services.federation.anyFederated(),
     title: 'Sign in',
@@ -19,7 +18,7 @@ export async function showLogin(services: Services, ctx: RouterContext, details:
   }, status);
 }
 
-export async function submitLogin(services: Services, ctx: RouterContext): Promise<void> {
+export async function submitLogin(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
   const details = await loadInteraction(services, ctx, 'login');
   const form = await readForm(ctx);
   const email = form.field('email');
@@ -35,7 +34,7 @@ export async function submitLogin(services: Services, ctx: RouterContext): Promi
     showLogin(services, ctx, details, { email, error: 'Enter your password.' }, 400);
     return;
   }
-  const result = await checkPassword(services, email, form.field('password'), ctx.ip);
+  const result = await services.signIns.checkPassword(email, form.field('password'), ctx.ip);
   if (result.kind !== 'ok') {
     const throttled = result.kind === 'throttled';
     showLogin(services, ctx, details, { email, error: throttled ? PASSWORD_SENTENCES.throttled : PASSWORD_SENTENCES.wrong }, throttled ? 429 : 401);
@@ -43,13 +42,13 @@ export async function submitLogin(services: Services, ctx: RouterContext): Promi
   }
   // When the rule already says "passcode" for this request, ask for it in this same step: the sign-in
   // then finishes once, with both factors, instead of finishing, resuming and starting a second one.
-  const step = await secondFactorStepFor(services.secondFactors, result.user, requestFacts(details), undefined);
+  const step = await services.secondFactors.stepFor(result.user, requestFacts(details), undefined);
   if (step === 'challenge') {
     rememberPasswordVerified(ctx, details.uid, result.user.id);
     showChallenge(ctx, { base: `/interaction/${details.uid}/login` });
     return;
   }
-  await services.store.users.recordSignIn(result.user.id, new Date());
+  await services.signIns.recordSignIn(result.user.id);
   await finishStep(services, ctx, { login: { accountId: result.user.id, amr: ['pwd'], acr: ACR.password, remember: true } }, false);
 }
 
@@ -58,13 +57,13 @@ export async function submitLogin(services: Services, ctx: RouterContext): Promi
  * the level it reached here (two-factor only where a site admin trusts that provider for it); the
  * second-factor prompt then asks for Twofold's own whenever the rule needs it.
  */
-export async function finishFederatedLogin(services: Services, ctx: RouterContext): Promise<void> {
+export async function finishFederatedLogin(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
   const details = await loadInteraction(services, ctx, 'login');
   const result = services.federation.takeResult(ctx, details.uid);
   if (!result) {
     showLogin(services, ctx, details, { error: 'Signing in at your organization did not complete. Try again.' }, 400);
     return;
   }
-  await services.store.users.recordSignIn(result.accountId, new Date());
+  await services.signIns.recordSignIn(result.accountId);
   await finishStep(services, ctx, { login: { accountId: result.accountId, amr: result.amr, acr: result.acr, remember: true } }, false);
 }

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { clearSignedJson, readSignedJson, writeSignedJson } from '../src/http/signed-cookie.js';
 
 /**
  * "The password was right for this account in this sign-in": kept between the password and the
@@ -13,24 +14,18 @@ interface PasswordVerified {
 
 const COOKIE = 'twofold.password-verified';
 const TEN_MINUTES = 10 * 60 * 1000;
-const options = (ctx: Context, uid: string) => ({ signed: true, httpOnly: true, sameSite: 'lax' as const, secure: ctx.secure, path: `/interaction/${uid}`, overwrite: true });
+const path = (uid: string) => `/interaction/${uid}`;
 
 export function rememberPasswordVerified(ctx: Context, uid: string, accountId: string): void {
   const value: PasswordVerified = { uid, accountId, exp: Date.now() + TEN_MINUTES };
-  ctx.cookies.set(COOKIE, Buffer.from(JSON.stringify(value)).toString('base64url'), { ...options(ctx, uid), maxAge: TEN_MINUTES });
+  writeSignedJson(ctx, COOKIE, value, { path: path(uid), maxAgeMs: TEN_MINUTES });
 }
 
 export function readPasswordVerified(ctx: Context, uid: string): PasswordVerified | null {
-  const raw = ctx.cookies.get(COOKIE, { signed: true });
-  if (!raw) return null;
-  try {
-    const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as PasswordVerified;
-    return value.uid === uid && typeof value.accountId === 'string' && value.exp > Date.now() ? value : null;
-  } catch {
-    return null;
-  }
+  const value = readSignedJson<PasswordVerified>(ctx, COOKIE);
+  return value?.uid === uid && typeof value.accountId === 'string' && value.exp > Date.now() ? value : null;
 }
 
 export function forgetPasswordVerified(ctx: Context, uid: string): void {
-  ctx.cookies.set(COOKIE, null, options(ctx, uid));
+  clearSignedJson(ctx, COOKIE, path(uid));
 }

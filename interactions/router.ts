@@ -1,6 +1,6 @@
 import Router, { type RouterContext } from '@koa/router';
 import { readForm } from '../src/http/forms.js';
-import type { Services } from '../src/services.js';
+import type { InteractionDependencies } from './dependencies.js';
 import { grantConsent, showConsent, submitConsent } from './consent.js';
 import { finishStep, loadInteraction } from './details.js';
 import { finishFederatedLogin, showLogin, submitLogin } from './login.js';
@@ -17,6 +17,7 @@ import {
   submitRecovery,
   submitSetup,
 } from './second-factor.js';
+import { skipsConsent } from '../src/provider/first-party.js';
 import { SECOND_FACTOR_PROMPT } from '../src/provider/interaction-policy.js';
 
 /**
@@ -24,7 +25,7 @@ import { SECOND_FACTOR_PROMPT } from '../src/provider/interaction-policy.js';
  * /interaction/<uid>, where the interaction cookie is scoped, and every POST re-reads the
  * interaction and checks it is at the step the form belongs to.
  */
-export function interactionRouter(services: Services): Router {
+export function interactionRouter(services: InteractionDependencies): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
 
   router.get('/', async (ctx: RouterContext) => {
@@ -35,8 +36,7 @@ export function interactionRouter(services: Services): Router {
       case SECOND_FACTOR_PROMPT:
         return showSecondFactor(services, ctx, details);
       case 'consent': {
-        const client = await services.provider.Client.find(String(details.params.client_id));
-        if (client?.metadata().first_party === true) return grantConsent(services, ctx, details);
+        if (skipsConsent(await services.provider.Client.find(String(details.params.client_id)))) return grantConsent(services, ctx, details);
         return showConsent(services, ctx, details);
       }
       default:

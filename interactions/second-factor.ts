@@ -2,11 +2,11 @@ import type { RouterContext } from '@koa/router';
 import { NotFoundError, UserError } from '../src/errors.js';
 import { readForm } from '../src/http/forms.js';
 import { render } from '../src/http/views.js';
-import { sendRecoveryCodesFile } from '../src/mfa/recovery-codes-file.js';
+import { sendRecoveryCodesFile } from '../src/http/recovery-codes-file.js';
 import { reachedTwoFactorAcr } from '../src/policy/acr-request.js';
 import { SECOND_FACTOR_PROMPT, SETUP_REASON } from '../src/provider/interaction-policy.js';
-import type { Services } from '../src/services.js';
-import type { User } from '../src/store/types.js';
+import type { InteractionDependencies } from './dependencies.js';
+import type { User } from '../src/application/types.js';
 import { EXPIRED_SENTENCE, finishStep, loadInteraction, type InteractionDetails } from './details.js';
 import { forgetPasswordVerified, readPasswordVerified } from './password-verified.js';
 
@@ -16,20 +16,20 @@ import { forgetPasswordVerified, readPasswordVerified } from './password-verifie
  * keys the setup in progress, so a setup proven in one sign-in cannot finish another.
  */
 
-async function userOf(services: Services, details: InteractionDetails): Promise<User> {
-  const user = details.session?.accountId ? await services.store.users.findById(details.session.accountId) : null;
+async function userOf(services: InteractionDependencies, details: InteractionDetails): Promise<User> {
+  const user = details.session?.accountId ? await services.signIns.account(details.session.accountId) : null;
   if (!user) throw new UserError(EXPIRED_SENTENCE, 400);
   return user;
 }
 
-async function loadStep(services: Services, ctx: RouterContext): Promise<{ details: InteractionDetails; user: User }> {
+async function loadStep(services: InteractionDependencies, ctx: RouterContext): Promise<{ details: InteractionDetails; user: User }> {
   const details = await loadInteraction(services, ctx, SECOND_FACTOR_PROMPT);
   return { details, user: await userOf(services, details) };
 }
 
 const isSetup = (details: InteractionDetails) => details.prompt.reasons.includes(SETUP_REASON);
 
-async function showSetup(services: Services, ctx: RouterContext, details: InteractionDetails, user: User, error?: string, status = 200): Promise<void> {
+async function showSetup(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, user: User, error?: string, status = 200): Promise<void> {
   const enrollment = await services.secondFactors.enrollment(details.uid, user);
   render(ctx, 'setup', {
     title: 'Set up two-factor authentication',
@@ -59,19 +59,19 @@ export interface ChallengeStep {
   readonly inLogin: boolean;
 }
 
-type LoadChallenge = (services: Services, ctx: RouterContext) => Promise<ChallengeStep>;
+type LoadChallenge = (services: InteractionDependencies, ctx: RouterContext) => Promise<ChallengeStep>;
 
-async function promptChallenge(services: Services, ctx: RouterContext): Promise<ChallengeStep> {
+async function promptChallenge(services: InteractionDependencies, ctx: RouterContext): Promise<ChallengeStep> {
   const { details, user } = await loadStep(services, ctx);
   const session = details.session?.uid ? await services.provider.Session.findByUid(details.session.uid) : undefined;
   const base = `/interaction/${details.uid}`;
   return { details, user, base, challengeUrl: base, baseAmr: session?.amr ?? ['pwd'], inLogin: false };
 }
 
-async function loginChallenge(services: Services, ctx: RouterContext): Promise<ChallengeStep> {
+async function loginChallenge(services: InteractionDependencies, ctx: RouterContext): Promise<ChallengeStep> {
   const details = await loadInteraction(services, ctx, 'login');
   const verified = readPasswordVerified(ctx, details.uid);
-  const user = verified ? await services.store.users.findById(verified.accountId) : null;
+  const user = verified ? await services.signIns.account(verified.accountId) : null;
   if (!user) throw new UserError('Enter your email and password again: this sign-in step has expired.', 400);
   const base = `/interaction/${details.uid}/login`;
   return { details, user, base, challengeUrl: `${base}/challenge`, baseAmr: ['pwd'], inLogin: true };
@@ -96,7 +96,7 @@ function showRecovery(ctx: RouterContext, step: ChallengeStep, error?: string, s
 }
 
 /** GET /interaction/:uid at the second-factor step. */
-export async function showSecondFactor(services: Services, ctx: RouterContext, details: InteractionDetails): Promise<void> {
+export async function showSecondFactor(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails): Promise<void> {
   const user = await userOf(services, details);
   const codes = await services.secondFactors.freshRecoveryCodes(details.uid, user);
   if (codes) {
@@ -114,16 +114,16 @@ export async function showSecondFactor(services: Services, ctx: RouterContext, d
 }
 
 /** The sign-in so far (`pwd`, or `fed` and the upstream's values) plus Twofold's second factor. */
-async function passSecondFactor(services: Services, ctx: RouterContext, step: Pick<ChallengeStep, 'details' | 'user' | 'baseAmr' | 'inLogin'>): Promise<void> {
+async function passSecondFactor(services: InteractionDependencies, ctx: RouterContext, step: Pick<ChallengeStep, 'details' | 'user' | 'baseAmr' | 'inLogin'>): Promise<void> {
   const { details, user } = step;
   if (step.inLogin) forgetPasswordVerified(ctx, details.uid);
-  await services.store.users.recordSignIn(user.id, new Date());
+  await services.signIns.recordSignIn(user.id);
   await finishStep(services, ctx, {
     login: { accountId: user.id, amr: [...new Set([...step.baseAmr, 'otp', 'mfa'])], acr: reachedTwoFactorAcr(details.params.acr_values), remember: true },
   }, !step.inLogin);
 }
 
-export async function submitSetup(services: Services, ctx: RouterContext): Promise<void> {
+export async function submitSetup(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
   const { details, user } = await loadStep(services, ctx);
   const form = await readForm(ctx);
   const result = await services.secondFactors.completeEnrollment(details.uid, user, form.field('token'), ctx.ip);
@@ -132,7 +132,7 @@ export async function submitSetup(services: Services, ctx: RouterContext): Promi
   ctx.redirect(`/interaction/${details.uid}`);
 }
 
-export async function downloadRecoveryCodes(services: Services, ctx: RouterContext): Promise<void> {
+export async function downloadRecoveryCodes(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
   const { details, user } = await loadStep(services, ctx);
   const codes = await services.secondFactors.freshRecoveryCodes(details.uid, user);
   if (!codes) throw new NotFoundError('These recovery codes were already put away. You can make a new set on your account page.');
@@ -140,7 +140,7 @@ export async function downloadRecoveryCodes(services: Services, ctx: RouterConte
 }
 
 /** After the recovery codes: the setup proved the passcode, so the sign-in continues with the second factor. */
-export async function continueAfterSetup(services: Services, ctx: RouterContext): Promise<void> {
+export async function continueAfterSetup(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
   const { details, user } = await loadStep(services, ctx);
   await readForm(ctx);
   if (!(await services.secondFactors.freshRecoveryCodes(details.uid, user))) throw new UserError(EXPIRED_SENTENCE, 400);
@@ -148,22 +148,22 @@ export async function continueAfterSetup(services: Services, ctx: RouterContext)
   await passSecondFactor(services, ctx, await promptChallenge(services, ctx));
 }
 
-const submitChallengeWith = (load: LoadChallenge) => async (services: Services, ctx: RouterContext): Promise<void> => {
+const submitChallengeWith = (load: LoadChallenge) => async (services: InteractionDependencies, ctx: RouterContext): Promise<void> => {
   const step = await load(services, ctx);
   const form = await readForm(ctx);
-  const result = await services.secondFactors.checkPasscode(step.user, form.field('passcode'), step.details.uid, ctx.ip);
+  const result = await services.secondFactors.check(step.user, 'totp', form.field('passcode'), step.details.uid, ctx.ip);
   if (!result.ok) return showChallenge(ctx, step, result.error, result.status);
   await passSecondFactor(services, ctx, step);
 };
 
-const showRecoveryWith = (load: LoadChallenge) => async (services: Services, ctx: RouterContext): Promise<void> => {
+const showRecoveryWith = (load: LoadChallenge) => async (services: InteractionDependencies, ctx: RouterContext): Promise<void> => {
   showRecovery(ctx, await load(services, ctx));
 };
 
-const submitRecoveryWith = (load: LoadChallenge) => async (services: Services, ctx: RouterContext): Promise<void> => {
+const submitRecoveryWith = (load: LoadChallenge) => async (services: InteractionDependencies, ctx: RouterContext): Promise<void> => {
   const step = await load(services, ctx);
   const form = await readForm(ctx);
-  const result = await services.secondFactors.useRecoveryCode(step.user, form.field('code'), step.details.uid, ctx.ip);
+  const result = await services.secondFactors.check(step.user, 'recovery-code', form.field('code'), step.details.uid, ctx.ip);
   if (!result.ok) return showRecovery(ctx, step, result.error, result.status);
   await passSecondFactor(services, ctx, step);
 };
@@ -175,6 +175,6 @@ export const submitRecovery = submitRecoveryWith(promptChallenge);
 export const submitLoginChallenge = submitChallengeWith(loginChallenge);
 export const showLoginRecoveryPage = showRecoveryWith(loginChallenge);
 export const submitLoginRecovery = submitRecoveryWith(loginChallenge);
-export async function showLoginChallenge(services: Services, ctx: RouterContext): Promise<void> {
+export async function showLoginChallenge(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
   showChallenge(ctx, await loginChallenge(services, ctx));
 }

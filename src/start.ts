@@ -1,13 +1,13 @@
 import http from 'node:http';
 import type { Config } from '../config/index.js';
 import { createApp, type TwofoldApp } from './app.js';
+import { compose, type Composition } from './compose.js';
 import { demoInstructions, seedDemo } from './demo/seed.js';
 import type { Logger } from './log.js';
-import { resolveEncryptionKey } from './security/encryption-key.js';
-import { openStore } from './store/open-store.js';
 
 export interface RunningTwofold {
   readonly app: TwofoldApp;
+  readonly composition: Composition;
   readonly server: http.Server;
   close(): Promise<void>;
 }
@@ -16,14 +16,14 @@ const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
 /** Opens the store, builds the app, seeds the demo when asked, and listens. */
 export async function startTwofold(config: Config, log: Logger): Promise<RunningTwofold> {
-  const encryptionKey = resolveEncryptionKey(config);
-  const store = await openStore(config);
+  const composition = await compose(config, log);
+  const { store } = composition;
   let app: TwofoldApp;
   try {
-    app = await createApp({ config, store, encryptionKey, log });
-    if (config.demo && (await seedDemo(store, app.directory, config))) log.info('seeded the demo organization, users and relying party');
+    app = await createApp(composition);
+    if (config.demo && (await seedDemo(app, config))) log.info('seeded the demo organization, users and relying party');
   } catch (error) {
-    await store.close();
+    await composition.close();
     throw error;
   }
 
@@ -45,13 +45,13 @@ export async function startTwofold(config: Config, log: Logger): Promise<Running
 
   return {
     app,
+    composition,
     server,
     async close() {
       clearInterval(timer);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await app.mailer.close();
-      await store.close();
+      await composition.close();
     },
   };
 }

@@ -1,12 +1,15 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { PASSWORD_SENTENCES, checkPassword } from '../auth/password-check.js';
+import type Provider from 'oidc-provider';
+import type { Config } from '../../config/index.js';
+import type { Members } from '../application/members.js';
+import type { SecondFactorService } from '../application/second-factors.js';
+import { PASSWORD_SENTENCES, type SignIns } from '../application/sign-ins.js';
 import { NotFoundError } from '../errors.js';
 import { readForm, type Form } from '../http/forms.js';
+import { sendRecoveryCodesFile } from '../http/recovery-codes-file.js';
 import { render } from '../http/views.js';
-import { sendRecoveryCodesFile } from '../mfa/recovery-codes-file.js';
 import { canActivate, canDeactivate } from '../policy/second-factor.js';
-import type { Services } from '../services.js';
 import { ACCOUNT_APP } from '../self-service/built-in-clients.js';
 import { SelfSignIn, type SelfSession as AccountSession } from '../self-service/self-sign-in.js';
 
@@ -32,10 +35,17 @@ interface FieldError {
  * change asks for the password again, and the passcode when 2FA is on (ASVS 5.0 §7.5.1), and then
  * offers to sign out every other session (§7.4.3).
  */
-export function accountRouter(services: Services): Router {
-  const { config, provider, store, secondFactors, admin } = services;
+export interface AccountDependencies {
+  readonly config: Config;
+  readonly provider: Provider;
+  readonly signIns: SignIns;
+  readonly secondFactors: SecondFactorService;
+  readonly members: Members;
+}
+
+export function accountRouter({ config, provider, signIns, secondFactors, members }: AccountDependencies): Router {
   const router = new Router({ prefix: '/account' });
-  const signIn = new SelfSignIn(provider, store, secondFactors, config.issuer, ACCOUNT_APP);
+  const signIn = new SelfSignIn(provider, signIns, secondFactors, config.issuer, ACCOUNT_APP);
   const holdId = (account: AccountSession) => `account:${account.sessionUid}`;
 
   const requireAccount = async (ctx: Context): Promise<AccountSession | null> => {
@@ -59,7 +69,7 @@ export function accountRouter(services: Services): Router {
       canActivate: canActivate(facts),
       canDeactivate: canDeactivate(facts),
       mandated: facts.enrolled && !canDeactivate(facts),
-      invitations: await admin.receivedInvitations(account.user),
+      invitations: await members.received(account.user),
       done: done ? DONE[done] : undefined,
       offerSignOut: done !== undefined && OFFER_SIGN_OUT_AFTER.has(done),
       error,
@@ -68,13 +78,13 @@ export function accountRouter(services: Services): Router {
 
   /** Password, and the passcode when two-factor authentication is on; null when both are right. */
   const reauthenticate = async (ctx: Context, account: AccountSession, form: Form, section: FieldError['section'], withPasscode: boolean): Promise<{ error: FieldError; status: number } | null> => {
-    const password = await checkPassword(services, account.user.email, form.field(`${section}-password`), ctx.ip);
+    const password = await signIns.checkPassword(account.user.email, form.field(`${section}-password`), ctx.ip);
     if (password.kind !== 'ok' || password.user.id !== account.user.id) {
       const throttled = password.kind === 'throttled';
       return { error: { section, field: 'password', message: throttled ? PASSWORD_SENTENCES.throttled : 'That password is not right.' }, status: throttled ? 429 : 401 };
     }
     if (!withPasscode) return null;
-    const passcode = await secondFactors.checkPasscode(account.user, form.field(`${section}-passcode`), holdId(account), ctx.ip);
+    const passcode = await secondFactors.check(account.user, 'totp', form.field(`${section}-passcode`), holdId(account), ctx.ip);
     return passcode.ok ? null : { error: { section, field: 'passcode', message: passcode.error }, status: passcode.status };
   };
 
@@ -95,8 +105,8 @@ export function accountRouter(services: Services): Router {
     if (!account) return;
     await readForm(ctx);
     const id = String(ctx.params.invitationId);
-    if (ctx.params.answer === 'accept') await admin.acceptInvitation(account.user, id, ctx.ip);
-    else if (ctx.params.answer === 'decline') await admin.declineInvitation(account.user, id, ctx.ip);
+    if (ctx.params.answer === 'accept') await members.accept(account.user, id, ctx.ip);
+    else if (ctx.params.answer === 'decline') await members.decline(account.user, id, ctx.ip);
     else throw new NotFoundError('There is no such page.');
     ctx.status = 303;
     ctx.redirect(`/account?done=${ctx.params.answer === 'accept' ? 'joined' : 'declined'}`);
@@ -129,8 +139,7 @@ export function accountRouter(services: Services): Router {
   });
 
   const showSetup = async (ctx: Context, account: AccountSession, error?: string, status = 200) => {
-    const pending = await store.enrollments.find(holdId(account));
-    if (!pending?.sealedSecret || pending.userId !== account.user.id) return ctx.redirect('/account');
+    if (!(await secondFactors.enrollmentPending(holdId(account), account.user))) return ctx.redirect('/account');
     render(ctx, 'setup', {
       title: 'Set up two-factor authentication',
       action: '/account/2fa/setup',
@@ -220,7 +229,7 @@ export function accountRouter(services: Services): Router {
     const account = await requireAccount(ctx);
     if (!account) return;
     await readForm(ctx);
-    await store.oidc.endSessionsOf(account.user.id, account.sessionId);
+    await signIns.endOtherSessions(account.user, account.sessionId);
     ctx.status = 303;
     ctx.redirect('/account?done=signed-out-others');
   });

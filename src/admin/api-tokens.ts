@@ -1,7 +1,7 @@
 import type Provider from 'oidc-provider';
 import { ADMIN_APP, ADMIN_SCOPE } from '../self-service/built-in-clients.js';
 import type { SelfSession } from '../self-service/self-sign-in.js';
-import type { User } from '../store/types.js';
+import type { User } from '../application/types.js';
 
 export interface IssuedApiToken {
   readonly value: string;

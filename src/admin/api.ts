@@ -1,15 +1,16 @@
 import Router, { type RouterContext } from '@koa/router';
 import type { Context, Next } from 'koa';
-import { parseTwoFactorMode, getSiteTwoFactorMode } from '../directory/site-settings.js';
+import type Provider from 'oidc-provider';
+import type { Config } from '../../config/index.js';
+import type { Application } from '../application/index.js';
+import { parseRole, type MemberRow } from '../application/members.js';
+import { parseTwoFactorMode } from '../application/site.js';
+import type { AuditEvent, User } from '../application/types.js';
 import { UserError, ValidationError } from '../errors.js';
 import { readJsonObject } from '../http/json-body.js';
 import type { Logger } from '../log.js';
-import { secondFactorStepFor } from '../mfa/next-step.js';
-import { ACR } from '../provider/acr.js';
+import { ACR } from '../policy/acr.js';
 import { ADMIN_SCOPE, isAdminClient } from '../self-service/built-in-clients.js';
-import type { Services } from '../services.js';
-import type { AuditEvent, User } from '../store/types.js';
-import { parseRole, type AdminService, type MemberRow } from './admin-service.js';
 
 const ERROR_CODES: Record<number, string> = {
   400: 'invalid_request',
@@ -62,13 +63,22 @@ function bodyString(body: Record<string, unknown>, name: string, required: boole
   return value;
 }
 
+export interface AdminApiDependencies {
+  readonly config: Config;
+  readonly provider: Provider;
+  readonly log: Logger;
+  readonly application: Pick<Application, 'organizations' | 'members' | 'site' | 'secondFactors' | 'signIns'>;
+}
+
 /**
- * The admin actions as JSON under /admin/api (docs/rules.md, "Organization administration"), for automation. Authorized by bearer access
- * tokens that Twofold issues with the `twofold:admin` scope; the same AdminService as the pages
- * decides what the token's user may do. Errors are `{ error, error_description }`.
+ * The admin actions as JSON under /admin/api (docs/rules.md, "Organization administration"), for
+ * automation. Authorized by bearer access tokens that Twofold issues with the `twofold:admin` scope;
+ * the same application layer as the pages decides what the token's user may do. Errors are
+ * `{ error, error_description }`.
  */
-export function adminApi(services: Services, admin: AdminService, log: Logger): (ctx: Context, next: Next) => Promise<void> {
-  const routes = adminApiRouter(services, admin).routes();
+export function adminApi(dependencies: AdminApiDependencies): (ctx: Context, next: Next) => Promise<void> {
+  const { config, log } = dependencies;
+  const routes = adminApiRouter(dependencies).routes();
   return async function serveAdminApi(ctx: Context, next: Next): Promise<void> {
     if (ctx.path !== '/admin/api' && !ctx.path.startsWith('/admin/api/')) return next();
     ctx.set('Cache-Control', 'no-store');
@@ -83,7 +93,7 @@ export function adminApi(services: Services, admin: AdminService, log: Logger): 
       if (status === 401) {
         const code = error instanceof ApiError ? error.code : 'invalid_token';
         const stepUp = code === INSUFFICIENT_AUTHENTICATION ? `, acr_values="${ACR.twoFactor}"` : '';
-        ctx.set('WWW-Authenticate', `Bearer realm="${services.config.issuer}", error="${code}", scope="${ADMIN_SCOPE}"${stepUp}`);
+        ctx.set('WWW-Authenticate', `Bearer realm="${config.issuer}", error="${code}", scope="${ADMIN_SCOPE}"${stepUp}`);
       }
       ctx.body = {
         error: error instanceof ApiError ? error.code : ERROR_CODES[status] ?? 'server_error',
@@ -93,8 +103,8 @@ export function adminApi(services: Services, admin: AdminService, log: Logger): 
   };
 }
 
-function adminApiRouter(services: Services, admin: AdminService): Router {
-  const { provider } = services;
+function adminApiRouter({ provider, application }: AdminApiDependencies): Router {
+  const { organizations, members, site, secondFactors, signIns } = application;
   const router = new Router({ prefix: '/admin/api' });
 
   const authenticate = async (ctx: Context): Promise<User> => {
@@ -106,11 +116,11 @@ function adminApiRouter(services: Services, admin: AdminService): Router {
     if (!isAdminClient(token.clientId) || !String(token.scope ?? '').split(' ').includes(ADMIN_SCOPE)) {
       throw new ApiError('insufficient_scope', `The access token lacks the ${ADMIN_SCOPE} scope: make one on the admin pages (Admin API access token).`, 403);
     }
-    const user = token.accountId ? await services.store.users.findById(token.accountId) : null;
+    const user = token.accountId ? await signIns.account(token.accountId) : null;
     if (!user) throw new ApiError('invalid_token', 'The access token is not valid or has expired.', 401);
     // The rule holds for tokens as for pages: one made before the rule required a second factor opens nothing.
     const acr = (token.extra as { acr?: unknown } | undefined)?.acr;
-    if ((await secondFactorStepFor(services.secondFactors, user, { adminArea: true }, acr)) !== 'none') {
+    if ((await secondFactors.stepFor(user, { adminArea: true }, acr)) !== 'none') {
       throw new ApiError(INSUFFICIENT_AUTHENTICATION, 'This token was made by a sign-in without the second factor that is required now. Sign in to the admin pages again and make a new token.', 401);
     }
     return user;
@@ -125,26 +135,26 @@ function adminApiRouter(services: Services, admin: AdminService): Router {
   const userId = (ctx: RouterContext) => String(ctx.params.userId);
 
   router.get('/organizations', api(async (_ctx, actor) => ({
-    organizations: (await admin.manageableOrganizations(actor)).map((org) => ({ slug: org.slug, name: org.name, forceTwoFactor: org.forceTwoFactor })),
+    organizations: (await organizations.manageable(actor)).map((org) => ({ slug: org.slug, name: org.name, forceTwoFactor: org.forceTwoFactor })),
   })));
   router.get('/organizations/:slug/policy', api(async (ctx, actor) => {
-    const organization = await admin.organization(actor, slug(ctx));
+    const organization = await organizations.get(actor, slug(ctx));
     return { forceTwoFactor: organization.forceTwoFactor };
   }));
   router.put('/organizations/:slug/policy', api(async (ctx, actor) => {
-    await admin.organization(actor, slug(ctx));
+    await organizations.get(actor, slug(ctx));
     const body = await readJsonObject(ctx);
-    const { organization, notified } = await admin.setForceTwoFactor(actor, slug(ctx), bodyBoolean(body, 'forceTwoFactor'), ctx.ip);
+    const { organization, notified } = await organizations.setForceTwoFactor(actor, slug(ctx), bodyBoolean(body, 'forceTwoFactor'), ctx.ip);
     return { forceTwoFactor: organization.forceTwoFactor, membersNotified: notified };
   }));
   router.get('/organizations/:slug/members', api(async (ctx, actor) => ({
-    members: (await admin.members(actor, slug(ctx), { withoutTwoFactor: ctx.query.twoFactor === 'none' })).map(memberJson),
+    members: (await members.list(actor, slug(ctx), { withoutTwoFactor: ctx.query.twoFactor === 'none' })).map(memberJson),
   })));
   router.post('/organizations/:slug/members', api(async (ctx, actor) => {
-    await admin.organization(actor, slug(ctx));
+    await organizations.get(actor, slug(ctx));
     const body = await readJsonObject(ctx);
     const name = bodyString(body, 'name', false);
-    const { user, outcome } = await admin.addMember(actor, slug(ctx), {
+    const { user, outcome } = await members.add(actor, slug(ctx), {
       email: bodyString(body, 'email', true)!,
       role: parseRole(body.role ?? 'member'),
       ...(name ? { name } : {}),
@@ -153,7 +163,7 @@ function adminApiRouter(services: Services, admin: AdminService): Router {
     return outcome === 'invited' ? { email: user.email, status: 'invited' } : { userId: user.id, email: user.email, status: 'member', invited: outcome === 'created' };
   }, 201));
   router.get('/organizations/:slug/invitations', api(async (ctx, actor) => ({
-    invitations: (await admin.pendingInvitations(actor, slug(ctx))).map((row) => ({
+    invitations: (await members.pendingInvitations(actor, slug(ctx))).map((row) => ({
       id: row.invitation.id,
       email: row.email,
       role: row.invitation.role,
@@ -162,38 +172,36 @@ function adminApiRouter(services: Services, admin: AdminService): Router {
     })),
   })));
   router.delete('/organizations/:slug/invitations/:invitationId', api(async (ctx, actor) => {
-    await admin.withdrawInvitation(actor, slug(ctx), String(ctx.params.invitationId), ctx.ip);
+    await members.withdrawInvitation(actor, slug(ctx), String(ctx.params.invitationId), ctx.ip);
     return { withdrawn: true };
   }));
   router.delete('/organizations/:slug/members/:userId', api(async (ctx, actor) => {
-    const user = await admin.removeMember(actor, slug(ctx), userId(ctx), ctx.ip);
+    const user = await members.remove(actor, slug(ctx), userId(ctx), ctx.ip);
     return { removed: user.email };
   }));
   router.put('/organizations/:slug/members/:userId/role', api(async (ctx, actor) => {
-    await admin.organization(actor, slug(ctx));
+    await organizations.get(actor, slug(ctx));
     const body = await readJsonObject(ctx);
     const role = parseRole(body.role);
-    const user = await admin.setRole(actor, slug(ctx), userId(ctx), role, ctx.ip);
+    const user = await members.setRole(actor, slug(ctx), userId(ctx), role, ctx.ip);
     return { userId: user.id, role };
   }));
   router.post('/organizations/:slug/members/:userId/disable-2fa', api(async (ctx, actor) => {
-    await admin.organization(actor, slug(ctx));
+    await organizations.get(actor, slug(ctx));
     const body = ctx.request.length ? await readJsonObject(ctx) : {};
-    const user = await admin.disableMemberTwoFactor(actor, slug(ctx), userId(ctx), ctx.ip, bodyString(body, 'reason', false));
+    const user = await members.disableTwoFactor(actor, slug(ctx), userId(ctx), ctx.ip, bodyString(body, 'reason', false));
     return { userId: user.id, twoFactor: { enrolled: false } };
   }));
   router.get('/organizations/:slug/audit', api(async (ctx, actor) => {
-    const log = await admin.auditLog(actor, slug(ctx), ctx.query.page);
+    const log = await organizations.auditLog(actor, slug(ctx), ctx.query.page);
     return { events: log.events.map(eventJson), page: log.page, pages: log.pages, total: log.total };
   }));
   router.get('/site/two-factor-mode', api(async (_ctx, actor) => {
-    if (!actor.siteAdmin) throw new ApiError('insufficient_scope', 'Only site admins can do this.', 403);
-    return { mode: await getSiteTwoFactorMode(services.store.settings) };
+    return { mode: await site.twoFactorModeFor(actor) };
   }));
   router.put('/site/two-factor-mode', api(async (ctx, actor) => {
-    if (!actor.siteAdmin) throw new ApiError('insufficient_scope', 'Only site admins can do this.', 403);
     const mode = parseTwoFactorMode(bodyString(await readJsonObject(ctx), 'mode', true)!);
-    await admin.setSiteMode(actor, mode, ctx.ip);
+    await site.setTwoFactorMode(actor, mode, ctx.ip);
     return { mode };
   }));
   return router;

@@ -1,15 +1,17 @@
 import Router, { type RouterContext } from '@koa/router';
 import type { Context } from 'koa';
-import { getSiteTwoFactorMode, parseTwoFactorMode, TWO_FACTOR_MODES } from '../directory/site-settings.js';
+import type Provider from 'oidc-provider';
+import type { Config } from '../../config/index.js';
+import type { Application } from '../application/index.js';
+import { parseRole } from '../application/members.js';
+import { parseTwoFactorMode, TWO_FACTOR_MODES } from '../application/site.js';
+import type { User } from '../application/types.js';
 import { UserError } from '../errors.js';
 import type { DomainPreview } from '../federation/federation-service.js';
 import { readForm } from '../http/forms.js';
 import { render } from '../http/views.js';
 import { ADMIN_APP } from '../self-service/built-in-clients.js';
 import { SelfSignIn, type SelfSession } from '../self-service/self-sign-in.js';
-import type { Services } from '../services.js';
-import type { User } from '../store/types.js';
-import { parseRole, type AdminService } from './admin-service.js';
 import { issueAdminApiToken } from './api-tokens.js';
 
 /** Confirmations after a change, chosen by a query parameter from this list (never echoed input). */
@@ -42,10 +44,16 @@ const redirectAfterPost = (ctx: Context, to: string) => {
  * itself, so an owner meets their own organization's policy. Every page and form asks AdminService,
  * which checks on the server that the signed-in user may act on that organization.
  */
-export function adminRouter(services: Services, admin: AdminService): Router {
-  const { config, provider, store } = services;
+export interface AdminDependencies {
+  readonly config: Config;
+  readonly provider: Provider;
+  readonly application: Pick<Application, 'organizations' | 'members' | 'users' | 'site' | 'federation' | 'secondFactors' | 'signIns'>;
+}
+
+export function adminRouter({ config, provider, application }: AdminDependencies): Router {
+  const { organizations, members, users, site, federation, secondFactors, signIns } = application;
   const router = new Router({ prefix: '/admin' });
-  const signIn = new SelfSignIn(provider, store, services.secondFactors, config.issuer, ADMIN_APP);
+  const signIn = new SelfSignIn(provider, signIns, secondFactors, config.issuer, ADMIN_APP);
 
   /**
    * Runs a page handler for a signed-in user whose sign-in meets the rule today; anyone else is sent
@@ -71,7 +79,7 @@ export function adminRouter(services: Services, admin: AdminService): Router {
   router.get('/logout', (ctx) => ctx.redirect(signIn.signOut(ctx)));
 
   router.get('/', page(async (ctx, actor) => {
-    render(ctx, 'admin/index', { title: 'Administration', actor, organizations: await admin.manageableOrganizations(actor) });
+    render(ctx, 'admin/index', { title: 'Administration', actor, organizations: await organizations.manageable(actor) });
   }));
 
   router.get('/orgs/:slug', page(async (ctx) => ctx.redirect(`${orgPath(ctx)}/settings`)));
@@ -86,8 +94,8 @@ export function adminRouter(services: Services, admin: AdminService): Router {
     readonly domainPreview?: readonly DomainPreview[];
   }
   const showSettings = async (ctx: RouterContext, actor: User, status = 200, problems: SettingsProblems = {}) => {
-    const organization = await admin.organization(actor, slug(ctx));
-    const withoutTwoFactor = await admin.members(actor, slug(ctx), { withoutTwoFactor: true });
+    const organization = await organizations.get(actor, slug(ctx));
+    const withoutTwoFactor = await members.list(actor, slug(ctx), { withoutTwoFactor: true });
     const notified = Number(ctx.query.notified);
     render(ctx, 'admin/settings', {
       title: `Settings · ${organization.name}`,
@@ -95,10 +103,10 @@ export function adminRouter(services: Services, admin: AdminService): Router {
       organization,
       section: 'settings',
       withoutTwoFactor,
-      actorEnrolled: (await services.secondFactors.facts(actor)).enrolled,
+      actorEnrolled: (await secondFactors.facts(actor)).enrolled,
       notice: notice(ctx),
       notified: Number.isInteger(notified) && notified > 0 ? notified : 0,
-      redirectUri: services.federation.callbackUrl(organization.slug),
+      redirectUri: federation.callbackUrl(organization.slug),
       federationForm: problems.federationForm ?? {
         issuer: organization.federation?.issuer ?? '',
         clientId: organization.federation?.clientId ?? '',
@@ -112,14 +120,14 @@ export function adminRouter(services: Services, admin: AdminService): Router {
     const form = await readForm(ctx);
     const value = form.field('forceTwoFactor');
     if (value !== '' && value !== 'on') return showSettings(ctx, actor, 400, { error: 'Choose whether to force two-factor authentication.' });
-    const { notified } = await admin.setForceTwoFactor(actor, slug(ctx), value === 'on', ctx.ip);
+    const { notified } = await organizations.setForceTwoFactor(actor, slug(ctx), value === 'on', ctx.ip);
     redirectAfterPost(ctx, `${orgPath(ctx)}/settings?done=saved${notified ? `&notified=${notified}` : ''}`);
   }));
 
   /** Runs a settings action; a refusal shows the settings again with the sentence in the right section. */
   const settingsAction = (section: 'federationError' | 'domainsError', action: (ctx: RouterContext, actor: User, form: Awaited<ReturnType<typeof readForm>>) => Promise<string | SettingsProblems>) =>
     page(async (ctx, actor) => {
-      await admin.organization(actor, slug(ctx));
+      await organizations.get(actor, slug(ctx));
       const form = await readForm(ctx);
       let outcome: string | SettingsProblems;
       try {
@@ -135,10 +143,10 @@ export function adminRouter(services: Services, admin: AdminService): Router {
   const splitDomains = (raw: string) => raw.split(/[\s,]+/);
 
   router.post('/orgs/:slug/identity-provider', settingsAction('federationError', async (ctx, actor, form) => {
-    const organization = await admin.organization(actor, slug(ctx));
+    const organization = await organizations.get(actor, slug(ctx));
     // Domains are a site admin's to assign; an owner's form has no such field, so one sent anyway is refused.
-    if (form.field('domains')) await services.federation.assignDomains(actor, organization, splitDomains(form.field('domains')), ctx.ip);
-    await services.federation.configure(actor, organization, {
+    if (form.field('domains')) await federation.assignDomains(actor, organization, splitDomains(form.field('domains')), ctx.ip);
+    await federation.configure(actor, organization, {
       issuer: form.field('issuer'),
       clientId: form.field('clientId'),
       ...(form.field('clientSecret') ? { clientSecret: form.field('clientSecret') } : {}),
@@ -146,46 +154,46 @@ export function adminRouter(services: Services, admin: AdminService): Router {
     return 'identity-provider';
   }));
   router.post('/orgs/:slug/domains', settingsAction('domainsError', async (ctx, actor, form) => {
-    const organization = await admin.organization(actor, slug(ctx));
+    const organization = await organizations.get(actor, slug(ctx));
     const domains = splitDomains(form.field('domains'));
     if (form.field('confirm') !== 'yes') {
-      return { domainsForm: form.field('domains'), domainPreview: await services.federation.previewDomains(actor, organization, domains, ctx.ip) };
+      return { domainsForm: form.field('domains'), domainPreview: await federation.previewDomains(actor, organization, domains, ctx.ip) };
     }
-    await services.federation.assignDomains(actor, organization, domains, ctx.ip);
+    await federation.assignDomains(actor, organization, domains, ctx.ip);
     return 'domains';
   }));
   router.post('/orgs/:slug/identity-provider/trust', settingsAction('federationError', async (ctx, actor, form) => {
-    const organization = await admin.organization(actor, slug(ctx));
-    await services.federation.setTrustedForTwoFactor(actor, organization, form.field('trustedForTwoFactor') === 'on', ctx.ip);
+    const organization = await organizations.get(actor, slug(ctx));
+    await federation.setTrustedForTwoFactor(actor, organization, form.field('trustedForTwoFactor') === 'on', ctx.ip);
     return 'trust';
   }));
   router.post('/orgs/:slug/identity-provider/test', page(async (ctx, actor) => {
-    const organization = await admin.organization(actor, slug(ctx));
+    const organization = await organizations.get(actor, slug(ctx));
     await readForm(ctx);
     try {
-      await showSettings(ctx, actor, 200, { federationNotice: await services.federation.testConnection(organization) });
+      await showSettings(ctx, actor, 200, { federationNotice: await federation.testConnection(organization) });
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       await showSettings(ctx, actor, error.status, { federationError: error.message });
     }
   }));
   router.post('/orgs/:slug/identity-provider/remove', page(async (ctx, actor) => {
-    const organization = await admin.organization(actor, slug(ctx));
+    const organization = await organizations.get(actor, slug(ctx));
     await readForm(ctx);
-    await services.federation.remove(actor, organization, ctx.ip);
+    await federation.remove(actor, organization, ctx.ip);
     redirectAfterPost(ctx, `${orgPath(ctx)}/settings?done=identity-provider-removed`);
   }));
 
   const showMembers = async (ctx: RouterContext, actor: User, status = 200, error?: string, form: Record<string, string> = {}) => {
-    const organization = await admin.organization(actor, slug(ctx));
+    const organization = await organizations.get(actor, slug(ctx));
     const withoutTwoFactor = ctx.query.filter === 'without-2fa';
     render(ctx, 'admin/members', {
       title: `Members · ${organization.name}`,
       actor,
       organization,
       section: 'members',
-      members: await admin.members(actor, slug(ctx), { withoutTwoFactor }),
-      invitations: await admin.pendingInvitations(actor, slug(ctx)),
+      members: await members.list(actor, slug(ctx), { withoutTwoFactor }),
+      invitations: await members.pendingInvitations(actor, slug(ctx)),
       withoutTwoFactor,
       notice: notice(ctx),
       error,
@@ -194,11 +202,11 @@ export function adminRouter(services: Services, admin: AdminService): Router {
   };
   router.get('/orgs/:slug/members', page(showMembers));
   router.post('/orgs/:slug/members', page(async (ctx, actor) => {
-    await admin.organization(actor, slug(ctx));
+    await organizations.get(actor, slug(ctx));
     const form = await readForm(ctx);
     const input = { email: form.field('email'), role: form.field('role') || 'member', name: form.field('name') };
     try {
-      const { outcome } = await admin.addMember(actor, slug(ctx), { email: input.email, role: parseRole(input.role), ...(input.name ? { name: input.name } : {}) }, ctx.ip);
+      const { outcome } = await members.add(actor, slug(ctx), { email: input.email, role: parseRole(input.role), ...(input.name ? { name: input.name } : {}) }, ctx.ip);
       redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=${outcome}`);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
@@ -207,21 +215,21 @@ export function adminRouter(services: Services, admin: AdminService): Router {
   }));
   router.post('/orgs/:slug/invitations/:invitationId/withdraw', page(async (ctx, actor) => {
     await readForm(ctx);
-    await admin.withdrawInvitation(actor, slug(ctx), String(ctx.params.invitationId), ctx.ip);
+    await members.withdrawInvitation(actor, slug(ctx), String(ctx.params.invitationId), ctx.ip);
     redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=withdrawn`);
   }));
   router.post('/orgs/:slug/members/:userId/remove', page(async (ctx, actor) => {
     await readForm(ctx);
-    await admin.removeMember(actor, slug(ctx), userId(ctx), ctx.ip);
+    await members.remove(actor, slug(ctx), userId(ctx), ctx.ip);
     redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=removed`);
   }));
   router.post('/orgs/:slug/members/:userId/role', page(async (ctx, actor) => {
     const form = await readForm(ctx);
-    await admin.setRole(actor, slug(ctx), userId(ctx), parseRole(form.field('role')), ctx.ip);
+    await members.setRole(actor, slug(ctx), userId(ctx), parseRole(form.field('role')), ctx.ip);
     redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=role`);
   }));
   router.get('/orgs/:slug/members/:userId/disable-2fa', page(async (ctx, actor) => {
-    const { organization, row } = await admin.member(actor, slug(ctx), userId(ctx));
+    const { organization, row } = await members.member(actor, slug(ctx), userId(ctx));
     render(ctx, 'admin/confirm-disable', {
       title: 'Disable 2FA',
       actor,
@@ -234,25 +242,25 @@ export function adminRouter(services: Services, admin: AdminService): Router {
   }));
   router.post('/orgs/:slug/members/:userId/disable-2fa', page(async (ctx, actor) => {
     const form = await readForm(ctx);
-    await admin.disableMemberTwoFactor(actor, slug(ctx), userId(ctx), ctx.ip, form.field('reason'));
+    await members.disableTwoFactor(actor, slug(ctx), userId(ctx), ctx.ip, form.field('reason'));
     redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=disabled`);
   }));
   router.get('/orgs/:slug/audit', page(async (ctx, actor) => {
-    const log = await admin.auditLog(actor, slug(ctx), ctx.query.page);
+    const log = await organizations.auditLog(actor, slug(ctx), ctx.query.page);
     render(ctx, 'admin/audit', { title: `Audit log · ${log.organization.name}`, actor, section: 'audit', ...log, basePath: `${orgPath(ctx)}/audit` });
   }));
 
   // Site admins.
   const showSite = async (ctx: RouterContext, actor: User, status = 200, error?: string) => {
-    if (!actor.siteAdmin) throw new UserError('Only site admins can open the site settings.', 403);
+    const mode = await site.twoFactorModeFor(actor);
     const query = typeof ctx.query.q === 'string' ? ctx.query.q.slice(0, 254) : '';
     render(ctx, 'admin/site', {
       title: 'Site settings',
       actor,
-      mode: await getSiteTwoFactorMode(store.settings),
+      mode,
       modes: TWO_FACTOR_MODES,
       query,
-      users: await admin.findUsers(actor, query),
+      users: await users.search(actor, query),
       notice: notice(ctx),
       error,
     }, status);
@@ -266,11 +274,11 @@ export function adminRouter(services: Services, admin: AdminService): Router {
     } catch (error) {
       return showSite(ctx, actor, 400, (error as Error).message);
     }
-    await admin.setSiteMode(actor, mode, ctx.ip);
+    await site.setTwoFactorMode(actor, mode, ctx.ip);
     redirectAfterPost(ctx, '/admin/site?done=mode');
   }));
   const showUser = async (ctx: RouterContext, actor: User, status = 200, error?: string) => {
-    const profile = await admin.user(actor, userId(ctx));
+    const profile = await users.profile(actor, userId(ctx));
     render(ctx, 'admin/user', { title: profile.user.email, actor, profile, notice: notice(ctx), error }, status);
   };
   router.get('/site/users/:userId', page(showUser));
@@ -286,15 +294,15 @@ export function adminRouter(services: Services, admin: AdminService): Router {
     redirectAfterPost(ctx, `/admin/site/users/${encodeURIComponent(userId(ctx))}?done=${done}`);
   });
   router.post('/site/users/:userId/managed-by', userAction(async (ctx, actor, form) => {
-    await admin.handAccountTo(actor, userId(ctx), form.field('organization'), ctx.ip);
+    await users.handTo(actor, userId(ctx), form.field('organization'), ctx.ip);
     return 'managed-by';
   }));
   router.post('/site/users/:userId/password-again', userAction(async (ctx, actor) => {
-    await admin.returnAccountToPassword(actor, userId(ctx), ctx.ip);
+    await users.returnToPassword(actor, userId(ctx), ctx.ip);
     return 'password-again';
   }));
   router.get('/site/users/:userId/disable-2fa', page(async (ctx, actor) => {
-    const profile = await admin.user(actor, userId(ctx));
+    const profile = await users.profile(actor, userId(ctx));
     render(ctx, 'admin/confirm-disable', {
       title: 'Disable 2FA',
       actor,
@@ -305,11 +313,11 @@ export function adminRouter(services: Services, admin: AdminService): Router {
   }));
   router.post('/site/users/:userId/disable-2fa', page(async (ctx, actor) => {
     const form = await readForm(ctx);
-    await admin.disableUserTwoFactor(actor, userId(ctx), ctx.ip, form.field('reason'));
+    await users.disableTwoFactor(actor, userId(ctx), ctx.ip, form.field('reason'));
     redirectAfterPost(ctx, `/admin/site/users/${encodeURIComponent(userId(ctx))}?done=disabled`);
   }));
   router.get('/site/audit', page(async (ctx, actor) => {
-    const log = await admin.siteAuditLog(actor, ctx.query.page);
+    const log = await organizations.siteAuditLog(actor, ctx.query.page);
     render(ctx, 'admin/audit', { title: 'Site audit log', actor, ...log, basePath: '/admin/site/audit' });
   }));
 

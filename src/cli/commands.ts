@@ -1,28 +1,19 @@
-import type { Config } from '../../config/index.js';
-import type { AdminService } from '../admin/admin-service.js';
-import type { AuditLog } from '../audit/audit-log.js';
-import { ConflictError } from '../errors.js';
-import type { FederationService } from '../federation/federation-service.js';
-import type { SecondFactorService } from '../mfa/second-factor-service.js';
+import { OPERATOR } from '../application/actor.js';
+import type { Application } from '../application/index.js';
+import { parseRole } from '../application/members.js';
+import { parseTwoFactorMode } from '../application/site.js';
+import type { Role } from '../application/types.js';
+import { ValidationError } from '../errors.js';
 import { exportMembers } from '../import/member-export.js';
 import { readCsv, readJsonLines, type ImportFormat } from '../import/read-records.js';
-import { importUsers } from '../import/user-import.js';
-import type { PasswordHasher } from '../security/password-hasher.js';
-import type { OrgAssignment } from '../directory/directory.js';
-import { Directory } from '../directory/directory.js';
-import { parseTwoFactorMode, setSiteTwoFactorMode } from '../directory/site-settings.js';
-import type { Role, Store } from '../store/types.js';
 import { UsageError, one, onOff, positionals, required, type OptionSpec, type ParsedArgs } from './args.js';
 
+/**
+ * What a command works with: the application layer — every command acts as the operator, through the
+ * same rules, audit entries and e-mails as the pages — and the terminal.
+ */
 export interface CommandContext {
-  readonly config: Config;
-  readonly store: Store;
-  readonly directory: Directory;
-  readonly audit: AuditLog;
-  readonly secondFactors: SecondFactorService;
-  readonly federation: FederationService;
-  readonly admin: AdminService;
-  readonly hasher: PasswordHasher;
+  readonly application: Application;
   readStdin(): Promise<string>;
   readFile(file: string): Promise<string>;
   progress?(text: string): void;
@@ -53,15 +44,20 @@ function formatOf(args: ParsedArgs, file: string): ImportFormat {
   throw new UsageError('Say --format csv or --format jsonl (the file name does not tell).');
 }
 
-function parseRole(raw: string): Role {
-  if (raw === 'owner' || raw === 'member') return raw;
-  throw new UsageError(`A role is owner or member, not "${raw}".`);
+/** A role typed on the command line: a mistyped one is a usage error. */
+function roleOption(raw: string): Role {
+  try {
+    return parseRole(raw);
+  } catch (error) {
+    if (error instanceof ValidationError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
-function parseOrgAssignment(raw: string): OrgAssignment {
+function parseOrgAssignment(raw: string): { slug: string; role: Role } {
   const [slug, role, extra] = raw.split(':');
   if (!slug || extra !== undefined) throw new UsageError(`--org takes <slug> or <slug>:owner, not "${raw}".`);
-  return { slug, role: role === undefined ? 'member' : parseRole(role) };
+  return { slug, role: role === undefined ? 'member' : roleOption(role) };
 }
 
 async function passwordFrom(args: ParsedArgs, context: CommandContext): Promise<string | undefined> {
@@ -76,9 +72,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     usage: 'org create <slug> --name <name>',
     summary: 'Create an organization.',
     options: { name: { value: true } },
-    async run(args, { directory }) {
+    async run(args, { application }) {
       const [slug] = positionals(args, ['slug']);
-      const organization = await directory.createOrganization(slug!, required(args, 'name'));
+      const organization = await application.organizations.create(OPERATOR, slug!, required(args, 'name'));
       return `Created organization "${organization.slug}" (${organization.name}).`;
     },
   },
@@ -86,11 +82,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     usage: 'org set <slug> --force-2fa on|off',
     summary: "Switch an organization's Force Two-Factor Authentication setting.",
     options: { 'force-2fa': { value: true } },
-    async run(args, { directory }) {
+    async run(args, { application }) {
       const [slug] = positionals(args, ['slug']);
       const on = onOff(required(args, 'force-2fa'), 'force-2fa');
-      await directory.setForceTwoFactor(slug!, on);
-      return `Force Two-Factor Authentication is ${on ? 'on' : 'off'} for "${slug}".`;
+      const { notified } = await application.organizations.setForceTwoFactor(OPERATOR, slug!, on, null);
+      const mailed = notified ? ` ${notified} member${notified === 1 ? '' : 's'} without it ${notified === 1 ? 'was' : 'were'} e-mailed.` : '';
+      return `Force Two-Factor Authentication is ${on ? 'on' : 'off'} for "${slug}".${mailed}`;
     },
   },
   'org federate': {
@@ -104,9 +101,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       'trust-2fa': { value: true },
       off: { value: false },
     },
-    async run(args, { directory, federation }) {
+    async run(args, { application: { organizations, federation } }) {
       const [slug] = positionals(args, ['slug']);
-      let organization = await directory.requireOrganization(slug!);
+      let organization = await organizations.get(OPERATOR, slug!);
       if (args.flags.has('off')) {
         if (args.values.size > 0) throw new UsageError('--off takes no other options.');
         await federation.remove(null, organization, null);
@@ -135,16 +132,16 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     usage: 'user federate <email> --org <slug> | user federate <email> --off',
     summary: "Hand a member's account to their organization's identity provider (they sign in there; the password here is removed), or with --off back to a password here (they are e-mailed a link to set one).",
     options: { org: { value: true }, off: { value: false } },
-    async run(args, { directory, federation, admin }) {
+    async run(args, { application: { users, organizations } }) {
       const [email] = positionals(args, ['email']);
-      const user = await directory.requireUser(email!);
+      const user = await users.byEmail(OPERATOR, email!);
       if (args.flags.has('off')) {
         if (args.values.size > 0) throw new UsageError('--off takes no other options.');
-        await admin.returnAccountToPassword(null, user.id, null);
+        await users.returnToPassword(OPERATOR, user.id, null);
         return `${user.email} signs in with a password here again; they were e-mailed a link to set one.`;
       }
-      const organization = await directory.requireOrganization(required(args, 'org'));
-      await federation.setManagedBy(null, user, organization, null);
+      const organization = await organizations.get(OPERATOR, required(args, 'org'));
+      await users.handTo(OPERATOR, user.id, organization.slug, null);
       return `${user.email} now signs in at ${organization.name}'s identity provider.`;
     },
   },
@@ -161,7 +158,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     async run(args, context) {
       const [email] = positionals(args, ['email']);
       const orgs = (args.values.get('org') ?? []).map(parseOrgAssignment);
-      const user = await context.directory.createUser({
+      const user = await context.application.users.create(OPERATOR, {
         email: email!,
         name: one(args, 'name'),
         password: await passwordFrom(args, context),
@@ -181,11 +178,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       const format = formatOf(args, file!);
       const text = file === '-' ? await context.readStdin() : await context.readFile(file!);
       const { records, errors } = format === 'csv' ? readCsv(text) : readJsonLines(text);
-      const report = await importUsers(context.store, context.hasher, context.audit, records, errors, {
+      const report = await context.application.userImport.run(OPERATOR, records, errors, {
         update: args.flags.has('update'),
         dryRun: args.flags.has('dry-run'),
         allOrNothing: args.flags.has('all-or-nothing'),
-        actor: null,
         ...(context.progress ? { progress: (done: number, total: number) => context.progress!(`imported ${done}/${total}`) } : {}),
       });
       const verb = report.written ? 'Created' : args.flags.has('dry-run') ? 'Dry run, nothing written: would create' : 'Nothing written (--all-or-nothing): would have created';
@@ -205,22 +201,22 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     usage: 'member export <org> [--format csv|jsonl]',
     summary: "Write the organization's members with role and 2FA status (the compliance report); no secrets.",
     options: { format: { value: true } },
-    async run(args, { directory, store }) {
+    async run(args, { application }) {
       const [slug] = positionals(args, ['org']);
-      const organization = await directory.requireOrganization(slug!);
       const format = one(args, 'format') ?? 'csv';
       if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format takes csv or jsonl, not "${format}".`);
-      return (await exportMembers(store, organization, format)).replace(/\n$/, '');
+      return exportMembers(await application.members.exportRows(OPERATOR, slug!), format).replace(/\n$/, '');
     },
   },
   'member add': {
     usage: 'member add <org> <email> [--role owner|member]',
-    summary: 'Add an existing user to an organization, or change their role.',
+    summary: 'Add an existing user to an organization, or change their role (an organization always keeps an owner).',
     options: { role: { value: true } },
-    async run(args, { directory }) {
+    async run(args, { application }) {
       const [slug, email] = positionals(args, ['org', 'email']);
-      const role = parseRole(one(args, 'role') ?? 'member');
-      await directory.addMember(slug!, email!, role);
+      const role = roleOption(one(args, 'role') ?? 'member');
+      await application.users.byEmail(OPERATOR, email!);
+      await application.members.add(OPERATOR, slug!, { email: email!, role }, null);
       return `${email!.toLowerCase()} is now ${role === 'owner' ? 'an owner' : 'a member'} of "${slug}".`;
     },
   },
@@ -234,11 +230,11 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       name: { value: true },
       'first-party': { value: false },
     },
-    async run(args, { directory }) {
+    async run(args, { application }) {
       const [clientId] = positionals(args, ['client-id']);
       const redirectUris = args.values.get('redirect-uri') ?? [];
       if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required.');
-      const client = await directory.createClient({
+      const client = await application.clients.create(OPERATOR, {
         clientId: clientId!,
         name: one(args, 'name'),
         redirectUris,
@@ -254,11 +250,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     usage: 'site set --2fa off|optional|required',
     summary: 'Set the site-wide two-factor mode.',
     options: { '2fa': { value: true } },
-    async run(args, { store, audit }) {
+    async run(args, { application }) {
       positionals(args, []);
       const mode = parseTwoFactorMode(required(args, '2fa'));
-      await setSiteTwoFactorMode(store.settings, mode);
-      await audit.record('site.two_factor_mode_changed', [null], null, { actor: null, details: { mode, via: 'command line' } });
+      await application.site.setTwoFactorMode(OPERATOR, mode, null);
       return `Site-wide two-factor mode is now ${mode}.`;
     },
   },
@@ -266,13 +261,11 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     usage: 'user disable-2fa <email> --reason <text>',
     summary: "Break-glass: turn off a user's 2FA (lost device, even the last site admin's). Audited; the user is signed out and e-mailed.",
     options: { reason: { value: true } },
-    async run(args, { directory, secondFactors }) {
+    async run(args, { application: { users } }) {
       const [email] = positionals(args, ['email']);
       const reason = required(args, 'reason').trim();
       if (!reason) throw new UsageError('--reason must say why (it is kept in the audit log and e-mailed to the user).');
-      const user = await directory.requireUser(email!);
-      const disabled = await secondFactors.disable(user, { actor: null, actorName: 'The site operator', ip: null, reason });
-      if (!disabled) throw new ConflictError(`${user.email} has not set up two-factor authentication.`);
+      const user = await users.disableTwoFactor(OPERATOR, (await users.byEmail(OPERATOR, email!)).id, null, reason);
       return `Two-factor authentication is off for ${user.email}; they were signed out everywhere and e-mailed.`;
     },
   },

@@ -1,18 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../config/index.js';
-import { AdminService } from '../admin/admin-service.js';
-import { AuditLog } from '../audit/audit-log.js';
-import { Directory } from '../directory/directory.js';
-import { FederationService } from '../federation/federation-service.js';
 import { createLogger } from '../log.js';
-import { Mailer } from '../mail/mailer.js';
-import { SecondFactorService } from '../mfa/second-factor-service.js';
+import { compose, type Composition } from '../compose.js';
 import { UserError } from '../errors.js';
-import { PasswordHasher } from '../security/password-hasher.js';
-import { resolveEncryptionKey } from '../security/encryption-key.js';
-import { createSecretBox } from '../security/secret-box.js';
-import { openStore } from '../store/open-store.js';
 import { parseArgs } from './args.js';
 import { COMMANDS } from './commands.js';
 
@@ -35,7 +26,7 @@ function usage(): string {
 }
 
 /**
- * Runs one command against the configured store and returns the exit status. Success prints one
+ * Runs one command on the configured store, through the application layer, and returns the exit status. Success prints one
  * line; failure prints one line starting with "twofold:" and returns non-zero (2 for usage errors).
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -49,24 +40,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.err(`twofold: unknown command "${name}"; run "twofold help" for the list.`);
     return 2;
   }
-  let store;
-  let mailer;
+  let composition: Composition | undefined;
   try {
     const args = parseArgs(argv.slice(2), command.options);
     const config = loadConfig(io.env, io.cwd);
-    const box = createSecretBox(resolveEncryptionKey(config), config.previousEncryptionKeys);
-    store = await openStore(config);
-    // The command line says one line; only a mail that cannot be delivered is worth a second one.
-    const log = createLogger('error', io.err);
-    mailer = new Mailer(config, log, []);
-    const audit = new AuditLog(store);
-    const hasher = new PasswordHasher(config.passwordHash);
-    const directory = new Directory(store, hasher, box);
-    const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit);
-    const federation = new FederationService(store, box, config, audit, log);
-    const admin = new AdminService(store, secondFactors, federation, audit, mailer, config.issuer);
+    // The command line says one line; only a mail that cannot be delivered is worth a second one, and
+    // nothing waits to retry it: the command exits when it is done.
+    composition = await compose(config, createLogger('error', io.err), { mailRetryDelaysMs: [] });
     const result = await command.run(args, {
-      config, store, directory, audit, secondFactors, federation, admin, hasher,
+      application: composition.application,
       readStdin: io.readStdin,
       readFile: async (file) => {
         try {
@@ -93,7 +75,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.err(`twofold: ${(error as Error).message.split('\n')[0]}`);
     return 1;
   } finally {
-    await mailer?.close();
-    await store?.close();
+    await composition?.close();
   }
 }

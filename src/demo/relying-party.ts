@@ -3,7 +3,9 @@ import type { Context } from 'koa';
 import * as oidc from 'openid-client';
 import { UserError } from '../errors.js';
 import { render } from '../http/views.js';
-import type { Services } from '../services.js';
+import type { Config } from '../../config/index.js';
+import { clearSignedJson, readSignedJson, writeSignedJson } from '../http/signed-cookie.js';
+import type { Logger } from '../log.js';
 import { DEMO, demoHomeUri, demoRedirectUri } from './seed.js';
 
 const PENDING = 'twofold.demo.pending';
@@ -19,7 +21,7 @@ interface Pending {
  * A small relying party, served only in demo mode, that signs in through Twofold like any other
  * application would (authorization code + PKCE, with openid-client) and shows the ID token's claims.
  */
-export function demoRelyingParty({ config, log }: Services): Router {
+export function demoRelyingParty({ config, log }: { config: Config; log: Logger }): Router {
   const router = new Router({ prefix: '/demo' });
   const cookie = { signed: true, httpOnly: true, sameSite: 'lax' as const, path: '/demo', overwrite: true };
   let discovered: Promise<oidc.Configuration> | undefined;
@@ -61,15 +63,14 @@ export function demoRelyingParty({ config, log }: Services): Router {
       state: pending.state,
       nonce: pending.nonce,
     });
-    ctx.cookies.set(PENDING, Buffer.from(JSON.stringify(pending)).toString('base64url'), { ...cookie, secure: ctx.secure, maxAge: 10 * 60 * 1000 });
+    writeSignedJson(ctx, PENDING, pending, { path: '/demo', maxAgeMs: 10 * 60 * 1000 });
     ctx.redirect(url.href);
   });
 
   router.get('/callback', async (ctx) => {
-    const raw = ctx.cookies.get(PENDING, { signed: true });
-    if (!raw) throw new UserError('This sign-in was not started here or has expired. Go back to the demo and click "Sign in" again.', 400);
-    const pending = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Pending;
-    ctx.cookies.set(PENDING, null, cookie);
+    const pending = readSignedJson<Pending>(ctx, PENDING);
+    clearSignedJson(ctx, PENDING, '/demo');
+    if (!pending) throw new UserError('This sign-in was not started here or has expired. Go back to the demo and click "Sign in" again.', 400);
     let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     try {
       tokens = await oidc.authorizationCodeGrant(await configuration(), new URL(ctx.originalUrl, config.issuer), {

@@ -1,6 +1,6 @@
 import type { Config } from '../../config/index.js';
-import type { Directory } from '../directory/directory.js';
-import type { Store } from '../store/types.js';
+import type { Application } from '../application/index.js';
+import { OPERATOR } from '../application/actor.js';
 
 /** Published on purpose: the demo exists to be tried. TWOFOLD_DEMO cannot be on in production. */
 export const DEMO = Object.freeze({
@@ -17,13 +17,13 @@ export const demoHomeUri = (issuer: string) => `${issuer}/demo`;
  * Fills an empty store with a demo organization, its owner and a member, and the first-party demo
  * relying party served at /demo. Returns false (and changes nothing) when the store has users.
  */
-export async function seedDemo(store: Store, directory: Directory, config: Config): Promise<boolean> {
-  if ((await store.users.count()) > 0) return false;
-  await directory.createOrganization(DEMO.organization.slug, DEMO.organization.name);
-  await directory.createUser({ ...DEMO.owner, orgs: [{ slug: DEMO.organization.slug, role: 'owner' }] });
-  await directory.createUser({ ...DEMO.member, orgs: [{ slug: DEMO.organization.slug, role: 'member' }] });
-  if (!(await store.clients.find(DEMO.clientId))) {
-    await directory.createClient({
+export async function seedDemo({ users, organizations, clients }: Pick<Application, 'users' | 'organizations' | 'clients'>, config: Config): Promise<boolean> {
+  if (!(await users.isEmpty())) return false;
+  await organizations.create(OPERATOR, DEMO.organization.slug, DEMO.organization.name);
+  await users.create(OPERATOR, { ...DEMO.owner, orgs: [{ slug: DEMO.organization.slug, role: 'owner' }] });
+  await users.create(OPERATOR, { ...DEMO.member, orgs: [{ slug: DEMO.organization.slug, role: 'member' }] });
+  if (!(await clients.exists(DEMO.clientId))) {
+    await clients.create(OPERATOR, {
       clientId: DEMO.clientId,
       name: 'Twofold demo application',
       redirectUris: [demoRedirectUri(config.issuer)],

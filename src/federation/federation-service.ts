@@ -1,11 +1,13 @@
 import type { Context } from 'koa';
 import * as oidc from 'openid-client';
 import type { Config } from '../../config/index.js';
-import type { AuditLog } from '../audit/audit-log.js';
-import { isLookupableEmail, isSlug, normalizeEmail, validateName } from '../directory/validation.js';
+import type { Actor } from '../application/actor.js';
+import type { AuditLog } from '../application/audit-log.js';
+import { isLookupableEmail, isSlug, normalizeEmail, validateName } from '../application/validation.js';
+import { clearSignedJson, readSignedJson, writeSignedJson } from '../http/signed-cookie.js';
 import { ConflictError, ForbiddenError, NotFoundError, UserError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { ACR } from '../provider/acr.js';
+import { ACR } from '../policy/acr.js';
 import { upstreamReachesTwoFactor } from '../policy/second-factor.js';
 import type { SecretBox } from '../security/secret-box.js';
 import { DuplicateError, type Federation, type Organization, type Store, type User } from '../store/types.js';
@@ -14,8 +16,6 @@ import { classifyUpstreamError, discover, federationCallbackUrl, federationSecre
 export type FederatedOrganization = Organization & { federation: Federation };
 export const isFederated = (organization: Organization): organization is FederatedOrganization => organization.federation !== null;
 
-/** Who changes federation settings: a signed-in user (an owner, or a site admin), or the operator at the command line (null). */
-export type FederationActor = Pick<User, 'id' | 'email' | 'siteAdmin'> | null;
 
 /** What an owner may set: the provider itself. Domains and trust are a site admin's (docs/security-model.md). */
 export interface FederationInput {
@@ -69,16 +69,6 @@ const FAILURES: Record<UpstreamFailure, (name: string) => [string, number]> = {
   unreachable: (name) => [`${name}'s sign-in service cannot be reached right now. Try again in a few minutes; if it keeps failing, tell your organization's owner.`, 502],
 };
 
-const cookieOptions = (ctx: Context, path: string) => ({ signed: true, httpOnly: true, sameSite: 'lax' as const, secure: ctx.secure, path, overwrite: true });
-const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-function decode<T>(raw: string | undefined): T | null {
-  if (!raw) return null;
-  try {
-    return JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as T;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Organizations federated to their own OpenID provider (docs/security-model.md): their settings, which
@@ -94,7 +84,7 @@ export class FederationService {
   readonly #upstreams: UpstreamProviders;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'users' | 'organizations' | 'memberships' | 'identityLinks'>,
     private readonly box: SecretBox,
     private readonly config: Config,
     private readonly audit: AuditLog,
@@ -141,7 +131,7 @@ export class FederationService {
    * Saves the organization's provider. Domains a site admin assigned are kept; trust for two-factor
    * is kept only while the issuer stays the same (it was given to that provider, not to the setting).
    */
-  async configure(actor: FederationActor, organization: Organization, input: FederationInput, ip: string | null): Promise<FederatedOrganization> {
+  async configure(actor: Actor, organization: Organization, input: FederationInput, ip: string | null): Promise<FederatedOrganization> {
     const valid = this.#validate(organization, input);
     const before = organization.federation;
     const federation: Federation = {
@@ -170,13 +160,13 @@ export class FederationService {
     this.#anyFederated = undefined;
   }
 
-  async remove(actor: FederationActor, organization: Organization, ip: string | null): Promise<void> {
+  async remove(actor: Actor, organization: Organization, ip: string | null): Promise<void> {
     await this.#save(organization, null);
     await this.audit.record('federation.changed', [organization.id], null, { actor, ip, details: { issuer: null } });
   }
 
   /** Site admins and the operator only; an owner's attempt is refused and recorded. */
-  async #requireSiteAdmin(actor: FederationActor, organization: Organization, attempted: string, ip: string | null): Promise<void> {
+  async #requireSiteAdmin(actor: Actor, organization: Organization, attempted: string, ip: string | null): Promise<void> {
     if (actor === null || actor.siteAdmin) return;
     await this.audit.record('action.refused', [organization.id], null, { actor, ip, details: { attempted, reason: 'site admins only' } });
     throw new ForbiddenError('Only a site admin can do this: ask a site admin of this site.');
@@ -191,7 +181,7 @@ export class FederationService {
   }
 
   /** What assigning these domains would touch: accounts outside the organization at each domain (they stay as they are). */
-  async previewDomains(actor: FederationActor, organization: Organization, raw: readonly string[], ip: string | null): Promise<DomainPreview[]> {
+  async previewDomains(actor: Actor, organization: Organization, raw: readonly string[], ip: string | null): Promise<DomainPreview[]> {
     await this.#requireSiteAdmin(actor, organization, 'federation.domains', ip);
     const domains = this.#validDomains(raw);
     const members = new Set((await this.store.memberships.listByOrganization(organization.id)).map((membership) => membership.userId));
@@ -206,7 +196,7 @@ export class FederationService {
    * Assigns email domains to a federated organization: new addresses there get an account managed by
    * its provider at their first sign-in. Existing accounts are not moved.
    */
-  async assignDomains(actor: FederationActor, organization: Organization, raw: readonly string[], ip: string | null): Promise<FederatedOrganization> {
+  async assignDomains(actor: Actor, organization: Organization, raw: readonly string[], ip: string | null): Promise<FederatedOrganization> {
     await this.#requireSiteAdmin(actor, organization, 'federation.domains', ip);
     if (!isFederated(organization)) throw new ValidationError('Save the identity provider first: domains send new addresses to it.', 'domains');
     const domains = this.#validDomains(raw);
@@ -225,7 +215,7 @@ export class FederationService {
   }
 
   /** Lets the provider's own second factor count as Twofold's (never for site admins), or stops it. */
-  async setTrustedForTwoFactor(actor: FederationActor, organization: Organization, trusted: boolean, ip: string | null): Promise<FederatedOrganization> {
+  async setTrustedForTwoFactor(actor: Actor, organization: Organization, trusted: boolean, ip: string | null): Promise<FederatedOrganization> {
     await this.#requireSiteAdmin(actor, organization, 'federation.trust', ip);
     if (!isFederated(organization)) throw new ValidationError('Save the identity provider first.', 'trustedForTwoFactor');
     const federation = { ...organization.federation, trustedForTwoFactor: trusted };
@@ -239,7 +229,7 @@ export class FederationService {
    * here), or back to a password here (`organization` null; the caller sends a link to set one). A
    * site admin's or the operator's decision, never an owner's; a site admin's account stays local.
    */
-  async setManagedBy(actor: FederationActor, user: User, organization: Organization | null, ip: string | null): Promise<void> {
+  async setManagedBy(actor: Actor, user: User, organization: Organization | null, ip: string | null): Promise<void> {
     if (actor !== null && !actor.siteAdmin) throw new ForbiddenError('Only a site admin can do this: ask a site admin of this site.');
     if (organization) {
       if (user.siteAdmin) throw new ForbiddenError(`${user.email} is a site admin; a site admin's account always signs in here.`);
@@ -291,7 +281,7 @@ export class FederationService {
       throw new UserError(message, status);
     }
     const pending: PendingUpstream = { uid, slug: organization.slug, verifier: oidc.randomPKCECodeVerifier(), state: oidc.randomState(), nonce: oidc.randomNonce() };
-    ctx.cookies.set(PENDING_COOKIE, encode(pending), { ...cookieOptions(ctx, `/federation/${organization.slug}`), maxAge: TEN_MINUTES });
+    writeSignedJson(ctx, PENDING_COOKIE, pending, { path: `/federation/${organization.slug}`, maxAgeMs: TEN_MINUTES });
     return oidc.buildAuthorizationUrl(configuration, {
       redirect_uri: this.callbackUrl(organization.slug),
       scope: 'openid email profile',
@@ -316,8 +306,8 @@ export class FederationService {
   async callback(ctx: Context, slug: string): Promise<string> {
     // The slug names a cookie path below, so nothing but a well-formed slug goes further.
     if (!isSlug(slug)) throw new NotFoundError('There is no such organization sign-in.');
-    const pending = decode<PendingUpstream>(ctx.cookies.get(PENDING_COOKIE, { signed: true }));
-    ctx.cookies.set(PENDING_COOKIE, null, cookieOptions(ctx, `/federation/${slug}`));
+    const pending = readSignedJson<PendingUpstream>(ctx, PENDING_COOKIE);
+    clearSignedJson(ctx, PENDING_COOKIE, `/federation/${slug}`);
     const organization = await this.store.organizations.findBySlug(slug);
     if (!organization || !isFederated(organization)) throw new NotFoundError('There is no such organization sign-in.');
     if (!pending || pending.slug !== slug) this.#fail(organization, 'unmatched');
@@ -351,15 +341,15 @@ export class FederationService {
       acr: reachedTwoFactor ? ACR.twoFactor : ACR.password,
       exp: Date.now() + TEN_MINUTES,
     };
-    ctx.cookies.set(RESULT_COOKIE, encode(result), { ...cookieOptions(ctx, `/interaction/${pending.uid}`), maxAge: TEN_MINUTES });
+    writeSignedJson(ctx, RESULT_COOKIE, result, { path: `/interaction/${pending.uid}`, maxAgeMs: TEN_MINUTES });
     this.log.info('federation: signed in upstream', { organization: slug, userId: user.id });
     return `/interaction/${pending.uid}/federated`;
   }
 
   /** The signed upstream result for this interaction, used once. */
   takeResult(ctx: Context, uid: string): FederatedLogin | null {
-    const result = decode<FederatedLogin>(ctx.cookies.get(RESULT_COOKIE, { signed: true }));
-    ctx.cookies.set(RESULT_COOKIE, null, cookieOptions(ctx, `/interaction/${uid}`));
+    const result = readSignedJson<FederatedLogin>(ctx, RESULT_COOKIE);
+    clearSignedJson(ctx, RESULT_COOKIE, `/interaction/${uid}`);
     return result && result.uid === uid && result.exp > Date.now() && typeof result.acr === 'string' ? result : null;
   }
 

@@ -1,8 +1,8 @@
 import Router from '@koa/router';
-import type { Services } from '../services.js';
+import type { FederationService } from './federation-service.js';
 
 /** Where organizations' identity providers send the browser back: /federation/<slug>/callback. */
-export function federationRouter({ federation }: Services): Router {
+export function federationRouter({ federation }: { federation: FederationService }): Router {
   const router = new Router({ prefix: '/federation' });
   router.get('/:slug/callback', async (ctx) => {
     const next = await federation.callback(ctx, String(ctx.params.slug));

@@ -1,4 +1,4 @@
-import { ACR } from '../provider/acr.js';
+import { ACR } from './acr.js';
 
 const TWO_FACTOR_LEVELS: ReadonlySet<string> = new Set([ACR.twoFactor, ACR.papeMultiFactor]);
 
@@ -32,4 +32,15 @@ export function isTwoFactorAcr(acr: unknown): boolean {
 export function reachedTwoFactorAcr(acrValues: unknown): string {
   const requested = typeof acrValues === 'string' ? acrValues.split(' ') : [];
   return requested.find((value) => TWO_FACTOR_LEVELS.has(value)) ?? ACR.twoFactor;
+}
+
+/** The `acr` claim request inside an authorization request's `claims` parameter (JSON text), if any. */
+export function acrClaimOf(claimsParameter: unknown): AcrClaimRequest | undefined {
+  if (typeof claimsParameter !== 'string') return undefined;
+  try {
+    const claims = JSON.parse(claimsParameter) as { id_token?: { acr?: AcrClaimRequest } };
+    return typeof claims?.id_token?.acr === 'object' ? claims.id_token.acr : undefined;
+  } catch {
+    return undefined;
+  }
 }

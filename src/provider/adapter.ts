@@ -1,5 +1,5 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
-import { clientSecretContext } from '../directory/directory.js';
+import { clientSecretContext } from '../application/clients.js';
 import type { SecretBox } from '../security/secret-box.js';
 import { RELYING_PARTY_SCOPES } from '../self-service/built-in-clients.js';
 import type { Client, Store } from '../store/types.js';
@@ -27,7 +27,7 @@ export function clientMetadata(client: Client, box: SecretBox): AdapterPayload {
  * oidc-provider's persistence, on Twofold's own stores: clients come from the client repository,
  * every other model (sessions, interactions, grants, codes, tokens) from the oidc model repository.
  */
-export function createAdapterClass(store: Store, box: SecretBox): new (name: string) => Adapter {
+export function createAdapterClass(store: Pick<Store, 'oidc' | 'clients'>, box: SecretBox): new (name: string) => Adapter {
   return class StoreAdapter implements Adapter {
     constructor(private readonly name: string) {}
 

@@ -5,32 +5,31 @@ import type { Logger } from '../log.js';
 import type { ProviderKeys } from '../keys/provider-keys.js';
 import type { SecretBox } from '../security/secret-box.js';
 import type { Store } from '../store/types.js';
-import { ACR_VALUES } from './acr.js';
+import { ACR_VALUES } from '../policy/acr.js';
 import { createAdapterClass } from './adapter.js';
 import { errorSentence } from './error-sentences.js';
+import { skipsConsent } from './first-party.js';
 import { interactionPolicy } from './interaction-policy.js';
-import type { SecondFactorService } from '../mfa/second-factor-service.js';
+import type { SecondFactorService } from '../application/second-factors.js';
+import type { SignIns } from '../application/sign-ins.js';
 import type { AcrClaimRequest } from '../policy/acr-request.js';
 import type { SecondFactorStep } from '../policy/second-factor.js';
-import { secondFactorStepFor } from '../mfa/next-step.js';
 import { ADMIN_SCOPE, builtInClients, isAdminClient } from '../self-service/built-in-clients.js';
 
 export interface ProviderDependencies {
   readonly config: Config;
-  readonly store: Store;
+  /** oidc-provider's own models and the registered clients: the adapter's storage. */
+  readonly store: Pick<Store, 'oidc' | 'clients'>;
   readonly keys: ProviderKeys;
   readonly box: SecretBox;
   readonly log: Logger;
+  readonly accounts: SignIns;
   readonly secondFactors: SecondFactorService;
 }
 
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-
-export function isFirstParty(ctx: KoaContextWithOIDC): boolean {
-  return ctx.oidc.client?.metadata().first_party === true;
-}
 
 /** Adds to a grant whatever the current request asks for and the grant does not cover yet. */
 export function coverRequest(ctx: KoaContextWithOIDC, grant: Grant): void {
@@ -51,7 +50,7 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undef
   const grantId = oidc.result?.consent?.grantId ?? oidc.session?.grantIdFor(clientId);
   let grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
   if (grant && (grant.accountId !== accountId || grant.clientId !== clientId)) grant = undefined;
-  if (!isFirstParty(ctx) || !accountId) return grant;
+  if (!skipsConsent(ctx.oidc.client) || !accountId) return grant;
   grant ??= new oidc.provider.Grant({ accountId, clientId });
   coverRequest(ctx, grant);
   await grant.save();
@@ -59,12 +58,12 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undef
 }
 
 /** Where the sign-in stands with the second factor, decided by src/policy from the stored facts and this request. */
-function secondFactorStep(store: Store, secondFactors: SecondFactorService) {
+function secondFactorStep({ accounts, secondFactors }: Pick<ProviderDependencies, 'accounts' | 'secondFactors'>) {
   return async (ctx: KoaContextWithOIDC): Promise<SecondFactorStep> => {
-    const user = await store.users.findById(ctx.oidc.session!.accountId!);
+    const user = await accounts.account(ctx.oidc.session!.accountId!);
     if (!user) return 'none';
     const claims = ctx.oidc.claims as { id_token?: { acr?: AcrClaimRequest } };
-    return secondFactorStepFor(secondFactors, user, {
+    return secondFactors.stepFor(user, {
       acrValues: ctx.oidc.params?.acr_values,
       acrClaim: claims.id_token?.acr,
       adminArea: isAdminClient(ctx.oidc.client?.clientId),
@@ -73,29 +72,21 @@ function secondFactorStep(store: Store, secondFactors: SecondFactorService) {
 }
 
 /**
- * The pages are not the only way to tokens, so the rule is checked again where they are issued: a code
- * or refresh token from a sign-in without the second factor gets no tokens while the rule requires
- * it (enforcement switched on since, or 2FA set up since). The access token keeps the level its
- * sign-in reached (`acr`), so the admin API can hold it to the rule at every request. A token made by
- * the admin pages themselves (no request here) takes the level of the session it was made in.
+ * The access token keeps the level its sign-in reached (`acr`), so that the admin API can hold it to
+ * the rule at every request. A token made by the admin pages themselves (outside any oidc-provider
+ * request) takes the level of the session it was made in.
  */
-function secondFactorAtIssuance(store: Store, secondFactors: SecondFactorService) {
+function levelOfAccessToken(store: Pick<Store, 'oidc'>) {
   return async (ctx: KoaContextWithOIDC | undefined, token: { sessionUid?: string | undefined }): Promise<{ acr: string } | undefined> => {
     const source = ctx?.oidc.entities.AuthorizationCode ?? ctx?.oidc.entities.RefreshToken;
-    if (!source) {
-      const session = token.sessionUid ? await store.oidc.findByUid('Session', token.sessionUid) : null;
-      return typeof session?.acr === 'string' ? { acr: session.acr } : undefined;
-    }
-    if (!source.accountId) return undefined;
-    const user = await store.users.findById(source.accountId);
-    if (!user) throw new errors.InvalidGrant('the account no longer exists');
-    const step = await secondFactorStepFor(secondFactors, user, { adminArea: isAdminClient(source.clientId) }, source.acr);
-    if (step !== 'none') throw new errors.InvalidGrant('the second factor is required; sign the user in again');
-    return source.acr ? { acr: source.acr } : undefined;
+    const acr = source ? source.acr : (token.sessionUid ? await store.oidc.findByUid('Session', token.sessionUid) : null)?.acr;
+    return typeof acr === 'string' ? { acr } : undefined;
   };
 }
 
-export function providerConfiguration({ config, store, keys, box, log, secondFactors }: ProviderDependencies): Configuration {
+const REDEEMED_FOR_TOKENS: ReadonlySet<string> = new Set(['AuthorizationCode', 'RefreshToken']);
+
+export function providerConfiguration({ config, store, keys, box, log, accounts, secondFactors }: ProviderDependencies): Configuration {
   return {
     adapter: createAdapterClass(store, box),
     clients: builtInClients(config.issuer),
@@ -105,9 +96,21 @@ export function providerConfiguration({ config, store, keys, box, log, secondFac
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    async findAccount(_ctx, sub) {
-      const user = await store.users.findById(sub);
+    /*
+     * oidc-provider loads the account for every token it issues, passing the code or refresh token
+     * being redeemed: the pages are not the only way to tokens, so the rule is applied again here. A
+     * code or refresh token from a sign-in that did not reach what the rule requires now (enforcement
+     * switched on since, 2FA set up since) gets no tokens.
+     */
+    async findAccount(_ctx, sub, token) {
+      const user = await accounts.account(sub);
       if (!user) return undefined;
+      if (token && REDEEMED_FOR_TOKENS.has(token.kind)) {
+        const redeemed = token as unknown as { clientId?: string; acr?: string };
+        if ((await secondFactors.stepFor(user, { adminArea: isAdminClient(redeemed.clientId) }, redeemed.acr)) !== 'none') {
+          throw new errors.InvalidGrant('the second factor is required; sign the user in again');
+        }
+      }
       return {
         accountId: user.id,
         async claims() {
@@ -150,11 +153,11 @@ export function providerConfiguration({ config, store, keys, box, log, secondFac
       },
     },
     interactions: {
-      policy: interactionPolicy(secondFactorStep(store, secondFactors)),
+      policy: interactionPolicy(secondFactorStep({ accounts, secondFactors })),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     loadExistingGrant,
-    extraTokenClaims: secondFactorAtIssuance(store, secondFactors) as Configuration['extraTokenClaims'],
+    extraTokenClaims: levelOfAccessToken(store) as Configuration['extraTokenClaims'],
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     ttl: {
       AccessToken: HOUR,

@@ -2,10 +2,11 @@ import crypto from 'node:crypto';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { UserError } from '../errors.js';
-import { secondFactorStepFor } from '../mfa/next-step.js';
-import { ACR } from '../provider/acr.js';
-import type { SecondFactorService } from '../mfa/second-factor-service.js';
-import type { Store, User } from '../store/types.js';
+import type { SecondFactorService } from '../application/second-factors.js';
+import type { SignIns } from '../application/sign-ins.js';
+import type { User } from '../application/types.js';
+import { clearSignedJson, readSignedJson, writeSignedJson } from '../http/signed-cookie.js';
+import { ACR } from '../policy/acr.js';
 import { callbackUrl, homeUrl, isAdminClient, type BuiltInApp } from './built-in-clients.js';
 
 const IDLE_MS = 30 * 60 * 1000;
@@ -33,15 +34,6 @@ export interface SelfSession {
   readonly acr: string | undefined;
 }
 
-const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const decode = <T>(raw: string | undefined): T | null => {
-  if (!raw) return null;
-  try {
-    return JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as T;
-  } catch {
-    return null;
-  }
-};
 const s256 = (verifier: string) => crypto.createHash('sha256').update(verifier).digest('base64url');
 /** Constant-time equality of two strings that stand for secrets (state, PKCE challenge). */
 const sameSecret = (a: string, b: string) => a.length === b.length && crypto.timingSafeEqual(Buffer.from(a), Buffer.from(b));
@@ -61,7 +53,7 @@ export class SelfSignIn {
 
   constructor(
     private readonly provider: Provider,
-    private readonly store: Store,
+    private readonly accounts: SignIns,
     private readonly secondFactors: SecondFactorService,
     private readonly issuer: string,
     private readonly app: BuiltInApp,
@@ -69,10 +61,6 @@ export class SelfSignIn {
     const name = app.path.slice(1);
     this.#pending = `twofold.${name}.pending`;
     this.#signedIn = `twofold.${name}`;
-  }
-
-  #cookieOptions(ctx: Context) {
-    return { signed: true, httpOnly: true, sameSite: 'lax' as const, secure: ctx.secure, path: this.app.path, overwrite: true };
   }
 
   /** A page of this app (path and query), or the app's home: never another site or app, nor a sign-in step. */
@@ -90,7 +78,7 @@ export class SelfSignIn {
       verifier: crypto.randomBytes(32).toString('base64url'),
       returnTo: ctx.method === 'GET' ? this.#ownPage(ctx.originalUrl) : this.app.path,
     };
-    ctx.cookies.set(this.#pending, encode(pending), { ...this.#cookieOptions(ctx), maxAge: 10 * 60 * 1000 });
+    writeSignedJson(ctx, this.#pending, pending, { path: this.app.path, maxAgeMs: 10 * 60 * 1000 });
     const url = new URL(this.provider.urlFor('authorization'));
     url.search = new URLSearchParams({
       client_id: this.app.clientId,
@@ -107,8 +95,8 @@ export class SelfSignIn {
   /** Redeems the code the authorization request sent back; returns the page to go to. */
   async finish(ctx: Context): Promise<string> {
     const failed = `Signing in to ${this.app.name.toLowerCase()} did not complete. Open the page again and sign in.`;
-    const pending = decode<PendingSignIn>(ctx.cookies.get(this.#pending, { signed: true }));
-    ctx.cookies.set(this.#pending, null, this.#cookieOptions(ctx));
+    const pending = readSignedJson<PendingSignIn>(ctx, this.#pending);
+    clearSignedJson(ctx, this.#pending, this.app.path);
     const state = String(ctx.query.state ?? '');
     if (!pending || !sameSecret(state, pending.state)) {
       throw new UserError(failed, 400);
@@ -128,7 +116,7 @@ export class SelfSignIn {
       throw new UserError(failed, 400);
     }
     const cookie: SignedInCookie = { sub: code.accountId, sid: code.sessionUid, exp: Date.now() + IDLE_MS };
-    ctx.cookies.set(this.#signedIn, encode(cookie), this.#cookieOptions(ctx));
+    writeSignedJson(ctx, this.#signedIn, cookie, { path: this.app.path });
     return this.#ownPage(pending.returnTo);
   }
 
@@ -137,14 +125,14 @@ export class SelfSignIn {
    * the idle timeout. Null otherwise: signing in again asks for whatever the rule needs now.
    */
   async current(ctx: Context): Promise<SelfSession | null> {
-    const cookie = decode<SignedInCookie>(ctx.cookies.get(this.#signedIn, { signed: true }));
+    const cookie = readSignedJson<SignedInCookie>(ctx, this.#signedIn);
     if (!cookie || typeof cookie.exp !== 'number' || cookie.exp < Date.now()) return null;
     const session = await this.provider.Session.findByUid(cookie.sid);
     if (!session || session.accountId !== cookie.sub) return null;
-    const user = await this.store.users.findById(cookie.sub);
+    const user = await this.accounts.account(cookie.sub);
     if (!user) return null;
-    if ((await secondFactorStepFor(this.secondFactors, user, { adminArea: isAdminClient(this.app.clientId) }, session.acr)) !== 'none') return null;
-    ctx.cookies.set(this.#signedIn, encode({ ...cookie, exp: Date.now() + IDLE_MS }), this.#cookieOptions(ctx));
+    if ((await this.secondFactors.stepFor(user, { adminArea: isAdminClient(this.app.clientId) }, session.acr)) !== 'none') return null;
+    writeSignedJson(ctx, this.#signedIn, { ...cookie, exp: Date.now() + IDLE_MS }, { path: this.app.path });
     return { user, sessionId: session.jti, sessionUid: cookie.sid, acr: session.acr };
   }
 
@@ -162,7 +150,7 @@ export class SelfSignIn {
 
   /** Forgets this app's sign-in and returns the URL that signs out of Twofold. */
   signOut(ctx: Context): string {
-    ctx.cookies.set(this.#signedIn, null, this.#cookieOptions(ctx));
+    clearSignedJson(ctx, this.#signedIn, this.app.path);
     const url = new URL(this.provider.urlFor('end_session'));
     url.search = new URLSearchParams({ client_id: this.app.clientId, post_logout_redirect_uri: homeUrl(this.issuer, this.app) }).toString();
     return url.href;

@@ -302,6 +302,7 @@ export type AuditAction =
   | 'federation.linked'
   | 'federation.link_refused'
   | 'account.managed_by_changed'
+  | 'account.password_set'
   | 'action.refused';
 
 /** One security event, as the audit log shows it. Never holds a secret, code or password. */

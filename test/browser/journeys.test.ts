@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { OPERATOR } from '../../src/application/actor.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -169,7 +170,7 @@ function authenticatorCode(secret: string, ahead = 0): string {
   });
 
   it('seed 003: with 2FA optional, a user activates it from the account page', async () => {
-    await twofold.app.directory.createUser({ email: 'optional@demo.test', password: 'optional-user-password' });
+    await twofold.app.users.create(OPERATOR, { email: 'optional@demo.test', password: 'optional-user-password' });
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${twofold.url}/account`);

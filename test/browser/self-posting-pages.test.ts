@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { OPERATOR } from '../../src/application/actor.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, missingForBrowserTests } from '../support/chromium.js';
@@ -79,8 +80,8 @@ async function startRelyingParty(issuer: string, clientId: string, port: number)
     const port = await freePort();
     twofold = await startTestInstance({ PORT: String(port), ISSUER: `http://localhost:${port}` });
     const rpPort = await freePort();
-    await twofold.app.directory.createClient({ clientId: 'post-app', redirectUris: [`http://localhost:${rpPort}/callback`], firstParty: true });
-    for (const email of ['first@city.test', 'second@city.test']) await twofold.app.directory.createUser({ email, password: PASSWORD });
+    await twofold.app.clients.create(OPERATOR, { clientId: 'post-app', redirectUris: [`http://localhost:${rpPort}/callback`], firstParty: true });
+    for (const email of ['first@city.test', 'second@city.test']) await twofold.app.users.create(OPERATOR, { email, password: PASSWORD });
     relyingParty = await startRelyingParty(twofold.url, 'post-app', rpPort);
     browser = await launchChromium();
   });

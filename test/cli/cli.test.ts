@@ -5,7 +5,7 @@ import { describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/main.js';
 import { cli as runInProcess, inStore } from '../support/cli.js';
-import { getSiteTwoFactorMode } from '../../src/directory/site-settings.js';
+import { readSiteTwoFactorMode } from '../../src/application/site.js';
 import { tempDir } from '../support/twofold.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -46,7 +46,7 @@ describe('twofold command line', () => {
       // The client secret is sealed at rest.
       expect(portal?.sealedSecret).toBeTruthy();
       expect(portal?.sealedSecret).not.toContain('x'.repeat(40));
-      expect(await getSiteTwoFactorMode(store.settings)).toBe('required');
+      expect(await readSiteTwoFactorMode(store.settings)).toBe('required');
     });
   });
 

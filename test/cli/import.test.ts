@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import { PasswordHasher } from '../../src/security/password-hasher.js';
+import { OPERATOR } from '../../src/application/actor.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -79,13 +81,13 @@ describe('twofold user import and member export', () => {
     // The import above wrote to this DATA_DIR's embedded store; the app must read the same one.
     const twofold = await startTestInstance({ DATA_DIR: dir, MONGODB_URI: '' });
     try {
-      await twofold.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
+      await twofold.app.clients.create(OPERATOR, { clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
       const rp = await discover(twofold.url, 'app');
       for (const format of Object.keys(hashes)) {
         const email = `${format}@city.test`;
         const wrong = await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), email, 'not the password');
         const right = await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), email, `${format} password`);
-        const upgraded = (await twofold.app.store.users.findByEmail(email))!.passwordHash!;
+        const upgraded = (await twofold.store.users.findByEmail(email))!.passwordHash!;
         // A wrong password is refused, the right one signs in, and the hash is re-made with argon2id at the current parameters.
         expect({ format, wrong: wrong.status, right: right.url, upgraded }).toStrictEqual({
           format,
@@ -95,7 +97,7 @@ describe('twofold user import and member export', () => {
         });
         expect(upgraded).toContain('m=19456');
         expect(upgraded).toContain('t=2');
-        expect(twofold.app.hasher.needsRehash(upgraded)).toBe(false);
+        expect(new PasswordHasher(twofold.config.passwordHash).needsRehash(upgraded)).toBe(false);
       }
     } finally {
       await twofold.close();

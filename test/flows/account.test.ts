@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { setSiteTwoFactorMode } from '../../src/directory/site-settings.js';
+import { OPERATOR } from '../../src/application/actor.js';
+
 import { Browser, formAction, type Page } from '../support/browser.js';
 import { REDIRECT_URI, oidc, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { codeAt, completeSetup, recoveryCodesOf, setupKeyOf } from '../support/second-factor.js';
@@ -61,7 +62,7 @@ describe('the account page (/account)', () => {
     const back = await browser.submit(regenerated, formAction(regenerated.html, '/recovery-codes/done?after=regenerated'), {});
     expect(back.html).toMatch(/Your new recovery codes are ready/);
     await smtp.waitFor(email, /Your recovery codes were replaced/);
-    const siteLog = (await twofold.app.store.audit.list(null, { limit: 500, offset: 0 })).events;
+    const siteLog = (await twofold.store.audit.list(null, { limit: 500, offset: 0 })).events;
     // A user in no organization is audited in the site log.
     expect(siteLog).toContainEqual(expect.objectContaining({ action: 'recovery_codes.regenerated', targetEmail: email }));
 
@@ -92,12 +93,12 @@ describe('the account page (/account)', () => {
     expect(deactivated.html).toMatch(/Sign out every other session/);
     const mail = await smtp.waitFor(email, /Two-factor authentication was turned off/);
     expect(mail.text).not.toContain(secret);
-    const disabledEvent = (await twofold.app.store.audit.list(null, { limit: 500, offset: 0 })).events.find((event) => event.action === 'two_factor.disabled' && event.targetEmail === email);
+    const disabledEvent = (await twofold.store.audit.list(null, { limit: 500, offset: 0 })).events.find((event) => event.action === 'two_factor.disabled' && event.targetEmail === email);
     // Disabled by the user themselves.
     expect(disabledEvent?.actorEmail).toBe(email);
-    const user = await twofold.app.store.users.findByEmail(email);
+    const user = await twofold.store.users.findByEmail(email);
     // Secret and codes are deleted.
-    expect(await twofold.app.store.secondFactors.find(user!.id)).toBeNull();
+    expect(await twofold.store.secondFactors.find(user!.id)).toBeNull();
 
     const again = await browser.submit(deactivated, formAction(deactivated.html, '/2fa/activate'), { 'activate-password': PASSWORD });
     // Re-activation always makes a new secret (seed 003)
@@ -123,19 +124,19 @@ describe('the account page (/account)', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(forced.status).toBe(409);
-    const user = await twofold.app.store.users.findByEmail(email);
+    const user = await twofold.store.users.findByEmail(email);
     // Still enrolled.
-    expect(await twofold.app.store.secondFactors.find(user!.id)).toBeTruthy();
+    expect(await twofold.store.secondFactors.find(user!.id)).toBeTruthy();
   });
 
   it('offers no activation when the site mode is off', async () => {
-    await setSiteTwoFactorMode(twofold.app.store.settings, 'off');
+    await twofold.app.site.setTwoFactorMode(OPERATOR, 'off', null);
     try {
       const { page } = await openAccount(await newUser());
       expect(page.html).not.toMatch(/Activate 2FA/);
       expect(page.html).toMatch(/cannot be activated on this site/);
     } finally {
-      await setSiteTwoFactorMode(twofold.app.store.settings, 'optional');
+      await twofold.app.site.setTwoFactorMode(OPERATOR, 'optional', null);
     }
   });
 

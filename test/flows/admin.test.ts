@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { OPERATOR } from '../../src/application/actor.js';
 import { adminBrowser, apiTokenFrom, callApi, postForm } from '../support/admin.js';
 import { Browser, formAction } from '../support/browser.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
@@ -13,7 +14,7 @@ describe('organization administration (/admin and /admin/api)', () => {
   let siteAdmin: Browser;
   let ownerToken: string;
   const url = () => fixture.twofold.url;
-  const store = () => fixture.twofold.app.store;
+  const store = () => fixture.twofold.store;
   const auditActions = async (slug: string | null) => {
     const organization = slug ? await store().organizations.findBySlug(slug) : null;
     return (await store().audit.list(organization?.id ?? null, { limit: 100, offset: 0 })).events.map((event) => event.action);
@@ -22,12 +23,12 @@ describe('organization administration (/admin and /admin/api)', () => {
 
   beforeAll(async () => {
     fixture = await startFixture();
-    const { directory } = fixture.twofold.app;
-    await directory.createOrganization('springfield', 'City of Springfield');
-    await directory.createUser({ email: 'olivia@springfield.test', name: 'Olivia Owner', password: PASSWORD, orgs: [{ slug: 'springfield', role: 'owner' }] });
-    await directory.createUser({ email: 'max@springfield.test', name: 'Max Member', password: PASSWORD, orgs: [{ slug: 'springfield', role: 'member' }] });
-    await directory.createUser({ email: 'nina@springfield.test', name: 'Nina', password: PASSWORD, orgs: [{ slug: 'springfield', role: 'member' }] });
-    await directory.createUser({ email: 'root@site.test', name: 'Site Admin', password: PASSWORD, siteAdmin: true });
+    const twofoldApp = fixture.twofold.app;
+    await twofoldApp.organizations.create(OPERATOR, 'springfield', 'City of Springfield');
+    await twofoldApp.users.create(OPERATOR, { email: 'olivia@springfield.test', name: 'Olivia Owner', password: PASSWORD, orgs: [{ slug: 'springfield', role: 'owner' }] });
+    await twofoldApp.users.create(OPERATOR, { email: 'max@springfield.test', name: 'Max Member', password: PASSWORD, orgs: [{ slug: 'springfield', role: 'member' }] });
+    await twofoldApp.users.create(OPERATOR, { email: 'nina@springfield.test', name: 'Nina', password: PASSWORD, orgs: [{ slug: 'springfield', role: 'member' }] });
+    await twofoldApp.users.create(OPERATOR, { email: 'root@site.test', name: 'Site Admin', password: PASSWORD, siteAdmin: true });
     owner = (await adminBrowser(url(), 'olivia@springfield.test', PASSWORD)).browser;
     siteAdmin = (await adminBrowser(url(), 'root@site.test', PASSWORD)).browser;
   });
@@ -78,7 +79,7 @@ describe('organization administration (/admin and /admin/api)', () => {
     expect(filtered.html).not.toMatch(/nina@springfield\.test/);
     expect(filtered.html).toMatch(/max@springfield\.test/);
 
-    await fixture.twofold.app.directory.createUser({ email: 'staff-admin@springfield.test', password: PASSWORD, siteAdmin: true, orgs: [{ slug: 'springfield', role: 'member' }] });
+    await fixture.twofold.app.users.create(OPERATOR, { email: 'staff-admin@springfield.test', password: PASSWORD, siteAdmin: true, orgs: [{ slug: 'springfield', role: 'member' }] });
     const staffAdmin = await userId('staff-admin@springfield.test');
     await store().secondFactors.enable({ userId: staffAdmin, sealedSecret: 'sealed', lastTimeStep: 0, recoveryKeyId: 'k', recoveryCodeHashes: [] });
     const weaken = await postForm(browser, `/admin/orgs/springfield/members/${staffAdmin}/disable-2fa`);
@@ -106,7 +107,7 @@ describe('organization administration (/admin and /admin/api)', () => {
   it('invites an existing user, who joins by accepting, and invites a new one who sets a password from the e-mail', async () => {
     const browser = owner;
     const springfield = (await store().organizations.findBySlug('springfield'))!;
-    await fixture.twofold.app.directory.createUser({ email: 'existing@elsewhere.test', password: PASSWORD });
+    await fixture.twofold.app.users.create(OPERATOR, { email: 'existing@elsewhere.test', password: PASSWORD });
     const added = await postForm(browser, '/admin/orgs/springfield/members', { email: 'Existing@Elsewhere.test', role: 'member' });
     expect(added.html).toMatch(/They already have an account, so they were e-mailed an invitation\. They join when they accept it/);
     expect(added.html).toMatch(/Invited, not yet joined/);
@@ -155,7 +156,7 @@ describe('organization administration (/admin and /admin/api)', () => {
 
   it('disables a member\'s 2FA after a lost device (seed 003): sessions end, the member is e-mailed, and must scan a new QR code', async () => {
     const email = 'lost@springfield.test';
-    await fixture.twofold.app.directory.createUser({ email, name: 'Lou Lost', password: PASSWORD, orgs: [{ slug: 'springfield', role: 'member' }] });
+    await fixture.twofold.app.users.create(OPERATOR, { email, name: 'Lou Lost', password: PASSWORD, orgs: [{ slug: 'springfield', role: 'member' }] });
     const device = new Browser(url());
     const { secret: oldSecret } = await completeSetup(device, await signInWithPassword(device, await startSignIn(fixture.rp), email, PASSWORD));
 
@@ -191,7 +192,7 @@ describe('organization administration (/admin and /admin/api)', () => {
   });
 
   it('lets a site admin set the site-wide mode and disable anyone\'s 2FA from their profile', async () => {
-    await fixture.twofold.app.directory.createUser({ email: 'loner@nowhere.test', password: PASSWORD });
+    await fixture.twofold.app.users.create(OPERATOR, { email: 'loner@nowhere.test', password: PASSWORD });
     const browser = siteAdmin;
     const site = await browser.visit('/admin/site');
     expect(site.html).toMatch(/<input type="radio" id="mode-optional" name="mode" value="optional" checked>/);

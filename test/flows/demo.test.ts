@@ -13,7 +13,7 @@ describe('the quickstart demo', () => {
   afterAll(() => twofold.close());
 
   it('seeds an empty store and prints how to try it', async () => {
-    const { store } = twofold.app;
+    const { store } = twofold;
     expect(await store.users.count()).toBe(2);
     const demo = await store.organizations.findBySlug(DEMO.organization.slug);
     expect(demo).toBeTruthy();
@@ -46,7 +46,7 @@ describe('the quickstart demo', () => {
     const port = new URL(twofold.url).port;
     await twofold.close();
     twofold = await startTestInstance({ TWOFOLD_DEMO: '1', DATA_DIR: dataDir, PORT: port });
-    expect(await twofold.app.store.users.count()).toBe(2);
+    expect(await twofold.store.users.count()).toBe(2);
     expect(twofold.logLines).not.toContainEqual(expect.stringContaining('seeded'));
   });
 
@@ -54,7 +54,7 @@ describe('the quickstart demo', () => {
     const plain = await startTestInstance({ TWOFOLD_DEMO: '0' });
     try {
       expect((await fetch(`${plain.url}/demo`)).status).toBe(404);
-      expect(await plain.app.store.users.count()).toBe(0);
+      expect(await plain.store.users.count()).toBe(0);
     } finally {
       await plain.close();
     }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { ACR } from '../../src/provider/acr.js';
+import { OPERATOR } from '../../src/application/actor.js';
+import { ACR } from '../../src/policy/acr.js';
 import { adminBrowser, postForm } from '../support/admin.js';
 import { Browser, formAction, type Page } from '../support/browser.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
@@ -11,7 +12,7 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
   let fixture: Fixture;
   let upstream: Upstream;
   const url = () => fixture.twofold.url;
-  const store = () => fixture.twofold.app.store;
+  const store = () => fixture.twofold.store;
 
   /** Signs in at the relying party with only an email, following the browser through the upstream. */
   const signInFederated = async (email: string, browser = new Browser(url())): Promise<{ browser: Browser; pending: PendingSignIn; page: Page }> => {
@@ -41,13 +42,14 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
   beforeAll(async () => {
     fixture = await startFixture();
     upstream = await startUpstream(`${url()}/federation/county/callback`);
-    const { directory, federation } = fixture.twofold.app;
-    await directory.setForceTwoFactor('county', true);
-    const county = await directory.requireOrganization('county');
+    const twofoldApp = fixture.twofold.app;
+    const { federation } = twofoldApp;
+    await twofoldApp.organizations.setForceTwoFactor(OPERATOR, 'county', true, null);
+    const county = await twofoldApp.organizations.get(OPERATOR, 'county');
     await federation.assignDomains(null, await federation.configure(null, county, { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret }, null), ['county.test'], null);
-    await directory.createUser({ email: 'clerk@county.test', name: 'Clerk', orgs: [{ slug: 'county', role: 'member' }] });
-    await directory.createUser({ email: 'both@county.test', name: 'Both', orgs: [{ slug: 'county', role: 'member' }, { slug: 'city', role: 'member' }] });
-    await directory.createUser({ email: 'mayor@city.test', password: PASSWORD, orgs: [{ slug: 'city', role: 'owner' }] });
+    await twofoldApp.users.create(OPERATOR, { email: 'clerk@county.test', name: 'Clerk', orgs: [{ slug: 'county', role: 'member' }] });
+    await twofoldApp.users.create(OPERATOR, { email: 'both@county.test', name: 'Both', orgs: [{ slug: 'county', role: 'member' }, { slug: 'city', role: 'member' }] });
+    await twofoldApp.users.create(OPERATOR, { email: 'mayor@city.test', password: PASSWORD, orgs: [{ slug: 'city', role: 'owner' }] });
     upstream.accounts.set('clerk@county.test', { sub: 'upstream-clerk', email: 'clerk@county.test', email_verified: true, name: 'Clerk' });
     upstream.accounts.set('both@county.test', { sub: 'upstream-both', email: 'both@county.test', email_verified: true });
   });
@@ -88,15 +90,16 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
   });
 
   it('accepts the upstream\'s own second factor (amr mfa) for the local enforcement only when a site admin trusts the provider', async () => {
-    await fixture.twofold.app.directory.createUser({ email: 'strong@county.test', orgs: [{ slug: 'county', role: 'member' }, { slug: 'city', role: 'member' }] });
+    await fixture.twofold.app.users.create(OPERATOR, { email: 'strong@county.test', orgs: [{ slug: 'county', role: 'member' }, { slug: 'city', role: 'member' }] });
     upstream.accounts.set('strong@county.test', { sub: 'upstream-strong', email: 'strong@county.test', email_verified: true });
     upstream.amr = ['pwd', 'mfa', 'hwk'];
     // Not trusted (the default): city's enforcement asks for Twofold's own second factor.
     const untrusted = await signInFederated('strong@county.test');
     expect(untrusted.page.html).toMatch(/Set up two-factor authentication/);
 
-    const { federation, directory } = fixture.twofold.app;
-    await federation.setTrustedForTwoFactor(null, await directory.requireOrganization('county'), true, null);
+    const twofoldApp = fixture.twofold.app;
+    const { federation } = twofoldApp;
+    await federation.setTrustedForTwoFactor(null, await twofoldApp.organizations.get(OPERATOR, 'county'), true, null);
     try {
       const { pending, page } = await signInFederated('strong@county.test');
       expect(page.url).toStartWith(REDIRECT_URI);
@@ -104,7 +107,7 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
       expect(claims.amr).toStrictEqual(['fed', 'pwd', 'mfa', 'hwk']);
       expect(claims.acr).toBe(ACR.twoFactor);
     } finally {
-      await federation.setTrustedForTwoFactor(null, await directory.requireOrganization('county'), false, null);
+      await federation.setTrustedForTwoFactor(null, await twofoldApp.organizations.get(OPERATOR, 'county'), false, null);
     }
   });
 
@@ -165,12 +168,12 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
     await expectFailure('victim@county.test', /could not be verified, so you were not signed in/, 502, /sign-in failed \(unverifiable\)/);
     upstream.tampering = 'none';
 
-    const county = await fixture.twofold.app.directory.requireOrganization('county');
+    const county = await fixture.twofold.app.organizations.get(OPERATOR, 'county');
     await fixture.twofold.app.federation.configure(null, county, { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: 'not-the-secret' }, null);
     try {
       await expectFailure('victim@county.test', /does not accept this site's credentials/, 502, /sign-in failed \(misconfigured\).*client id and secret/);
     } finally {
-      await fixture.twofold.app.federation.configure(null, await fixture.twofold.app.directory.requireOrganization('county'), { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret }, null);
+      await fixture.twofold.app.federation.configure(null, await fixture.twofold.app.organizations.get(OPERATOR, 'county'), { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret }, null);
     }
 
     const forged = await new Browser(url()).visit('/federation/county/callback?code=forged&state=forged');
@@ -195,8 +198,8 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
   });
 
   it('lets an owner or site admin set, test and remove the identity provider in Settings', async () => {
-    await fixture.twofold.app.directory.createOrganization('parks', 'Parks');
-    await fixture.twofold.app.directory.createUser({ email: 'root@site.test', password: PASSWORD, siteAdmin: true });
+    await fixture.twofold.app.organizations.create(OPERATOR, 'parks', 'Parks');
+    await fixture.twofold.app.users.create(OPERATOR, { email: 'root@site.test', password: PASSWORD, siteAdmin: true });
     const { browser } = await adminBrowser(url(), 'root@site.test', PASSWORD);
     const settings = await browser.visit('/admin/orgs/parks/settings');
     expect(settings.html).toMatch(/<h2 id="idp-heading">Identity provider<\/h2>/);
@@ -221,7 +224,7 @@ describe('organizations federated to their own identity provider (SPEC 1.2)', ()
       expect([domains, refused.status]).toStrictEqual([domains, expect.toBeWithinRange(400, 499)]);
       expect(refused.html).toMatch(sentence);
     }
-    await fixture.twofold.app.directory.createUser({ email: 'ranger@parks.test', password: PASSWORD });
+    await fixture.twofold.app.users.create(OPERATOR, { email: 'ranger@parks.test', password: PASSWORD });
     const preview = await postForm(browser, '/admin/orgs/parks/domains', { domains: 'parks.test' });
     expect(preview.html).toMatch(/1 existing account outside Parks uses parks\.test\. It keeps signing in as now:/);
     expect(preview.html).toMatch(/<li>ranger@parks\.test<\/li>/);

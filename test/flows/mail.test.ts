@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { OPERATOR } from '../../src/application/actor.js';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../config/index.js';
@@ -31,17 +32,17 @@ describe('e-mail', () => {
     const twofold = await startTestInstance({ SMTP_URL: `smtp://127.0.0.1:${port}` });
     const smtp = new TestSmtpServer();
     try {
-      await twofold.app.directory.createOrganization('city', 'City');
-      await twofold.app.directory.setForceTwoFactor('city', true);
-      await twofold.app.directory.createUser({ email: 'ada@city.test', password: 'a long enough password', orgs: [{ slug: 'city', role: 'member' }] });
-      await twofold.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
+      await twofold.app.organizations.create(OPERATOR, 'city', 'City');
+      await twofold.app.organizations.setForceTwoFactor(OPERATOR, 'city', true, null);
+      await twofold.app.users.create(OPERATOR, { email: 'ada@city.test', password: 'a long enough password', orgs: [{ slug: 'city', role: 'member' }] });
+      await twofold.app.clients.create(OPERATOR, { clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
       const rp = await discover(twofold.url, 'app');
       const browser = new Browser(twofold.url);
       const setup = await signInWithPassword(browser, await startSignIn(rp), 'ada@city.test', 'a long enough password');
       const { landed } = await completeSetup(browser, setup);
       // The setup completed although no e-mail could be sent.
       expect(landed.url).toStartWith(REDIRECT_URI);
-      await twofold.app.mailer.idle();
+      await twofold.mailer.idle();
       expect(twofold.logLines.some((line) => line.includes('e-mail could not be sent; will retry') && line.includes('ada@city.test'))).toBe(true);
 
       await smtp.start(port);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ACR } from '../../src/provider/acr.js';
+import { OPERATOR } from '../../src/application/actor.js';
+import { ACR } from '../../src/policy/acr.js';
 import { Browser, formAction } from '../support/browser.js';
 import { confirmSignOut } from '../support/fixture.js';
 import {
@@ -41,11 +42,11 @@ describe('OIDC flows through the real app, with openid-client as the relying par
 
   beforeAll(async () => {
     twofold = await startTestInstance();
-    const { directory } = twofold.app;
-    await directory.createOrganization('city', 'City');
-    await directory.createUser({ email: 'ada@city.test', name: 'Ada', password: PASSWORD, orgs: [{ slug: 'city', role: 'member' }] });
-    await directory.createClient({ clientId: 'spa', redirectUris: [REDIRECT_URI], postLogoutRedirectUris: [POST_LOGOUT_URI], firstParty: true });
-    await directory.createClient({ clientId: 'partner', redirectUris: [REDIRECT_URI], secret: SECRET });
+    const twofoldApp = twofold.app;
+    await twofoldApp.organizations.create(OPERATOR, 'city', 'City');
+    await twofoldApp.users.create(OPERATOR, { email: 'ada@city.test', name: 'Ada', password: PASSWORD, orgs: [{ slug: 'city', role: 'member' }] });
+    await twofoldApp.clients.create(OPERATOR, { clientId: 'spa', redirectUris: [REDIRECT_URI], postLogoutRedirectUris: [POST_LOGOUT_URI], firstParty: true });
+    await twofoldApp.clients.create(OPERATOR, { clientId: 'partner', redirectUris: [REDIRECT_URI], secret: SECRET });
   });
 
   afterAll(() => twofold.close());

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { OPERATOR } from '../../src/application/actor.js';
 import { Browser, formAction } from '../support/browser.js';
 import { REDIRECT_URI, discover, exchangeCode, oidc, signInAndAllow, startSignIn } from '../support/relying-party.js';
 import { startTestInstance, tempDir } from '../support/twofold.js';
@@ -10,8 +11,8 @@ describe('a restart keeps keys, sessions, tokens and sign-ins in progress', () =
     const env = { DATA_DIR: tempDir() };
     let twofold = await startTestInstance(env);
     const port = new URL(twofold.url).port;
-    await twofold.app.directory.createUser({ email: 'ada@x.test', password: PASSWORD });
-    await twofold.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
+    await twofold.app.users.create(OPERATOR, { email: 'ada@x.test', password: PASSWORD });
+    await twofold.app.clients.create(OPERATOR, { clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
 
     let rp = await discover(twofold.url, 'app');
     const jwksBefore = await (await fetch(`${twofold.url}/jwks`)).json();

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
+import { OPERATOR } from '../../src/application/actor.js';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ACR } from '../../src/provider/acr.js';
+import { ACR } from '../../src/policy/acr.js';
 import { Browser, csrfTokenOf, formAction } from '../support/browser.js';
 import { REDIRECT_URI, exchangeCode, oidc, signInAndAllow, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { codeAt, completeSetup, recoveryCodesOf, setupKeyOf, submitPasscode } from '../support/second-factor.js';
@@ -24,8 +25,8 @@ describe('the second factor through the real app, with openid-client as the rely
   };
 
   const auditOf = async (slug: string) => {
-    const organization = await twofold.app.store.organizations.findBySlug(slug);
-    return (await twofold.app.store.audit.list(organization!.id, { limit: 500, offset: 0 })).events;
+    const organization = await twofold.store.organizations.findBySlug(slug);
+    return (await twofold.store.audit.list(organization!.id, { limit: 500, offset: 0 })).events;
   };
 
   beforeAll(async () => {
@@ -161,13 +162,13 @@ describe('the second factor through the real app, with openid-client as the rely
   });
 
   it('re-decides at every authorization: enforcement switched on applies over an existing session', async () => {
-    await twofold.app.directory.createOrganization('parks', 'Parks');
+    await twofold.app.organizations.create(OPERATOR, 'parks', 'Parks');
     const email = await newUser([{ slug: 'parks', role: 'member' }]);
     const { browser, page } = await signIn(email);
     // No second factor while nothing requires it.
     expect(page.url).toStartWith(REDIRECT_URI);
 
-    await twofold.app.directory.setForceTwoFactor('parks', true);
+    await twofold.app.organizations.setForceTwoFactor(OPERATOR, 'parks', true, null);
     const silent = await startSignIn(rp, { prompt: 'none' });
     const silentResult = await browser.visit(silent.url.href);
     expect(new URL(silentResult.url).searchParams.get('error')).toBe('interaction_required');
@@ -179,14 +180,14 @@ describe('the second factor through the real app, with openid-client as the rely
   });
 
   it('keeps organization enforcement when the site-wide mode is off', async () => {
-    await twofold.app.store.settings.set('site.two_factor_mode', 'off');
+    await twofold.store.settings.set('site.two_factor_mode', 'off');
     try {
       const enforced = await signIn(await newUser([{ slug: 'city', role: 'member' }]));
       expect(enforced.page.html).toMatch(/Set up two-factor authentication/);
       const free = await signIn(await newUser([{ slug: 'county', role: 'member' }]));
       expect(free.page.url).toStartWith(REDIRECT_URI);
     } finally {
-      await twofold.app.store.settings.set('site.two_factor_mode', 'optional');
+      await twofold.store.settings.set('site.two_factor_mode', 'optional');
     }
   });
 
@@ -213,7 +214,7 @@ describe('the second factor through the real app, with openid-client as the rely
   });
 
   it('refuses tokens at the token endpoint for a sign-in that skipped a second factor now required', async () => {
-    await twofold.app.directory.createOrganization('water', 'Water');
+    await twofold.app.organizations.create(OPERATOR, 'water', 'Water');
     const email = await newUser([{ slug: 'water', role: 'member' }]);
     const pending = await startSignIn(rp, { scope: 'openid offline_access', prompt: 'consent' });
     const callback = await signInAndAllow(new Browser(twofold.url), pending, email, PASSWORD);
@@ -222,7 +223,7 @@ describe('the second factor through the real app, with openid-client as the rely
 
     const pendingCode = await startSignIn(rp);
     const codeUrl = await signInAndAllow(new Browser(twofold.url), pendingCode, email, PASSWORD);
-    await twofold.app.directory.setForceTwoFactor('water', true);
+    await twofold.app.organizations.setForceTwoFactor(OPERATOR, 'water', true, null);
     await expect(exchangeCode(rp, codeUrl, pendingCode)).rejects.toHaveProperty('error', 'invalid_grant');
     await expect(oidc.refreshTokenGrant(rp, tokens.refresh_token!)).rejects.toHaveProperty('error', 'invalid_grant');
   });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { OPERATOR } from '../../src/application/actor.js';
 import { adminApiToken, adminBrowser, callApi, postForm } from '../support/admin.js';
 import { exchangeCode, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { Browser } from '../support/browser.js';
@@ -21,12 +22,12 @@ describe('admin authorization matrix', () => {
   const matrix: string[] = [];
   let targetCounter = 0;
 
-  const store = () => fixture.twofold.app.store;
+  const store = () => fixture.twofold.store;
   /** A fresh member of A with 2FA enrolled, so each destructive check has its own target. */
   const freshTarget = async (): Promise<string> => {
     targetCounter += 1;
     const email = `target${targetCounter}@a.test`;
-    const user = await fixture.twofold.app.directory.createUser({ email, password: PASSWORD, orgs: [{ slug: 'a', role: 'member' }] });
+    const user = await fixture.twofold.app.users.create(OPERATOR, { email, password: PASSWORD, orgs: [{ slug: 'a', role: 'member' }] });
     await store().secondFactors.enable({ userId: user.id, sealedSecret: 'sealed', lastTimeStep: 0, recoveryKeyId: 'k', recoveryCodeHashes: [] });
     return user.id;
   };
@@ -48,13 +49,13 @@ describe('admin authorization matrix', () => {
 
   beforeAll(async () => {
     fixture = await startFixture();
-    const { directory } = fixture.twofold.app;
-    await directory.createOrganization('a', 'Org A');
-    await directory.createOrganization('b', 'Org B');
-    await directory.createUser({ email: 'member@a.test', password: PASSWORD, orgs: [{ slug: 'a', role: 'member' }] });
-    await directory.createUser({ email: 'owner@a.test', password: PASSWORD, orgs: [{ slug: 'a', role: 'owner' }] });
-    await directory.createUser({ email: 'owner@b.test', password: PASSWORD, orgs: [{ slug: 'b', role: 'owner' }] });
-    await directory.createUser({ email: 'admin@site.test', password: PASSWORD, siteAdmin: true });
+    const twofoldApp = fixture.twofold.app;
+    await twofoldApp.organizations.create(OPERATOR, 'a', 'Org A');
+    await twofoldApp.organizations.create(OPERATOR, 'b', 'Org B');
+    await twofoldApp.users.create(OPERATOR, { email: 'member@a.test', password: PASSWORD, orgs: [{ slug: 'a', role: 'member' }] });
+    await twofoldApp.users.create(OPERATOR, { email: 'owner@a.test', password: PASSWORD, orgs: [{ slug: 'a', role: 'owner' }] });
+    await twofoldApp.users.create(OPERATOR, { email: 'owner@b.test', password: PASSWORD, orgs: [{ slug: 'b', role: 'owner' }] });
+    await twofoldApp.users.create(OPERATOR, { email: 'admin@site.test', password: PASSWORD, siteAdmin: true });
     const emails: Record<Exclude<ActorName, 'anonymous'>, string> = {
       'member of A': 'member@a.test', 'owner of A': 'owner@a.test', 'owner of B': 'owner@b.test', 'site admin': 'admin@site.test',
     };
@@ -166,7 +167,7 @@ describe('admin authorization matrix', () => {
     const a = (await store().organizations.findBySlug('a'))!;
     const ownerA = browsers.get('owner of A')!;
     const tokenA = tokens.get('owner of A')!;
-    const memberOfB = await fixture.twofold.app.directory.createUser({ email: `b-member${++targetCounter}@b.test`, password: PASSWORD, orgs: [{ slug: 'b', role: 'member' }] });
+    const memberOfB = await fixture.twofold.app.users.create(OPERATOR, { email: `b-member${++targetCounter}@b.test`, password: PASSWORD, orgs: [{ slug: 'b', role: 'member' }] });
     await store().secondFactors.enable({ userId: memberOfB.id, sealedSecret: 'sealed', lastTimeStep: 0, recoveryKeyId: 'k', recoveryCodeHashes: [] });
 
     const byPage = await postForm(ownerA, '/admin/orgs/a/members', { email: memberOfB.email, role: 'owner' });
@@ -191,8 +192,8 @@ describe('admin authorization matrix', () => {
   it('lets an owner of A reset 2FA only for accounts that belong to A alone (page and API)', async () => {
     const ownerA = browsers.get('owner of A')!;
     const tokenA = tokens.get('owner of A')!;
-    const inBoth = await fixture.twofold.app.directory.createUser({ email: `both${++targetCounter}@a.test`, password: PASSWORD, orgs: [{ slug: 'a', role: 'member' }, { slug: 'b', role: 'member' }] });
-    const siteAdminInA = await fixture.twofold.app.directory.createUser({ email: `admin${++targetCounter}@a.test`, password: PASSWORD, siteAdmin: true, orgs: [{ slug: 'a', role: 'member' }] });
+    const inBoth = await fixture.twofold.app.users.create(OPERATOR, { email: `both${++targetCounter}@a.test`, password: PASSWORD, orgs: [{ slug: 'a', role: 'member' }, { slug: 'b', role: 'member' }] });
+    const siteAdminInA = await fixture.twofold.app.users.create(OPERATOR, { email: `admin${++targetCounter}@a.test`, password: PASSWORD, siteAdmin: true, orgs: [{ slug: 'a', role: 'member' }] });
     const onlyA = await freshTarget();
     for (const target of [inBoth.id, siteAdminInA.id]) {
       await store().secondFactors.enable({ userId: target, sealedSecret: 'sealed', lastTimeStep: 0, recoveryKeyId: 'k', recoveryCodeHashes: [] });

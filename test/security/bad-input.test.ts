@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { OPERATOR } from '../../src/application/actor.js';
 import { Browser, csrfTokenOf, formAction, type Page } from '../support/browser.js';
 import { REDIRECT_URI, discover, oidc, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { completeSetup } from '../support/second-factor.js';
@@ -31,9 +32,9 @@ describe('bad input to every form field', () => {
 
   beforeAll(async () => {
     twofold = await startTestInstance();
-    await twofold.app.directory.createOrganization('city', 'City');
-    await twofold.app.directory.setForceTwoFactor('city', true);
-    await twofold.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
+    await twofold.app.organizations.create(OPERATOR, 'city', 'City');
+    await twofold.app.organizations.setForceTwoFactor(OPERATOR, 'city', true, null);
+    await twofold.app.clients.create(OPERATOR, { clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
     rp = await discover(twofold.url, 'app');
   });
   afterAll(() => twofold.close());
@@ -47,7 +48,7 @@ describe('bad input to every form field', () => {
   };
 
   it('sign-in: email and password', async () => {
-    await twofold.app.directory.createUser({ email: 'login@city.test', password: PASSWORD });
+    await twofold.app.users.create(OPERATOR, { email: 'login@city.test', password: PASSWORD });
     for (const value of CORPUS) {
       for (const fields of [{ email: value, password: PASSWORD }, { email: 'login@city.test', password: value }]) {
         const browser = new Browser(twofold.url);
@@ -58,7 +59,7 @@ describe('bad input to every form field', () => {
   });
 
   it('setup: token — and nothing is enabled', async () => {
-    await twofold.app.directory.createUser({ email: 'setup@city.test', password: PASSWORD, orgs: [{ slug: 'city', role: 'member' }] });
+    await twofold.app.users.create(OPERATOR, { email: 'setup@city.test', password: PASSWORD, orgs: [{ slug: 'city', role: 'member' }] });
     const browser = new Browser(twofold.url);
     const setup = await signInWithPassword(browser, await startSignIn(rp), 'setup@city.test', PASSWORD);
     for (const token of [...CORPUS, '000000', '123456']) {
@@ -66,16 +67,16 @@ describe('bad input to every form field', () => {
       expectRefused(page, `token ${JSON.stringify(token).slice(0, 30)}`);
       expect(page.html).toMatch(/Enter the 6-digit code from your authenticator app\.|That code is not valid or has expired\./);
     }
-    const user = await twofold.app.store.users.findByEmail('setup@city.test');
-    expect(await twofold.app.store.secondFactors.find(user!.id)).toBeNull();
+    const user = await twofold.store.users.findByEmail('setup@city.test');
+    expect(await twofold.store.secondFactors.find(user!.id)).toBeNull();
   });
 
   it('challenge and recovery: passcode and recovery code — and nobody gets in', async () => {
-    await twofold.app.directory.createUser({ email: 'challenge@city.test', password: PASSWORD, orgs: [{ slug: 'city', role: 'member' }] });
+    await twofold.app.users.create(OPERATOR, { email: 'challenge@city.test', password: PASSWORD, orgs: [{ slug: 'city', role: 'member' }] });
     const first = new Browser(twofold.url);
     await completeSetup(first, await signInWithPassword(first, await startSignIn(rp), 'challenge@city.test', PASSWORD));
-    const user = await twofold.app.store.users.findByEmail('challenge@city.test');
-    const before = await twofold.app.store.secondFactors.find(user!.id);
+    const user = await twofold.store.users.findByEmail('challenge@city.test');
+    const before = await twofold.store.secondFactors.find(user!.id);
 
     const browser = new Browser(twofold.url);
     const challenge = await signInWithPassword(browser, await startSignIn(rp), 'challenge@city.test', PASSWORD);
@@ -84,13 +85,13 @@ describe('bad input to every form field', () => {
       expectRefused(await post(browser, challenge, '/challenge', { passcode: value }), `passcode ${JSON.stringify(value).slice(0, 30)}`);
       expectRefused(await post(browser, recovery, '/recovery', { code: value }), `recovery ${JSON.stringify(value).slice(0, 30)}`);
     }
-    const after = await twofold.app.store.secondFactors.find(user!.id);
+    const after = await twofold.store.secondFactors.find(user!.id);
     // No code was spent and no time step accepted.
     expect(after).toStrictEqual(before);
   });
 
   it('refuses a missing or forged CSRF token, a non-form body and an oversized form on every form', async () => {
-    await twofold.app.directory.createUser({ email: 'csrf@city.test', password: PASSWORD, orgs: [{ slug: 'city', role: 'member' }] });
+    await twofold.app.users.create(OPERATOR, { email: 'csrf@city.test', password: PASSWORD, orgs: [{ slug: 'city', role: 'member' }] });
     const browser = new Browser(twofold.url);
     const setup = await signInWithPassword(browser, await startSignIn(rp), 'csrf@city.test', PASSWORD);
     const login = await browser.visit((await startSignIn(rp, { prompt: 'login' })).url.href);

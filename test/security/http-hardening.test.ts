@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { OPERATOR } from '../../src/application/actor.js';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { adminBrowser, apiTokenFrom, callApi } from '../support/admin.js';
@@ -96,7 +97,7 @@ describe('HTTP hardening: account switching, form_post, proxies, oversized and o
   it('believes only as many X-Forwarded-For entries as TRUST_PROXY says there are proxies', async () => {
     const behindOne = await startTestInstance({ TRUST_PROXY: '1', PASSWORD_ATTEMPTS_PER_IP: '3' });
     try {
-      await behindOne.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
+      await behindOne.app.clients.create(OPERATOR, { clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
       const rp = await (await import('../support/relying-party.js')).discover(behindOne.url, 'app');
       const attempt = async (forwardedFor: string, n: number) => {
         const browser = new Browser(behindOne.url);
@@ -119,7 +120,7 @@ describe('HTTP hardening: account switching, form_post, proxies, oversized and o
   });
 
   it('answers a page number out of range with 400, not a database error', async () => {
-    await fixture.twofold.app.directory.createUser({ email: 'pager@city.test', password: PASSWORD, orgs: [{ slug: 'county', role: 'owner' }] });
+    await fixture.twofold.app.users.create(OPERATOR, { email: 'pager@city.test', password: PASSWORD, orgs: [{ slug: 'county', role: 'owner' }] });
     const { browser } = await adminBrowser(url(), 'pager@city.test', PASSWORD);
     const token = await apiTokenFrom(browser);
     for (const page of ['1e300', '0', '-1', 'abc', '9999999', '1.5']) {
@@ -150,12 +151,12 @@ describe('HTTP hardening: account switching, form_post, proxies, oversized and o
     const declared = await fetch(new URL('/invitation/some-token', url()), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a'.repeat(200_000) });
     expect(declared.status).toBe(413);
 
-    await fixture.twofold.app.directory.createUser({ email: 'json-owner@city.test', password: PASSWORD, orgs: [{ slug: 'county', role: 'owner' }] });
+    await fixture.twofold.app.users.create(OPERATOR, { email: 'json-owner@city.test', password: PASSWORD, orgs: [{ slug: 'county', role: 'owner' }] });
     const token = await apiTokenFrom((await adminBrowser(url(), 'json-owner@city.test', PASSWORD)).browser);
     const json = await callApi(url(), token, 'PUT', '/admin/api/organizations/county/policy', `{"forceTwoFactor":true,"padding":"${'x'.repeat(1_000_000)}"}`);
     expect(json.status).toBe(413);
     expect(json.json.error).toBe('request_too_large');
-    expect((await fixture.twofold.app.store.organizations.findBySlug('county'))!.forceTwoFactor).toBe(false);
+    expect((await fixture.twofold.store.organizations.findBySlug('county'))!.forceTwoFactor).toBe(false);
 
     const tokenEndpoint = await fetch(new URL('/token', url()), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=authorization_code&code=${'a'.repeat(100_000)}` });
     expect(tokenEndpoint.status).toBe(413);

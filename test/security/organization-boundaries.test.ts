@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { OPERATOR } from '../../src/application/actor.js';
 import { adminBrowser, apiTokenFrom, callApi, postForm } from '../support/admin.js';
 import { Browser, formAction, type Page } from '../support/browser.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
 import { REDIRECT_URI, exchangeCode, signInWithPassword, startSignIn, type PendingSignIn } from '../support/relying-party.js';
 import { codeAt, completeSetup, submitPasscode } from '../support/second-factor.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { ACR } from '../../src/provider/acr.js';
+import { ACR } from '../../src/policy/acr.js';
 
 /*
  * The attacks of an organization owner on accounts that are not theirs (docs/security-model.md),
@@ -25,7 +26,7 @@ describe('organizations are trust boundaries: an owner cannot reach another orga
   let vicAccount: Browser;
   const url = () => fixture.twofold.url;
   const app = () => fixture.twofold.app;
-  const store = () => app().store;
+  const store = () => fixture.twofold.store;
   const user = async (email: string) => (await store().users.findByEmail(email))!;
   const organization = async (slug: string) => (await store().organizations.findBySlug(slug))!;
   const auditOf = async (slug: string | null) => {
@@ -56,11 +57,11 @@ describe('organizations are trust boundaries: an owner cannot reach another orga
   beforeAll(async () => {
     fixture = await startFixture();
     upstream = await startUpstream(`${url()}/federation/evil/callback`);
-    const { directory } = app();
-    await directory.createOrganization('evil', 'Evil Corp');
-    await directory.createUser({ email: 'eve@evil.test', password: PASSWORD, orgs: [{ slug: 'evil', role: 'owner' }] });
-    await directory.createUser({ email: 'root@site.test', password: PASSWORD, siteAdmin: true });
-    await directory.createUser({ email: 'vic@city.test', password: PASSWORD, orgs: [{ slug: 'city', role: 'member' }] });
+    const twofoldApp = app();
+    await twofoldApp.organizations.create(OPERATOR, 'evil', 'Evil Corp');
+    await twofoldApp.users.create(OPERATOR, { email: 'eve@evil.test', password: PASSWORD, orgs: [{ slug: 'evil', role: 'owner' }] });
+    await twofoldApp.users.create(OPERATOR, { email: 'root@site.test', password: PASSWORD, siteAdmin: true });
+    await twofoldApp.users.create(OPERATOR, { email: 'vic@city.test', password: PASSWORD, orgs: [{ slug: 'city', role: 'member' }] });
 
     // The victims set up their own second factor the usual way: the site admin for /admin, the member
     // because her organization (city) forces it.
@@ -263,8 +264,8 @@ describe('organizations are trust boundaries: an owner cannot reach another orga
   });
 
   it('sessions and tokens made before enforcement stop working at the next request; signing in again returns to the page', async () => {
-    await app().directory.createOrganization('springfield', 'Springfield');
-    await app().directory.createUser({ email: 'olivia@springfield.test', password: PASSWORD, orgs: [{ slug: 'springfield', role: 'owner' }] });
+    await app().organizations.create(OPERATOR, 'springfield', 'Springfield');
+    await app().users.create(OPERATOR, { email: 'olivia@springfield.test', password: PASSWORD, orgs: [{ slug: 'springfield', role: 'owner' }] });
     const { browser: olivia } = await adminBrowser(url(), 'olivia@springfield.test', PASSWORD);
     expect((await olivia.visit('/account')).html).toMatch(/Your account/);
     const oldToken = await apiTokenFrom(olivia);
@@ -294,7 +295,7 @@ describe('organizations are trust boundaries: an owner cannot reach another orga
   });
 
   it('site admins need their second factor for /admin, also over a session that signed in without it', async () => {
-    await app().directory.createUser({ email: 'new-admin@site.test', password: PASSWORD, siteAdmin: true });
+    await app().users.create(OPERATOR, { email: 'new-admin@site.test', password: PASSWORD, siteAdmin: true });
     const browser = new Browser(url());
     const atRp = await signInWithPassword(browser, await startSignIn(fixture.rp), 'new-admin@site.test', PASSWORD);
     expect(atRp.url.startsWith(REDIRECT_URI)).toBe(true);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { OPERATOR } from '../../src/application/actor.js';
 import { Browser, formAction, type Page } from '../support/browser.js';
 import { REDIRECT_URI, discover, oidc, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { codeAt, completeSetup, submitPasscode } from '../support/second-factor.js';
@@ -53,7 +54,7 @@ describe('second factor under races and brute force', () => {
       return browser.submit(recovery, formAction(recovery.html, '/recovery'), { code: codes[0]! });
     }));
     expect(results.filter(landedAtRp)).toHaveLength(1);
-    const stored = await twofold.app.store.secondFactors.find((await twofold.app.store.users.findByEmail(email))!.id);
+    const stored = await twofold.store.secondFactors.find((await twofold.store.users.findByEmail(email))!.id);
     expect(stored!.recoveryCodes.filter((code) => code.usedAt !== null)).toHaveLength(1);
   });
 
@@ -104,14 +105,14 @@ describe('second factor under races and brute force', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     // One lockout e-mail.
     expect(lockMails()).toHaveLength(1);
-    const city = await twofold.app.store.organizations.findBySlug('city');
-    const locks = (await twofold.app.store.audit.list(city!.id, { limit: 500, offset: 0 })).events.filter((event) => event.action === 'second_factor.locked' && event.targetEmail === email);
+    const city = await twofold.store.organizations.findBySlug('city');
+    const locks = (await twofold.store.audit.list(city!.id, { limit: 500, offset: 0 })).events.filter((event) => event.action === 'second_factor.locked' && event.targetEmail === email);
     // One lockout in the audit log.
     expect(locks).toHaveLength(1);
   });
 
   it('throttles password guessing per email, known or not, with the same answer', async () => {
-    await twofold.app.directory.createUser({ email: 'guessed@city.test', password: PASSWORD });
+    await twofold.app.users.create(OPERATOR, { email: 'guessed@city.test', password: PASSWORD });
     for (const email of ['guessed@city.test', 'nobody-here@city.test']) {
       const results = await Promise.all(Array.from({ length: 14 }, async () => {
         const browser = new Browser(twofold.url);
@@ -131,8 +132,8 @@ describe('password throttling per IP address', () => {
   it('pauses an address after too many wrong passwords across emails', async () => {
     const twofold = await startTestInstance({ PASSWORD_ATTEMPTS_PER_IP: '5' });
     try {
-      await twofold.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
-      await twofold.app.directory.createUser({ email: 'real@x.test', password: PASSWORD });
+      await twofold.app.clients.create(OPERATOR, { clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
+      await twofold.app.users.create(OPERATOR, { email: 'real@x.test', password: PASSWORD });
       const rp = await discover(twofold.url, 'app');
       for (let i = 0; i < 5; i += 1) {
         const page = await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), `someone${i}@x.test`, 'guess');

@@ -1,4 +1,5 @@
 import { Browser, type Page } from './browser.js';
+import { OPERATOR } from '../../src/application/actor.js';
 import { REDIRECT_URI, discover, oidc } from './relying-party.js';
 import { TestSmtpServer } from './smtp.js';
 import { startTestInstance, type TestInstance } from './twofold.js';
@@ -21,10 +22,10 @@ let users = 0;
 export async function startFixture(): Promise<Fixture> {
   const smtp = new TestSmtpServer();
   const twofold = await startTestInstance({ SMTP_URL: await smtp.start() });
-  await twofold.app.directory.createOrganization('city', 'City');
-  await twofold.app.directory.createOrganization('county', 'County');
-  await twofold.app.directory.setForceTwoFactor('city', true);
-  await twofold.app.directory.createClient({ clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
+  await twofold.app.organizations.create(OPERATOR, 'city', 'City');
+  await twofold.app.organizations.create(OPERATOR, 'county', 'County');
+  await twofold.app.organizations.setForceTwoFactor(OPERATOR, 'city', true, null);
+  await twofold.app.clients.create(OPERATOR, { clientId: 'app', redirectUris: [REDIRECT_URI], firstParty: true });
   const rp = await discover(twofold.url, 'app');
   return {
     twofold,
@@ -33,7 +34,7 @@ export async function startFixture(): Promise<Fixture> {
     async newUser(orgs = []) {
       users += 1;
       const email = `user${users}-${process.pid}@city.test`;
-      await twofold.app.directory.createUser({ email, password: PASSWORD, orgs });
+      await twofold.app.users.create(OPERATOR, { email, password: PASSWORD, orgs });
       return email;
     },
     async close() {

@@ -1,5 +1,5 @@
 import { expect } from '@jest/globals';
-import { totpAt } from '../../src/mfa/totp.js';
+import { totpAt } from '../../src/factors/totp/totp.js';
 import { Browser, formAction, type Page } from './browser.js';
 
 /** The setup key as the page shows it (groups of four), without spaces. */

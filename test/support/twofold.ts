@@ -24,6 +24,9 @@ export function tempDir(prefix = 'twofold-test-'): string {
 
 export interface TestInstance extends RunningTwofold {
   readonly url: string;
+  /** The store underneath, for tests that check what was written (the app itself goes through the application layer). */
+  readonly store: RunningTwofold['composition']['store'];
+  readonly mailer: RunningTwofold['composition']['mailer'];
   readonly config: Config;
   readonly logLines: string[];
 }
@@ -56,5 +59,5 @@ export async function startTestInstance(env: Record<string, string> = {}): Promi
   });
   const logLines: string[] = [];
   const running = await startTwofold(config, createLogger('debug', (line) => logLines.push(line)));
-  return { ...running, url: config.issuer, config, logLines };
+  return { ...running, url: config.issuer, config, logLines, store: running.composition.store, mailer: running.composition.mailer };
 }

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { hashRecoveryCode, newRecoveryCodes, normalizeRecoveryCode, recoveryCodeMatches } from '../../src/mfa/recovery-codes.js';
+import { hashRecoveryCode, newRecoveryCodes, normalizeRecoveryCode, recoveryCodeMatches } from '../../src/factors/recovery-codes/codes.js';
 
 describe('recovery codes', () => {
   it('makes 10 distinct codes of 10 base32 characters (50 bits), shown as xxxxx-xxxxx', () => {

@@ -11,7 +11,7 @@ import {
   type SecondFactorFacts,
   type SecondFactorReason,
 } from '../../src/policy/second-factor.js';
-import { ACR } from '../../src/provider/acr.js';
+import { ACR } from '../../src/policy/acr.js';
 
 /** `managesAccount`: the organization is federated and its provider manages this user's account. */
 const city = (forceTwoFactor: boolean, managesAccount = false): OrganizationFacts => ({ slug: 'city', forceTwoFactor, managesAccount });

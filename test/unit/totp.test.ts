@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { generate } from 'otplib';
-import { currentTimeStep, formatSecret, matchTotp, newTotpSecret, otpauthUri, parsePasscode, totpAt } from '../../src/mfa/totp.js';
+import { currentTimeStep, formatSecret, matchTotp, newTotpSecret, otpauthUri, parsePasscode, totpAt } from '../../src/factors/totp/totp.js';
 
 // RFC 6238 Appendix B: the SHA-1 seed "12345678901234567890", 8 digits.
 const RFC_SEED = new TextEncoder().encode('12345678901234567890');

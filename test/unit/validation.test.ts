@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ValidationError } from '../../src/errors.js';
-import { normalizeEmail, validateClientId, validatePassword, validateRedirectUri, validateSlug } from '../../src/directory/validation.js';
+import { normalizeEmail, validateClientId, validatePassword, validateRedirectUri, validateSlug } from '../../src/application/validation.js';
 import { errorSentence } from '../../src/provider/error-sentences.js';
 
 describe('input validation', () => {

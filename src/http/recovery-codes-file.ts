@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { Config } from '../../config/index.js';
-import type { User } from '../store/types.js';
+import type { User } from '../application/types.js';
 
 /** Recovery codes as a .txt download: no-store, an attachment, never cached or indexed. */
 export function sendRecoveryCodesFile(ctx: Context, config: Config, user: User, codes: readonly string[]): void {

@@ -2,9 +2,10 @@ import crypto from 'node:crypto';
 import argon2 from 'argon2';
 
 /**
- * Recovery codes (docs/rules.md, "Challenge and recovery"; OWASP ASVS 5.0 §6.5.2, NIST SP 800-63B §5.1.2.2): ten codes of 50 random
- * bits each (10 base32 characters, shown as xxxxx-xxxxx), stored only as argon2id hashes keyed with a
- * server-side pepper. A low cost is enough: the codes are random and attempts are rate-limited.
+ * Recovery codes (docs/rules.md, "Challenge and recovery"; OWASP ASVS 5.0 §6.5.2, NIST SP 800-63B
+ * §5.1.2.2): ten codes of 50 random bits each (10 base32 characters, shown as xxxxx-xxxxx), stored
+ * only as argon2id hashes keyed with a server-side pepper. A low cost is enough: the codes are random
+ * and attempts are rate-limited.
  */
 export const RECOVERY_CODE_COUNT = 10;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

@@ -1,10 +1,10 @@
 import type { AuditAction, NewAuditEvent, Store, User } from '../store/types.js';
 
-/** Who did it: a signed-in user, or the operator at the command line (null). */
-export type Actor = Pick<User, 'id' | 'email'> | null;
+/** Who did it, as the log keeps it: a user, or the operator at the command line (null). */
+type LoggedActor = Pick<User, 'id' | 'email'> | null;
 
 export interface AuditContext {
-  readonly actor: Actor;
+  readonly actor: LoggedActor;
   readonly ip?: string | null;
   readonly details?: NewAuditEvent['details'];
 }
@@ -15,7 +15,7 @@ export interface AuditContext {
  * organization, or about the whole site, is kept under no organization, for site admins.
  */
 export class AuditLog {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Pick<Store, 'audit' | 'memberships'>) {}
 
   async record(action: AuditAction, organizationIds: readonly (string | null)[], target: Pick<User, 'id' | 'email'> | null, context: AuditContext): Promise<void> {
     const ids = organizationIds.length > 0 ? organizationIds : [null];

@@ -1,0 +1,65 @@
+import type { Config } from '../../config/index.js';
+import { FederationService } from '../federation/federation-service.js';
+import type { Logger } from '../log.js';
+import type { Mailer } from '../mail/mailer.js';
+import { PasswordHasher } from '../security/password-hasher.js';
+import { PasswordThrottle } from '../security/password-throttle.js';
+import type { SecretBox } from '../security/secret-box.js';
+import type { Store } from '../store/types.js';
+import { AuditLog } from './audit-log.js';
+import { Clients } from './clients.js';
+import { Members } from './members.js';
+import { Organizations } from './organizations.js';
+import { PasswordInvitations } from './password-invitations.js';
+import { SecondFactorService } from './second-factors.js';
+import { SignIns } from './sign-ins.js';
+import { Site } from './site.js';
+import { UserImport } from './user-import.js';
+import { Users } from './users.js';
+
+/**
+ * The application layer: every use case, with its rules, audit entries and e-mails, in one place.
+ * The HTTP app, the admin API and the command line are built on the same instance of it, and none
+ * of them reaches the store itself.
+ */
+export interface Application {
+  readonly organizations: Organizations;
+  readonly members: Members;
+  readonly users: Users;
+  readonly clients: Clients;
+  readonly site: Site;
+  readonly secondFactors: SecondFactorService;
+  readonly signIns: SignIns;
+  readonly federation: FederationService;
+  readonly passwordInvitations: PasswordInvitations;
+  readonly userImport: UserImport;
+}
+
+export interface ApplicationDependencies {
+  readonly config: Config;
+  readonly store: Store;
+  readonly box: SecretBox;
+  readonly mailer: Mailer;
+  readonly log: Logger;
+}
+
+export function createApplication({ config, store, box, mailer, log }: ApplicationDependencies): Application {
+  const audit = new AuditLog(store);
+  const hasher = new PasswordHasher(config.passwordHash);
+  const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit);
+  const federation = new FederationService(store, box, config, audit, log);
+  const organizations = new Organizations(store, audit, mailer);
+  const passwordInvitations = new PasswordInvitations(store, hasher, mailer, audit, config.issuer);
+  return {
+    organizations,
+    members: new Members(store, organizations, secondFactors, passwordInvitations, audit, mailer, config.issuer),
+    users: new Users(store, organizations, secondFactors, federation, passwordInvitations, hasher, audit),
+    clients: new Clients(store, box),
+    site: new Site(store, audit),
+    secondFactors,
+    signIns: new SignIns(store, hasher, new PasswordThrottle(store.attempts, config.lockout)),
+    federation,
+    passwordInvitations,
+    userImport: new UserImport(store, hasher, audit),
+  };
+}

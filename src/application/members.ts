@@ -1,0 +1,284 @@
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import { isFederated } from '../federation/federation-service.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { Membership, MembershipInvitation, Organization, Role, Store, User } from '../store/types.js';
+import type { Actor } from './actor.js';
+import type { AuditLog } from './audit-log.js';
+import { leavesAnOwner } from './authorization.js';
+import type { Organizations } from './organizations.js';
+import type { PasswordInvitations } from './password-invitations.js';
+import type { SecondFactorService } from './second-factors.js';
+import { isRecordId, normalizeEmail, validateName } from './validation.js';
+
+export interface MemberRow {
+  readonly user: User;
+  readonly role: Role;
+  readonly enrolled: boolean;
+  readonly recoveryCodesRemaining: number;
+}
+
+/** A member as an owner sees them on the confirmation page, with what the owner may do about their 2FA. */
+export interface MemberDetail extends MemberRow {
+  /** The account belongs to this organization alone (and is no site admin's): its owners may reset its 2FA. */
+  readonly ownedHere: boolean;
+}
+
+/** An invitation still waiting: who and which role; nothing about the account itself until they accept. */
+export interface PendingInvitationRow {
+  readonly invitation: MembershipInvitation;
+  readonly email: string;
+}
+
+/** An invitation as the invited person sees it. */
+export interface ReceivedInvitation {
+  readonly invitation: MembershipInvitation;
+  readonly organization: Organization;
+  readonly invitedBy: string | null;
+}
+
+/** What adding a member by email did. */
+export type AddedMember =
+  /** An existing account was invited; it joins when its owner accepts. */
+  | { readonly user: User; readonly outcome: 'invited' }
+  /** A new account was made and e-mailed a link to set its password. */
+  | { readonly user: User; readonly outcome: 'created' }
+  /** A new account was made for the organization's identity provider (an address in its domains). */
+  | { readonly user: User; readonly outcome: 'created-managed' }
+  /** The operator added an existing account, or changed its role. */
+  | { readonly user: User; readonly outcome: 'added' | 'role-changed' | 'unchanged' };
+
+const MEMBER_NOT_FOUND = 'That person is not a member of this organization.';
+const INVITATION_NOT_FOUND = 'There is no such invitation any more. It may have expired, or been withdrawn.';
+const MEMBERSHIP_INVITATION_TTL_MS = 14 * 24 * 60 * 60 * 1000;
+
+export function parseRole(raw: unknown): Role {
+  if (raw === 'owner' || raw === 'member') return raw;
+  throw new ValidationError(`A role is owner or member, not "${String(raw)}".`, 'role');
+}
+
+/**
+ * Who belongs to an organization, and what owners may do to them (docs/security-model.md). An
+ * owner acts only on accounts that accepted to be in the organization, keeps at least one owner,
+ * and weakens the sign-in only of accounts that belong to the organization alone. Every change is
+ * audited; pages, the API and the command line all come here.
+ */
+export class Members {
+  constructor(
+    private readonly store: Pick<Store, 'users' | 'memberships' | 'membershipInvitations' | 'organizations' | 'secondFactors'>,
+    private readonly organizations: Organizations,
+    private readonly secondFactors: SecondFactorService,
+    private readonly passwordInvitations: PasswordInvitations,
+    private readonly audit: AuditLog,
+    private readonly mailer: Mailer,
+    private readonly issuer: string,
+  ) {}
+
+  /** The members with their role and two-factor status, read in a fixed number of queries. */
+  async list(actor: Actor, slug: string, filter: { withoutTwoFactor?: boolean } = {}): Promise<MemberRow[]> {
+    const organization = await this.organizations.get(actor, slug);
+    const memberships = await this.store.memberships.listByOrganization(organization.id);
+    const roles = new Map(memberships.map((membership) => [membership.userId, membership.role]));
+    const ids = memberships.map((membership) => membership.userId);
+    const [users, remaining] = await Promise.all([this.store.users.findByIds(ids), this.#recoveryCodesRemaining(ids)]);
+    const rows = users.map((user) => ({ user, role: roles.get(user.id)!, enrolled: remaining.has(user.id), recoveryCodesRemaining: remaining.get(user.id) ?? 0 }));
+    return filter.withoutTwoFactor ? rows.filter((row) => !row.enrolled) : rows;
+  }
+
+  async #recoveryCodesRemaining(ids: readonly string[]): Promise<Map<string, number>> {
+    const enrolled = await this.store.secondFactors.enrolledAmong(ids);
+    return new Map(await Promise.all([...enrolled].map(async (id) => [id, this.secondFactors.remainingRecoveryCodes(await this.store.secondFactors.find(id))] as const)));
+  }
+
+  /** Invitations the organization is waiting on: the address and role only. */
+  async pendingInvitations(actor: Actor, slug: string): Promise<PendingInvitationRow[]> {
+    const organization = await this.organizations.get(actor, slug);
+    const invitations = await this.store.membershipInvitations.listByOrganization(organization.id);
+    const emails = new Map((await this.store.users.findByIds(invitations.map((invitation) => invitation.userId))).map((user) => [user.id, user.email]));
+    return invitations.flatMap((invitation) => (emails.has(invitation.userId) ? [{ invitation, email: emails.get(invitation.userId)! }] : []));
+  }
+
+  async #member(organization: Organization, userId: string): Promise<{ user: User; membership: Membership }> {
+    const membership = isRecordId(userId) ? await this.store.memberships.find(organization.id, userId) : null;
+    const user = membership ? await this.store.users.findById(userId) : null;
+    if (!membership || !user) throw new NotFoundError(MEMBER_NOT_FOUND);
+    return { user, membership };
+  }
+
+  /** Whether the account is this organization's alone: a member of it and of nothing else, and no site admin. */
+  async #ownedHere(organization: Organization, user: User): Promise<boolean> {
+    if (user.siteAdmin) return false;
+    const memberships = await this.store.memberships.listByUser(user.id);
+    return memberships.length === 1 && memberships[0]!.organizationId === organization.id;
+  }
+
+  async member(actor: Actor, slug: string, userId: string): Promise<{ organization: Organization; row: MemberDetail }> {
+    const organization = await this.organizations.get(actor, slug);
+    const { user, membership } = await this.#member(organization, userId);
+    const secondFactor = await this.store.secondFactors.find(user.id);
+    return {
+      organization,
+      row: {
+        user,
+        role: membership.role,
+        enrolled: secondFactor !== null,
+        recoveryCodesRemaining: this.secondFactors.remainingRecoveryCodes(secondFactor),
+        ownedHere: await this.#ownedHere(organization, user),
+      },
+    };
+  }
+
+  async #owners(organization: Organization): Promise<number> {
+    return (await this.store.memberships.listByOrganization(organization.id)).filter((membership) => membership.role === 'owner').length;
+  }
+
+  /**
+   * Adds a member by email. Someone who already has an account is invited and joins only by accepting,
+   * signed in as themselves: an owner — or a site admin at the pages — never pulls an account into an
+   * organization. A new address gets a new account: managed by the organization's identity provider
+   * when a site admin assigned its domain to the organization, otherwise with an e-mailed link to set
+   * a password. The operator at the command line adds existing accounts directly (or changes their
+   * role), under the same last-owner rule.
+   */
+  async add(actor: Actor, slug: string, input: { email: string; role: Role; name?: string }, ip: string | null): Promise<AddedMember> {
+    const organization = await this.organizations.get(actor, slug);
+    const email = normalizeEmail(input.email);
+    const existing = await this.store.users.findByEmail(email);
+    if (existing) {
+      if (actor === null) return this.#addDirectly(organization, existing, input.role);
+      if (await this.store.memberships.find(organization.id, existing.id)) throw new ConflictError(`${email} is already a member of ${organization.name}.`);
+      await this.store.membershipInvitations.put({
+        organizationId: organization.id,
+        userId: existing.id,
+        role: input.role,
+        invitedBy: actor.id,
+        expiresAt: new Date(Date.now() + MEMBERSHIP_INVITATION_TTL_MS),
+      });
+      await this.audit.record('member.invited', [organization.id], existing, { actor, ip, details: { role: input.role, account: 'existing' } });
+      this.mailer.send({
+        to: email,
+        message: 'membership-invitation',
+        locals: { organizationName: organization.name, invitedBy: actor.email, role: input.role, link: `${this.issuer}/account/invitations` },
+      });
+      return { user: existing, outcome: 'invited' };
+    }
+
+    const name = input.name ? validateName(input.name, 'member') : email.split('@')[0]!;
+    const managed = isFederated(organization) && organization.federation.domains.includes(email.split('@')[1]!);
+    const user = await this.store.users.create({ email, name, passwordHash: null, siteAdmin: false, managedBy: managed ? organization.id : null });
+    await this.store.memberships.put(organization.id, user.id, input.role);
+    const invitedBy = actor?.email ?? 'The site operator';
+    if (managed) this.mailer.send({ to: email, message: 'account-managed-elsewhere', locals: { organizationName: organization.name, invitedBy } });
+    else await this.passwordInvitations.send(user, organization.name, invitedBy);
+    await this.audit.record('member.invited', [organization.id], user, { actor, ip, details: { role: input.role, account: managed ? 'new, managed by the identity provider' : 'new' } });
+    return { user, outcome: managed ? 'created-managed' : 'created' };
+  }
+
+  async #addDirectly(organization: Organization, user: User, role: Role): Promise<AddedMember> {
+    const membership = await this.store.memberships.find(organization.id, user.id);
+    if (membership?.role === role) return { user, outcome: 'unchanged' };
+    if (membership) {
+      await this.setRole(null, organization.slug, user.id, role, null);
+      return { user, outcome: 'role-changed' };
+    }
+    await this.store.memberships.put(organization.id, user.id, role);
+    await this.audit.record('member.added', [organization.id], user, { actor: null, details: { role, via: 'command line' } });
+    return { user, outcome: 'added' };
+  }
+
+  async withdrawInvitation(actor: Actor, slug: string, invitationId: string, ip: string | null): Promise<void> {
+    const organization = await this.organizations.get(actor, slug);
+    const invitation = isRecordId(invitationId) ? await this.store.membershipInvitations.find(invitationId) : null;
+    if (!invitation || invitation.organizationId !== organization.id) throw new NotFoundError(INVITATION_NOT_FOUND);
+    const taken = await this.store.membershipInvitations.take(invitation.id);
+    if (!taken) throw new NotFoundError(INVITATION_NOT_FOUND);
+    await this.audit.record('member.invitation_withdrawn', [organization.id], await this.store.users.findById(taken.userId), { actor, ip });
+  }
+
+  async remove(actor: Actor, slug: string, userId: string, ip: string | null): Promise<User> {
+    const organization = await this.organizations.get(actor, slug);
+    const { user, membership } = await this.#member(organization, userId);
+    if (!leavesAnOwner(await this.#owners(organization), membership.role === 'owner', 'remove')) {
+      throw new ConflictError(`${user.email} is the last owner of ${organization.name}. Make someone else an owner first.`);
+    }
+    await this.store.memberships.remove(organization.id, user.id);
+    await this.audit.record('member.removed', [organization.id], user, { actor, ip });
+    return user;
+  }
+
+  async setRole(actor: Actor, slug: string, userId: string, role: Role, ip: string | null): Promise<User> {
+    const organization = await this.organizations.get(actor, slug);
+    const { user, membership } = await this.#member(organization, userId);
+    if (membership.role === role) return user;
+    if (!leavesAnOwner(await this.#owners(organization), membership.role === 'owner', role === 'owner' ? 'promote' : 'demote')) {
+      throw new ConflictError(`${user.email} is the last owner of ${organization.name}. Make someone else an owner first.`);
+    }
+    await this.store.memberships.put(organization.id, user.id, role);
+    await this.audit.record('member.role_changed', [organization.id], user, { actor, ip, details: { from: membership.role, to: role } });
+    return user;
+  }
+
+  /**
+   * Seed 003's lost device: delete the member's factors, end their sessions, e-mail them. An owner may
+   * do it only for an account that belongs to their organization alone; anyone else's — a member of
+   * another organization too, a site admin — needs a site admin, and the attempt is recorded.
+   */
+  async disableTwoFactor(actor: Actor, slug: string, userId: string, ip: string | null, reason?: string): Promise<User> {
+    const organization = await this.organizations.get(actor, slug);
+    const { user } = await this.#member(organization, userId);
+    if (actor !== null && !actor.siteAdmin && !(await this.#ownedHere(organization, user))) {
+      await this.audit.record('action.refused', [organization.id], user, { actor, ip, details: { attempted: 'two_factor.reset', reason: user.siteAdmin ? 'site admin' : 'also in another organization' } });
+      throw new ForbiddenError(user.siteAdmin
+        ? `${user.email} is a site admin; only another site admin can disable their two-factor authentication.`
+        : `${user.email} also belongs to another organization, so only a site admin can disable their two-factor authentication. Ask a site admin of this site.`);
+    }
+    return disableTwoFactorOf(this.secondFactors, actor, user, ip, reason);
+  }
+
+  /** Every member's role and two-factor status, for the compliance report. No secrets. */
+  async exportRows(actor: Actor, slug: string): Promise<MemberRow[]> {
+    return this.list(actor, slug);
+  }
+
+  // The invited person.
+
+  async received(user: User): Promise<ReceivedInvitation[]> {
+    const invitations = await this.store.membershipInvitations.listByUser(user.id);
+    const organizations = new Map((await this.store.organizations.findByIds(invitations.map((invitation) => invitation.organizationId))).map((organization) => [organization.id, organization]));
+    const inviters = new Map((await this.store.users.findByIds(invitations.flatMap((invitation) => (invitation.invitedBy ? [invitation.invitedBy] : [])))).map((inviter) => [inviter.id, inviter.email]));
+    return invitations.flatMap((invitation) => {
+      const organization = organizations.get(invitation.organizationId);
+      return organization ? [{ invitation, organization, invitedBy: invitation.invitedBy ? inviters.get(invitation.invitedBy) ?? null : null }] : [];
+    });
+  }
+
+  /** Takes the user's own invitation (never anyone else's, whatever id is sent). */
+  async #takeOwnInvitation(user: User, invitationId: string): Promise<MembershipInvitation> {
+    const invitation = isRecordId(invitationId) ? await this.store.membershipInvitations.find(invitationId) : null;
+    if (!invitation || invitation.userId !== user.id) throw new NotFoundError(INVITATION_NOT_FOUND);
+    const taken = await this.store.membershipInvitations.take(invitation.id);
+    if (!taken) throw new NotFoundError(INVITATION_NOT_FOUND);
+    return taken;
+  }
+
+  async accept(user: User, invitationId: string, ip: string | null): Promise<Organization> {
+    const invitation = await this.#takeOwnInvitation(user, invitationId);
+    const organization = await this.store.organizations.findById(invitation.organizationId);
+    if (!organization) throw new NotFoundError(INVITATION_NOT_FOUND);
+    if (!(await this.store.memberships.find(organization.id, user.id))) await this.store.memberships.put(organization.id, user.id, invitation.role);
+    await this.audit.record('member.joined', [organization.id], user, { actor: user, ip, details: { role: invitation.role } });
+    return organization;
+  }
+
+  async decline(user: User, invitationId: string, ip: string | null): Promise<void> {
+    const invitation = await this.#takeOwnInvitation(user, invitationId);
+    await this.audit.record('member.invitation_declined', [invitation.organizationId], user, { actor: user, ip });
+  }
+}
+
+/** The lost-device reset itself, once the caller has decided the actor may do it. */
+export async function disableTwoFactorOf(secondFactors: SecondFactorService, actor: Actor, user: User, ip: string | null, reason?: string): Promise<User> {
+  const why = reason?.trim() ? reason.trim().slice(0, 500) : undefined;
+  const disabled = await secondFactors.disable(user, { actor, ip, ...(why ? { reason: why } : {}) });
+  if (!disabled) throw new ConflictError(`${user.email} has not set up two-factor authentication.`);
+  return user;
+}

@@ -1,0 +1,97 @@
+import { ForbiddenError, NotFoundError, ConflictError } from '../errors.js';
+import type { Mailer } from '../mail/mailer.js';
+import { DuplicateError, type AuditEvent, type Organization, type Store } from '../store/types.js';
+import { actsSiteWide, type Actor } from './actor.js';
+import type { AuditLog } from './audit-log.js';
+import { canManageOrganization } from './authorization.js';
+import { isSlug, parsePageNumber, validateName, validateSlug } from './validation.js';
+
+export interface AuditPage {
+  readonly events: AuditEvent[];
+  readonly total: number;
+  readonly page: number;
+  readonly pages: number;
+}
+
+const NOT_FOUND = 'There is no such organization, or you are not one of its owners.';
+export const AUDIT_PAGE_SIZE = 25;
+
+/**
+ * Organizations and their policy (docs/rules.md, "Organization administration"). Only an
+ * organization's owners, site admins and the operator act on one; anyone else gets "not found", so a
+ * guessed slug reveals nothing.
+ */
+export class Organizations {
+  constructor(
+    private readonly store: Pick<Store, 'organizations' | 'memberships' | 'users' | 'secondFactors' | 'audit'>,
+    private readonly audit: AuditLog,
+    private readonly mailer: Mailer,
+  ) {}
+
+  async create(actor: Actor, slug: string, name: string): Promise<Organization> {
+    if (!actsSiteWide(actor)) throw new ForbiddenError('Only site admins can create organizations.');
+    try {
+      return await this.store.organizations.create({ slug: validateSlug(slug), name: validateName(name, 'organization') });
+    } catch (error) {
+      if (error instanceof DuplicateError) throw new ConflictError(`An organization with the slug "${slug}" already exists.`);
+      throw error;
+    }
+  }
+
+  async manageable(actor: Actor): Promise<Organization[]> {
+    if (actsSiteWide(actor)) return this.store.organizations.list();
+    const owned = (await this.store.memberships.listByUser(actor!.id)).filter((membership) => membership.role === 'owner');
+    return this.store.organizations.findByIds(owned.map((membership) => membership.organizationId));
+  }
+
+  /** The organization, if the actor may manage it; "not found" otherwise (also when it does not exist). */
+  async get(actor: Actor, slug: string): Promise<Organization> {
+    const organization = isSlug(slug) ? await this.store.organizations.findBySlug(slug) : null;
+    if (actor === null) {
+      if (!organization) throw new NotFoundError(`There is no organization with the slug "${slug}".`);
+      return organization;
+    }
+    if (!organization) throw new NotFoundError(NOT_FOUND);
+    const membership = await this.store.memberships.find(organization.id, actor.id);
+    if (!canManageOrganization(actor, membership?.role ?? null)) throw new NotFoundError(NOT_FOUND);
+    return organization;
+  }
+
+  /**
+   * Switches Force Two-Factor Authentication. Switching it on e-mails every member who has no second
+   * factor yet that they will be asked for one at their next sign-in.
+   */
+  async setForceTwoFactor(actor: Actor, slug: string, on: boolean, ip: string | null): Promise<{ organization: Organization; notified: number }> {
+    const organization = await this.get(actor, slug);
+    if (organization.forceTwoFactor === on) return { organization, notified: 0 };
+    await this.store.organizations.setForceTwoFactor(organization.id, on);
+    await this.audit.record('policy.changed', [organization.id], null, { actor, ip, details: { forceTwoFactor: on, ...(actor === null ? { via: 'command line' } : {}) } });
+    let notified = 0;
+    if (on) {
+      const memberships = await this.store.memberships.listByOrganization(organization.id);
+      const enrolled = await this.store.secondFactors.enrolledAmong(memberships.map((membership) => membership.userId));
+      for (const user of await this.store.users.findByIds(memberships.map((membership) => membership.userId).filter((id) => !enrolled.has(id)))) {
+        this.mailer.send({ to: user.email, message: 'organization-requires-2fa', locals: { organizationName: organization.name } });
+        notified += 1;
+      }
+    }
+    return { organization: { ...organization, forceTwoFactor: on }, notified };
+  }
+
+  async auditLog(actor: Actor, slug: string, page: unknown): Promise<AuditPage & { organization: Organization }> {
+    const organization = await this.get(actor, slug);
+    return { organization, ...(await this.#auditPage(organization.id, page)) };
+  }
+
+  /** Site-wide events, and events about people in no organization. */
+  async siteAuditLog(actor: Actor, page: unknown): Promise<AuditPage> {
+    if (!actsSiteWide(actor)) throw new ForbiddenError('Only site admins can do this.');
+    return this.#auditPage(null, page);
+  }
+
+  async #auditPage(organizationId: string | null, page: unknown): Promise<AuditPage> {
+    const current = parsePageNumber(page);
+    const { events, total } = await this.store.audit.list(organizationId, { limit: AUDIT_PAGE_SIZE, offset: (current - 1) * AUDIT_PAGE_SIZE });
+    return { events, total, page: current, pages: Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE)) };
+  }
+}

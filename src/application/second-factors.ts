@@ -1,0 +1,238 @@
+import type { Config } from '../../config/index.js';
+import type { FactorKind, SecondFactorMethod } from '../factors/factor.js';
+import { RecoveryCodeFactor, remainingRecoveryCodes } from '../factors/recovery-codes/index.js';
+import { TotpFactor, type TotpSetupView } from '../factors/totp/index.js';
+import type { Logger } from '../log.js';
+import type { Mailer } from '../mail/mailer.js';
+import { isTwoFactorAcr, relyingPartyAsksForSecondFactor, type AcrClaimRequest } from '../policy/acr-request.js';
+import { decideSecondFactor, nextSecondFactorStep, type SecondFactorFacts, type SecondFactorRequest, type SecondFactorStep } from '../policy/second-factor.js';
+import type { SecretBox } from '../security/secret-box.js';
+import type { SecondFactor, Store, User } from '../store/types.js';
+import { actorName, type Actor } from './actor.js';
+import type { AuditLog } from './audit-log.js';
+import { SecondFactorGuard, type GuardOutcome } from './second-factor-guard.js';
+import { readSiteTwoFactorMode } from './site.js';
+
+/** The sentences users see for outcomes every factor shares (shown next to the field). */
+export const SECOND_FACTOR_SENTENCES = {
+  replayed: 'That code was already used. Wait for the next code in your app.',
+  exhausted: 'Too many wrong codes. Go back to the application and sign in again.',
+  alreadyEnabled: 'Two-factor authentication is already set up for your account.',
+  setupExpired: 'This setup has expired. Scan the new QR code and enter its code.',
+} as const;
+
+export function lockedSentence(until: Date, now = new Date()): string {
+  const minutes = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000));
+  return `Too many wrong codes for this account. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
+}
+
+export type CodeCheck = { readonly ok: true; readonly remainingRecoveryCodes?: number } | { readonly ok: false; readonly error: string; readonly status: number };
+
+/** What an authorization request (or a page of Twofold's own apps) asks of the rule. */
+export interface AuthorizationRequestFacts {
+  readonly acrValues?: unknown;
+  readonly acrClaim?: AcrClaimRequest | undefined;
+  /** The request is for the admin pages or the admin API. */
+  readonly adminArea: boolean;
+}
+
+export type UserFacts = Omit<SecondFactorFacts, keyof SecondFactorRequest> & { readonly secondFactor: SecondFactor | null };
+
+/**
+ * The second factor of a user, whatever the factor: the rule applied to them (src/policy), setting
+ * up an authenticator app, checking codes of any factor under the same attempt limits and lockout,
+ * replacing recovery codes, and removing it all — with the audit entries and e-mails that go with
+ * each. Every factor is a folder under src/factors behind one interface; the sign-in pages and the
+ * account page come here.
+ */
+export class SecondFactorService {
+  readonly #guard: SecondFactorGuard;
+  readonly #totp: TotpFactor;
+  readonly #recoveryCodes: RecoveryCodeFactor;
+  readonly #methods: ReadonlyMap<FactorKind, SecondFactorMethod>;
+
+  constructor(
+    private readonly store: Pick<Store, 'secondFactors' | 'enrollments' | 'attempts' | 'settings' | 'memberships' | 'organizations' | 'oidc'>,
+    box: SecretBox,
+    private readonly config: Config,
+    private readonly mailer: Mailer,
+    private readonly log: Logger,
+    private readonly audit: AuditLog,
+  ) {
+    this.#guard = new SecondFactorGuard(store.attempts, config.lockout);
+    this.#totp = new TotpFactor(store, box, config.siteName);
+    this.#recoveryCodes = new RecoveryCodeFactor(store, box);
+    this.#methods = new Map<FactorKind, SecondFactorMethod>([[this.#totp.kind, this.#totp], [this.#recoveryCodes.kind, this.#recoveryCodes]]);
+  }
+
+  /** Everything the rule needs about this user, but the request. */
+  async facts(user: User): Promise<UserFacts> {
+    const [secondFactor, siteMode, memberships] = await Promise.all([
+      this.store.secondFactors.find(user.id),
+      readSiteTwoFactorMode(this.store.settings),
+      this.store.memberships.listByUser(user.id),
+    ]);
+    const organizations = await this.store.organizations.findByIds(memberships.map((membership) => membership.organizationId));
+    return {
+      secondFactor,
+      enrolled: secondFactor !== null,
+      siteMode,
+      siteAdmin: user.siteAdmin,
+      organizations: organizations.map((organization) => ({
+        slug: organization.slug,
+        forceTwoFactor: organization.forceTwoFactor,
+        managesAccount: organization.federation !== null && user.managedBy === organization.id,
+      })),
+    };
+  }
+
+  /**
+   * The rule applied to a user, a request and the level the session reached (its `acr`): what the
+   * sign-in must do next. The sign-in pages, Twofold's own apps, the admin API and the token
+   * endpoint all ask here.
+   */
+  async stepFor(user: User, request: AuthorizationRequestFacts, sessionAcr: unknown): Promise<SecondFactorStep> {
+    const facts = await this.facts(user);
+    const decision = decideSecondFactor({
+      ...facts,
+      relyingPartyAsks: relyingPartyAsksForSecondFactor(request.acrValues, request.acrClaim),
+      adminArea: request.adminArea,
+    });
+    return nextSecondFactorStep(decision, facts.enrolled, isTwoFactorAcr(sessionAcr));
+  }
+
+  /** The authenticator-app setup held under `holdId`, or a new one with a fresh secret. */
+  enrollment(holdId: string, user: User): Promise<TotpSetupView> {
+    return this.#totp.begin(holdId, user);
+  }
+
+  /** Whether an authenticator-app setup is waiting under `holdId` for its first code. */
+  enrollmentPending(holdId: string, user: User): Promise<boolean> {
+    return this.#totp.pending(holdId, user);
+  }
+
+  /**
+   * Proves the held secret with a code and saves it, with a new set of recovery codes held (sealed)
+   * under the same id until the person has seen them.
+   */
+  async completeEnrollment(holdId: string, user: User, input: string, ip: string): Promise<CodeCheck> {
+    const proof = await this.#totp.prove(holdId, user, input);
+    if (!proof.ok) {
+      if (proof.reason === 'malformed') return { ok: false, error: this.#totp.sentences.malformed, status: 400 };
+      if (proof.reason === 'invalid') return { ok: false, error: this.#totp.sentences.invalid, status: 400 };
+      return { ok: false, error: (await this.#recoveryCodes.held(holdId, user)) ? SECOND_FACTOR_SENTENCES.alreadyEnabled : SECOND_FACTOR_SENTENCES.setupExpired, status: 400 };
+    }
+    const recovery = await this.#recoveryCodes.newSet();
+    const enabled = await this.store.secondFactors.enable({
+      userId: user.id,
+      sealedSecret: proof.sealedSecret,
+      lastTimeStep: proof.timeStep,
+      recoveryKeyId: recovery.keyId,
+      recoveryCodeHashes: recovery.hashes,
+    });
+    if (!enabled) return { ok: false, error: SECOND_FACTOR_SENTENCES.alreadyEnabled, status: 409 };
+    await this.#recoveryCodes.hold(holdId, user, recovery.codes);
+    this.log.info('two-factor authentication enabled', { userId: user.id });
+    await this.audit.recordForUser('two_factor.enabled', user, { actor: user, ip });
+    this.mailer.send({ to: user.email, message: 'two-factor-enabled' });
+    return { ok: true };
+  }
+
+  /** The recovery codes of a just-finished setup or regeneration, until `forgetEnrollment`; null otherwise. */
+  freshRecoveryCodes(holdId: string, user: User): Promise<string[] | null> {
+    return this.#recoveryCodes.held(holdId, user);
+  }
+
+  forgetEnrollment(holdId: string): Promise<void> {
+    return this.store.enrollments.delete(holdId);
+  }
+
+  /**
+   * Checks a code of the given factor and spends it. Every factor is counted against the same
+   * limits — per sign-in (`signInKey`) and per account — before the code is looked at.
+   */
+  async check(user: User, kind: FactorKind, input: string, signInKey: string, ip: string): Promise<CodeCheck> {
+    const method = this.#methods.get(kind)!;
+    const code = method.parse(input);
+    if (code === null) return { ok: false, error: method.sentences.malformed, status: 400 };
+    let replayed = false;
+    let remaining: number | undefined;
+    const outcome = await this.#guard.attempt(user.id, signInKey, async () => {
+      const result = await method.verify(user.id, code);
+      if (result.kind === 'replayed') replayed = true;
+      if (result.kind !== 'accepted') return null;
+      remaining = result.remaining;
+      return true;
+    });
+    if (replayed) {
+      this.log.warn('a replayed passcode was refused', { userId: user.id, ip });
+      await this.audit.recordForUser('passcode.replayed', user, { actor: user, ip });
+    }
+    const checked = await this.#toCheck(user, outcome, ip, replayed ? SECOND_FACTOR_SENTENCES.replayed : method.sentences.invalid);
+    if (!checked.ok || kind !== 'recovery-code') return checked;
+    this.log.info('a recovery code was used', { userId: user.id, ip, remaining });
+    await this.audit.recordForUser('recovery_code.used', user, { actor: user, ip, details: { remaining: remaining ?? 0 } });
+    this.mailer.send({ to: user.email, message: 'recovery-code-used', locals: { remaining, ip } });
+    return { ok: true, remainingRecoveryCodes: remaining ?? 0 };
+  }
+
+  async #toCheck(user: User, outcome: GuardOutcome<unknown>, ip: string, invalid: string): Promise<CodeCheck> {
+    switch (outcome.kind) {
+      case 'ok':
+        return { ok: true };
+      case 'invalid':
+        return { ok: false, error: invalid, status: 400 };
+      case 'exhausted':
+        if (outcome.justExhausted) {
+          this.log.warn('a sign-in used up its second-factor attempts', { userId: user.id, ip });
+          this.mailer.send({ to: user.email, message: 'second-factor-failures', locals: { failures: outcome.failures, ip } });
+        }
+        return { ok: false, error: SECOND_FACTOR_SENTENCES.exhausted, status: 429 };
+      case 'locked':
+        if (outcome.justLocked) {
+          this.log.warn('account locked after repeated wrong second-factor codes', { userId: user.id, ip, until: outcome.until.toISOString() });
+          await this.audit.recordForUser('second_factor.locked', user, { actor: null, ip, details: { failures: outcome.failures, until: outcome.until.toISOString() } });
+          this.mailer.send({
+            to: user.email,
+            message: 'second-factor-failures',
+            locals: { failures: outcome.failures, ip, lockedMinutes: this.config.lockout.secondFactorMinutes },
+          });
+        }
+        return { ok: false, error: lockedSentence(outcome.until), status: 429 };
+    }
+  }
+
+  /** Replaces the whole set of recovery codes; the new ones wait under `holdId` to be shown once. */
+  async regenerateRecoveryCodes(user: User, holdId: string, ip: string): Promise<boolean> {
+    const codes = await this.#recoveryCodes.replace(user.id);
+    if (!codes) return false;
+    await this.#recoveryCodes.hold(holdId, user, codes);
+    this.log.info('recovery codes regenerated', { userId: user.id });
+    await this.audit.recordForUser('recovery_codes.regenerated', user, { actor: user, ip });
+    this.mailer.send({ to: user.email, message: 'recovery-codes-regenerated' });
+    return true;
+  }
+
+  /**
+   * Removes every factor of the user; the next setup starts with a new secret. By the user
+   * themselves, or — for a lost device — by an owner, a site admin or the operator, which also ends
+   * the user's sessions. Who may do it to whom is decided by the caller (members, users).
+   */
+  async disable(user: User, context: { actor: Actor; ip: string | null; reason?: string }): Promise<boolean> {
+    if (!(await this.store.secondFactors.disable(user.id))) return false;
+    const byUser = context.actor?.id === user.id;
+    this.log.info('two-factor authentication disabled', { userId: user.id, by: byUser ? 'the user' : context.actor?.id ?? 'the operator' });
+    await this.audit.recordForUser(byUser ? 'two_factor.disabled' : 'two_factor.reset_by_admin', user, {
+      actor: context.actor,
+      ip: context.ip,
+      details: context.reason ? { reason: context.reason } : {},
+    });
+    if (!byUser) await this.store.oidc.endSessionsOf(user.id);
+    this.mailer.send({ to: user.email, message: 'two-factor-disabled', locals: { actor: byUser ? undefined : actorName(context.actor), reason: context.reason } });
+    return true;
+  }
+
+  remainingRecoveryCodes(record: SecondFactor | null): number {
+    return remainingRecoveryCodes(record);
+  }
+}

@@ -1,0 +1,60 @@
+import type { PasswordHasher } from '../security/password-hasher.js';
+import type { PasswordThrottle } from '../security/password-throttle.js';
+import type { Store, User } from '../store/types.js';
+import { PASSWORD_MAX_LENGTH, isLookupableEmail } from './validation.js';
+
+export type PasswordCheck = { readonly kind: 'ok'; readonly user: User } | { readonly kind: 'wrong' } | { readonly kind: 'throttled' };
+
+export const PASSWORD_SENTENCES = {
+  wrong: 'Email or password is incorrect.',
+  throttled: 'Too many sign-in attempts. Wait a few minutes and try again.',
+} as const;
+
+/**
+ * What the sign-in pages and Twofold's own apps need of accounts: the password check, the account a
+ * sign-in is for, the time of the last sign-in, and ending a user's other sessions.
+ */
+export class SignIns {
+  constructor(
+    private readonly store: Pick<Store, 'users' | 'oidc'>,
+    private readonly hasher: PasswordHasher,
+    private readonly throttle: PasswordThrottle,
+  ) {}
+
+  /**
+   * Checks an email and password, throttled per email and per IP, with the same work whether or not
+   * the email has an account — neither the sentence nor the time tells which emails exist. A hash
+   * made with older parameters (or imported from elsewhere) is upgraded on success.
+   */
+  async checkPassword(email: string, password: string, ip: string): Promise<PasswordCheck> {
+    const attempt = await this.throttle.begin(email.slice(0, 254), ip);
+    if (!attempt.allowed) return { kind: 'throttled' };
+    const user = isLookupableEmail(email.trim()) ? await this.store.users.findByEmail(email.trim()) : null;
+    let ok = false;
+    if (password.length === 0 || password.length > PASSWORD_MAX_LENGTH || !user?.passwordHash) {
+      await this.hasher.verifyNobody(password.slice(0, PASSWORD_MAX_LENGTH));
+    } else {
+      ok = await this.hasher.verify(user.passwordHash, password);
+    }
+    if (!ok || !user) {
+      await this.throttle.failed(attempt);
+      return { kind: 'wrong' };
+    }
+    await this.throttle.succeeded(attempt);
+    if (this.hasher.needsRehash(user.passwordHash!)) await this.store.users.updatePasswordHash(user.id, await this.hasher.hash(password));
+    return { kind: 'ok', user };
+  }
+
+  account(userId: string): Promise<User | null> {
+    return this.store.users.findById(userId);
+  }
+
+  recordSignIn(userId: string): Promise<void> {
+    return this.store.users.recordSignIn(userId, new Date());
+  }
+
+  /** Signs the user out everywhere but the session `keepSessionId` (and what it signed in to). */
+  endOtherSessions(user: User, keepSessionId: string): Promise<number> {
+    return this.store.oidc.endSessionsOf(user.id, keepSessionId);
+  }
+}

@@ -1,0 +1,143 @@
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import type { FederationService } from '../federation/federation-service.js';
+import type { PasswordHasher } from '../security/password-hasher.js';
+import { DuplicateError, type Organization, type Role, type Store, type User } from '../store/types.js';
+import { actsSiteWide, type Actor } from './actor.js';
+import type { AuditLog } from './audit-log.js';
+import { disableTwoFactorOf, type MemberRow } from './members.js';
+import type { Organizations } from './organizations.js';
+import type { PasswordInvitations } from './password-invitations.js';
+import type { SecondFactorService } from './second-factors.js';
+import { isRecordId, normalizeEmail, validateName, validatePassword } from './validation.js';
+
+export interface CreateUserInput {
+  readonly email: string;
+  readonly name?: string;
+  readonly password?: string;
+  readonly orgs?: ReadonlyArray<{ readonly slug: string; readonly role: Role }>;
+  readonly siteAdmin?: boolean;
+}
+
+export interface UserProfile extends MemberRow {
+  readonly organizations: Organization[];
+  readonly managedBy: Organization | null;
+}
+
+/**
+ * Accounts, as site admins and the operator handle them: creating them, finding anyone, the
+ * break-glass reset of anyone's second factor, and handing an account to its organization's
+ * identity provider and back (docs/security-model.md, "Managed accounts").
+ */
+export class Users {
+  constructor(
+    private readonly store: Pick<Store, 'users' | 'memberships' | 'organizations' | 'secondFactors'>,
+    private readonly organizations: Organizations,
+    private readonly secondFactors: SecondFactorService,
+    private readonly federation: FederationService,
+    private readonly passwordInvitations: PasswordInvitations,
+    private readonly hasher: PasswordHasher,
+    private readonly audit: AuditLog,
+  ) {}
+
+  #requireSiteWide(actor: Actor): void {
+    if (!actsSiteWide(actor)) throw new ForbiddenError('Only site admins can do this.');
+  }
+
+  /**
+   * Creates an account, with memberships. Without a password it is made for an organization's
+   * identity provider, which then manages it — a deliberate choice of the operator or a site admin.
+   */
+  async create(actor: Actor, input: CreateUserInput): Promise<User> {
+    this.#requireSiteWide(actor);
+    const email = normalizeEmail(input.email);
+    const organizations = await Promise.all((input.orgs ?? []).map(async ({ slug, role }) => ({ organization: await this.organizations.get(actor, slug), role })));
+    const federated = organizations.filter(({ organization }) => organization.federation !== null);
+    if (input.password === undefined) {
+      if (federated.length === 0) throw new ValidationError('A password is required unless the user belongs to an organization that signs in at its own identity provider.', 'password');
+      if (federated.length > 1) throw new ValidationError('A user without a password signs in at one organization\'s identity provider: name only one such organization.', 'password');
+      if (input.siteAdmin) throw new ValidationError('A site admin signs in here and needs a password.', 'password');
+    }
+    const passwordHash = input.password === undefined ? null : await this.hasher.hash(validatePassword(input.password));
+    let user: User;
+    try {
+      user = await this.store.users.create({
+        email,
+        name: input.name === undefined ? email.split('@')[0]! : validateName(input.name, 'user'),
+        passwordHash,
+        siteAdmin: input.siteAdmin ?? false,
+        managedBy: input.password === undefined ? federated[0]!.organization.id : null,
+      });
+    } catch (error) {
+      if (error instanceof DuplicateError) throw new ConflictError(`A user with the email "${email}" already exists.`);
+      throw error;
+    }
+    for (const { organization, role } of organizations) {
+      await this.store.memberships.put(organization.id, user.id, role);
+      await this.audit.record('member.added', [organization.id], user, { actor, details: { role, via: actor === null ? 'command line' : 'site admin' } });
+    }
+    return user;
+  }
+
+  async isEmpty(): Promise<boolean> {
+    return (await this.store.users.count()) === 0;
+  }
+
+  async byEmail(actor: Actor, email: string): Promise<User> {
+    this.#requireSiteWide(actor);
+    const normalized = normalizeEmail(email);
+    const user = await this.store.users.findByEmail(normalized);
+    if (!user) throw new NotFoundError(`There is no user with the email "${normalized}".`);
+    return user;
+  }
+
+  async search(actor: Actor, text: string): Promise<User[]> {
+    this.#requireSiteWide(actor);
+    if (text.trim().length === 0) return [];
+    return this.store.users.search(text, 50);
+  }
+
+  async profile(actor: Actor, userId: string): Promise<UserProfile> {
+    this.#requireSiteWide(actor);
+    const user = isRecordId(userId) ? await this.store.users.findById(userId) : null;
+    if (!user) throw new NotFoundError('There is no such user.');
+    const secondFactor = await this.store.secondFactors.find(user.id);
+    const memberships = await this.store.memberships.listByUser(user.id);
+    const organizations = await this.store.organizations.findByIds(memberships.map((membership) => membership.organizationId));
+    return {
+      user,
+      role: 'member',
+      enrolled: secondFactor !== null,
+      recoveryCodesRemaining: this.secondFactors.remainingRecoveryCodes(secondFactor),
+      organizations,
+      managedBy: organizations.find((organization) => organization.id === user.managedBy) ?? null,
+    };
+  }
+
+  /**
+   * Anyone's lost-device reset, by a site admin or — when the last site admin is locked out — the
+   * operator (break-glass). Audited, the user signed out everywhere and e-mailed.
+   */
+  async disableTwoFactor(actor: Actor, userId: string, ip: string | null, reason?: string): Promise<User> {
+    const { user } = await this.profile(actor, userId);
+    if (actor === null && !reason?.trim()) throw new ValidationError('Say why (it is kept in the audit log and e-mailed to the user).', 'reason');
+    return disableTwoFactorOf(this.secondFactors, actor, user, ip, reason);
+  }
+
+  /** Hands a member's account to their organization's identity provider. */
+  async handTo(actor: Actor, userId: string, slug: string, ip: string | null): Promise<User> {
+    const { user, organizations } = await this.profile(actor, userId);
+    const organization = organizations.find((candidate) => candidate.slug === slug);
+    if (!organization) throw new ValidationError(`${user.email} is not a member of ${(await this.organizations.get(actor, slug)).name}.`, 'organization');
+    await this.federation.setManagedBy(actor, user, organization, ip);
+    return user;
+  }
+
+  /** Takes an account back from an identity provider: it signs in here again, after setting a password from the e-mailed link. */
+  async returnToPassword(actor: Actor, userId: string, ip: string | null): Promise<User> {
+    const { user } = await this.profile(actor, userId);
+    if (user.managedBy === null) throw new ConflictError(`${user.email} already signs in with a password here.`);
+    await this.federation.setManagedBy(actor, user, null, ip);
+    await this.passwordInvitations.send(user, null, actor?.email ?? 'The site operator');
+    return user;
+  }
+}
