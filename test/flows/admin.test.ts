@@ -148,6 +148,8 @@ describe('organization administration (/admin and /admin/api)', () => {
     const actions = await auditActions('springfield');
     expect(actions).toContain('member.joined');
     expect(actions).toContain('member.invited');
+    // Setting the first password from the e-mailed link is on the record too.
+    expect(actions).toContain('account.password_set');
 
     const removed = await postForm(browser, `/admin/orgs/springfield/members/${await userId('existing@elsewhere.test')}/remove`);
     expect(removed.html).toMatch(/The member was removed\./);
