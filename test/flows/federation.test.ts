@@ -8,7 +8,7 @@ import { REDIRECT_URI, exchangeCode, startSignIn, type PendingSignIn } from '../
 import { codeAt, completeSetup } from '../support/second-factor.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
-describe('organizations federated to their own identity provider (SPEC 1.2)', () => {
+describe('organizations federated to their own identity provider (docs/security-model.md)', () => {
   let fixture: Fixture;
   let upstream: Upstream;
   const url = () => fixture.twofold.url;
