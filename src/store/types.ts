@@ -233,6 +233,12 @@ export interface SecondFactorRepository {
   find(userId: string): Promise<SecondFactor | null>;
   /** Which of these users have a second factor (for member lists). */
   enrolledAmong(userIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * What a member list shows of these users' second factors, in one query for any number of them: for
+   * each enrolled user, how many recovery codes are still unused (0 when all are). Users without a
+   * second factor are not in the map.
+   */
+  recoveryCodesRemaining(userIds: readonly string[]): Promise<Map<string, number>>;
   /** Saves a new second factor unless the user already has one; returns whether it was saved. */
   enable(secondFactor: NewSecondFactor): Promise<boolean>;
   /**

@@ -32,7 +32,7 @@ export const secondFactorSchema = new mongoose.Schema<SecondFactorDoc>(
 const newCodes = (hashes: readonly string[]): SecondFactorDoc['recoveryCodes'] =>
   Object.fromEntries(hashes.map((hash, order) => [crypto.randomUUID(), { hash, usedAt: null, order }]));
 
-const codesOf = (doc: SecondFactorDoc): RecoveryCode[] =>
+const codesOf = (doc: Pick<SecondFactorDoc, 'recoveryCodes'>): RecoveryCode[] =>
   Object.entries(doc.recoveryCodes ?? {})
     .sort(([, a], [, b]) => a.order - b.order)
     .map(([id, code]) => ({ id, hash: code.hash, usedAt: code.usedAt ?? null }));
@@ -60,6 +60,11 @@ export function mongoSecondFactors(secondFactors: Collection<SecondFactorDoc>): 
       if (userIds.length === 0) return new Set();
       const docs = await secondFactors.find({ _id: { $in: [...userIds] } }).project<Pick<SecondFactorDoc, '_id'>>({ _id: 1 }).toArray();
       return new Set(docs.map((doc) => doc._id));
+    },
+    async recoveryCodesRemaining(userIds) {
+      if (userIds.length === 0) return new Map();
+      const docs = await secondFactors.find({ _id: { $in: [...userIds] } }).project<Pick<SecondFactorDoc, '_id' | 'recoveryCodes'>>({ recoveryCodes: 1 }).toArray();
+      return new Map(docs.map((doc) => [doc._id, codesOf(doc).filter((code) => code.usedAt === null).length]));
     },
     async enable(secondFactor) {
       try {

@@ -28,6 +28,12 @@ export function sqliteSecondFactors(db: SqliteDatabase): SecondFactorRepository 
   const useCode = db.prepare('UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND id = ? AND used_at IS NULL');
   const remove = db.prepare('DELETE FROM second_factors WHERE user_id = ?');
   const enrolledAmong = db.prepare<[string], { user_id: string }>('SELECT user_id FROM second_factors WHERE user_id IN (SELECT value FROM json_each(?))');
+  // The LEFT JOIN keeps an enrolled user whose codes are all used, with 0.
+  const remainingAmong = db.prepare<[string], { user_id: string; remaining: number }>(`
+    SELECT s.user_id, COUNT(c.id) AS remaining FROM second_factors s
+    LEFT JOIN recovery_codes c ON c.user_id = s.user_id AND c.used_at IS NULL
+    WHERE s.user_id IN (SELECT value FROM json_each(?))
+    GROUP BY s.user_id`);
 
   const insertCodes = (userId: string, hashes: readonly string[]) => {
     for (const hash of hashes) insertCode.run(crypto.randomUUID(), userId, hash);
@@ -65,6 +71,10 @@ export function sqliteSecondFactors(db: SqliteDatabase): SecondFactorRepository 
     async enrolledAmong(userIds) {
       if (userIds.length === 0) return new Set();
       return new Set(enrolledAmong.all(JSON.stringify(userIds)).map((row) => row.user_id));
+    },
+    async recoveryCodesRemaining(userIds) {
+      if (userIds.length === 0) return new Map();
+      return new Map(remainingAmong.all(JSON.stringify(userIds)).map((row) => [row.user_id, row.remaining]));
     },
     async enable(secondFactor) {
       return enable.immediate(secondFactor.userId, secondFactor.sealedSecret, secondFactor.lastTimeStep, secondFactor.recoveryKeyId, secondFactor.recoveryCodeHashes);
