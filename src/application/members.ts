@@ -79,14 +79,9 @@ export class Members {
     const memberships = await this.store.memberships.listByOrganization(organization.id);
     const roles = new Map(memberships.map((membership) => [membership.userId, membership.role]));
     const ids = memberships.map((membership) => membership.userId);
-    const [users, remaining] = await Promise.all([this.store.users.findByIds(ids), this.#recoveryCodesRemaining(ids)]);
+    const [users, remaining] = await Promise.all([this.store.users.findByIds(ids), this.store.secondFactors.recoveryCodesRemaining(ids)]);
     const rows = users.map((user) => ({ user, role: roles.get(user.id)!, enrolled: remaining.has(user.id), recoveryCodesRemaining: remaining.get(user.id) ?? 0 }));
     return filter.withoutTwoFactor ? rows.filter((row) => !row.enrolled) : rows;
-  }
-
-  async #recoveryCodesRemaining(ids: readonly string[]): Promise<Map<string, number>> {
-    const enrolled = await this.store.secondFactors.enrolledAmong(ids);
-    return new Map(await Promise.all([...enrolled].map(async (id) => [id, this.secondFactors.remainingRecoveryCodes(await this.store.secondFactors.find(id))] as const)));
   }
 
   /** Invitations the organization is waiting on: the address and role only. */

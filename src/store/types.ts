@@ -78,7 +78,7 @@ export interface Client {
 
 export type NewClient = Omit<Client, 'createdAt'>;
 
-/** A unique key (email, slug, client id, membership) already exists. */
+/** A unique key (email, slug, client id, federated domain, identity link) already exists; `field` names it. */
 export class DuplicateError extends Error {
   override name = 'DuplicateError';
   constructor(readonly field: string) {
@@ -88,7 +88,12 @@ export class DuplicateError extends Error {
 
 export interface UserRepository {
   create(user: NewUser): Promise<User>;
-  /** Creates many users in one transaction (one batch); a duplicate email rejects the whole batch. */
+  /**
+   * Creates many users, all or none: a duplicate email, in the store or within the batch, rejects the
+   * batch with DuplicateError and leaves none of its users behind. Not isolated on MongoDB (no
+   * multi-document transaction without a replica set): it deletes the part of a failed batch that got
+   * in, so others may see those users until then, and a connection lost in between can leave them.
+   */
   createMany(users: readonly NewUser[]): Promise<User[]>;
   findById(id: string): Promise<User | null>;
   /** The email is matched case-insensitively. */
@@ -114,6 +119,11 @@ export interface OrganizationRepository {
   findBySlug(slug: string): Promise<Organization | null>;
   findByIds(ids: readonly string[]): Promise<Organization[]>;
   setForceTwoFactor(id: string, on: boolean): Promise<void>;
+  /**
+   * Sets the organization's identity provider and its email domains, or removes both (null), in one
+   * step: a domain another organization holds rejects the call with DuplicateError('domain') and
+   * changes nothing. The domains must be distinct (SQLite refuses a repeated one, MongoDB keeps it).
+   */
   setFederation(id: string, federation: Federation | null): Promise<void>;
   /** The federated organization that claims this email domain, if any. */
   findByFederatedDomain(domain: string): Promise<Organization | null>;
@@ -123,7 +133,10 @@ export interface OrganizationRepository {
 export interface MembershipRepository {
   /** Adds the membership, or changes the role of an existing one. */
   put(organizationId: string, userId: string, role: Role): Promise<Membership>;
-  /** `put` for many, in one transaction. */
+  /**
+   * `put` for each entry. Not all or none on MongoDB (one bulk write, no transaction): a failure can
+   * leave some entries applied there. `put` is idempotent, so sending the batch again completes it.
+   */
   putMany(entries: readonly { organizationId: string; userId: string; role: Role }[]): Promise<void>;
   remove(organizationId: string, userId: string): Promise<boolean>;
   find(organizationId: string, userId: string): Promise<Membership | null>;
@@ -143,8 +156,10 @@ export interface SettingsRepository {
 }
 
 /**
- * Long-lived generated material (signing keys, cookie keys). `getOrCreate` is atomic across
- * processes: the first writer wins and every process reads the winner's value.
+ * Long-lived generated material (signing keys, cookie keys). `getOrCreate` returns the stored value,
+ * storing one from `create` when there is none. Of racing callers, in one process or several, the
+ * first to store wins and all of them get its value; `create` may run in the others too, and their
+ * values are dropped.
  */
 export interface KeyRepository {
   getOrCreate(name: string, create: () => string): Promise<string>;
@@ -176,8 +191,10 @@ export interface OidcModelRepository {
    */
   revokeByGrantId(model: string, grantId: string): Promise<void>;
   /**
-   * Ends an account's sign-ins: deletes its sessions (but `exceptSessionId`), and its grants and
-   * everything issued under them. Returns how many sessions were ended.
+   * Ends an account's sign-ins: deletes every model stored with its account id (sessions, grants,
+   * codes, tokens) except the session `exceptSessionId` and the grants it holds, with what was issued
+   * under them. Returns how many sessions were ended. Not atomic on MongoDB (no multi-document
+   * transaction there): a model saved while it runs may outlive it.
    */
   endSessionsOf(accountId: string, exceptSessionId?: string): Promise<number>;
   /** Deletes every expired row; returns how many. MongoDB also expires rows by a TTL index. */
@@ -216,6 +233,12 @@ export interface SecondFactorRepository {
   find(userId: string): Promise<SecondFactor | null>;
   /** Which of these users have a second factor (for member lists). */
   enrolledAmong(userIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * What a member list shows of these users' second factors, in one query for any number of them: for
+   * each enrolled user, how many recovery codes are still unused (0 when all are). Users without a
+   * second factor are not in the map.
+   */
+  recoveryCodesRemaining(userIds: readonly string[]): Promise<Map<string, number>>;
   /** Saves a new second factor unless the user already has one; returns whether it was saved. */
   enable(secondFactor: NewSecondFactor): Promise<boolean>;
   /**
@@ -260,7 +283,9 @@ export interface AttemptState {
 export interface AttemptRepository {
   /**
    * Atomically counts one more attempt and returns the state after it. A lock that has run out is
-   * cleared first, starting the count again at 1. The row is forgotten after `forgetAt`.
+   * cleared first, starting the count again at 1. `forgetAt` only ever moves later; past it `peek`
+   * ignores the row and `purgeExpired` (on MongoDB also a TTL index) deletes it, but until it is
+   * deleted `charge` counts on from it.
    */
   charge(key: string, now: Date, forgetAt: Date): Promise<AttemptState>;
   /** The state without counting; null when the key has no attempts (or a lock that ran out). */
@@ -324,7 +349,10 @@ export type NewAuditEvent = Omit<AuditEvent, 'id' | 'at'>;
 
 export interface AuditRepository {
   append(events: readonly NewAuditEvent[]): Promise<void>;
-  /** Newest first. */
+  /**
+   * Newest first; the events of one `append` last-first. Separate appends in the same millisecond may
+   * list in either order on MongoDB, which orders by time rather than by insertion.
+   */
   list(organizationId: string | null, page: { limit: number; offset: number }): Promise<{ events: AuditEvent[]; total: number }>;
 }
 

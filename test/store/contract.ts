@@ -322,6 +322,22 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect(await enable(a.id, ['fresh'])).toBe(true);
         expect((await store.secondFactors.find(a.id))?.recoveryCodes.map((code) => code.hash)).toStrictEqual(['fresh']);
       });
+
+      it('counts the unused recovery codes of many users at once, leaving out those not enrolled', async () => {
+        const [ten, three, none, notEnrolled, notAsked] = [await user(), await user(), await user(), await user(), await user()];
+        await enable(ten.id, Array.from({ length: 10 }, (_, i) => `t${i}`));
+        await enable(three.id, ['a', 'b', 'c', 'd', 'e']);
+        await enable(none.id, ['x', 'y']);
+        await enable(notAsked.id);
+        for (const [userId, used] of [[three.id, 2], [none.id, 2]] as const) {
+          for (const code of (await store.secondFactors.find(userId))!.recoveryCodes.slice(0, used)) {
+            expect(await store.secondFactors.useRecoveryCode(userId, code.id)).toBe(true);
+          }
+        }
+        expect(await store.secondFactors.recoveryCodesRemaining([ten.id, three.id, none.id, notEnrolled.id, 'missing']))
+          .toStrictEqual(new Map([[ten.id, 10], [three.id, 3], [none.id, 0]]));
+        expect(await store.secondFactors.recoveryCodesRemaining([])).toStrictEqual(new Map());
+      });
     });
 
     describe('pending enrollments', () => {

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { SqliteDatabase } from './database.js';
-import type { AuditAction, AuditEvent, AuditRepository, InvitationRepository } from '../types.js';
+import type { AuditAction, AuditEvent, AuditRepository } from '../types.js';
 
 interface AuditRow {
   id: string;
@@ -46,25 +46,6 @@ export function sqliteAudit(db: SqliteDatabase): AuditRepository {
     },
     async list(organizationId, { limit, offset }) {
       return { events: page.all(organizationId, limit, offset).map(toEvent), total: count.get(organizationId)!.n };
-    },
-  };
-}
-
-export function sqliteInvitations(db: SqliteDatabase): InvitationRepository {
-  const insert = db.prepare('INSERT INTO invitations (token_hash, user_id, expires_at) VALUES (?, ?, ?)');
-  const take = db.prepare<[string, number], { user_id: string }>('DELETE FROM invitations WHERE token_hash = ? AND expires_at > ? RETURNING user_id');
-  const find = db.prepare<[string, number], { user_id: string }>('SELECT user_id FROM invitations WHERE token_hash = ? AND expires_at > ?');
-  const purge = db.prepare('DELETE FROM invitations WHERE expires_at <= ?');
-  return {
-    async create(tokenHash, userId, expiresAt) {
-      purge.run(Date.now());
-      insert.run(tokenHash, userId, expiresAt.getTime());
-    },
-    async consume(tokenHash, now = new Date()) {
-      return take.get(tokenHash, now.getTime())?.user_id ?? null;
-    },
-    async find(tokenHash, now = new Date()) {
-      return find.get(tokenHash, now.getTime())?.user_id ?? null;
     },
   };
 }

@@ -1,13 +1,19 @@
 import type { Store } from '../types.js';
 import { openDatabase } from './database.js';
-import { sqliteAudit, sqliteInvitations } from './audit.js';
+import { sqliteAttempts } from './attempts.js';
+import { sqliteAudit } from './audit.js';
 import { sqliteClients } from './clients.js';
+import { sqliteEnrollments } from './enrollments.js';
 import { sqliteIdentityLinks } from './identity-links.js';
-import { sqliteMemberships, sqliteOrganizations, sqliteUsers } from './directory.js';
-import { sqliteOidcModels } from './oidc-models.js';
-import { sqliteAttempts, sqliteEnrollments, sqliteSecondFactors } from './second-factors.js';
-import { sqliteKeys, sqliteSettings } from './settings.js';
+import { sqliteInvitations } from './invitations.js';
+import { sqliteKeys } from './keys.js';
 import { sqliteMembershipInvitations } from './membership-invitations.js';
+import { sqliteMemberships } from './memberships.js';
+import { sqliteOidcModels } from './oidc-models.js';
+import { sqliteOrganizations } from './organizations.js';
+import { sqliteSecondFactors } from './second-factors.js';
+import { sqliteSettings } from './settings.js';
+import { sqliteUsers } from './users.js';
 
 export function openSqliteStore(file: string): Store {
   const db = openDatabase(file);

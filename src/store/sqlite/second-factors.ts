@@ -1,13 +1,6 @@
 import crypto from 'node:crypto';
 import type { SqliteDatabase } from './database.js';
-import type {
-  AttemptRepository,
-  AttemptState,
-  PendingEnrollment,
-  PendingEnrollmentRepository,
-  SecondFactor,
-  SecondFactorRepository,
-} from '../types.js';
+import type { SecondFactor, SecondFactorRepository } from '../types.js';
 
 interface SecondFactorRow {
   user_id: string;
@@ -35,6 +28,12 @@ export function sqliteSecondFactors(db: SqliteDatabase): SecondFactorRepository 
   const useCode = db.prepare('UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND id = ? AND used_at IS NULL');
   const remove = db.prepare('DELETE FROM second_factors WHERE user_id = ?');
   const enrolledAmong = db.prepare<[string], { user_id: string }>('SELECT user_id FROM second_factors WHERE user_id IN (SELECT value FROM json_each(?))');
+  // The LEFT JOIN keeps an enrolled user whose codes are all used, with 0.
+  const remainingAmong = db.prepare<[string], { user_id: string; remaining: number }>(`
+    SELECT s.user_id, COUNT(c.id) AS remaining FROM second_factors s
+    LEFT JOIN recovery_codes c ON c.user_id = s.user_id AND c.used_at IS NULL
+    WHERE s.user_id IN (SELECT value FROM json_each(?))
+    GROUP BY s.user_id`);
 
   const insertCodes = (userId: string, hashes: readonly string[]) => {
     for (const hash of hashes) insertCode.run(crypto.randomUUID(), userId, hash);
@@ -73,6 +72,10 @@ export function sqliteSecondFactors(db: SqliteDatabase): SecondFactorRepository 
       if (userIds.length === 0) return new Set();
       return new Set(enrolledAmong.all(JSON.stringify(userIds)).map((row) => row.user_id));
     },
+    async recoveryCodesRemaining(userIds) {
+      if (userIds.length === 0) return new Map();
+      return new Map(remainingAmong.all(JSON.stringify(userIds)).map((row) => [row.user_id, row.remaining]));
+    },
     async enable(secondFactor) {
       return enable.immediate(secondFactor.userId, secondFactor.sealedSecret, secondFactor.lastTimeStep, secondFactor.recoveryKeyId, secondFactor.recoveryCodeHashes);
     },
@@ -87,75 +90,6 @@ export function sqliteSecondFactors(db: SqliteDatabase): SecondFactorRepository 
     },
     async disable(userId) {
       return disable.immediate(userId);
-    },
-  };
-}
-
-interface EnrollmentRow {
-  id: string;
-  user_id: string;
-  sealed_secret: string | null;
-  sealed_recovery_codes: string | null;
-  expires_at: number;
-}
-
-export function sqliteEnrollments(db: SqliteDatabase): PendingEnrollmentRepository {
-  const put = db.prepare(`INSERT INTO pending_enrollments (id, user_id, sealed_secret, sealed_recovery_codes, expires_at) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, sealed_secret = excluded.sealed_secret,
-      sealed_recovery_codes = excluded.sealed_recovery_codes, expires_at = excluded.expires_at`);
-  const find = db.prepare<[string, number], EnrollmentRow>('SELECT * FROM pending_enrollments WHERE id = ? AND expires_at > ?');
-  const del = db.prepare('DELETE FROM pending_enrollments WHERE id = ?');
-  const purge = db.prepare('DELETE FROM pending_enrollments WHERE expires_at <= ?');
-  return {
-    async put(enrollment: PendingEnrollment) {
-      purge.run(Date.now());
-      put.run(enrollment.id, enrollment.userId, enrollment.sealedSecret, enrollment.sealedRecoveryCodes, enrollment.expiresAt.getTime());
-    },
-    async find(id) {
-      const row = find.get(id, Date.now());
-      return row
-        ? { id: row.id, userId: row.user_id, sealedSecret: row.sealed_secret, sealedRecoveryCodes: row.sealed_recovery_codes, expiresAt: new Date(row.expires_at) }
-        : null;
-    },
-    async delete(id) {
-      del.run(id);
-    },
-  };
-}
-
-export function sqliteAttempts(db: SqliteDatabase): AttemptRepository {
-  const upsert = db.prepare<[string, number, number, number, number], { count: number; locked_until: number | null }>(`
-    INSERT INTO attempts (key, count, locked_until, forget_at) VALUES (?, 1, NULL, ?)
-    ON CONFLICT (key) DO UPDATE SET
-      count = CASE WHEN attempts.locked_until IS NOT NULL AND attempts.locked_until <= ? THEN 1 ELSE attempts.count + 1 END,
-      locked_until = CASE WHEN attempts.locked_until IS NOT NULL AND attempts.locked_until <= ? THEN NULL ELSE attempts.locked_until END,
-      forget_at = MAX(attempts.forget_at, ?)
-    RETURNING count, locked_until`);
-  const lock = db.prepare(`UPDATE attempts SET locked_until = ?, forget_at = MAX(forget_at, ?)
-    WHERE key = ? AND (locked_until IS NULL OR locked_until <= ?)`);
-  const reset = db.prepare('DELETE FROM attempts WHERE key = ?');
-  const peek = db.prepare<[string, number, number], { count: number; locked_until: number | null }>(
-    'SELECT count, locked_until FROM attempts WHERE key = ? AND forget_at > ? AND (locked_until IS NULL OR locked_until > ?)',
-  );
-  const purge = db.prepare('DELETE FROM attempts WHERE forget_at <= ?');
-  return {
-    async charge(key, now, forgetAt) {
-      const row = upsert.get(key, forgetAt.getTime(), now.getTime(), now.getTime(), forgetAt.getTime())!;
-      const state: AttemptState = { count: row.count, lockedUntil: row.locked_until === null ? null : new Date(row.locked_until) };
-      return state;
-    },
-    async peek(key, now) {
-      const row = peek.get(key, now.getTime(), now.getTime());
-      return row ? { count: row.count, lockedUntil: row.locked_until === null ? null : new Date(row.locked_until) } : null;
-    },
-    async lock(key, until, now) {
-      return lock.run(until.getTime(), until.getTime(), key, now.getTime()).changes === 1;
-    },
-    async reset(key) {
-      reset.run(key);
-    },
-    async purgeExpired(now = new Date()) {
-      return purge.run(now.getTime()).changes;
     },
   };
 }

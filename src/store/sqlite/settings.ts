@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from './database.js';
-import type { KeyRepository, SettingsRepository } from '../types.js';
+import type { SettingsRepository } from '../types.js';
 
 export function sqliteSettings(db: SqliteDatabase): SettingsRepository {
   const get = db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?');
@@ -10,19 +10,6 @@ export function sqliteSettings(db: SqliteDatabase): SettingsRepository {
     },
     async set(key, value) {
       set.run(key, value);
-    },
-  };
-}
-
-export function sqliteKeys(db: SqliteDatabase): KeyRepository {
-  const get = db.prepare<[string], { value: string }>('SELECT value FROM keys WHERE name = ?');
-  const insertIfAbsent = db.prepare('INSERT INTO keys (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING');
-  return {
-    async getOrCreate(name, create) {
-      const existing = get.get(name);
-      if (existing) return existing.value;
-      insertIfAbsent.run(name, create());
-      return get.get(name)!.value;
     },
   };
 }

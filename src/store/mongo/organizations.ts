@@ -1,0 +1,92 @@
+import crypto from 'node:crypto';
+import mongoose from 'mongoose';
+import { DuplicateError, type Federation, type Organization, type OrganizationRepository } from '../types.js';
+import { insertUnique, isDuplicateKey, schemaOptions, type Collection } from './database.js';
+
+export interface OrganizationDoc {
+  _id: string;
+  slug: string;
+  name: string;
+  forceTwoFactor: boolean;
+  federation: Federation | null;
+  /** Copied out of `federation` so that a unique index can keep a domain to one organization. */
+  federatedDomains?: string[];
+  createdAt: Date;
+}
+
+export const organizationSchema = new mongoose.Schema<OrganizationDoc>(
+  {
+    _id: { type: String, required: true },
+    slug: { type: String, required: true, unique: true },
+    name: { type: String, required: true },
+    forceTwoFactor: { type: Boolean, default: false },
+    federation: { type: mongoose.Schema.Types.Mixed, default: null },
+    federatedDomains: { type: [String], default: undefined },
+    createdAt: { type: Date, required: true },
+  },
+  { ...schemaOptions, collection: 'organizations' },
+);
+organizationSchema.index({ federatedDomains: 1 }, { unique: true, sparse: true });
+
+const toOrganization = (doc: OrganizationDoc): Organization => ({
+  id: doc._id,
+  slug: doc.slug,
+  name: doc.name,
+  forceTwoFactor: doc.forceTwoFactor === true,
+  federation: doc.federation ? { ...doc.federation, trustedForTwoFactor: doc.federation.trustedForTwoFactor === true } : null,
+  createdAt: doc.createdAt,
+});
+
+export function mongoOrganizations(organizations: Collection<OrganizationDoc>): OrganizationRepository {
+  return {
+    async create(organization) {
+      const doc: OrganizationDoc = {
+        _id: crypto.randomUUID(),
+        slug: organization.slug,
+        name: organization.name,
+        forceTwoFactor: false,
+        federation: null,
+        createdAt: new Date(),
+      };
+      await insertUnique('slug', () => organizations.insertOne(doc));
+      return toOrganization(doc);
+    },
+    async findById(id) {
+      const doc = await organizations.findOne({ _id: id });
+      return doc ? toOrganization(doc) : null;
+    },
+    async findBySlug(slug) {
+      const doc = await organizations.findOne({ slug });
+      return doc ? toOrganization(doc) : null;
+    },
+    async findByIds(ids) {
+      if (ids.length === 0) return [];
+      const docs = await organizations.find({ _id: { $in: ids } }).sort({ slug: 1 }).toArray();
+      return docs.map(toOrganization);
+    },
+    async setForceTwoFactor(id, on) {
+      await organizations.updateOne({ _id: id }, { $set: { forceTwoFactor: on } });
+    },
+    async setFederation(id, federation) {
+      // One update of one document: the unique index on federatedDomains refuses it whole or lets it
+      // through whole. An empty array would itself be an indexed value, so no domains means no field.
+      const update: mongoose.mongo.UpdateFilter<OrganizationDoc> = federation && federation.domains.length > 0
+        ? { $set: { federation, federatedDomains: [...federation.domains] } }
+        : { $set: { federation }, $unset: { federatedDomains: '' } };
+      try {
+        await organizations.updateOne({ _id: id }, update);
+      } catch (error) {
+        if (isDuplicateKey(error)) throw new DuplicateError('domain');
+        throw error;
+      }
+    },
+    async findByFederatedDomain(domain) {
+      const doc = await organizations.findOne({ federatedDomains: domain.toLowerCase(), federation: { $ne: null } });
+      return doc ? toOrganization(doc) : null;
+    },
+    async list() {
+      const docs = await organizations.find().sort({ slug: 1 }).toArray();
+      return docs.map(toOrganization);
+    },
+  };
+}

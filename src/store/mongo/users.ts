@@ -1,0 +1,110 @@
+import crypto from 'node:crypto';
+import mongoose from 'mongoose';
+import { DuplicateError, type User, type UserRepository } from '../types.js';
+import { isDuplicateKey, schemaOptions, type Collection } from './database.js';
+
+export interface UserDoc {
+  _id: string;
+  email: string;
+  name: string;
+  passwordHash: string | null;
+  siteAdmin: boolean;
+  /** Missing on accounts written before managed accounts existed (see migrations.ts). */
+  managedBy?: string | null;
+  createdAt: Date;
+  lastSignInAt: Date | null;
+}
+
+export const userSchema = new mongoose.Schema<UserDoc>(
+  {
+    _id: { type: String, required: true },
+    email: { type: String, required: true, unique: true },
+    name: { type: String, required: true },
+    passwordHash: { type: String, default: null },
+    siteAdmin: { type: Boolean, default: false },
+    managedBy: { type: String, default: null },
+    createdAt: { type: Date, required: true },
+    lastSignInAt: { type: Date, default: null },
+  },
+  { ...schemaOptions, collection: 'users' },
+);
+
+const toUser = (doc: UserDoc): User => ({
+  id: doc._id,
+  email: doc.email,
+  name: doc.name,
+  passwordHash: doc.passwordHash ?? null,
+  siteAdmin: doc.siteAdmin === true,
+  managedBy: doc.managedBy ?? null,
+  createdAt: doc.createdAt,
+  lastSignInAt: doc.lastSignInAt ?? null,
+});
+
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export function mongoUsers(users: Collection<UserDoc>): UserRepository {
+  return {
+    async create(user) {
+      return (await this.createMany([user]))[0]!;
+    },
+    async createMany(newUsers) {
+      const docs: UserDoc[] = newUsers.map((user) => ({
+        _id: crypto.randomUUID(),
+        email: user.email.toLowerCase(),
+        name: user.name,
+        passwordHash: user.passwordHash,
+        siteAdmin: user.siteAdmin,
+        managedBy: user.managedBy ?? null,
+        createdAt: new Date(),
+        lastSignInAt: null,
+      }));
+      if (docs.length === 0) return [];
+      try {
+        await users.insertMany(docs, { ordered: true });
+      } catch (error) {
+        // No multi-document transaction without a replica set: undo the part of the batch that got in.
+        await users.deleteMany({ _id: { $in: docs.map((doc) => doc._id) } });
+        if (isDuplicateKey(error)) throw new DuplicateError('email');
+        throw error;
+      }
+      return docs.map(toUser);
+    },
+    async findById(id) {
+      const doc = await users.findOne({ _id: id });
+      return doc ? toUser(doc) : null;
+    },
+    async findByEmail(email) {
+      const doc = await users.findOne({ email: email.toLowerCase() });
+      return doc ? toUser(doc) : null;
+    },
+    async findByIds(ids) {
+      if (ids.length === 0) return [];
+      const docs = await users.find({ _id: { $in: ids } }).sort({ email: 1 }).toArray();
+      return docs.map(toUser);
+    },
+    async search(text, limit) {
+      const docs = await users.find({ email: { $regex: escapeRegex(text.trim().toLowerCase()) } }).sort({ email: 1 }).limit(limit).toArray();
+      return docs.map(toUser);
+    },
+    async updatePasswordHash(id, passwordHash) {
+      await users.updateOne({ _id: id }, { $set: { passwordHash } });
+    },
+    async setManagedBy(id, organizationId) {
+      await users.updateOne({ _id: id }, { $set: organizationId === null ? { managedBy: null } : { managedBy: organizationId, passwordHash: null } });
+    },
+    async listByEmailDomain(domain, limit) {
+      const filter = { email: { $regex: `@${escapeRegex(domain.toLowerCase())}$` } };
+      const [docs, total] = await Promise.all([
+        users.find(filter).sort({ email: 1 }).limit(limit).toArray(),
+        users.countDocuments(filter),
+      ]);
+      return { users: docs.map(toUser), total };
+    },
+    async recordSignIn(id, at) {
+      await users.updateOne({ _id: id }, { $set: { lastSignInAt: at } });
+    },
+    async count() {
+      return users.estimatedDocumentCount();
+    },
+  };
+}

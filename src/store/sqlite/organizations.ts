@@ -1,0 +1,91 @@
+import crypto from 'node:crypto';
+import type { SqliteDatabase } from './database.js';
+import { isUniqueViolation } from './database.js';
+import { DuplicateError, type Federation, type NewOrganization, type Organization, type OrganizationRepository } from '../types.js';
+
+interface OrganizationRow {
+  id: string;
+  slug: string;
+  name: string;
+  force_two_factor: number;
+  federation: string | null;
+  created_at: number;
+}
+
+const federationOf = (json: string | null): Federation | null => {
+  if (json === null) return null;
+  const federation = JSON.parse(json) as Federation;
+  return { ...federation, trustedForTwoFactor: federation.trustedForTwoFactor === true };
+};
+
+const toOrganization = (row: OrganizationRow): Organization => ({
+  id: row.id,
+  slug: row.slug,
+  name: row.name,
+  forceTwoFactor: row.force_two_factor === 1,
+  federation: federationOf(row.federation),
+  createdAt: new Date(row.created_at),
+});
+
+export function sqliteOrganizations(db: SqliteDatabase): OrganizationRepository {
+  const insert = db.prepare('INSERT INTO organizations (id, slug, name, created_at) VALUES (?, ?, ?, ?)');
+  const byId = db.prepare<[string], OrganizationRow>('SELECT * FROM organizations WHERE id = ?');
+  const bySlug = db.prepare<[string], OrganizationRow>('SELECT * FROM organizations WHERE slug = ?');
+  const setForce = db.prepare('UPDATE organizations SET force_two_factor = ? WHERE id = ?');
+  const all = db.prepare<[], OrganizationRow>('SELECT * FROM organizations ORDER BY slug');
+  const byIds = db.prepare<[string], OrganizationRow>('SELECT * FROM organizations WHERE id IN (SELECT value FROM json_each(?)) ORDER BY slug');
+  const setFederationRow = db.prepare('UPDATE organizations SET federation = ? WHERE id = ?');
+  const clearDomains = db.prepare('DELETE FROM organization_domains WHERE organization_id = ?');
+  const addDomain = db.prepare('INSERT INTO organization_domains (domain, organization_id) VALUES (?, ?)');
+  const byDomain = db.prepare<[string], OrganizationRow>(
+    'SELECT o.* FROM organizations o JOIN organization_domains d ON d.organization_id = o.id WHERE d.domain = ? AND o.federation IS NOT NULL',
+  );
+  const setFederation = db.transaction((id: string, federation: Federation | null) => {
+    setFederationRow.run(federation === null ? null : JSON.stringify(federation), id);
+    clearDomains.run(id);
+    for (const domain of federation?.domains ?? []) addDomain.run(domain, id);
+  });
+
+  return {
+    async create(organization: NewOrganization) {
+      const id = crypto.randomUUID();
+      try {
+        insert.run(id, organization.slug, organization.name, Date.now());
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateError('slug');
+        throw error;
+      }
+      return toOrganization(byId.get(id)!);
+    },
+    async findById(id) {
+      const row = byId.get(id);
+      return row ? toOrganization(row) : null;
+    },
+    async findBySlug(slug) {
+      const row = bySlug.get(slug);
+      return row ? toOrganization(row) : null;
+    },
+    async findByIds(ids) {
+      if (ids.length === 0) return [];
+      return byIds.all(JSON.stringify(ids)).map(toOrganization);
+    },
+    async setForceTwoFactor(id, on) {
+      setForce.run(on ? 1 : 0, id);
+    },
+    async setFederation(id, federation) {
+      try {
+        setFederation.immediate(id, federation);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateError('domain');
+        throw error;
+      }
+    },
+    async findByFederatedDomain(domain) {
+      const row = byDomain.get(domain.toLowerCase());
+      return row ? toOrganization(row) : null;
+    },
+    async list() {
+      return all.all().map(toOrganization);
+    },
+  };
+}

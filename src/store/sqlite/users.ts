@@ -1,0 +1,96 @@
+import crypto from 'node:crypto';
+import type { SqliteDatabase } from './database.js';
+import { isUniqueViolation } from './database.js';
+import { DuplicateError, type NewUser, type User, type UserRepository } from '../types.js';
+
+interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string | null;
+  site_admin: number;
+  managed_by: string | null;
+  created_at: number;
+  last_sign_in_at: number | null;
+}
+
+const toUser = (row: UserRow): User => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  passwordHash: row.password_hash,
+  siteAdmin: row.site_admin === 1,
+  managedBy: row.managed_by,
+  createdAt: new Date(row.created_at),
+  lastSignInAt: row.last_sign_in_at === null ? null : new Date(row.last_sign_in_at),
+});
+
+export function sqliteUsers(db: SqliteDatabase): UserRepository {
+  const insert = db.prepare('INSERT INTO users (id, email, name, password_hash, site_admin, managed_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const byId = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
+  const byEmail = db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?');
+  const setHash = db.prepare('UPDATE users SET password_hash = ? WHERE id = ?');
+  // One statement for any number of ids: the ids travel as one JSON array parameter.
+  const byIds = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?)) ORDER BY email');
+  const search = db.prepare<[string, number], UserRow>("SELECT * FROM users WHERE instr(email, ?) > 0 ORDER BY email LIMIT ?");
+  const setSignIn = db.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?');
+  const setManagedBy = db.prepare('UPDATE users SET managed_by = ?, password_hash = CASE WHEN ? IS NULL THEN password_hash ELSE NULL END WHERE id = ?');
+  // An exact suffix comparison, not LIKE, so that no character of the domain acts as a wildcard.
+  const atDomain = 'substr(email, length(email) - length(@suffix) + 1) = @suffix';
+  const byDomain = db.prepare<[{ suffix: string; limit: number }], UserRow>(`SELECT * FROM users WHERE ${atDomain} ORDER BY email LIMIT @limit`);
+  const countByDomain = db.prepare<[{ suffix: string }], { n: number }>(`SELECT COUNT(*) AS n FROM users WHERE ${atDomain}`);
+  const countAll = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users');
+
+  const insertAll = db.transaction((users: readonly NewUser[]) => users.map((user) => {
+    const id = crypto.randomUUID();
+    insert.run(id, user.email.toLowerCase(), user.name, user.passwordHash, user.siteAdmin ? 1 : 0, user.managedBy ?? null, Date.now());
+    return id;
+  }));
+
+  return {
+    async create(user: NewUser) {
+      return (await this.createMany([user]))[0]!;
+    },
+    async createMany(users) {
+      let ids: string[];
+      try {
+        ids = insertAll.immediate(users);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateError('email');
+        throw error;
+      }
+      return ids.map((id) => toUser(byId.get(id)!));
+    },
+    async findById(id) {
+      const row = byId.get(id);
+      return row ? toUser(row) : null;
+    },
+    async findByEmail(email) {
+      const row = byEmail.get(email.toLowerCase());
+      return row ? toUser(row) : null;
+    },
+    async findByIds(ids) {
+      if (ids.length === 0) return [];
+      return byIds.all(JSON.stringify(ids)).map(toUser);
+    },
+    async search(text, limit) {
+      return search.all(text.trim().toLowerCase(), limit).map(toUser);
+    },
+    async updatePasswordHash(id, passwordHash) {
+      setHash.run(passwordHash, id);
+    },
+    async setManagedBy(id, organizationId) {
+      setManagedBy.run(organizationId, organizationId, id);
+    },
+    async listByEmailDomain(domain, limit) {
+      const suffix = `@${domain.toLowerCase()}`;
+      return { users: byDomain.all({ suffix, limit }).map(toUser), total: countByDomain.get({ suffix })!.n };
+    },
+    async recordSignIn(id, at) {
+      setSignIn.run(at.getTime(), id);
+    },
+    async count() {
+      return countAll.get()!.n;
+    },
+  };
+}
