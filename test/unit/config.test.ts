@@ -1,6 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, OPTIONS, loadConfig, type Config } from '../../config/index.js';
+import { README, renderConfigTable, tableInReadme, withConfigTable } from '../../scripts/config-table.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const OTHER_KEY = Buffer.alloc(32, 9).toString('base64');
@@ -109,5 +111,19 @@ describe('configuration', () => {
     expect(config.production).toBe(true);
     expect(config.demo).toBe(false);
     expect(config.host).toBe('0.0.0.0');
+  });
+});
+
+describe('the README\'s configuration table', () => {
+  it('is the one the settings table renders', () => {
+    const fix = 'the README is stale: run npm run docs:config';
+    expect({ fix, table: tableInReadme(fs.readFileSync(README, 'utf8')) }).toStrictEqual({ fix, table: renderConfigTable() });
+  });
+
+  it('is rewritten between its markers only', () => {
+    const readme = fs.readFileSync(README, 'utf8');
+    const stale = withConfigTable(readme, '| variable | default | what it does |');
+    expect(tableInReadme(stale)).toBe('| variable | default | what it does |');
+    expect(withConfigTable(stale)).toBe(readme);
   });
 });
