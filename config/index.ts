@@ -1,9 +1,10 @@
+import net from 'node:net';
 import path from 'node:path';
 
 /**
- * Every setting Twofold reads, with its default and a one-line description. The table is the
- * documentation: the README's configuration section is written from it, and `describeOptions()`
- * prints it. Values are read once, validated, and frozen.
+ * Every setting Twofold reads, written once in `SETTINGS`: its environment variable, its default, the parser
+ * that validates it and a one-line description. `loadConfig` reads the table into a frozen `Config`;
+ * `npm run docs:config` writes the README's configuration table from it.
  */
 
 export type TwoFactorMode = 'off' | 'optional' | 'required';
@@ -47,77 +48,112 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-interface Option {
+/** What parsers and computed defaults may depend on besides their own value: other settings, each read once. */
+export interface Context {
+  readonly cwd: string;
+  readonly production: boolean;
+  readonly port: number;
+  readonly dataDir: string;
+}
+
+/** A default that depends on other settings: the words the README shows, and how it is computed. */
+export interface Computed<T> {
+  readonly text: string;
+  readonly value: (context: Context) => T;
+}
+
+export interface Setting<T> {
+  readonly kind: 'setting';
+  /** The environment variable. */
   readonly name: string;
-  readonly default: string;
+  /** Text the parser reads when the variable is unset or empty, or a default computed from other settings. */
+  readonly default: string | Computed<T>;
+  readonly parse: Parser<T>;
   readonly description: string;
 }
 
-export const OPTIONS: readonly Option[] = [
-  { name: 'NODE_ENV', default: 'development', description: '`production` turns on the production checks below and turns the demo off.' },
-  { name: 'PORT', default: '3000', description: 'TCP port the HTTP server listens on.' },
-  { name: 'HOST', default: '127.0.0.1 (0.0.0.0 in production)', description: 'Interface the HTTP server binds to.' },
-  { name: 'ISSUER', default: 'http://localhost:PORT', description: 'Public URL of Twofold, as relying parties reach it; must be https in production.' },
-  { name: 'DATA_DIR', default: './data', description: 'Folder for the embedded database (twofold.db) and the generated encryption key.' },
-  { name: 'MONGODB_URI', default: '(unset)', description: 'When set, MongoDB at this URI is the store instead of the embedded SQLite database.' },
-  { name: 'TWOFOLD_DEMO', default: '1 (0 in production)', description: 'Seed an empty store with a demo organization, users and relying party, and serve /demo.' },
-  { name: 'ENCRYPTION_KEY', default: 'generated into DATA_DIR/encryption.key (required in production)', description: 'Base64 of 32 random bytes; encrypts secrets at rest (AES-256-GCM). `openssl rand -base64 32` makes one.' },
-  { name: 'ENCRYPTION_KEYS_PREVIOUS', default: '(unset)', description: 'Comma-separated earlier ENCRYPTION_KEY values, still accepted for reading while data is re-encrypted.' },
-  { name: 'PASSWORD_HASH_MEMORY_KIB', default: '19456', description: 'argon2id memory cost in KiB (OWASP: 19456 with 2 iterations).' },
-  { name: 'PASSWORD_HASH_ITERATIONS', default: '2', description: 'argon2id time cost (iterations).' },
-  { name: 'PASSWORD_HASH_PARALLELISM', default: '1', description: 'argon2id parallelism (lanes).' },
-  { name: 'TRUST_PROXY', default: '0', description: 'How many reverse proxies stand in front of Twofold (0 = none). Each appends to X-Forwarded-For; Twofold believes only that many entries from the right, so a client cannot choose its own address.' },
-  { name: 'LOG_LEVEL', default: 'info', description: 'debug, info, warn, error or silent.' },
-  { name: 'SITE_NAME', default: 'Twofold', description: 'Name shown on pages and in e-mails, and the issuer name authenticator apps display.' },
-  { name: 'SMTP_URL', default: '(unset: e-mails go to DATA_DIR/outbox)', description: 'SMTP server for e-mail, e.g. smtps://user:pass@mail.example.org:465.' },
-  { name: 'MAIL_FROM', default: 'Twofold <no-reply@localhost>', description: 'Sender of the e-mails Twofold sends.' },
-  { name: 'SECOND_FACTOR_ATTEMPTS_PER_SIGN_IN', default: '5', description: 'Wrong passcodes or recovery codes allowed in one sign-in before it must be started again.' },
-  { name: 'SECOND_FACTOR_LOCKOUT_THRESHOLD', default: '10', description: 'Consecutive wrong second-factor codes that lock the account (at most 100, NIST SP 800-63B §5.2.2).' },
-  { name: 'SECOND_FACTOR_LOCKOUT_MINUTES', default: '15', description: 'How long a second-factor lockout lasts.' },
-  { name: 'PASSWORD_LOCKOUT_THRESHOLD', default: '10', description: 'Consecutive wrong passwords for one email that pause sign-in for it (at most 100).' },
-  { name: 'PASSWORD_LOCKOUT_MINUTES', default: '15', description: 'How long a password pause lasts; also the window of the per-IP limit.' },
-  { name: 'PASSWORD_ATTEMPTS_PER_IP', default: '100', description: 'Wrong passwords one IP address may send per window before it is paused.' },
-];
+/**
+ * Reads a trimmed, non-empty value; throws `InvalidValue` with a sentence for the operator. `allowed` says
+ * which values it takes, for the README, when that is a short list or a range.
+ */
+export type Parser<T> = ((raw: string, context: Context) => T) & { readonly allowed?: string };
 
-const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+/** A `Config` field no variable sets: it follows from other settings. */
+export interface Derived<T> {
+  readonly kind: 'derived';
+  readonly value: (context: Context) => T;
+}
 
-function readFlag(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
+/** `SETTINGS` mirrors `Config` field by field, so the compiler refuses a field without its setting. */
+type Leaf = string | number | boolean | undefined | readonly string[];
+type Table<T> = { readonly [K in keyof T]: T[K] extends Leaf ? Setting<T[K]> | Derived<T[K]> : Table<T[K]> };
+type Node = Setting<unknown> | Derived<unknown> | Group;
+interface Group {
+  readonly [field: string]: Node;
+}
+
+const isSetting = (node: Node): node is Setting<unknown> => node.kind === 'setting';
+const isDerived = (node: Node): node is Derived<unknown> => node.kind === 'derived';
+
+/** Thrown by parsers without the setting's name; `loadConfig` wraps it in a `ConfigError` that names it. */
+class InvalidValue extends Error {}
+
+const setting = <T>(spec: Omit<Setting<T>, 'kind'>): Setting<T> => ({ kind: 'setting', ...spec });
+const derived = <T>(value: (context: Context) => T): Derived<T> => ({ kind: 'derived', value });
+const computed = <T>(text: string, value: (context: Context) => T): Computed<T> => ({ text, value });
+const unset = (text = 'unset'): Computed<undefined> => computed(text, () => undefined);
+
+function integer(min: number, max: number): Parser<number> {
+  const parse = (raw: string) => {
+    if (!/^\d+$/.test(raw)) throw new InvalidValue(`expected a whole number, got "${raw}".`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new InvalidValue(`must be between ${min} and ${max}, got ${value}.`);
+    return value;
+  };
+  return Object.assign(parse, { allowed: `\`${min}\`–\`${max}\`` });
+}
+
+function flag(raw: string): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
-  throw new ConfigError(name, `expected 1 or 0, got "${raw}".`);
+  throw new InvalidValue(`expected 1 or 0, got "${raw}".`);
 }
 
-function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw}".`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}.`);
-  return value;
+function oneOf<T extends string>(values: readonly T[]): Parser<T> {
+  const parse = (raw: string) => {
+    if (!values.includes(raw as T)) throw new InvalidValue(`must be one of ${values.join(', ')}, got "${raw}".`);
+    return raw as T;
+  };
+  const quoted = values.map((value) => `\`${value}\``);
+  return Object.assign(parse, { allowed: `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}` });
 }
 
-function readOptional(env: Env, name: string): string | undefined {
-  const raw = env[name]?.trim();
-  return raw === undefined || raw === '' ? undefined : raw;
+/** Values that end up in paths, mail headers and authenticator labels: a line break there is a pasting mistake or an injection. */
+function plainText(maxLength: number): (raw: string) => string {
+  return (raw) => {
+    if (/[\u0000-\u001f\u007f]/.test(raw)) throw new InvalidValue('must not contain line breaks or other control characters.');
+    if (raw.length > maxLength) throw new InvalidValue(`must be at most ${maxLength} characters long.`);
+    return raw;
+  };
 }
 
-function readIssuer(env: Env, port: number, production: boolean): string {
-  const raw = readOptional(env, 'ISSUER');
-  if (raw === undefined) {
-    if (production) throw new ConfigError('ISSUER', 'must be set in production to the public https URL of Twofold.');
-    return `http://localhost:${port}`;
-  }
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
+function hostOrAddress(raw: string): string {
+  if (net.isIP(raw) === 0 && !HOST_NAME.test(raw)) throw new InvalidValue(`must be an IP address or a host name, got "${raw}".`);
+  return raw;
+}
+
+function issuerUrl(raw: string, { production }: Context): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError('ISSUER', `"${raw}" is not a URL.`);
+    throw new InvalidValue(`"${raw}" is not a URL.`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('ISSUER', 'must be an http or https URL.');
-  if (production && url.protocol !== 'https:') throw new ConfigError('ISSUER', 'must be an https URL in production.');
-  if (url.search || url.hash) throw new ConfigError('ISSUER', 'must not have a query or fragment.');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidValue('must be an http or https URL.');
+  if (production && url.protocol !== 'https:') throw new InvalidValue('must be an https URL in production.');
+  if (url.search || url.hash) throw new InvalidValue('must not have a query or fragment.');
   return raw.replace(/\/+$/, '');
 }
 
@@ -125,82 +161,227 @@ export function isEncryptionKey(value: string): boolean {
   return /^[A-Za-z0-9+/]{43}=$/.test(value) && Buffer.from(value, 'base64').length === 32;
 }
 
-function readEncryptionKey(env: Env, production: boolean): string | undefined {
-  const raw = readOptional(env, 'ENCRYPTION_KEY');
-  if (raw === undefined) {
-    if (production) throw new ConfigError('ENCRYPTION_KEY', 'must be set in production (base64 of 32 random bytes: `openssl rand -base64 32`).');
-    return undefined;
-  }
-  if (!isEncryptionKey(raw)) throw new ConfigError('ENCRYPTION_KEY', 'must be base64 of exactly 32 bytes (`openssl rand -base64 32`).');
+function encryptionKey(raw: string): string {
+  if (!isEncryptionKey(raw)) throw new InvalidValue('must be base64 of exactly 32 bytes (`openssl rand -base64 32`).');
   return raw;
 }
 
-function readPreviousKeys(env: Env): string[] {
-  const raw = readOptional(env, 'ENCRYPTION_KEYS_PREVIOUS');
-  if (raw === undefined) return [];
+function previousKeys(raw: string): readonly string[] {
   const keys = raw.split(',').map((key) => key.trim()).filter(Boolean);
-  for (const key of keys) {
-    if (!isEncryptionKey(key)) throw new ConfigError('ENCRYPTION_KEYS_PREVIOUS', 'every entry must be base64 of exactly 32 bytes.');
-  }
+  if (!keys.every(isEncryptionKey)) throw new InvalidValue('every entry must be base64 of exactly 32 bytes.');
   return keys;
 }
 
-function readLogLevel(env: Env): LogLevel {
-  const raw = readOptional(env, 'LOG_LEVEL') ?? 'info';
-  if (!LOG_LEVELS.includes(raw as LogLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}.`);
-  return raw as LogLevel;
+function demoFlag(raw: string, { production }: Context): boolean {
+  const on = flag(raw);
+  if (on && production) throw new InvalidValue('must be 0 in production: the demo accounts have published passwords.');
+  return on;
 }
 
-function readMongoUri(env: Env): string | undefined {
-  const raw = readOptional(env, 'MONGODB_URI');
-  if (raw !== undefined && !/^mongodb(\+srv)?:\/\//.test(raw)) {
-    throw new ConfigError('MONGODB_URI', 'must start with mongodb:// or mongodb+srv://.');
+function mongoUri(raw: string): string {
+  if (!/^mongodb(\+srv)?:\/\//.test(raw)) throw new InvalidValue('must start with mongodb:// or mongodb+srv://.');
+  return raw;
+}
+
+function smtpUrl(raw: string): string {
+  if (!/^smtps?:\/\/[^/]+/.test(raw)) throw new InvalidValue('must look like smtp://host:port or smtps://user:password@host:465.');
+  return raw;
+}
+
+/** `someone@host` or `Name <someone@host>`. */
+function mailbox(raw: string): string {
+  if (!/^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(raw)) {
+    throw new InvalidValue(`must be an e-mail address, optionally with a name: "Name <someone@example.org>", got "${raw}".`);
   }
   return raw;
 }
 
-function readSmtpUrl(env: Env): string | undefined {
-  const raw = readOptional(env, 'SMTP_URL');
-  if (raw !== undefined && !/^smtps?:\/\/[^/]+/.test(raw)) throw new ConfigError('SMTP_URL', 'must look like smtp://host:port or smtps://user:password@host:465.');
-  return raw;
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+// A misspelt "production" must not quietly run without the production checks.
+const environment = oneOf(['development', 'test', 'production']);
+const folder = plainText(4096);
+
+/** In the order the README lists them. */
+export const SETTINGS = {
+  production: setting({
+    name: 'NODE_ENV',
+    default: 'development',
+    parse: Object.assign((raw: string, context: Context) => environment(raw, context) === 'production', { allowed: environment.allowed }),
+    description: '`production` turns on the production checks (`ISSUER`, `ENCRYPTION_KEY`, `TWOFOLD_DEMO`) and turns the demo off.',
+  }),
+  port: setting({ name: 'PORT', default: '3000', parse: integer(0, 65535), description: 'TCP port the HTTP server listens on.' }),
+  host: setting({
+    name: 'HOST',
+    default: computed('`127.0.0.1` (`0.0.0.0` in production)', ({ production }) => (production ? '0.0.0.0' : '127.0.0.1')),
+    parse: hostOrAddress,
+    description: 'Interface the HTTP server binds to.',
+  }),
+  issuer: setting({
+    name: 'ISSUER',
+    default: computed('`http://localhost:PORT`; **required in production**', ({ production, port }) => {
+      if (production) throw new InvalidValue('must be set in production to the public https URL of Twofold.');
+      return `http://localhost:${port}`;
+    }),
+    parse: issuerUrl,
+    description: 'Public URL of Twofold as relying parties reach it; https in production.',
+  }),
+  dataDir: setting({
+    name: 'DATA_DIR',
+    default: './data',
+    parse: (raw, { cwd }) => path.resolve(cwd, folder(raw)),
+    description: 'Folder for the embedded database (`twofold.db`), the generated encryption key and the e-mail outbox.',
+  }),
+  mongodbUri: setting<string | undefined>({
+    name: 'MONGODB_URI',
+    default: unset(),
+    parse: mongoUri,
+    description: 'When set, MongoDB at this URI is the store instead of the embedded SQLite database.',
+  }),
+  demo: setting({
+    name: 'TWOFOLD_DEMO',
+    default: computed('`1` (`0` in production)', ({ production }) => !production),
+    parse: demoFlag,
+    description: 'Seed an empty store with the demo organization, users and application, and serve `/demo`; must be `0` in production.',
+  }),
+  encryptionKey: setting<string | undefined>({
+    name: 'ENCRYPTION_KEY',
+    default: computed('generated into `DATA_DIR/encryption.key`; **required in production**', ({ production }) => {
+      if (production) throw new InvalidValue('must be set in production (base64 of 32 random bytes: `openssl rand -base64 32`).');
+      return undefined;
+    }),
+    parse: encryptionKey,
+    description: 'Base64 of 32 random bytes (`openssl rand -base64 32`); seals secrets at rest with AES-256-GCM.',
+  }),
+  previousEncryptionKeys: setting({
+    name: 'ENCRYPTION_KEYS_PREVIOUS',
+    default: computed('unset', (): readonly string[] => []),
+    parse: previousKeys,
+    description: 'Comma-separated earlier `ENCRYPTION_KEY` values, still accepted for reading after a rotation.',
+  }),
+  passwordHash: {
+    memoryKib: setting({
+      name: 'PASSWORD_HASH_MEMORY_KIB',
+      default: '19456',
+      parse: integer(1024, 4 * 1024 * 1024),
+      description: 'argon2id memory cost in KiB (OWASP: 19 MiB with 2 iterations).',
+    }),
+    iterations: setting({ name: 'PASSWORD_HASH_ITERATIONS', default: '2', parse: integer(1, 100), description: 'argon2id time cost.' }),
+    parallelism: setting({ name: 'PASSWORD_HASH_PARALLELISM', default: '1', parse: integer(1, 16), description: 'argon2id lanes.' }),
+  },
+  trustProxy: setting({
+    name: 'TRUST_PROXY',
+    default: '0',
+    parse: integer(0, 10),
+    description: 'How many reverse proxies stand in front of Twofold. Each appends the address it saw to `X-Forwarded-For`; Twofold believes only that many entries from the right, so a client cannot pick its own address (and slip past the per-address limits) by sending the header itself. One load balancer: `1`.',
+  }),
+  logLevel: setting({ name: 'LOG_LEVEL', default: 'info', parse: oneOf(LOG_LEVELS), description: 'The least severe event the operator\'s log records; `silent` records none.' }),
+  siteName: setting({
+    name: 'SITE_NAME',
+    default: 'Twofold',
+    parse: plainText(100),
+    description: 'Name on pages and e-mails, and the issuer name authenticator apps show.',
+  }),
+  mail: {
+    smtpUrl: setting<string | undefined>({
+      name: 'SMTP_URL',
+      default: unset('unset: e-mails go to `DATA_DIR/outbox/*.eml`'),
+      parse: smtpUrl,
+      description: 'SMTP server, e.g. `smtps://user:password@mail.example.org:465`.',
+    }),
+    from: setting({ name: 'MAIL_FROM', default: 'Twofold <no-reply@localhost>', parse: mailbox, description: 'Sender of Twofold\'s e-mails: `someone@example.org` or `Name <someone@example.org>`.' }),
+    outboxDir: derived(({ dataDir }) => path.join(dataDir, 'outbox')),
+  },
+  lockout: {
+    secondFactorPerSignIn: setting({
+      name: 'SECOND_FACTOR_ATTEMPTS_PER_SIGN_IN',
+      default: '5',
+      parse: integer(1, 100),
+      description: 'Wrong passcodes or recovery codes one sign-in may send before it must start again.',
+    }),
+    secondFactorThreshold: setting({
+      name: 'SECOND_FACTOR_LOCKOUT_THRESHOLD',
+      default: '10',
+      parse: integer(1, 100),
+      description: 'Consecutive wrong codes that lock the account\'s second factor (NIST SP 800-63B §5.2.2 allows at most 100).',
+    }),
+    secondFactorMinutes: setting({
+      name: 'SECOND_FACTOR_LOCKOUT_MINUTES',
+      default: '15',
+      parse: integer(1, 24 * 60),
+      description: 'How long that lockout lasts.',
+    }),
+    passwordThreshold: setting({
+      name: 'PASSWORD_LOCKOUT_THRESHOLD',
+      default: '10',
+      parse: integer(1, 100),
+      description: 'Consecutive wrong passwords that pause sign-in for an email (known or not).',
+    }),
+    passwordMinutes: setting({
+      name: 'PASSWORD_LOCKOUT_MINUTES',
+      default: '15',
+      parse: integer(1, 24 * 60),
+      description: 'How long that pause lasts; also the window of the per-IP limit.',
+    }),
+    passwordPerIpPerWindow: setting({
+      name: 'PASSWORD_ATTEMPTS_PER_IP',
+      default: '100',
+      parse: integer(1, 100_000),
+      description: 'Wrong passwords one IP address may send per window.',
+    }),
+  },
+} satisfies Table<Config>;
+
+/** One setting of the table, with the `Config` field it fills (`lockout.secondFactorPerSignIn`). */
+export interface Option extends Setting<unknown> {
+  readonly field: string;
+}
+
+function flatten(node: Node, prefix: string): Option[] {
+  if (isSetting(node)) return [{ ...node, field: prefix }];
+  if (isDerived(node)) return [];
+  return Object.entries(node).flatMap(([key, child]) => flatten(child, prefix ? `${prefix}.${key}` : key));
+}
+
+export const OPTIONS: readonly Option[] = flatten(SETTINGS, '');
+
+/** The README's default column: a literal default as code, a computed one in its own words. */
+export function describeDefault(option: Option): string {
+  return typeof option.default === 'string' ? `\`${option.default}\`` : option.default.text;
+}
+
+function read<T>(option: Setting<T>, env: Env, context: Context): T {
+  const raw = env[option.name]?.trim();
+  try {
+    if (raw) return option.parse(raw, context);
+    return typeof option.default === 'string' ? option.parse(option.default, context) : option.default.value(context);
+  } catch (error) {
+    if (error instanceof InvalidValue) throw new ConfigError(option.name, error.message);
+    throw error;
+  }
 }
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
-  const production = env.NODE_ENV === 'production';
-  const port = readInteger(env, 'PORT', 3000, 0, 65535);
-  const demo = readFlag(env, 'TWOFOLD_DEMO', !production);
-  const dataDir = path.resolve(cwd, readOptional(env, 'DATA_DIR') ?? './data');
-  if (demo && production) throw new ConfigError('TWOFOLD_DEMO', 'must be 0 in production: the demo accounts have published passwords.');
-  return Object.freeze({
-    production,
-    port,
-    host: readOptional(env, 'HOST') ?? (production ? '0.0.0.0' : '127.0.0.1'),
-    issuer: readIssuer(env, port, production),
-    dataDir,
-    mongodbUri: readMongoUri(env),
-    demo,
-    encryptionKey: readEncryptionKey(env, production),
-    previousEncryptionKeys: Object.freeze(readPreviousKeys(env)),
-    passwordHash: Object.freeze({
-      memoryKib: readInteger(env, 'PASSWORD_HASH_MEMORY_KIB', 19456, 1024, 4 * 1024 * 1024),
-      iterations: readInteger(env, 'PASSWORD_HASH_ITERATIONS', 2, 1, 100),
-      parallelism: readInteger(env, 'PASSWORD_HASH_PARALLELISM', 1, 1, 16),
-    }),
-    trustProxy: readInteger(env, 'TRUST_PROXY', 0, 0, 10),
-    logLevel: readLogLevel(env),
-    siteName: readOptional(env, 'SITE_NAME') ?? 'Twofold',
-    mail: Object.freeze({
-      smtpUrl: readSmtpUrl(env),
-      from: readOptional(env, 'MAIL_FROM') ?? 'Twofold <no-reply@localhost>',
-      outboxDir: path.join(dataDir, 'outbox'),
-    }),
-    lockout: Object.freeze({
-      secondFactorPerSignIn: readInteger(env, 'SECOND_FACTOR_ATTEMPTS_PER_SIGN_IN', 5, 1, 100),
-      secondFactorThreshold: readInteger(env, 'SECOND_FACTOR_LOCKOUT_THRESHOLD', 10, 1, 100),
-      secondFactorMinutes: readInteger(env, 'SECOND_FACTOR_LOCKOUT_MINUTES', 15, 1, 24 * 60),
-      passwordThreshold: readInteger(env, 'PASSWORD_LOCKOUT_THRESHOLD', 10, 1, 100),
-      passwordMinutes: readInteger(env, 'PASSWORD_LOCKOUT_MINUTES', 15, 1, 24 * 60),
-      passwordPerIpPerWindow: readInteger(env, 'PASSWORD_ATTEMPTS_PER_IP', 100, 1, 100_000),
-    }),
-  });
+  const values = new Map<Setting<unknown>, unknown>();
+  const value = <T>(option: Setting<T>): T => {
+    if (!values.has(option)) values.set(option, read(option, env, context));
+    return values.get(option) as T;
+  };
+  const context: Context = {
+    cwd,
+    get production() {
+      return value(SETTINGS.production);
+    },
+    get port() {
+      return value(SETTINGS.port);
+    },
+    get dataDir() {
+      return value(SETTINGS.dataDir);
+    },
+  };
+  const resolve = (node: Node): unknown => {
+    if (isSetting(node)) return Object.freeze(value(node));
+    if (isDerived(node)) return Object.freeze(node.value(context));
+    return Object.freeze(Object.fromEntries(Object.entries(node).map(([key, child]) => [key, resolve(child)])));
+  };
+  return resolve(SETTINGS) as Config;
 }

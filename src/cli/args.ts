@@ -1,3 +1,4 @@
+import { parseArgs as parseNodeArgs, type ParseArgsConfig } from 'node:util';
 import { UserError } from '../errors.js';
 
 export interface OptionSpec {
@@ -12,44 +13,65 @@ export interface ParsedArgs {
   readonly flags: Set<string>;
 }
 
+/** A mistyped command line: exit status 2 to a shell. */
 export class UsageError extends UserError {
+  readonly exitCode = 2;
+
   constructor(message: string) {
+    // Should be the 400 of any user error; src/cli/main.ts still turns status 2 into exit status 2, until it reads exitCode.
     super(message, 2);
   }
 }
 
+type NodeOptions = NonNullable<ParseArgsConfig['options']>;
+
+function nodeOptions(options: Readonly<Record<string, OptionSpec>>): NodeOptions {
+  return Object.fromEntries(Object.entries(options).map(([name, spec]) => [
+    name,
+    spec.value ? { type: 'string' as const, multiple: spec.repeatable ?? false } : { type: 'boolean' as const },
+  ]));
+}
+
+/** The option node's error is about, as its message quotes it: `Unknown option '--colour'`, `Option '--name <value>' …`. */
+const quotedOption = (message: string) => /'(--?[^'\s<]+)/.exec(message)?.[1];
+
+/** Node's sentences quote the option and suggest `--`; ours say what to fix, in the words the README uses. */
+function usageError(error: unknown, argv: readonly string[], options: Readonly<Record<string, OptionSpec>>): unknown {
+  const { code, message } = error as { code?: string; message: string };
+  if (!code?.startsWith('ERR_PARSE_ARGS_')) return error;
+  const option = quotedOption(message);
+  if (option && code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new UsageError(`Unknown option ${option}.`);
+  if (option && code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (options[option.replace(/^--?/, '')]?.value === false) return new UsageError(`${option} does not take a value.`);
+    const next = argv[argv.indexOf(option) + 1];
+    const hint = next?.startsWith('-') && !next.startsWith('--') ? ` (write ${option}=${next} if "${next}" is the value)` : '';
+    return new UsageError(`${option} needs a value${hint}.`);
+  }
+  return new UsageError(message.split('\n')[0]!);
+}
+
 /** Parses `--name value`, `--name=value` and `--flag` against the options a command accepts. */
 export function parseArgs(argv: readonly string[], options: Readonly<Record<string, OptionSpec>>): ParsedArgs {
-  const positionals: string[] = [];
+  let parsed;
+  try {
+    parsed = parseNodeArgs({ args: [...argv], options: nodeOptions(options), strict: true, allowPositionals: true, tokens: true });
+  } catch (error) {
+    throw usageError(error, argv, options);
+  }
   const values = new Map<string, string[]>();
   const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--') || arg === '--') {
-      positionals.push(arg);
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    if (token.value === undefined) {
+      flags.add(token.name);
       continue;
     }
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    const spec = options[name];
-    if (!spec) throw new UsageError(`Unknown option --${name}.`);
-    if (!spec.value) {
-      if (eq !== -1) throw new UsageError(`--${name} does not take a value.`);
-      flags.add(name);
-      continue;
-    }
-    let value: string | undefined;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      i += 1;
-    }
-    if (value === undefined || (eq === -1 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value.`);
-    const previous = values.get(name) ?? [];
-    if (previous.length > 0 && !spec.repeatable) throw new UsageError(`--${name} can be given only once.`);
-    values.set(name, [...previous, value]);
+    const previous = values.get(token.name) ?? [];
+    // Node keeps the last of a repeated single-valued option; a second --2fa is more likely a mistake.
+    if (previous.length > 0 && !options[token.name]?.repeatable) throw new UsageError(`--${token.name} can be given only once.`);
+    values.set(token.name, [...previous, token.value]);
   }
-  return { positionals, values, flags };
+  return { positionals: parsed.positionals, values, flags };
 }
 
 export function one(args: ParsedArgs, name: string): string | undefined {

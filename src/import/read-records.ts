@@ -1,3 +1,5 @@
+import { parseCsv } from './csv.js';
+
 /** One input record and the line it starts on (1-based, the header being line 1 in CSV). */
 export interface InputRecord {
   readonly line: number;
@@ -11,47 +13,18 @@ export interface RecordError {
 
 export type ImportFormat = 'csv' | 'jsonl';
 
-/** CSV per RFC 4180: a header row, quoted fields with "" for a quote, fields may span lines. */
+/**
+ * CSV with a header row (see `parseCsv` for what spreadsheets may send). A row with another number of fields than
+ * the header, or a malformed quote, is an error on its line; the other rows are records.
+ */
 export function readCsv(text: string): { records: InputRecord[]; errors: RecordError[] } {
-  const rows: Array<{ line: number; cells: string[] }> = [];
-  let cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  let line = 1;
-  let rowStart = 1;
-  const endRow = () => {
-    cells.push(cell);
-    if (!(cells.length === 1 && cells[0] === '')) rows.push({ line: rowStart, cells });
-    cells = [];
-    cell = '';
-  };
-  for (let i = 0; i < text.length; i += 1) {
-    const char = text[i]!;
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i += 1;
-      } else if (char === '"') quoted = false;
-      else {
-        if (char === '\n') line += 1;
-        cell += char;
-      }
-    } else if (char === '"' && cell === '') quoted = true;
-    else if (char === ',') {
-      cells.push(cell);
-      cell = '';
-    } else if (char === '\n' || char === '\r') {
-      if (char === '\r' && text[i + 1] === '\n') i += 1;
-      endRow();
-      line += 1;
-      rowStart = line;
-    } else cell += char;
-  }
-  if (cell !== '' || cells.length > 0) endRow();
+  const { rows, problems } = parseCsv(text);
   const [header, ...body] = rows;
-  if (!header) return { records: [], errors: [{ line: 1, reason: 'the file is empty; a CSV file starts with a header row' }] };
+  if (!header) return { records: [], errors: problems.length > 0 ? problems : [{ line: 1, reason: 'the file is empty; a CSV file starts with a header row' }] };
+  // Without its header row, no row can be read.
+  if (problems.some((problem) => problem.line < header.line)) return { records: [], errors: problems };
   const names = header.cells.map((name) => name.trim().toLowerCase());
-  const errors: RecordError[] = [];
+  const errors: RecordError[] = [...problems];
   const records: InputRecord[] = [];
   for (const row of body) {
     if (row.cells.length !== names.length) {
@@ -60,7 +33,7 @@ export function readCsv(text: string): { records: InputRecord[]; errors: RecordE
     }
     records.push({ line: row.line, fields: Object.fromEntries(names.map((name, index) => [name, row.cells[index]])) });
   }
-  return { records, errors };
+  return { records, errors: errors.sort((a, b) => a.line - b.line) };
 }
 
 /** JSON Lines: one JSON object per line; blank lines are skipped. */

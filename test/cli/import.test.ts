@@ -182,6 +182,30 @@ describe('twofold user import and member export', () => {
     expect(missing.err).toStrictEqual(['twofold: Cannot read nowhere.csv.']);
   });
 
+  it('imports what spreadsheets save: a byte order mark, ";" and CRLF, quoted line breaks; a stray quote is one bad line', async () => {
+    const dir = await withOrgs();
+    fs.writeFileSync(path.join(dir, 'excel.csv'), [
+      '\uFEFFemail;name;password;orgs',
+      'ada@city.test;"Lovelace; Ada";first long password;"city:owner;county"',
+      'bob@city.test;Bob;"second long password,',
+      'over two lines";city',
+      'carl@city.test;Carl "the" Clerk;third long password;city',
+      'dora@city.test;Dora;fourth long password;county',
+      '',
+    ].join('\r\n'));
+    const result = await cli(dir, ['user', 'import', 'excel.csv']);
+    expect(result.err).toStrictEqual(['line 5: a field has a quote but does not start with one; quote the whole field and write a quote inside it as ""']);
+    expect(result.out).toStrictEqual(['Created 3 users, updated 0, skipped 0 that already exist; 1 line failed.']);
+    expect(result.status).toBe(1);
+    await inStore(dir, async (store) => {
+      expect((await store.users.findByEmail('ada@city.test'))?.name).toBe('Lovelace; Ada');
+      expect((await store.users.findByEmail('bob@city.test'))?.name).toBe('Bob');
+      expect(await store.users.findByEmail('carl@city.test')).toBeNull();
+      const county = await store.organizations.findBySlug('county');
+      expect(await store.memberships.listByOrganization(county!.id)).toHaveLength(2);
+    });
+  });
+
   it('imports nothing with --all-or-nothing when a line is bad', async () => {
     const dir = await withOrgs();
     fs.writeFileSync(path.join(dir, 'staff.csv'), 'email,password\nok@city.test,long enough password\nbad,long enough password\n');
