@@ -10,6 +10,7 @@ import { demoRelyingParty } from './demo/relying-party.js';
 import { federationRouter } from './federation/routes.js';
 import { refuseOversizedBodies } from './http/body.js';
 import { errorPages } from './http/error-pages.js';
+import { requestId } from './http/request-id.js';
 import { routeByPrefix } from './http/route-by-prefix.js';
 import { securityHeaders } from './http/security-headers.js';
 import { staticFiles } from './http/static-files.js';
@@ -37,6 +38,7 @@ export async function createApp({ config, store, box, log, application }: Compos
   provider.maxIpsCount = config.trustProxy;
   provider.on('server_error', (_ctx, error) => log.error('oidc-provider server_error', { error: error.stack ?? String(error) }));
 
+  provider.use(requestId());
   provider.use(securityHeaders({ hsts: new URL(config.issuer).protocol === 'https:' }));
   provider.use(errorPages(log));
   provider.use(staticFiles());

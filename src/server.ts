@@ -14,7 +14,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = createLogger(config.logLevel);
+  // JSON lines for log collectors; plain lines for a person watching a terminal (the demo's instructions).
+  const log = createLogger(config.logLevel, undefined, { format: process.stderr.isTTY ? 'plain' : 'json' });
   let running;
   try {
     running = await startTwofold(config, log);

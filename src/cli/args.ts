@@ -18,8 +18,7 @@ export class UsageError extends UserError {
   readonly exitCode = 2;
 
   constructor(message: string) {
-    // Should be the 400 of any user error; src/cli/main.ts still turns status 2 into exit status 2, until it reads exitCode.
-    super(message, 2);
+    super(message);
   }
 }
 

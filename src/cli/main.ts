@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../../config/index.js';
 import { createLogger } from '../log.js';
 import { compose, type Composition } from '../compose.js';
 import { UserError } from '../errors.js';
-import { parseArgs } from './args.js';
+import { UsageError, parseArgs } from './args.js';
 import { COMMANDS } from './commands.js';
 
 export interface CliIo {
@@ -46,7 +46,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const config = loadConfig(io.env, io.cwd);
     // The command line says one line; only a mail that cannot be delivered is worth a second one, and
     // nothing waits to retry it: the command exits when it is done.
-    composition = await compose(config, createLogger('error', io.err), { mailRetryDelaysMs: [] });
+    composition = await compose(config, createLogger('error', (line) => io.err(`twofold: ${line}`), { format: 'plain' }), { mailRetryDelaysMs: [] });
     const result = await command.run(args, {
       application: composition.application,
       readStdin: io.readStdin,
@@ -66,7 +66,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     if (error instanceof UserError) {
       io.err(`twofold: ${error.message}`);
-      return error.status === 2 ? 2 : 1;
+      return error instanceof UsageError ? error.exitCode : 1;
     }
     if (error instanceof ConfigError) {
       io.err(`twofold: configuration error: ${error.message}`);

@@ -1,12 +1,8 @@
 import type { MemberRow } from '../application/members.js';
+import { writeCsv } from './csv.js';
 import type { ImportFormat } from './read-records.js';
 
 export const EXPORT_COLUMNS = ['email', 'name', 'role', 'two_factor', 'recovery_codes_remaining', 'last_sign_in_at'] as const;
-
-const csvCell = (value: string | number) => {
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
 
 /**
  * The compliance report owners ask for before switching enforcement on: every member with role and
@@ -22,5 +18,5 @@ export function exportMembers(members: readonly MemberRow[], format: ImportForma
     last_sign_in_at: member.user.lastSignInAt?.toISOString() ?? '',
   }));
   if (format === 'jsonl') return rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length ? '\n' : '');
-  return [EXPORT_COLUMNS.join(','), ...rows.map((row) => EXPORT_COLUMNS.map((column) => csvCell(row[column])).join(','))].join('\n') + '\n';
+  return writeCsv(EXPORT_COLUMNS, rows);
 }
