@@ -1,5 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/index.js';
+import type { Members } from '../src/application/members.js';
 import type { SecondFactorService } from '../src/application/second-factors.js';
 import type { SignIns } from '../src/application/sign-ins.js';
 import type { FederationService } from '../src/federation/federation-service.js';
@@ -11,4 +12,6 @@ export interface InteractionDependencies {
   readonly signIns: SignIns;
   readonly secondFactors: SecondFactorService;
   readonly federation: FederationService;
+  /** Whom to ask when both phone and recovery codes are lost. */
+  readonly members: Pick<Members, 'whomToAsk'>;
 }

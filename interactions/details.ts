@@ -41,3 +41,16 @@ export async function finishStep({ provider }: InteractionDependencies, ctx: Con
 export function requestFacts(details: InteractionDetails): AuthorizationRequestFacts {
   return { acrValues: details.params.acr_values, acrClaim: acrClaimOf(details.params.claims), adminArea: isAdminClient(details.params.client_id) };
 }
+
+/**
+ * The authorization request this interaction belongs to, to start it afresh: a sign-in that used up
+ * its attempts offers this instead of a form. The relying party's state, nonce and PKCE challenge
+ * are kept, so the answer still fits what it is waiting for.
+ */
+export function restartUrlOf({ provider }: InteractionDependencies, details: InteractionDetails): string {
+  const url = new URL(provider.urlFor('authorization'));
+  for (const [name, value] of Object.entries(details.params)) {
+    if (typeof value === 'string') url.searchParams.set(name, value);
+  }
+  return url.pathname + url.search;
+}

@@ -45,7 +45,7 @@ export async function submitLogin(services: InteractionDependencies, ctx: Router
   const step = await services.secondFactors.stepFor(result.user, requestFacts(details), undefined);
   if (step === 'challenge') {
     rememberPasswordVerified(ctx, details.uid, result.user.id);
-    showChallenge(ctx, { base: `/interaction/${details.uid}/login` });
+    await showChallenge(services, ctx, { details, user: result.user, base: `/interaction/${details.uid}/login` });
     return;
   }
   await services.signIns.recordSignIn(result.user.id);

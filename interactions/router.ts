@@ -6,6 +6,7 @@ import { finishStep, loadInteraction } from './details.js';
 import { finishFederatedLogin, showLogin, submitLogin } from './login.js';
 import {
   continueAfterSetup,
+  openAccountAfterSignIn,
   downloadRecoveryCodes,
   showLoginChallenge,
   showLoginRecoveryPage,
@@ -54,6 +55,7 @@ export function interactionRouter(services: InteractionDependencies): Router {
   router.post('/setup', (ctx) => submitSetup(services, ctx));
   router.get('/recovery-codes.txt', (ctx) => downloadRecoveryCodes(services, ctx));
   router.post('/continue', (ctx) => continueAfterSetup(services, ctx));
+  router.post('/account', (ctx) => openAccountAfterSignIn(services, ctx));
   router.post('/challenge', (ctx) => submitChallenge(services, ctx));
   router.get('/recovery', (ctx) => showRecoveryPage(services, ctx));
   router.post('/recovery', (ctx) => submitRecovery(services, ctx));

@@ -7,7 +7,7 @@ import { reachedTwoFactorAcr } from '../src/policy/acr-request.js';
 import { SECOND_FACTOR_PROMPT, SETUP_REASON } from '../src/provider/interaction-policy.js';
 import type { InteractionDependencies } from './dependencies.js';
 import type { User } from '../src/application/types.js';
-import { EXPIRED_SENTENCE, finishStep, loadInteraction, type InteractionDetails } from './details.js';
+import { EXPIRED_SENTENCE, finishStep, loadInteraction, restartUrlOf, type InteractionDetails } from './details.js';
 import { forgetPasswordVerified, readPasswordVerified } from './password-verified.js';
 
 /*
@@ -77,22 +77,39 @@ async function loginChallenge(services: InteractionDependencies, ctx: RouterCont
   return { details, user, base, challengeUrl: `${base}/challenge`, baseAmr: ['pwd'], inLogin: true };
 }
 
-export function showChallenge(ctx: RouterContext, step: Pick<ChallengeStep, 'base'>, error?: string, status = 200): void {
+/** What the challenge and recovery pages show around the form: whether it can take a code, and where to get help. */
+async function around(services: InteractionDependencies, step: Pick<ChallengeStep, 'details' | 'user'>) {
+  const standing = await services.secondFactors.standing(step.user, step.details.uid);
+  return {
+    standing: standing.kind,
+    lockedUntil: standing.kind === 'locked' ? standing.until : undefined,
+    lockedMinutes: standing.kind === 'locked' ? Math.max(1, Math.ceil((standing.until.getTime() - Date.now()) / 60_000)) : undefined,
+    restartUrl: restartUrlOf(services, step.details),
+    whomToAsk: await services.members.whomToAsk(step.user),
+  };
+}
+
+/** The passcode challenge; once the sign-in used up its attempts, or the account is locked, no form but a way on. */
+export async function showChallenge(services: InteractionDependencies, ctx: RouterContext, step: Pick<ChallengeStep, 'details' | 'user' | 'base'>, error?: string, status = 200): Promise<void> {
+  const state = await around(services, step);
   render(ctx, 'challenge', {
     title: 'Enter your one-time passcode',
     action: `${step.base}/challenge`,
     recoveryUrl: `${step.base}/recovery`,
     error,
-  }, status);
+    ...state,
+  }, state.standing === 'open' ? status : 429);
 }
 
-function showRecovery(ctx: RouterContext, step: ChallengeStep, error?: string, status = 200): void {
+async function showRecovery(services: InteractionDependencies, ctx: RouterContext, step: ChallengeStep, error?: string, status = 200): Promise<void> {
+  const state = await around(services, step);
   render(ctx, 'recovery', {
     title: 'Use a recovery code',
     action: `${step.base}/recovery`,
     backUrl: step.challengeUrl,
     error,
-  }, status);
+    ...state,
+  }, state.standing === 'open' ? status : 429);
 }
 
 /** GET /interaction/:uid at the second-factor step. */
@@ -110,17 +127,52 @@ export async function showSecondFactor(services: InteractionDependencies, ctx: R
     return;
   }
   if (isSetup(details)) return showSetup(services, ctx, details, user);
-  return showChallenge(ctx, { base: `/interaction/${details.uid}` });
+  return showChallenge(services, ctx, { details, user, base: `/interaction/${details.uid}` });
 }
 
-/** The sign-in so far (`pwd`, or `fed` and the upstream's values) plus Twofold's second factor. */
-async function passSecondFactor(services: InteractionDependencies, ctx: RouterContext, step: Pick<ChallengeStep, 'details' | 'user' | 'baseAmr' | 'inLogin'>): Promise<void> {
+/** With this few recovery codes left, a sign-in offers to make new ones before going on. */
+const FEW_RECOVERY_CODES = 3;
+
+/**
+ * The sign-in so far (`pwd`, or `fed` and the upstream's values) plus Twofold's second factor. After
+ * a recovery code — the phone may be gone — or when few codes are left, a page offers the account
+ * page (a new authenticator app, new codes) before going on to the application.
+ */
+async function passSecondFactor(
+  services: InteractionDependencies,
+  ctx: RouterContext,
+  step: Pick<ChallengeStep, 'details' | 'user' | 'baseAmr' | 'inLogin'>,
+  usedRecoveryCode = false,
+): Promise<void> {
   const { details, user } = step;
   if (step.inLogin) forgetPasswordVerified(ctx, details.uid);
   await services.signIns.recordSignIn(user.id);
-  await finishStep(services, ctx, {
-    login: { accountId: user.id, amr: [...new Set([...step.baseAmr, 'otp', 'mfa'])], acr: reachedTwoFactorAcr(details.params.acr_values), remember: true },
-  }, !step.inLogin);
+  const result = { login: { accountId: user.id, amr: [...new Set([...step.baseAmr, 'otp', 'mfa'])], acr: reachedTwoFactorAcr(details.params.acr_values), remember: true } };
+  const remaining = await services.secondFactors.recoveryCodesLeft(user);
+  if (!usedRecoveryCode && remaining > FEW_RECOVERY_CODES) return finishStep(services, ctx, result, !step.inLogin);
+  const continueUrl = await services.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: !step.inLogin });
+  render(ctx, 'recovery-offer', { title: 'Keep a way to sign in', remaining, usedRecoveryCode, continueUrl, accountAction: `/interaction/${details.uid}/account` });
+}
+
+const SESSION_TTL_SECONDS = 14 * 24 * 60 * 60;
+
+/**
+ * "Open my account page" on that offer: the sign-in just proved both factors, so it is recorded in
+ * the browser's Twofold session right away — the account page then opens without asking again (the
+ * phone may be gone, and recovery codes are few) — and the relying party's sign-in is left unanswered.
+ */
+export async function openAccountAfterSignIn(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
+  const details = await loadInteraction(services, ctx);
+  await readForm(ctx);
+  const login = (details.result as { login?: { accountId: string; amr: string[]; acr: string } } | undefined)?.login;
+  if (!login) throw new UserError(EXPIRED_SENTENCE, 400);
+  const session = await services.provider.Session.get(ctx);
+  if (session.accountId && session.accountId !== login.accountId) throw new UserError(EXPIRED_SENTENCE, 400);
+  session.loginAccount({ accountId: login.accountId, amr: login.amr, acr: login.acr });
+  if (typeof session.exp === 'number') await session.persist();
+  else await session.save(SESSION_TTL_SECONDS);
+  ctx.status = 303;
+  ctx.redirect('/account');
 }
 
 export async function submitSetup(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
@@ -152,20 +204,20 @@ const submitChallengeWith = (load: LoadChallenge) => async (services: Interactio
   const step = await load(services, ctx);
   const form = await readForm(ctx);
   const result = await services.secondFactors.check(step.user, 'totp', form.field('passcode'), step.details.uid, ctx.ip);
-  if (!result.ok) return showChallenge(ctx, step, result.error, result.status);
+  if (!result.ok) return showChallenge(services, ctx, step, result.error, result.status);
   await passSecondFactor(services, ctx, step);
 };
 
 const showRecoveryWith = (load: LoadChallenge) => async (services: InteractionDependencies, ctx: RouterContext): Promise<void> => {
-  showRecovery(ctx, await load(services, ctx));
+  await showRecovery(services, ctx, await load(services, ctx));
 };
 
 const submitRecoveryWith = (load: LoadChallenge) => async (services: InteractionDependencies, ctx: RouterContext): Promise<void> => {
   const step = await load(services, ctx);
   const form = await readForm(ctx);
   const result = await services.secondFactors.check(step.user, 'recovery-code', form.field('code'), step.details.uid, ctx.ip);
-  if (!result.ok) return showRecovery(ctx, step, result.error, result.status);
-  await passSecondFactor(services, ctx, step);
+  if (!result.ok) return showRecovery(services, ctx, step, result.error, result.status);
+  await passSecondFactor(services, ctx, step, true);
 };
 
 export const submitChallenge = submitChallengeWith(promptChallenge);
@@ -176,5 +228,5 @@ export const submitLoginChallenge = submitChallengeWith(loginChallenge);
 export const showLoginRecoveryPage = showRecoveryWith(loginChallenge);
 export const submitLoginRecovery = submitRecoveryWith(loginChallenge);
 export async function showLoginChallenge(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
-  showChallenge(ctx, await loginChallenge(services, ctx));
+  await showChallenge(services, ctx, await loginChallenge(services, ctx));
 }

@@ -1,11 +1,11 @@
-// Progressive enhancement: a Copy button for the recovery codes. The page works without it.
-for (const button of document.querySelectorAll('[data-copy-target]')) {
-  const target = document.getElementById(button.dataset.copyTarget);
-  if (!target || !navigator.clipboard) continue;
+// Progressive enhancement: Copy buttons for the recovery codes and the setup key. The pages work without it.
+for (const button of document.querySelectorAll('[data-copy-target], [data-copy-text]')) {
+  const target = button.dataset.copyTarget ? document.getElementById(button.dataset.copyTarget) : null;
+  const text = () => (target ? [...target.querySelectorAll('code')].map((code) => code.textContent).join('\n') : button.dataset.copyText);
+  if (!navigator.clipboard || (button.dataset.copyTarget && !target)) continue;
   button.hidden = false;
   button.addEventListener('click', async () => {
-    const codes = [...target.querySelectorAll('code')].map((code) => code.textContent).join('\n');
-    await navigator.clipboard.writeText(codes);
+    await navigator.clipboard.writeText(text());
     button.textContent = 'Copied';
   });
 }

@@ -43,7 +43,7 @@ export async function createApp({ config, store, box, log, application }: Compos
   provider.use(errorPages(log));
   provider.use(staticFiles());
   provider.use(routeByPrefix({
-    '/interaction': [interactionRouter({ config, provider, signIns, secondFactors, federation }).routes() as Middleware],
+    '/interaction': [interactionRouter({ config, provider, signIns, secondFactors, federation, members: application.members }).routes() as Middleware],
     '/account': [accountRouter({ config, provider, signIns, secondFactors, members: application.members }).routes() as Middleware],
     '/admin': [adminApi({ config, provider, log, application }), adminRouter({ config, provider, application }).routes() as Middleware],
     '/invitation': [invitationRouter(application).routes() as Middleware],

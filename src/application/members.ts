@@ -234,6 +234,19 @@ export class Members {
     return this.list(actor, slug);
   }
 
+  /**
+   * Whom a member who lost both phone and recovery codes can ask to reset their second factor: the
+   * owners of their organizations (a few each), or — for someone in none — a site admin.
+   */
+  async whomToAsk(user: User): Promise<Array<{ readonly organization: string; readonly owners: readonly string[] }>> {
+    const memberships = await this.store.memberships.listByUser(user.id);
+    const organizations = await this.store.organizations.findByIds(memberships.map((membership) => membership.organizationId));
+    return Promise.all(organizations.map(async (organization) => {
+      const owners = (await this.store.memberships.listByOrganization(organization.id)).filter((membership) => membership.role === 'owner' && membership.userId !== user.id);
+      return { organization: organization.name, owners: (await this.store.users.findByIds(owners.slice(0, 3).map((owner) => owner.userId))).map((owner) => owner.email) };
+    }));
+  }
+
   // The invited person.
 
   async received(user: User): Promise<ReceivedInvitation[]> {

@@ -9,6 +9,8 @@ export type GuardOutcome<T> =
   /** The account is locked for second-factor attempts. */
   | { readonly kind: 'locked'; readonly until: Date; readonly justLocked: boolean; readonly failures: number };
 
+export type ChallengeStanding = { readonly kind: 'open' } | { readonly kind: 'exhausted' } | { readonly kind: 'locked'; readonly until: Date };
+
 /**
  * Bounds second-factor guessing (docs/rules.md, "Challenge and recovery"): a number of wrong codes per sign-in, and a lockout of the
  * account after consecutive failures. Both counters are charged atomically *before* the code is
@@ -16,6 +18,14 @@ export type GuardOutcome<T> =
  */
 export class SecondFactorGuard {
   constructor(private readonly attempts: AttemptRepository, private readonly limits: Config['lockout']) {}
+
+  /** Where this sign-in and this account stand, without counting an attempt: shown before any code is typed. */
+  async standing(userId: string, signInKey: string, now = new Date()): Promise<ChallengeStanding> {
+    const account = await this.attempts.peek(`second-factor:account:${userId}`, now);
+    if (account?.lockedUntil) return { kind: 'locked', until: account.lockedUntil };
+    const signIn = await this.attempts.peek(`second-factor:sign-in:${signInKey}`, now);
+    return (signIn?.count ?? 0) >= this.limits.secondFactorPerSignIn ? { kind: 'exhausted' } : { kind: 'open' };
+  }
 
   async attempt<T>(userId: string, signInKey: string, verify: () => Promise<T | null>, now = new Date()): Promise<GuardOutcome<T>> {
     const lockMs = this.limits.secondFactorMinutes * 60_000;

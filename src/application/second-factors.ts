@@ -10,7 +10,7 @@ import type { SecretBox } from '../security/secret-box.js';
 import type { SecondFactor, Store, User } from '../store/types.js';
 import { actorName, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
-import { SecondFactorGuard, type GuardOutcome } from './second-factor-guard.js';
+import { SecondFactorGuard, type ChallengeStanding, type GuardOutcome } from './second-factor-guard.js';
 import { readSiteTwoFactorMode } from './site.js';
 
 /** The sentences users see for outcomes every factor shares (shown next to the field). */
@@ -118,8 +118,8 @@ export class SecondFactorService {
   async completeEnrollment(holdId: string, user: User, input: string, ip: string): Promise<CodeCheck> {
     const proof = await this.#totp.prove(holdId, user, input);
     if (!proof.ok) {
-      if (proof.reason === 'malformed') return { ok: false, error: this.#totp.sentences.malformed, status: 400 };
-      if (proof.reason === 'invalid') return { ok: false, error: this.#totp.sentences.invalid, status: 400 };
+      if (proof.reason === 'malformed') return { ok: false, error: proof.problem, status: 400 };
+      if (proof.reason === 'invalid') return { ok: false, error: this.#totp.invalidSentence, status: 400 };
       return { ok: false, error: (await this.#recoveryCodes.held(holdId, user)) ? SECOND_FACTOR_SENTENCES.alreadyEnabled : SECOND_FACTOR_SENTENCES.setupExpired, status: 400 };
     }
     const recovery = await this.#recoveryCodes.newSet();
@@ -153,8 +153,9 @@ export class SecondFactorService {
    */
   async check(user: User, kind: FactorKind, input: string, signInKey: string, ip: string): Promise<CodeCheck> {
     const method = this.#methods.get(kind)!;
-    const code = method.parse(input);
-    if (code === null) return { ok: false, error: method.sentences.malformed, status: 400 };
+    const parsed = method.parse(input);
+    if (!parsed.ok) return { ok: false, error: parsed.problem, status: 400 };
+    const { code } = parsed;
     let replayed = false;
     let remaining: number | undefined;
     const outcome = await this.#guard.attempt(user.id, signInKey, async () => {
@@ -168,7 +169,7 @@ export class SecondFactorService {
       this.log.warn('a replayed passcode was refused', { userId: user.id, ip });
       await this.audit.recordForUser('passcode.replayed', user, { actor: user, ip });
     }
-    const checked = await this.#toCheck(user, outcome, ip, replayed ? SECOND_FACTOR_SENTENCES.replayed : method.sentences.invalid);
+    const checked = await this.#toCheck(user, outcome, ip, replayed ? SECOND_FACTOR_SENTENCES.replayed : method.invalidSentence);
     if (!checked.ok || kind !== 'recovery-code') return checked;
     this.log.info('a recovery code was used', { userId: user.id, ip, remaining });
     await this.audit.recordForUser('recovery_code.used', user, { actor: user, ip, details: { remaining: remaining ?? 0 } });
@@ -200,6 +201,15 @@ export class SecondFactorService {
         }
         return { ok: false, error: lockedSentence(outcome.until), status: 429 };
     }
+  }
+
+  /** Whether the challenge can take a code now: this sign-in may have used up its attempts, or the account be locked. */
+  standing(user: User, signInKey: string): Promise<ChallengeStanding> {
+    return this.#guard.standing(user.id, signInKey);
+  }
+
+  async recoveryCodesLeft(user: User): Promise<number> {
+    return remainingRecoveryCodes(await this.store.secondFactors.find(user.id));
   }
 
   /** Replaces the whole set of recovery codes; the new ones wait under `holdId` to be shown once. */

@@ -9,6 +9,9 @@ export type FactorCheck =
   /** A right code that was already used (a passcode's time step, seen before). */
   | { readonly kind: 'replayed' };
 
+/** What was typed, tidied — or a sentence saying what is wrong with it (nothing is counted against the user). */
+export type ParsedCode = { readonly ok: true; readonly code: string } | { readonly ok: false; readonly problem: string };
+
 /** What member lists and the account page show of a factor a user has. */
 export interface FactorDescription {
   readonly kind: FactorKind;
@@ -24,10 +27,9 @@ export interface FactorDescription {
  */
 export interface SecondFactorMethod {
   readonly kind: FactorKind;
-  /** The sentences a person sees: what a code of this kind looks like, and that this one is wrong. */
-  readonly sentences: { readonly malformed: string; readonly invalid: string };
-  /** What was typed, tidied; null when it cannot be such a code (nothing is counted against the user). */
-  parse(input: string): string | null;
+  /** The sentence a person sees when a well-formed code is not right. */
+  readonly invalidSentence: string;
+  parse(input: string): ParsedCode;
   /** Checks the code for this user and spends it — single use, also when two requests race. */
   verify(userId: string, code: string): Promise<FactorCheck>;
   /** Null when the user does not have this factor. */

@@ -248,6 +248,11 @@ export interface SecondFactorRepository {
   acceptTimeStep(userId: string, timeStep: number): Promise<boolean>;
   /** Marks a recovery code used if it was unused; returns whether this call used it. */
   useRecoveryCode(userId: string, codeId: string): Promise<boolean>;
+  /**
+   * Puts a new TOTP secret in place of the old one (a new phone), with the time step its first code
+   * was accepted at; the recovery codes stay. Returns false when the user has no second factor.
+   */
+  replaceSecret(userId: string, sealedSecret: string, lastTimeStep: number): Promise<boolean>;
   /** Replaces the whole set of recovery codes. Returns false when the user has no second factor. */
   replaceRecoveryCodes(userId: string, recoveryKeyId: string, hashes: readonly string[]): Promise<boolean>;
   /** Deletes the secret and every recovery code; returns whether there was anything to delete. */

@@ -134,6 +134,8 @@ function authenticatorCode(secret: string, ahead = 0): string {
     await page.getByRole('link', { name: 'Use a recovery code' }).click();
     await page.getByLabel('Recovery code').fill(codes[0]!.toUpperCase());
     await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Keep a way to sign in' }).waitFor();
+    await page.getByRole('link', { name: 'Continue to the application' }).click();
     await page.getByText(`You are signed in as ${DEMO.member.email}`).waitFor();
     await smtp.waitFor(DEMO.member.email, /A recovery code was used/);
 

@@ -65,7 +65,7 @@ describe('bad input to every form field', () => {
     for (const token of [...CORPUS, '000000', '123456']) {
       const page = await post(browser, setup, '/setup', { token });
       expectRefused(page, `token ${JSON.stringify(token).slice(0, 30)}`);
-      expect(page.html).toMatch(/Enter the 6-digit code from your authenticator app\.|That code is not valid or has expired\./);
+      expect(page.html).toMatch(/A passcode has|Enter the 6-digit passcode|That code is not valid or has expired\./);
     }
     const user = await twofold.store.users.findByEmail('setup@city.test');
     expect(await twofold.store.secondFactors.find(user!.id)).toBeNull();

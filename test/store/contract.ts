@@ -291,6 +291,17 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect(await store.secondFactors.acceptTimeStep('nobody', 500)).toBe(false);
       });
 
+      it('replaces the secret of a new phone, keeping the recovery codes', async () => {
+        const { id } = await user();
+        await enable(id);
+        const before = await store.secondFactors.find(id);
+        expect(await store.secondFactors.replaceSecret(id, 'sealed-new-phone', 7)).toBe(true);
+        const after = await store.secondFactors.find(id);
+        expect([after?.sealedSecret, after?.lastTimeStep]).toStrictEqual(['sealed-new-phone', 7]);
+        expect(after?.recoveryCodes).toStrictEqual(before?.recoveryCodes);
+        expect(await store.secondFactors.replaceSecret('nobody', 'sealed', 1)).toBe(false);
+      });
+
       it('uses a recovery code once, also under a race, and replaces the set', async () => {
         const { id } = await user();
         await enable(id);

@@ -1,7 +1,7 @@
 import type { SecretBox } from '../../security/secret-box.js';
 import type { SecondFactor, Store, User } from '../../store/types.js';
-import type { FactorCheck, FactorDescription, SecondFactorMethod } from '../factor.js';
-import { RECOVERY_PEPPER_PURPOSE, hashRecoveryCode, newRecoveryCodes, normalizeRecoveryCode, recoveryCodeMatches } from './codes.js';
+import type { FactorCheck, FactorDescription, ParsedCode, SecondFactorMethod } from '../factor.js';
+import { RECOVERY_PEPPER_PURPOSE, hashRecoveryCode, hashedForm, newRecoveryCodes, readRecoveryCode, recoveryCodeMatches } from './codes.js';
 
 const heldContext = (holdId: string) => `enrollment-codes:${holdId}`;
 const HELD_TTL_MS = 60 * 60 * 1000;
@@ -20,24 +20,23 @@ export interface RecoveryCodeSet {
  */
 export class RecoveryCodeFactor implements SecondFactorMethod {
   readonly kind = 'recovery-code';
-  readonly sentences = {
-    malformed: 'A recovery code has 10 letters and digits, like abcde-23456.',
-    invalid: 'That recovery code is not valid or was already used.',
-  } as const;
+  readonly invalidSentence = 'That recovery code is not one of yours, or it was already used. Each code works once.';
 
   constructor(private readonly store: Pick<Store, 'secondFactors' | 'enrollments'>, private readonly box: SecretBox) {}
 
-  parse(input: string): string | null {
-    return normalizeRecoveryCode(input);
+  parse(input: string): ParsedCode {
+    const read = readRecoveryCode(input);
+    return read.ok ? { ok: true, code: input } : { ok: false, problem: read.problem };
   }
 
   async verify(userId: string, code: string): Promise<FactorCheck> {
+    const read = readRecoveryCode(code);
     const record = await this.store.secondFactors.find(userId);
-    if (!record) return { kind: 'rejected' };
+    if (!record || !read.ok) return { kind: 'rejected' };
     const pepper = this.box.deriveKey(RECOVERY_PEPPER_PURPOSE, record.recoveryKeyId);
     const unused = record.recoveryCodes.filter((candidate) => candidate.usedAt === null);
     for (const candidate of unused) {
-      if (await recoveryCodeMatches(candidate.hash, code, pepper)) {
+      if (await matchesAny(candidate.hash, read.forms, pepper)) {
         // The conditional update spends it: of two requests racing with the same code, one wins.
         if (!(await this.store.secondFactors.useRecoveryCode(userId, candidate.id))) return { kind: 'rejected' };
         return { kind: 'accepted', remaining: unused.length - 1 };
@@ -53,7 +52,7 @@ export class RecoveryCodeFactor implements SecondFactorMethod {
   async newSet(): Promise<RecoveryCodeSet> {
     const codes = newRecoveryCodes();
     const pepper = this.box.deriveKey(RECOVERY_PEPPER_PURPOSE);
-    return { codes, keyId: this.box.currentKeyId, hashes: await Promise.all(codes.map((code) => hashRecoveryCode(normalizeRecoveryCode(code)!, pepper))) };
+    return { codes, keyId: this.box.currentKeyId, hashes: await Promise.all(codes.map((code) => hashRecoveryCode(hashedForm(code), pepper))) };
   }
 
   /** Replaces the user's whole set; the new codes, or null when the user has no second factor. */
@@ -79,6 +78,13 @@ export class RecoveryCodeFactor implements SecondFactorMethod {
     if (!pending || pending.userId !== user.id || pending.sealedRecoveryCodes === null) return null;
     return JSON.parse(this.box.open(pending.sealedRecoveryCodes, heldContext(holdId))) as string[];
   }
+}
+
+async function matchesAny(hash: string, forms: readonly string[], pepper: Buffer): Promise<boolean> {
+  for (const form of forms) {
+    if (await recoveryCodeMatches(hash, form, pepper)) return true;
+  }
+  return false;
 }
 
 export function remainingRecoveryCodes(record: SecondFactor | null): number {

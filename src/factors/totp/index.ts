@@ -1,8 +1,8 @@
 import type { SecretBox } from '../../security/secret-box.js';
 import type { SecondFactor, Store, User } from '../../store/types.js';
-import type { FactorCheck, FactorDescription, SecondFactorMethod } from '../factor.js';
+import type { FactorCheck, FactorDescription, ParsedCode, SecondFactorMethod } from '../factor.js';
 import { qrCodeDataUrl } from './qr-code.js';
-import { formatSecret, matchTotp, newTotpSecret, otpauthUri, parsePasscode } from './totp.js';
+import { formatSecret, matchTotp, newTotpSecret, otpauthUri, parsePasscode, passcodeProblem } from './totp.js';
 
 /** Binds a sealed TOTP secret to its user: copied to another row, it does not open. */
 const secretContext = (userId: string) => `totp:${userId}`;
@@ -19,7 +19,10 @@ export interface TotpSetupView {
   readonly qrCode: string;
 }
 
-export type TotpProof = { readonly ok: true; readonly sealedSecret: string; readonly timeStep: number } | { readonly ok: false; readonly reason: 'malformed' | 'expired' | 'invalid' };
+export type TotpProof =
+  | { readonly ok: true; readonly sealedSecret: string; readonly timeStep: number }
+  | { readonly ok: false; readonly reason: 'expired' | 'invalid' }
+  | { readonly ok: false; readonly reason: 'malformed'; readonly problem: string };
 
 /**
  * An authenticator app (TOTP, RFC 6238; docs/rules.md, "Setup"). Setting it up keeps a new secret
@@ -29,10 +32,7 @@ export type TotpProof = { readonly ok: true; readonly sealedSecret: string; read
  */
 export class TotpFactor implements SecondFactorMethod {
   readonly kind = 'totp';
-  readonly sentences = {
-    malformed: 'Enter the 6-digit code from your authenticator app.',
-    invalid: 'That code is not valid or has expired.',
-  } as const;
+  readonly invalidSentence = 'That code is not valid or has expired.';
 
   constructor(
     private readonly store: Pick<Store, 'secondFactors' | 'enrollments'>,
@@ -40,8 +40,9 @@ export class TotpFactor implements SecondFactorMethod {
     private readonly issuerName: string,
   ) {}
 
-  parse(input: string): string | null {
-    return parsePasscode(input);
+  parse(input: string): ParsedCode {
+    const code = parsePasscode(input);
+    return code ? { ok: true, code } : { ok: false, problem: passcodeProblem(input) };
   }
 
   async verify(userId: string, code: string): Promise<FactorCheck> {
@@ -80,7 +81,7 @@ export class TotpFactor implements SecondFactorMethod {
   /** Checks the first code against the held secret; on success, the secret sealed for the user, ready to save. */
   async prove(holdId: string, user: User, input: string): Promise<TotpProof> {
     const code = parsePasscode(input);
-    if (!code) return { ok: false, reason: 'malformed' };
+    if (!code) return { ok: false, reason: 'malformed', problem: passcodeProblem(input) };
     const pending = await this.store.enrollments.find(holdId);
     if (!pending?.sealedSecret || pending.userId !== user.id || pending.sealedRecoveryCodes !== null) return { ok: false, reason: 'expired' };
     const secret = this.box.open(pending.sealedSecret, pendingContext(holdId));

@@ -32,6 +32,14 @@ export function parsePasscode(input: string): string | null {
   return /^\d{6}$/.test(code) ? code : null;
 }
 
+/** What is wrong with a typed passcode, for the sentence under the field. */
+export function passcodeProblem(input: string): string {
+  const code = input.replace(/\s+/g, '');
+  if (code === '') return `Enter the ${TOTP_DIGITS}-digit passcode your authenticator app shows now.`;
+  if (!/^\d+$/.test(code)) return `A passcode has only digits: enter the ${TOTP_DIGITS} digits your authenticator app shows now.`;
+  return `A passcode has ${TOTP_DIGITS} digits; this one has ${code.length}. Enter the code your authenticator app shows now.`;
+}
+
 export function currentTimeStep(now = Date.now()): number {
   return Math.floor(now / 1000 / TOTP_PERIOD_SECONDS);
 }

@@ -86,6 +86,10 @@ export function mongoSecondFactors(secondFactors: Collection<SecondFactorDoc>): 
       const result = await secondFactors.updateOne({ _id: userId, lastTimeStep: { $lt: timeStep } }, { $set: { lastTimeStep: timeStep } });
       return result.modifiedCount === 1;
     },
+    async replaceSecret(userId, sealedSecret, lastTimeStep) {
+      const result = await secondFactors.updateOne({ _id: userId }, { $set: { sealedSecret, lastTimeStep } });
+      return result.matchedCount === 1;
+    },
     async useRecoveryCode(userId, codeId) {
       if (!isCodeId(codeId)) return false;
       const usedAt = `recoveryCodes.${codeId}.usedAt`;

@@ -25,6 +25,7 @@ export function sqliteSecondFactors(db: SqliteDatabase): SecondFactorRepository 
   const deleteCodes = db.prepare('DELETE FROM recovery_codes WHERE user_id = ?');
   const setKeyId = db.prepare('UPDATE second_factors SET recovery_key_id = ? WHERE user_id = ?');
   const accept = db.prepare('UPDATE second_factors SET last_time_step = ? WHERE user_id = ? AND last_time_step < ?');
+  const setSecret = db.prepare('UPDATE second_factors SET sealed_secret = ?, last_time_step = ? WHERE user_id = ?');
   const useCode = db.prepare('UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND id = ? AND used_at IS NULL');
   const remove = db.prepare('DELETE FROM second_factors WHERE user_id = ?');
   const enrolledAmong = db.prepare<[string], { user_id: string }>('SELECT user_id FROM second_factors WHERE user_id IN (SELECT value FROM json_each(?))');
@@ -81,6 +82,9 @@ export function sqliteSecondFactors(db: SqliteDatabase): SecondFactorRepository 
     },
     async acceptTimeStep(userId, timeStep) {
       return accept.run(timeStep, userId, timeStep).changes === 1;
+    },
+    async replaceSecret(userId, sealedSecret, lastTimeStep) {
+      return setSecret.run(sealedSecret, lastTimeStep, userId).changes === 1;
     },
     async useRecoveryCode(userId, codeId) {
       return useCode.run(Date.now(), userId, codeId).changes === 1;
