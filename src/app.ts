@@ -15,6 +15,7 @@ import { routeByPrefix } from './http/route-by-prefix.js';
 import { securityHeaders } from './http/security-headers.js';
 import { staticFiles } from './http/static-files.js';
 import { invitationRouter } from './invitations/routes.js';
+import { passwordRouter } from './password/routes.js';
 import { loadProviderKeys } from './keys/provider-keys.js';
 import { providerConfiguration } from './provider/configuration.js';
 
@@ -44,9 +45,10 @@ export async function createApp({ config, store, box, log, application }: Compos
   provider.use(staticFiles());
   provider.use(routeByPrefix({
     '/interaction': [interactionRouter({ config, provider, signIns, secondFactors, federation, members: application.members }).routes() as Middleware],
-    '/account': [accountRouter({ config, provider, signIns, secondFactors, members: application.members }).routes() as Middleware],
+    '/account': [accountRouter({ config, provider, signIns, secondFactors, members: application.members, selfService: application.selfService }).routes() as Middleware],
     '/admin': [adminApi({ config, provider, log, application }), adminRouter({ config, provider, application }).routes() as Middleware],
     '/invitation': [invitationRouter(application).routes() as Middleware],
+    '/password': [passwordRouter(application).routes() as Middleware],
     '/federation': [federationRouter(application).routes() as Middleware],
     ...(config.demo ? { '/demo': [demoRelyingParty({ config, log }).routes() as Middleware] } : {}),
   }));

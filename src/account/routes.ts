@@ -1,10 +1,11 @@
-import Router from '@koa/router';
+import Router, { type RouterContext } from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config/index.js';
 import type { Members } from '../application/members.js';
 import type { SecondFactorService } from '../application/second-factors.js';
-import { PASSWORD_SENTENCES, type SignIns } from '../application/sign-ins.js';
+import type { FieldProblem, Reauthentication, SelfService } from '../application/self-service.js';
+import type { SignIns } from '../application/sign-ins.js';
 import { NotFoundError } from '../errors.js';
 import { readForm, type Form } from '../http/forms.js';
 import { sendRecoveryCodesFile } from '../http/recovery-codes-file.js';
@@ -18,41 +19,48 @@ const DONE: Record<string, string> = {
   enabled: 'Two-factor authentication is enabled.',
   disabled: 'Two-factor authentication is turned off.',
   regenerated: 'Your new recovery codes are ready; the old ones no longer work.',
+  'new-app': 'Your new authenticator app is set up. The old one\'s codes no longer work.',
+  password: 'Your password is changed.',
   'signed-out-others': 'Every other session is signed out.',
   joined: 'You joined the organization.',
   declined: 'You declined the invitation.',
 };
-const OFFER_SIGN_OUT_AFTER = new Set(['enabled', 'disabled', 'regenerated']);
+const OFFER_SIGN_OUT_AFTER = new Set(['enabled', 'disabled', 'regenerated', 'new-app', 'password']);
 
-interface FieldError {
-  readonly section: 'activate' | 'deactivate' | 'regenerate';
-  readonly field: 'password' | 'passcode';
-  readonly message: string;
+type Section = 'activate' | 'deactivate' | 'regenerate' | 'new-app' | 'password';
+
+/** A refusal shown next to its field, in its section; the page opens there with that field focused. */
+interface FieldError extends Omit<FieldProblem, 'status'> {
+  readonly section: Section;
+  /** A passcode that was not checked (the password was wrong) is kept, so it need not be typed again. */
+  readonly keptPasscode?: string;
 }
 
-/**
- * /account (docs/rules.md, "Account page"): a user's own two-factor settings. Signed in through Twofold itself; every
- * change asks for the password again, and the passcode when 2FA is on (ASVS 5.0 §7.5.1), and then
- * offers to sign out every other session (§7.4.3).
- */
 export interface AccountDependencies {
   readonly config: Config;
   readonly provider: Provider;
   readonly signIns: SignIns;
   readonly secondFactors: SecondFactorService;
   readonly members: Members;
+  readonly selfService: SelfService;
 }
 
-export function accountRouter({ config, provider, signIns, secondFactors, members }: AccountDependencies): Router {
+/**
+ * /account (docs/rules.md, "Account page", "Staff help themselves"): a user's own password and second
+ * factor. Signed in through Twofold itself; every change asks for the password again, and a passcode
+ * when 2FA is on (ASVS 5.0 §7.5.1), and then offers to sign out every other session (§7.4.3).
+ */
+export function accountRouter({ config, provider, signIns, secondFactors, members, selfService }: AccountDependencies): Router {
   const router = new Router({ prefix: '/account' });
   const signIn = new SelfSignIn(provider, signIns, secondFactors, config.issuer, ACCOUNT_APP);
   const holdId = (account: AccountSession) => `account:${account.sessionUid}`;
+  const newAppHoldId = (account: AccountSession) => `account-new-app:${account.sessionUid}`;
 
   const requireAccount = async (ctx: Context): Promise<AccountSession | null> => {
     const account = await signIn.current(ctx);
     if (!account) {
       if (ctx.method === 'GET') ctx.redirect(signIn.start(ctx));
-      else render(ctx, 'error', { title: 'Signed out', message: 'Your account session has ended. Open your account page and sign in again.' }, 401);
+      else render(ctx, 'error', { title: 'Signed out', message: 'Your account session has ended, or it no longer meets this site\'s sign-in rules. Open your account page and sign in again.', next: { href: '/account', label: 'Open your account page' } }, 401);
     }
     return account;
   };
@@ -69,6 +77,7 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
       canActivate: canActivate(facts),
       canDeactivate: canDeactivate(facts),
       mandated: facts.enrolled && !canDeactivate(facts),
+      managedElsewhere: account.user.managedBy !== null,
       invitations: await members.received(account.user),
       done: done ? DONE[done] : undefined,
       offerSignOut: done !== undefined && OFFER_SIGN_OUT_AFTER.has(done),
@@ -76,16 +85,28 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
     }, status);
   };
 
-  /** Password, and the passcode when two-factor authentication is on; null when both are right. */
-  const reauthenticate = async (ctx: Context, account: AccountSession, form: Form, section: FieldError['section'], withPasscode: boolean): Promise<{ error: FieldError; status: number } | null> => {
-    const password = await signIns.checkPassword(account.user.email, form.field(`${section}-password`), ctx.ip);
-    if (password.kind !== 'ok' || password.user.id !== account.user.id) {
-      const throttled = password.kind === 'throttled';
-      return { error: { section, field: 'password', message: throttled ? PASSWORD_SENTENCES.throttled : 'That password is not right.' }, status: throttled ? 429 : 401 };
-    }
-    if (!withPasscode) return null;
-    const passcode = await secondFactors.check(account.user, 'totp', form.field(`${section}-passcode`), holdId(account), ctx.ip);
-    return passcode.ok ? null : { error: { section, field: 'passcode', message: passcode.error }, status: passcode.status };
+  const reauthenticationIn = (form: Form, section: Section): Reauthentication => ({
+    password: form.field(`${section}-password`),
+    passcode: form.field(`${section}-passcode`),
+    recoveryCode: form.field(`${section}-recoveryCode`),
+  });
+  const refuse = (ctx: Context, account: AccountSession, form: Form, section: Section, problem: FieldProblem) =>
+    showAccount(ctx, account, {
+      section,
+      field: problem.field,
+      message: problem.message,
+      ...(problem.field === 'password' ? { keptPasscode: form.field(`${section}-passcode`).slice(0, 8) } : {}),
+    }, problem.status);
+
+  /** A form of the page, for a signed-in user: parse, call, and answer with the page again or a redirect. */
+  const change = (handler: (ctx: RouterContext, account: AccountSession, form: Form) => Promise<void>) => async (ctx: RouterContext) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    await handler(ctx, account, await readForm(ctx));
+  };
+  const redirectTo = (ctx: Context, path: string) => {
+    ctx.status = 303;
+    ctx.redirect(path);
   };
 
   router.get('/', async (ctx) => {
@@ -100,17 +121,14 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
   });
 
   /** Accepting joins the organization as the invitation says; only the invited account, signed in, can. */
-  router.post('/invitations/:invitationId/:answer', async (ctx) => {
-    const account = await requireAccount(ctx);
-    if (!account) return;
-    await readForm(ctx);
+  router.post('/invitations/:invitationId/:answer', change(async (ctx, account) => {
     const id = String(ctx.params.invitationId);
-    if (ctx.params.answer === 'accept') await members.accept(account.user, id, ctx.ip);
-    else if (ctx.params.answer === 'decline') await members.decline(account.user, id, ctx.ip);
+    const answer = ctx.params.answer;
+    if (answer === 'accept') await members.accept(account.user, id, ctx.ip);
+    else if (answer === 'decline') await members.decline(account.user, id, ctx.ip);
     else throw new NotFoundError('There is no such page.');
-    ctx.status = 303;
-    ctx.redirect(`/account?done=${ctx.params.answer === 'accept' ? 'joined' : 'declined'}`);
-  });
+    redirectTo(ctx, `/account?done=${answer === 'accept' ? 'joined' : 'declined'}`);
+  }));
 
   router.get('/login', (ctx) => {
     ctx.redirect(signIn.start(ctx));
@@ -124,74 +142,90 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
     ctx.redirect(signIn.signOut(ctx));
   });
 
-  router.post('/2fa/activate', async (ctx) => {
-    const account = await requireAccount(ctx);
-    if (!account) return;
-    const form = await readForm(ctx);
+  router.post('/password', change(async (ctx, account, form) => {
+    const problem = await selfService.changePassword(account.user, {
+      ...reauthenticationIn(form, 'password'),
+      newPassword: form.field('password-new'),
+      confirm: form.field('password-confirm'),
+    }, holdId(account), ctx.ip);
+    if (problem) return refuse(ctx, account, form, 'password', problem);
+    redirectTo(ctx, '/account?done=password');
+  }));
+
+  router.post('/2fa/activate', change(async (ctx, account, form) => {
     const facts = await secondFactors.facts(account.user);
     if (!canActivate(facts)) return showAccount(ctx, account, { section: 'activate', field: 'password', message: 'Two-factor authentication cannot be activated here now.' }, 409);
-    const failed = await reauthenticate(ctx, account, form, 'activate', false);
-    if (failed) return showAccount(ctx, account, failed.error, failed.status);
+    const problem = await selfService.reauthenticate(account.user, { password: form.field('activate-password') }, holdId(account), ctx.ip);
+    if (problem) return refuse(ctx, account, form, 'activate', problem);
     await secondFactors.forgetEnrollment(holdId(account));
     await secondFactors.enrollment(holdId(account), account.user);
-    ctx.status = 303;
-    ctx.redirect('/account/2fa/setup');
-  });
+    redirectTo(ctx, '/account/2fa/setup');
+  }));
 
-  const showSetup = async (ctx: Context, account: AccountSession, error?: string, status = 200) => {
-    if (!(await secondFactors.enrollmentPending(holdId(account), account.user))) return ctx.redirect('/account');
+  const showSetup = async (ctx: Context, account: AccountSession, hold: string, action: string, error?: string, status = 200) => {
+    if (!(await secondFactors.enrollmentPending(hold, account.user))) return ctx.redirect('/account');
     render(ctx, 'setup', {
       title: 'Set up two-factor authentication',
-      action: '/account/2fa/setup',
-      ...(await secondFactors.enrollment(holdId(account), account.user)),
+      action,
+      ...(await secondFactors.enrollment(hold, account.user)),
       email: account.user.email,
       required: false,
+      replacing: hold === newAppHoldId(account),
+      cancelUrl: '/account',
       error,
     }, status);
   };
 
   router.get('/2fa/setup', async (ctx) => {
     const account = await requireAccount(ctx);
-    if (account) await showSetup(ctx, account);
+    if (account) await showSetup(ctx, account, holdId(account), '/account/2fa/setup');
   });
 
-  router.post('/2fa/setup', async (ctx) => {
-    const account = await requireAccount(ctx);
-    if (!account) return;
-    const form = await readForm(ctx);
+  router.post('/2fa/setup', change(async (ctx, account, form) => {
     const result = await secondFactors.completeEnrollment(holdId(account), account.user, form.field('token'), ctx.ip);
-    if (!result.ok) return showSetup(ctx, account, result.error, result.status);
+    if (!result.ok) return showSetup(ctx, account, holdId(account), '/account/2fa/setup', result.error, result.status);
     await signIn.recordSecondFactor(account);
-    ctx.status = 303;
-    ctx.redirect('/account/recovery-codes?after=enabled');
+    redirectTo(ctx, '/account/recovery-codes?after=enabled');
+  }));
+
+  /** A new phone: the password and the current passcode — or a recovery code, the old phone being gone — then a new QR code. */
+  router.post('/2fa/new-app', change(async (ctx, account, form) => {
+    const problem = await selfService.reauthenticate(account.user, reauthenticationIn(form, 'new-app'), holdId(account), ctx.ip);
+    if (problem) return refuse(ctx, account, form, 'new-app', problem);
+    await secondFactors.forgetEnrollment(newAppHoldId(account));
+    await secondFactors.enrollment(newAppHoldId(account), account.user);
+    redirectTo(ctx, '/account/2fa/new-app');
+  }));
+
+  router.get('/2fa/new-app', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (account) await showSetup(ctx, account, newAppHoldId(account), '/account/2fa/new-app/setup');
   });
 
-  router.post('/2fa/deactivate', async (ctx) => {
-    const account = await requireAccount(ctx);
-    if (!account) return;
-    const form = await readForm(ctx);
+  router.post('/2fa/new-app/setup', change(async (ctx, account, form) => {
+    const result = await secondFactors.replaceAuthenticator(newAppHoldId(account), account.user, form.field('token'), ctx.ip);
+    if (!result.ok) return showSetup(ctx, account, newAppHoldId(account), '/account/2fa/new-app/setup', result.error, result.status);
+    redirectTo(ctx, '/account?done=new-app');
+  }));
+
+  router.post('/2fa/deactivate', change(async (ctx, account, form) => {
     if (!canDeactivate(await secondFactors.facts(account.user))) {
       return showAccount(ctx, account, { section: 'deactivate', field: 'password', message: 'Your organization or this site requires two-factor authentication, so it cannot be turned off.' }, 409);
     }
-    const failed = await reauthenticate(ctx, account, form, 'deactivate', true);
-    if (failed) return showAccount(ctx, account, failed.error, failed.status);
+    const problem = await selfService.reauthenticate(account.user, reauthenticationIn(form, 'deactivate'), holdId(account), ctx.ip);
+    if (problem) return refuse(ctx, account, form, 'deactivate', problem);
     await secondFactors.disable(account.user, { actor: account.user, ip: ctx.ip });
-    ctx.status = 303;
-    ctx.redirect('/account?done=disabled');
-  });
+    redirectTo(ctx, '/account?done=disabled');
+  }));
 
-  router.post('/recovery-codes', async (ctx) => {
-    const account = await requireAccount(ctx);
-    if (!account) return;
-    const form = await readForm(ctx);
-    const failed = await reauthenticate(ctx, account, form, 'regenerate', true);
-    if (failed) return showAccount(ctx, account, failed.error, failed.status);
+  router.post('/recovery-codes', change(async (ctx, account, form) => {
+    const problem = await selfService.reauthenticate(account.user, reauthenticationIn(form, 'regenerate'), holdId(account), ctx.ip);
+    if (problem) return refuse(ctx, account, form, 'regenerate', problem);
     if (!(await secondFactors.regenerateRecoveryCodes(account.user, holdId(account), ctx.ip))) {
       return showAccount(ctx, account, { section: 'regenerate', field: 'password', message: 'Two-factor authentication is not on, so there are no recovery codes to replace.' }, 409);
     }
-    ctx.status = 303;
-    ctx.redirect('/account/recovery-codes?after=regenerated');
-  });
+    redirectTo(ctx, '/account/recovery-codes?after=regenerated');
+  }));
 
   router.get('/recovery-codes', async (ctx) => {
     const account = await requireAccount(ctx);
@@ -216,23 +250,15 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
     sendRecoveryCodesFile(ctx, config, account.user, codes);
   });
 
-  router.post('/recovery-codes/done', async (ctx) => {
-    const account = await requireAccount(ctx);
-    if (!account) return;
-    await readForm(ctx);
+  router.post('/recovery-codes/done', change(async (ctx, account) => {
     await secondFactors.forgetEnrollment(holdId(account));
-    ctx.status = 303;
-    ctx.redirect(`/account?done=${ctx.query.after === 'enabled' ? 'enabled' : 'regenerated'}`);
-  });
+    redirectTo(ctx, `/account?done=${ctx.query.after === 'enabled' ? 'enabled' : 'regenerated'}`);
+  }));
 
-  router.post('/sessions/end-others', async (ctx) => {
-    const account = await requireAccount(ctx);
-    if (!account) return;
-    await readForm(ctx);
+  router.post('/sessions/end-others', change(async (ctx, account) => {
     await signIns.endOtherSessions(account.user, account.sessionId);
-    ctx.status = 303;
-    ctx.redirect('/account?done=signed-out-others');
-  });
+    redirectTo(ctx, '/account?done=signed-out-others');
+  }));
 
   return router;
 }

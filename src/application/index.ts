@@ -10,7 +10,8 @@ import { AuditLog } from './audit-log.js';
 import { Clients } from './clients.js';
 import { Members } from './members.js';
 import { Organizations } from './organizations.js';
-import { PasswordInvitations } from './password-invitations.js';
+import { PasswordLinks } from './password-links.js';
+import { SelfService } from './self-service.js';
 import { SecondFactorService } from './second-factors.js';
 import { SignIns } from './sign-ins.js';
 import { Site } from './site.js';
@@ -31,7 +32,8 @@ export interface Application {
   readonly secondFactors: SecondFactorService;
   readonly signIns: SignIns;
   readonly federation: FederationService;
-  readonly passwordInvitations: PasswordInvitations;
+  readonly passwordLinks: PasswordLinks;
+  readonly selfService: SelfService;
   readonly userImport: UserImport;
 }
 
@@ -49,17 +51,19 @@ export function createApplication({ config, store, box, mailer, log }: Applicati
   const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit);
   const federation = new FederationService(store, box, config, audit, log);
   const organizations = new Organizations(store, audit, mailer);
-  const passwordInvitations = new PasswordInvitations(store, hasher, mailer, audit, config.issuer);
+  const passwordLinks = new PasswordLinks(store, hasher, mailer, audit, config.issuer);
+  const signIns = new SignIns(store, hasher, new PasswordThrottle(store.attempts, config.lockout));
   return {
     organizations,
-    members: new Members(store, organizations, secondFactors, passwordInvitations, audit, mailer, config.issuer),
-    users: new Users(store, organizations, secondFactors, federation, passwordInvitations, hasher, audit),
+    members: new Members(store, organizations, secondFactors, passwordLinks, audit, mailer, config.issuer),
+    users: new Users(store, organizations, secondFactors, federation, passwordLinks, hasher, audit),
     clients: new Clients(store, box),
     site: new Site(store, audit),
     secondFactors,
-    signIns: new SignIns(store, hasher, new PasswordThrottle(store.attempts, config.lockout)),
+    signIns,
     federation,
-    passwordInvitations,
+    passwordLinks,
+    selfService: new SelfService(store, signIns, secondFactors, passwordLinks, hasher, mailer, audit),
     userImport: new UserImport(store, hasher, audit),
   };
 }

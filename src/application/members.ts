@@ -6,7 +6,7 @@ import type { Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import { leavesAnOwner } from './authorization.js';
 import type { Organizations } from './organizations.js';
-import type { PasswordInvitations } from './password-invitations.js';
+import type { PasswordLinks } from './password-links.js';
 import type { SecondFactorService } from './second-factors.js';
 import { isRecordId, normalizeEmail, validateName } from './validation.js';
 
@@ -49,6 +49,7 @@ export type AddedMember =
 
 const MEMBER_NOT_FOUND = 'That person is not a member of this organization.';
 const INVITATION_NOT_FOUND = 'There is no such invitation any more. It may have expired, or been withdrawn.';
+const OWNERS_SIGN_IN_HERE = (email: string) => `${email} signs in at an organization's identity provider, and owners always sign in here with a password, so that no provider can lock them out. A site admin can let them set one first.`;
 const MEMBERSHIP_INVITATION_TTL_MS = 14 * 24 * 60 * 60 * 1000;
 
 export function parseRole(raw: unknown): Role {
@@ -67,7 +68,7 @@ export class Members {
     private readonly store: Pick<Store, 'users' | 'memberships' | 'membershipInvitations' | 'organizations' | 'secondFactors'>,
     private readonly organizations: Organizations,
     private readonly secondFactors: SecondFactorService,
-    private readonly passwordInvitations: PasswordInvitations,
+    private readonly passwordLinks: PasswordLinks,
     private readonly audit: AuditLog,
     private readonly mailer: Mailer,
     private readonly issuer: string,
@@ -158,12 +159,13 @@ export class Members {
     }
 
     const name = input.name ? validateName(input.name, 'member') : email.split('@')[0]!;
-    const managed = isFederated(organization) && organization.federation.domains.includes(email.split('@')[1]!);
+    // Owners always sign in here (no identity provider can lock them out), so only a new member's account is managed.
+    const managed = input.role === 'member' && isFederated(organization) && organization.federation.domains.includes(email.split('@')[1]!);
     const user = await this.store.users.create({ email, name, passwordHash: null, siteAdmin: false, managedBy: managed ? organization.id : null });
     await this.store.memberships.put(organization.id, user.id, input.role);
     const invitedBy = actor?.email ?? 'The site operator';
     if (managed) this.mailer.send({ to: email, message: 'account-managed-elsewhere', locals: { organizationName: organization.name, invitedBy } });
-    else await this.passwordInvitations.send(user, organization.name, invitedBy);
+    else await this.passwordLinks.sendInvitation(user, organization.name, invitedBy);
     await this.audit.record('member.invited', [organization.id], user, { actor, ip, details: { role: input.role, account: managed ? 'new, managed by the identity provider' : 'new' } });
     return { user, outcome: managed ? 'created-managed' : 'created' };
   }
@@ -204,6 +206,7 @@ export class Members {
     const organization = await this.organizations.get(actor, slug);
     const { user, membership } = await this.#member(organization, userId);
     if (membership.role === role) return user;
+    if (role === 'owner' && user.managedBy !== null) throw new ConflictError(OWNERS_SIGN_IN_HERE(user.email));
     if (!leavesAnOwner(await this.#owners(organization), membership.role === 'owner', role === 'owner' ? 'promote' : 'demote')) {
       throw new ConflictError(`${user.email} is the last owner of ${organization.name}. Make someone else an owner first.`);
     }
@@ -269,6 +272,9 @@ export class Members {
   }
 
   async accept(user: User, invitationId: string, ip: string | null): Promise<Organization> {
+    if (user.managedBy !== null && (await this.store.membershipInvitations.find(invitationId))?.role === 'owner') {
+      throw new ConflictError('You sign in with your organization\'s own account, and owners always sign in here with a password. Ask a site admin to let you set one, then accept.');
+    }
     const invitation = await this.#takeOwnInvitation(user, invitationId);
     const organization = await this.store.organizations.findById(invitation.organizationId);
     if (!organization) throw new NotFoundError(INVITATION_NOT_FOUND);

@@ -138,6 +138,27 @@ export class SecondFactorService {
     return { ok: true };
   }
 
+  /**
+   * A new phone: the secret held under `holdId` replaces the user's current one once a code proves it;
+   * until then the old app keeps working. The recovery codes stay.
+   */
+  async replaceAuthenticator(holdId: string, user: User, input: string, ip: string): Promise<CodeCheck> {
+    const proof = await this.#totp.prove(holdId, user, input);
+    if (!proof.ok) {
+      if (proof.reason === 'malformed') return { ok: false, error: proof.problem, status: 400 };
+      if (proof.reason === 'invalid') return { ok: false, error: this.#totp.invalidSentence, status: 400 };
+      return { ok: false, error: SECOND_FACTOR_SENTENCES.setupExpired, status: 400 };
+    }
+    if (!(await this.store.secondFactors.replaceSecret(user.id, proof.sealedSecret, proof.timeStep))) {
+      return { ok: false, error: 'Two-factor authentication is not on for your account, so there is no app to replace.', status: 409 };
+    }
+    await this.store.enrollments.delete(holdId);
+    this.log.info('authenticator app replaced', { userId: user.id });
+    await this.audit.recordForUser('two_factor.replaced', user, { actor: user, ip });
+    this.mailer.send({ to: user.email, message: 'authenticator-replaced', locals: { ip } });
+    return { ok: true };
+  }
+
   /** The recovery codes of a just-finished setup or regeneration, until `forgetEnrollment`; null otherwise. */
   freshRecoveryCodes(holdId: string, user: User): Promise<string[] | null> {
     return this.#recoveryCodes.held(holdId, user);

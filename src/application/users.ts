@@ -6,7 +6,7 @@ import { actsSiteWide, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import { disableTwoFactorOf, type MemberRow } from './members.js';
 import type { Organizations } from './organizations.js';
-import type { PasswordInvitations } from './password-invitations.js';
+import type { PasswordLinks } from './password-links.js';
 import type { SecondFactorService } from './second-factors.js';
 import { isRecordId, normalizeEmail, validateName, validatePassword } from './validation.js';
 
@@ -34,7 +34,7 @@ export class Users {
     private readonly organizations: Organizations,
     private readonly secondFactors: SecondFactorService,
     private readonly federation: FederationService,
-    private readonly passwordInvitations: PasswordInvitations,
+    private readonly passwordLinks: PasswordLinks,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditLog,
   ) {}
@@ -56,6 +56,7 @@ export class Users {
       if (federated.length === 0) throw new ValidationError('A password is required unless the user belongs to an organization that signs in at its own identity provider.', 'password');
       if (federated.length > 1) throw new ValidationError('A user without a password signs in at one organization\'s identity provider: name only one such organization.', 'password');
       if (input.siteAdmin) throw new ValidationError('A site admin signs in here and needs a password.', 'password');
+      if (organizations.some(({ role }) => role === 'owner')) throw new ValidationError('An owner signs in here and needs a password, so that no identity provider can lock them out.', 'password');
     }
     const passwordHash = input.password === undefined ? null : await this.hasher.hash(validatePassword(input.password));
     let user: User;
@@ -137,7 +138,7 @@ export class Users {
     const { user } = await this.profile(actor, userId);
     if (user.managedBy === null) throw new ConflictError(`${user.email} already signs in with a password here.`);
     await this.federation.setManagedBy(actor, user, null, ip);
-    await this.passwordInvitations.send(user, null, actor?.email ?? 'The site operator');
+    await this.passwordLinks.sendInvitation(user, null, actor?.email ?? 'The site operator');
     return user;
   }
 }

@@ -91,14 +91,15 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     },
   },
   'org federate': {
-    usage: 'org federate <slug> --issuer <url> --client-id <id> --client-secret <secret> [--domain <domain>]... [--trust-2fa on|off] | org federate <slug> --off',
-    summary: "Sign an organization's managed accounts in at its own OpenID provider; --domain gives it new addresses at that domain, --trust-2fa lets the provider's second factor count. Prints the redirect URI to register there.",
+    usage: 'org federate <slug> --issuer <url> --client-id <id> --client-secret <secret> [--domain <domain>]... [--trust-2fa on|off] [--unchecked] | org federate <slug> --off',
+    summary: "Sign an organization's managed accounts in at its own OpenID provider (checked first: its discovery document must answer; --unchecked saves without); --domain gives it new addresses at that domain, --trust-2fa lets the provider's second factor count. Prints the redirect URI to register there.",
     options: {
       issuer: { value: true },
       'client-id': { value: true },
       'client-secret': { value: true },
       domain: { value: true, repeatable: true },
       'trust-2fa': { value: true },
+      unchecked: { value: false },
       off: { value: false },
     },
     async run(args, { application: { organizations, federation } }) {
@@ -112,17 +113,15 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       const clientSecret = organization.federation ? one(args, 'client-secret') : required(args, 'client-secret');
       const trust = one(args, 'trust-2fa');
       const trusted = trust === undefined ? undefined : onOff(trust, 'trust-2fa');
+      // Domains are checked before anything is saved, so a bad one changes nothing.
+      const domains = args.values.get('domain');
+      const outside = domains ? (await federation.previewDomains(null, organization, domains, null)).reduce((sum, preview) => sum + preview.outsideTotal, 0) : 0;
       organization = await federation.configure(null, organization, {
         issuer: required(args, 'issuer'),
         clientId: required(args, 'client-id'),
         ...(clientSecret === undefined ? {} : { clientSecret }),
-      }, null);
-      const domains = args.values.get('domain');
-      let outside = 0;
-      if (domains) {
-        outside = (await federation.previewDomains(null, organization, domains, null)).reduce((sum, preview) => sum + preview.outsideTotal, 0);
-        organization = await federation.assignDomains(null, organization, domains, null);
-      }
+      }, null, { unchecked: args.flags.has('unchecked') });
+      if (domains) organization = await federation.assignDomains(null, organization, domains, null);
       if (trusted !== undefined) await federation.setTrustedForTwoFactor(null, organization, trusted, null);
       const kept = outside ? ` ${outside} existing account${outside === 1 ? '' : 's'} outside it at ${domains!.length === 1 ? 'that domain keeps' : 'those domains keep'} signing in here.` : '';
       return `"${organization.slug}" now signs in at its identity provider.${kept} Register this redirect URI there: ${federation.callbackUrl(organization.slug)}`;

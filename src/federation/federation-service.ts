@@ -80,6 +80,15 @@ const FAILURES: Record<UpstreamFailure, (name: string) => [string, number]> = {
  * its email, and its `amr` never stands in for Twofold's own second factor unless a site admin
  * trusts it for that.
  */
+/** openid-client's reason, in a few words a person can act on. */
+function describeDiscoveryFailure(error: unknown): string {
+  const { code, cause } = error as { code?: string; cause?: { code?: string } };
+  if (cause?.code === 'ECONNREFUSED' || cause?.code === 'ENOTFOUND' || cause?.code === 'EAI_AGAIN') return 'it could not be reached';
+  if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') return 'it did not answer in time';
+  if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' || code === 'OAUTH_INVALID_RESPONSE') return 'its answer is not a discovery document for that issuer';
+  return (error as Error).message;
+}
+
 export class FederationService {
   readonly #upstreams: UpstreamProviders;
 
@@ -128,12 +137,19 @@ export class FederationService {
   }
 
   /**
-   * Saves the organization's provider. Domains a site admin assigned are kept; trust for two-factor
-   * is kept only while the issuer stays the same (it was given to that provider, not to the setting).
+   * Saves the organization's provider — once its discovery document answers as the issuer typed, so a
+   * mistyped or unreachable provider is refused with the reason instead of sending members to a dead
+   * end. Domains a site admin assigned are kept; trust for two-factor is kept only while the issuer
+   * stays the same (it was given to that provider, not to the setting). The operator may save without
+   * the check (`unchecked`), e.g. before the provider can be reached from the server.
    */
-  async configure(actor: Actor, organization: Organization, input: FederationInput, ip: string | null): Promise<FederatedOrganization> {
+  async configure(actor: Actor, organization: Organization, input: FederationInput, ip: string | null, { unchecked = false } = {}): Promise<FederatedOrganization> {
     const valid = this.#validate(organization, input);
     const before = organization.federation;
+    if (!(unchecked && actor === null)) {
+      const secret = valid.clientSecret ?? this.box.open(before!.sealedClientSecret, federationSecretContext(organization.id));
+      await this.#check(valid.issuer, valid.clientId, secret);
+    }
     const federation: Federation = {
       issuer: valid.issuer,
       clientId: valid.clientId,
@@ -148,6 +164,20 @@ export class FederationService {
       details: { issuer: federation.issuer, clientId: federation.clientId, ...(before?.trustedForTwoFactor && !federation.trustedForTwoFactor ? { trustedForTwoFactor: false } : {}) },
     });
     return { ...organization, federation };
+  }
+
+  /** Fetches the provider's discovery document the way a sign-in will; a refusal says what went wrong. */
+  async #check(issuer: string, clientId: string, clientSecret: string): Promise<void> {
+    let answered: string;
+    try {
+      answered = (await discover(issuer, clientId, clientSecret)).serverMetadata().issuer;
+    } catch (error) {
+      this.log.warn('federation: identity provider refused at save', { issuer, error: (error as Error).message });
+      throw new UserError(`Nothing was saved: ${issuer} did not answer as an OpenID Connect provider (${describeDiscoveryFailure(error)}). Check the issuer URL your identity provider gives, and that it can be reached from this site.`, 400);
+    }
+    if (answered.replace(/\/$/, '') !== issuer) {
+      throw new UserError(`Nothing was saved: the provider at ${issuer} calls itself ${answered}. Use exactly the issuer it gives.`, 400);
+    }
   }
 
   async #save(organization: Organization, federation: Federation | null): Promise<void> {
@@ -233,6 +263,9 @@ export class FederationService {
     if (actor !== null && !actor.siteAdmin) throw new ForbiddenError('Only a site admin can do this: ask a site admin of this site.');
     if (organization) {
       if (user.siteAdmin) throw new ForbiddenError(`${user.email} is a site admin; a site admin's account always signs in here.`);
+      if ((await this.store.memberships.listByUser(user.id)).some((membership) => membership.role === 'owner')) {
+        throw new ForbiddenError(`${user.email} is an owner; owners always sign in here, so that no identity provider can lock them out.`);
+      }
       if (!isFederated(organization)) throw new ValidationError(`${organization.name} has no identity provider.`);
       if (!(await this.store.memberships.find(organization.id, user.id))) throw new ValidationError(`${user.email} is not a member of ${organization.name}.`);
     }

@@ -12,6 +12,8 @@ export function errorPages(log: Logger) {
   return async function renderErrors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
+      // Nothing answered (no route of Twofold's, none of oidc-provider's): a page that says so, not Koa's bare text.
+      if (ctx.status === 404 && ctx.body == null) render(ctx, 'error', { title: 'Page not found', message: 'There is no page at this address. Check the link, or start from your account page.' }, 404);
     } catch (error) {
       if (error instanceof UserError) {
         render(ctx, 'error', { title: 'Something is not right', message: error.message }, error.status);

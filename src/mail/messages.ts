@@ -12,6 +12,10 @@ export const MESSAGES = {
   invitation: { subject: 'You have been invited: set your password' },
   'membership-invitation': { subject: 'You have been invited to join an organization' },
   'account-managed-elsewhere': { subject: 'You now sign in with your organization account' },
+  'password-reset': { subject: 'Set a new password' },
+  'password-reset-elsewhere': { subject: 'Your account signs in at your organization' },
+  'password-changed': { subject: 'Your password was changed' },
+  'authenticator-replaced': { subject: 'A new authenticator app is set up for your account' },
 } as const;
 
 export type MessageName = keyof typeof MESSAGES;

@@ -333,6 +333,9 @@ export type AuditAction =
   | 'federation.link_refused'
   | 'account.managed_by_changed'
   | 'account.password_set'
+  | 'account.password_changed'
+  | 'account.password_reset'
+  | 'two_factor.replaced'
   | 'action.refused';
 
 /** One security event, as the audit log shows it. Never holds a secret, code or password. */

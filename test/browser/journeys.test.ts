@@ -180,7 +180,7 @@ function authenticatorCode(secret: string, ahead = 0): string {
     await page.getByLabel('Password').fill('optional-user-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
-    await page.getByLabel('Current password').fill('optional-user-password');
+    await page.locator('#activate').getByLabel('Current password').fill('optional-user-password');
     await page.getByRole('button', { name: 'Activate 2FA' }).click();
 
     const secret = new URL(await scanQrCode(page)).searchParams.get('secret')!;

@@ -53,7 +53,7 @@ describe('twofold command line', () => {
   it('federates an organization, prints the redirect URI, and creates its members without a password', async () => {
     const dir = tempDir();
     await cli(dir, ['org', 'create', 'county', '--name', 'County']);
-    const federated = await cli(dir, ['org', 'federate', 'county', '--issuer', 'https://login.county.test', '--client-id', 'twofold', '--client-secret', 'upstream-secret', '--domain', 'county.test', '--domain', 'Staff.County.Test']);
+    const federated = await cli(dir, ['org', 'federate', 'county', '--issuer', 'https://login.county.test', '--client-id', 'twofold', '--client-secret', 'upstream-secret', '--unchecked', '--domain', 'county.test', '--domain', 'Staff.County.Test']);
     expect(federated.status).toBe(0);
     expect(federated.out).toStrictEqual(['"county" now signs in at its identity provider. Register this redirect URI there: http://localhost:3000/federation/county/callback']);
     const member = await cli(dir, ['user', 'create', 'clerk@county.test', '--org', 'county']);
@@ -76,7 +76,7 @@ describe('twofold command line', () => {
     await cli(dir, ['user', 'create', 'ada@county.test', '--password', 'a long password', '--org', 'county']);
     await cli(dir, ['user', 'create', 'outsider@county.test', '--password', 'a long password']);
     await cli(dir, ['user', 'create', 'root@site.test', '--password', 'a long password', '--site-admin', '--org', 'county']);
-    const federated = await cli(dir, ['org', 'federate', 'county', '--issuer', 'https://login.county.test', '--client-id', 'twofold', '--client-secret', 'upstream-secret', '--domain', 'county.test', '--trust-2fa', 'on']);
+    const federated = await cli(dir, ['org', 'federate', 'county', '--issuer', 'https://login.county.test', '--client-id', 'twofold', '--client-secret', 'upstream-secret', '--unchecked', '--domain', 'county.test', '--trust-2fa', 'on']);
     expect(federated.out).toStrictEqual(['"county" now signs in at its identity provider. 1 existing account outside it at that domain keeps signing in here. Register this redirect URI there: http://localhost:3000/federation/county/callback']);
 
     const handed = await cli(dir, ['user', 'federate', 'ada@county.test', '--org', 'county']);
@@ -126,6 +126,7 @@ describe('twofold command line', () => {
       [['org', 'federate', 'city', '--issuer', 'http://idp.example.test', '--client-id', 'x', '--client-secret', 'y'], /The issuer must be an https URL\./, 1],
       [['org', 'federate', 'city', '--issuer', 'https://idp.example.test', '--client-id', 'x'], /--client-secret is required\./, 2],
       [['org', 'federate', 'city', '--issuer', 'https://idp.example.test', '--client-id', 'x', '--client-secret', 'y', '--domain', 'not a domain'], /"not a domain" is not an email domain\./, 1],
+      [['org', 'federate', 'city', '--issuer', 'https://idp.example.test', '--client-id', 'x', '--client-secret', 'y'], /Nothing was saved: https:\/\/idp\.example\.test did not answer as an OpenID Connect provider \(.+\)\. Check the issuer URL/, 1],
       [['org', 'federate', 'nowhere', '--off'], /There is no organization with the slug "nowhere"\./, 1],
       [['user', 'create', 'bob@x.test', '--password', 'long enough pw', '--org', 'city:admin'], /A role is owner or member/, 2],
       [['member', 'add', 'city', 'nobody@x.test'], /There is no user with the email "nobody@x\.test"\./, 1],

@@ -203,12 +203,16 @@ describe('organizations are trust boundaries: an owner cannot reach another orga
       expect(trustedClaims.acr).toBe(ACR.twoFactor);
       expect(trustedClaims.amr).toEqual(['fed', 'pwd', 'mfa']);
 
-      // Changing the issuer withdraws the trust: it was given to that provider.
-      const evil = await organization('evil');
-      const moved = await app().federation.configure(null, evil, { issuer: `${upstream.issuer}/elsewhere`, clientId: upstream.clientId }, null);
-      expect(moved.federation.trustedForTwoFactor).toBe(false);
+      // Changing the issuer withdraws the trust: it was given to that provider, not to the setting.
+      const other = await startUpstream(`${url()}/federation/evil/callback`);
+      try {
+        const moved = await app().federation.configure(null, await organization('evil'), { issuer: other.issuer, clientId: other.clientId, clientSecret: other.clientSecret }, null);
+        expect(moved.federation.trustedForTwoFactor).toBe(false);
+      } finally {
+        await other.close();
+      }
     } finally {
-      await app().federation.configure(null, await organization('evil'), { issuer: upstream.issuer, clientId: upstream.clientId }, null);
+      await app().federation.configure(null, await organization('evil'), { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: upstream.clientSecret }, null);
       await app().federation.setTrustedForTwoFactor(null, await organization('evil'), false, null);
     }
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OPERATOR } from '../../src/application/actor.js';
+import { csrfOf } from '../support/admin.js';
 import { Browser, formAction, type Page } from '../support/browser.js';
 import { REDIRECT_URI, discover, oidc, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { codeAt, completeSetup, submitPasscode } from '../support/second-factor.js';
@@ -53,7 +54,9 @@ describe('second factor under races and brute force', () => {
       const recovery = await browser.visit(new URL(/href="([^"]+\/recovery)"/.exec(page.html)![1]!, page.url).href);
       return browser.submit(recovery, formAction(recovery.html, '/recovery'), { code: codes[0]! });
     }));
-    expect(results.filter(landedAtRp)).toHaveLength(1);
+    // The winner is offered to renew its codes before going on; every other one is refused.
+    expect(results.filter((page) => /Keep a way to sign in/.test(page.html))).toHaveLength(1);
+    expect(results.filter((page) => page.status === 400)).toHaveLength(3);
     const stored = await twofold.store.secondFactors.find((await twofold.store.users.findByEmail(email))!.id);
     expect(stored!.recoveryCodes.filter((code) => code.usedAt !== null)).toHaveLength(1);
   });
@@ -68,10 +71,15 @@ describe('second factor under races and brute force', () => {
     }
     current = await submitPasscode(browser, current, '000000');
     expect(current.status).toBe(429);
-    expect(current.html).toMatch(/Too many wrong codes\. Go back to the application and sign in again\./);
-    const right = await submitPasscode(browser, current, await codeAt(secret, 1));
-    // A right code does not rescue an exhausted sign-in.
+    // No form to keep guessing in: the way on is to start the sign-in again.
+    expect(current.html).toMatch(/Too many wrong codes in this sign-in\. Start again to get new tries/);
+    expect(current.html).toMatch(/<a class="button primary" href="\/auth\?client_id=app&amp;[^"]+">Start again<\/a>/);
+    expect(current.html).not.toMatch(/name="passcode"/);
+    // A right code posted anyway does not rescue an exhausted sign-in.
+    const right = await browser.submit(current, `${new URL(current.url).pathname}`, { passcode: await codeAt(secret, 1), _csrf: csrfOf(browser) });
     expect(right.status).toBe(429);
+    // Reloading the page shows the same, before any code is typed.
+    expect((await browser.visit(current.url)).html).toMatch(/Too many wrong codes in this sign-in/);
     const mail = await smtp.waitFor(email, /Someone entered your password, but not your passcode/);
     expect(mail.text).toMatch(/wrong 5 times in a row/);
 
@@ -86,7 +94,7 @@ describe('second factor under races and brute force', () => {
     const guesses = sessions.flatMap(({ browser, page }) => Array.from({ length: 4 }, (_, i) => submitPasscode(browser, page, String(100000 + i))));
     const results = await Promise.all(guesses);
     const checked = results.filter((page) => page.status === 400).length;
-    const lastChecked = results.filter((page) => page.status === 429 && /Too many wrong codes for this account/.test(page.html)).length;
+    const lastChecked = results.filter((page) => page.status === 429 && /Too many wrong codes were entered for this account/.test(page.html)).length;
     expect(results).toHaveLength(32);
     // At most 9 guesses are answered "not valid": the 10th locks the account.
     expect(checked).toBeLessThanOrEqual(9);
@@ -95,11 +103,15 @@ describe('second factor under races and brute force', () => {
     expect(lastChecked).toBeGreaterThanOrEqual(1);
     expect(results.filter((page) => page.status >= 500)).toStrictEqual([]);
 
-    const { browser, page } = await atChallenge(email);
-    const refused = await submitPasscode(browser, page, await codeAt(secret, 1));
-    // The right code is refused while locked.
+    // A new sign-in says the account is locked, and until when, as soon as the page opens: no form.
+    const browser = new Browser(twofold.url);
+    const page = await signInWithPassword(browser, await startSignIn(rp), email, PASSWORD);
+    expect(page.status).toBe(429);
+    expect(page.html).toMatch(/so it is locked until <time datetime="[^"]+">\d\d:\d\d UTC<\/time> \(about 1[45] minutes\)\. Try again then\./);
+    expect(page.html).not.toMatch(/name="passcode"/);
+    // The right code, posted anyway, is refused while locked.
+    const refused = await browser.submit(page, `${new URL(page.url).pathname}/challenge`, { passcode: await codeAt(secret, 1), _csrf: csrfOf(browser) });
     expect(refused.status).toBe(429);
-    expect(refused.html).toMatch(/Try again in 1[45] minutes\./);
     const lockMails = () => smtp.messages.filter((message) => message.to === email && /paused for 15 minutes/.test(message.text));
     await smtp.waitFor(email, /Someone entered your password/);
     await new Promise((resolve) => setTimeout(resolve, 300));
