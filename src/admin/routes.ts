@@ -13,6 +13,7 @@ import { render } from '../http/views.js';
 import { ADMIN_APP } from '../self-service/built-in-clients.js';
 import { SelfSignIn, type SelfSession } from '../self-service/self-sign-in.js';
 import { issueAdminApiToken } from './api-tokens.js';
+import { describeAuditEvent } from './audit-sentences.js';
 
 /** Confirmations after a change, chosen by a query parameter from this list (never echoed input). */
 const NOTICES: Record<string, string> = {
@@ -184,7 +185,7 @@ export function adminRouter({ config, provider, application }: AdminDependencies
     redirectAfterPost(ctx, `${orgPath(ctx)}/settings?done=identity-provider-removed`);
   }));
 
-  const showMembers = async (ctx: RouterContext, actor: User, status = 200, error?: string, form: Record<string, string> = {}) => {
+  const showMembers = async (ctx: RouterContext, actor: User, status = 200, error?: string, form: Record<string, string> = {}, actionError?: string) => {
     const organization = await organizations.get(actor, slug(ctx));
     const withoutTwoFactor = ctx.query.filter === 'without-2fa';
     render(ctx, 'admin/members', {
@@ -197,10 +198,22 @@ export function adminRouter({ config, provider, application }: AdminDependencies
       withoutTwoFactor,
       notice: notice(ctx),
       error,
+      actionError,
       form,
     }, status);
   };
   router.get('/orgs/:slug/members', page(showMembers));
+  /** A change from the members table; a refusal the owner can act on (the last owner) is shown above the table, not on a page of its own. */
+  const memberAction = (action: (ctx: RouterContext, actor: User) => Promise<string>) => page(async (ctx, actor) => {
+    let done: string;
+    try {
+      done = await action(ctx, actor);
+    } catch (error) {
+      if (!(error instanceof UserError) || error.status === 404) throw error;
+      return showMembers(ctx, actor, error.status, undefined, {}, error.message);
+    }
+    redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=${done}`);
+  });
   router.post('/orgs/:slug/members', page(async (ctx, actor) => {
     await organizations.get(actor, slug(ctx));
     const form = await readForm(ctx);
@@ -218,15 +231,27 @@ export function adminRouter({ config, provider, application }: AdminDependencies
     await members.withdrawInvitation(actor, slug(ctx), String(ctx.params.invitationId), ctx.ip);
     redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=withdrawn`);
   }));
-  router.post('/orgs/:slug/members/:userId/remove', page(async (ctx, actor) => {
+  router.get('/orgs/:slug/members/:userId/remove', page(async (ctx, actor) => {
+    const { organization, row } = await members.member(actor, slug(ctx), userId(ctx));
+    render(ctx, 'admin/confirm-remove', {
+      title: 'Remove member',
+      actor,
+      organization,
+      section: 'members',
+      member: row,
+      action: `${orgPath(ctx)}/members/${encodeURIComponent(row.user.id)}/remove`,
+      cancelUrl: `${orgPath(ctx)}/members`,
+    });
+  }));
+  router.post('/orgs/:slug/members/:userId/remove', memberAction(async (ctx, actor) => {
     await readForm(ctx);
     await members.remove(actor, slug(ctx), userId(ctx), ctx.ip);
-    redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=removed`);
+    return 'removed';
   }));
-  router.post('/orgs/:slug/members/:userId/role', page(async (ctx, actor) => {
+  router.post('/orgs/:slug/members/:userId/role', memberAction(async (ctx, actor) => {
     const form = await readForm(ctx);
     await members.setRole(actor, slug(ctx), userId(ctx), parseRole(form.field('role')), ctx.ip);
-    redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=role`);
+    return 'role';
   }));
   router.get('/orgs/:slug/members/:userId/disable-2fa', page(async (ctx, actor) => {
     const { organization, row } = await members.member(actor, slug(ctx), userId(ctx));
@@ -247,7 +272,7 @@ export function adminRouter({ config, provider, application }: AdminDependencies
   }));
   router.get('/orgs/:slug/audit', page(async (ctx, actor) => {
     const log = await organizations.auditLog(actor, slug(ctx), ctx.query.page);
-    render(ctx, 'admin/audit', { title: `Audit log · ${log.organization.name}`, actor, section: 'audit', ...log, basePath: `${orgPath(ctx)}/audit` });
+    render(ctx, 'admin/audit', { title: `Audit log · ${log.organization.name}`, actor, section: 'audit', ...log, basePath: `${orgPath(ctx)}/audit`, describe: describeAuditEvent });
   }));
 
   // Site admins.
@@ -318,7 +343,7 @@ export function adminRouter({ config, provider, application }: AdminDependencies
   }));
   router.get('/site/audit', page(async (ctx, actor) => {
     const log = await organizations.siteAuditLog(actor, ctx.query.page);
-    render(ctx, 'admin/audit', { title: 'Site audit log', actor, ...log, basePath: '/admin/site/audit' });
+    render(ctx, 'admin/audit', { title: 'Site audit log', actor, ...log, basePath: '/admin/site/audit', describe: describeAuditEvent });
   }));
 
   router.get('/api-token', page(async (ctx, actor) => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { DEMO } from '../../src/demo/seed.js';
+import { expectAccessible } from '../support/accessibility.js';
 import { launchChromium, missingForBrowserTests } from '../support/chromium.js';
 import { reportSkip } from '../support/skips.js';
 import { TestSmtpServer } from '../support/smtp.js';
@@ -61,6 +62,8 @@ function authenticatorCode(secret: string, ahead = 0): string {
   };
   const signOutOfDemo = async (page: Page) => {
     await page.getByRole('link', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await expectAccessible(page, 'sign out');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('link', { name: 'Sign in' }).waitFor();
   };
@@ -69,27 +72,37 @@ function authenticatorCode(secret: string, ahead = 0): string {
     const ownerContext = await browser.newContext();
     const owner = await ownerContext.newPage();
     await owner.goto(`${twofold.url}/admin`);
+    await expectAccessible(owner, 'sign-in');
     await owner.getByLabel('Email').fill(DEMO.owner.email);
     await owner.getByLabel('Password').fill(DEMO.owner.password);
     await owner.getByRole('button', { name: 'Sign in' }).click();
+    await owner.getByRole('link', { name: DEMO.organization.name }).waitFor();
+    await expectAccessible(owner, 'admin: organizations');
     await owner.getByRole('link', { name: DEMO.organization.name }).click();
     await owner.getByRole('heading', { name: 'Security' }).waitFor();
+    await expectAccessible(owner, 'admin: settings');
     await owner.getByLabel('Force Two-Factor Authentication').check();
     await owner.screenshot({ path: path.join(SHOTS, '0-owner-settings.png'), fullPage: true });
     await owner.getByRole('button', { name: 'Save', exact: true }).click();
     // The rule now covers the owner too: she sets up her own second factor, then is back where she was.
     await owner.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
+    await expectAccessible(owner, 'setup');
     const ownerSecret = new URL(await scanQrCode(owner)).searchParams.get('secret')!;
     await owner.getByLabel('Token').fill(authenticatorCode(ownerSecret));
     await owner.getByRole('button', { name: 'Activate two-factor authentication' }).click();
+    await owner.getByRole('heading', { name: 'Recovery codes' }).waitFor();
+    await expectAccessible(owner, 'recovery codes');
     await owner.getByRole('button', { name: 'Continue' }).click();
     await owner.getByText('Saved.').waitFor();
+    await expectAccessible(owner, 'admin: settings, saved');
     expect(await owner.getByLabel('Force Two-Factor Authentication').isChecked()).toBe(true);
     await smtp.waitFor(DEMO.member.email, /Your organization now requires two-factor authentication/);
 
     const context = await browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
 
+    await page.goto(`${twofold.url}/demo`);
+    await expectAccessible(page, 'demo application');
     await signInFromDemo(page, DEMO.member.email, DEMO.member.password);
     await page.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
     await page.screenshot({ path: path.join(SHOTS, '1-setup.png'), fullPage: true });
@@ -115,6 +128,7 @@ function authenticatorCode(secret: string, ahead = 0): string {
 
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByText(`You are signed in as ${DEMO.member.email}`).waitFor();
+    await expectAccessible(page, 'demo application, signed in');
     expect(await page.locator('.summary').textContent()).toMatch(/pwd, otp, mfa/);
     await page.screenshot({ path: path.join(SHOTS, '3-signed-in.png'), fullPage: true });
     await smtp.waitFor(DEMO.member.email, /Two-factor authentication is now on/);
@@ -124,6 +138,7 @@ function authenticatorCode(secret: string, ahead = 0): string {
     await page.getByLabel('One-time passcode').fill('000000');
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByText('That code is not valid or has expired.').waitFor();
+    await expectAccessible(page, 'challenge, wrong code');
     await page.screenshot({ path: path.join(SHOTS, '4-wrong-code.png'), fullPage: true });
     await page.getByLabel('One-time passcode').fill(authenticatorCode(secret, 30));
     await page.getByRole('button', { name: 'Log in' }).click();
@@ -131,19 +146,26 @@ function authenticatorCode(secret: string, ahead = 0): string {
 
     await signOutOfDemo(page);
     await signInFromDemo(page, DEMO.member.email, DEMO.member.password);
+    await expectAccessible(page, 'challenge');
     await page.getByRole('link', { name: 'Use a recovery code' }).click();
+    await page.getByLabel('Recovery code').waitFor();
+    await expectAccessible(page, 'recovery code');
     await page.getByLabel('Recovery code').fill(codes[0]!.toUpperCase());
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'Keep a way to sign in' }).waitFor();
+    await expectAccessible(page, 'offer after a recovery code');
     await page.getByRole('link', { name: 'Continue to the application' }).click();
     await page.getByText(`You are signed in as ${DEMO.member.email}`).waitFor();
     await smtp.waitFor(DEMO.member.email, /A recovery code was used/);
 
     // Seed 003, troubleshooting: the member lost the phone; the owner disables 2FA for them.
     await owner.getByRole('link', { name: 'Members' }).click();
+    await owner.getByRole('heading', { name: 'Members' }).waitFor();
+    await expectAccessible(owner, 'admin: members');
     const memberRow = owner.getByRole('row', { name: new RegExp(DEMO.member.email) });
     expect(await memberRow.textContent()).toMatch(/Enrolled/);
     await owner.getByRole('link', { name: `Disable 2FA for ${DEMO.member.email}` }).click();
+    await expectAccessible(owner, 'admin: confirm Disable 2FA');
     await owner.getByLabel(/Reason/).fill('Lost phone');
     await owner.getByRole('button', { name: 'Disable 2FA' }).click();
     await owner.getByText('Two-factor authentication was disabled.').waitFor();
@@ -180,6 +202,7 @@ function authenticatorCode(secret: string, ahead = 0): string {
     await page.getByLabel('Password').fill('optional-user-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await expectAccessible(page, 'account');
     await page.locator('#activate').getByLabel('Current password').fill('optional-user-password');
     await page.getByRole('button', { name: 'Activate 2FA' }).click();
 
@@ -189,6 +212,7 @@ function authenticatorCode(secret: string, ahead = 0): string {
     await page.getByRole('heading', { name: 'Recovery codes' }).waitFor();
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByText('Two-factor authentication is enabled.').waitFor();
+    await expectAccessible(page, 'account, 2FA on');
     await page.screenshot({ path: path.join(SHOTS, '5-account-enabled.png'), fullPage: true });
     expect(await page.locator('main').textContent()).toMatch(/Recovery codes remaining: 10/);
     await context.close();

@@ -72,8 +72,8 @@ describe('organization administration (/admin and /admin/api)', () => {
     await completeSetup(nina, await signInWithPassword(nina, await startSignIn(fixture.rp), 'nina@springfield.test', PASSWORD));
 
     const members = await browser.visit('/admin/orgs/springfield/members');
-    expect(members.html).toMatch(/nina@springfield\.test<\/span><\/td><td>Member<\/td><td><span class="status-on">Enrolled<\/span>/);
-    expect(members.html).toMatch(/max@springfield\.test<\/span><\/td><td>Member<\/td><td><span class="status-off">Not yet<\/span>/);
+    expect(members.html).toMatch(/nina@springfield\.test<\/span><\/td><td data-label="Role">Member<\/td><td data-label="Two-factor authentication"><span class="status-on">Enrolled<\/span>/);
+    expect(members.html).toMatch(/max@springfield\.test<\/span><\/td><td data-label="Role">Member<\/td><td data-label="Two-factor authentication"><span class="status-off">Not yet<\/span>/);
     expect(members.html).toMatch(/aria-label="Disable 2FA for nina@springfield\.test">Disable 2FA</);
     const filtered = await browser.visit('/admin/orgs/springfield/members?filter=without-2fa');
     expect(filtered.html).not.toMatch(/nina@springfield\.test/);
@@ -91,6 +91,8 @@ describe('organization administration (/admin and /admin/api)', () => {
     const lastOwner = await postForm(browser, `/admin/orgs/springfield/members/${await userId('olivia@springfield.test')}/remove`);
     expect(lastOwner.status).toBe(409);
     expect(lastOwner.html).toMatch(/is the last owner of City of Springfield/);
+    // The refusal is said above the members table, where the owner can promote someone else.
+    expect(lastOwner.html).toMatch(/<caption class="visually-hidden">Members of City of Springfield<\/caption>/);
     const demote = await postForm(browser, `/admin/orgs/springfield/members/${await userId('olivia@springfield.test')}/role`, { role: 'member' });
     expect(demote.status).toBe(409);
 
@@ -151,7 +153,12 @@ describe('organization administration (/admin and /admin/api)', () => {
     // Setting the first password from the e-mailed link is on the record too.
     expect(actions).toContain('account.password_set');
 
-    const removed = await postForm(browser, `/admin/orgs/springfield/members/${await userId('existing@elsewhere.test')}/remove`);
+    // Removing is confirmed on a page that says what it does and does not do.
+    const confirmRemove = await browser.visit(`/admin/orgs/springfield/members/${await userId('existing@elsewhere.test')}/remove`);
+    expect(confirmRemove.html).toMatch(/Remove existing@elsewhere\.test from City of Springfield\?/);
+    expect(confirmRemove.html).toMatch(/Their account stays/);
+    expect(await store().memberships.find((await store().organizations.findBySlug('springfield'))!.id, await userId('existing@elsewhere.test'))).toBeTruthy();
+    const removed = await browser.submit(confirmRemove, formAction(confirmRemove.html, '/remove'), {});
     expect(removed.html).toMatch(/The member was removed\./);
     expect(await auditActions('springfield')).toContain('member.removed');
   });
@@ -168,7 +175,7 @@ describe('organization administration (/admin and /admin/api)', () => {
     expect(confirm.html).toMatch(/signed out of every session/);
     const done = await browser.submit(confirm, formAction(confirm.html, '/disable-2fa'), { reason: 'Lost phone, confirmed by phone call' });
     expect(done.html).toMatch(/Two-factor authentication was disabled\./);
-    expect(done.html).toMatch(/lost@springfield\.test<\/span><\/td><td>Member<\/td><td><span class="status-off">Not yet/);
+    expect(done.html).toMatch(/lost@springfield\.test<\/span><\/td><td data-label="Role">Member<\/td><td data-label="Two-factor authentication"><span class="status-off">Not yet/);
 
     const mail = await fixture.smtp.waitFor(email, /Two-factor authentication was turned off/);
     expect(mail.text).toMatch(/Olivia Owner \(olivia@springfield\.test\) turned off two-factor authentication/);
@@ -238,15 +245,17 @@ describe('organization administration (/admin and /admin/api)', () => {
     expect(total).toBeGreaterThan(25);
     expect(pages).toBe(Math.ceil(total! / 25));
     // A full first page.
-    expect([...first.html.matchAll(/<tr><td>\d{4}-/g)]).toHaveLength(25);
+    expect([...first.html.matchAll(/<tr><td data-label="When"><time datetime="\d{4}-/g)]).toHaveLength(25);
     expect(first.html).toMatch(/rel="next">Older</);
-    expect(first.html).toMatch(/member\.role_changed/);
+    // Sentences, not codes: the raw action stays in the JSON API.
+    expect(first.html).toMatch(/max@springfield\.test was made an owner\./);
+    expect(first.html).not.toMatch(/member\.role_changed/);
     // No secret material in the log.
     expect(first.html).not.toMatch(/\$argon2|sealed|v1\./);
     const last = await browser.visit(`/admin/orgs/springfield/audit?page=${pages}`);
     expect(last.html).toMatch(new RegExp(`Page ${pages} of ${pages}`));
     expect(last.html).not.toMatch(/rel="next"/);
-    expect([...last.html.matchAll(/<tr><td>\d{4}-/g)]).toHaveLength(total! - 25 * (pages! - 1));
+    expect([...last.html.matchAll(/<tr><td data-label="When"><time datetime="\d{4}-/g)]).toHaveLength(total! - 25 * (pages! - 1));
     const notAPage = await browser.visit('/admin/orgs/springfield/audit?page=abc');
     expect(notAPage.status).toBe(400);
     expect(notAPage.html).toMatch(/The page number must be a whole number from 1 to 100000\./);

@@ -1,0 +1,51 @@
+import type { AuditEvent } from '../application/types.js';
+
+type Details = AuditEvent['details'];
+
+const someone = (event: AuditEvent) => event.targetEmail ?? 'someone';
+const role = (value: unknown) => (value === 'owner' ? 'an owner' : 'a member');
+const reason = (details: Details) => (details.reason ? ` Reason given: ${String(details.reason)}.` : '');
+
+/**
+ * Each audit event as a sentence an owner reads at a glance; the JSON API keeps the raw action code.
+ * Who did it is said in its own column, so a sentence starts with what happened.
+ */
+const SENTENCES: Readonly<Record<AuditEvent['action'], (event: AuditEvent, details: Details) => string>> = {
+  'policy.changed': (_e, d) => `Force Two-Factor Authentication was switched ${d.forceTwoFactor ? 'on' : 'off'}.`,
+  'site.two_factor_mode_changed': (_e, d) => `The site-wide two-factor mode was set to ${String(d.mode)}.`,
+  'member.added': (e, d) => (e.targetEmail ? `${e.targetEmail} was added as ${role(d.role)}.` : `Members were added by ${String(d.via ?? 'an import')}: ${String(d.created ?? 0)} new, ${String(d.updated ?? 0)} updated.`),
+  'member.removed': (e) => `${someone(e)} was removed.`,
+  'member.role_changed': (e, d) => `${someone(e)} was made ${role(d.to)}.`,
+  'member.invited': (e, d) => `${someone(e)} was invited as ${role(d.role)}${d.account === 'existing' ? ' (an existing account: it joins when it accepts)' : ''}.`,
+  'member.joined': (e, d) => `${someone(e)} accepted the invitation and joined as ${role(d.role)}.`,
+  'member.invitation_declined': (e) => `${someone(e)} declined the invitation.`,
+  'member.invitation_withdrawn': (e) => `The invitation to ${someone(e)} was withdrawn.`,
+  'two_factor.enabled': (e) => `${someone(e)} turned two-factor authentication on.`,
+  'two_factor.disabled': (e) => `${someone(e)} turned two-factor authentication off.`,
+  'two_factor.reset_by_admin': (e, d) => `Two-factor authentication of ${someone(e)} was disabled (a lost device).${reason(d)}`,
+  'two_factor.replaced': (e) => `${someone(e)} set up a new authenticator app.`,
+  'recovery_code.used': (e, d) => `${someone(e)} signed in with a recovery code; ${String(d.remaining)} left.`,
+  'recovery_codes.regenerated': (e) => `${someone(e)} made a new set of recovery codes.`,
+  'second_factor.locked': (e, d) => `The second factor of ${someone(e)} was locked after ${String(d.failures)} wrong codes in a row.`,
+  'passcode.replayed': (e) => `A passcode of ${someone(e)} was sent a second time and refused.`,
+  'federation.changed': (_e, d) => (d.issuer ? `The identity provider was set to ${String(d.issuer)}.` : 'The identity provider was removed.'),
+  'federation.domains_changed': (_e, d) => `The email domains were changed from “${String(d.before || 'none')}” to “${String(d.after || 'none')}”.`,
+  'federation.trust_changed': (_e, d) => `The identity provider's two-factor sign-in is ${d.trustedForTwoFactor ? 'now trusted' : 'no longer trusted'}.`,
+  'federation.linked': (e) => `${someone(e)} was linked to their account at the identity provider.`,
+  'federation.link_refused': (e, d) => `An identity provider${d.organization ? ` (of ${String(d.organization)})` : ''} asserted ${e.targetEmail ? `the account ${e.targetEmail}` : 'an account'} it does not manage; refused.`,
+  'account.managed_by_changed': (e, d) => (d.organization ? `${someone(e)} now signs in at the identity provider of ${String(d.organization)}.` : `${someone(e)} signs in with a password here again.`),
+  'account.password_set': (e) => `${someone(e)} set a password from an invitation link.`,
+  'account.password_changed': (e) => `${someone(e)} changed their password.`,
+  'account.password_reset': (e) => `${someone(e)} set a new password from a reset link; every session was ended.`,
+  'action.refused': (e, d) => `Refused: ${REFUSED[String(d.attempted)] ?? String(d.attempted)}${e.targetEmail ? ` for ${e.targetEmail}` : ''} (${String(d.reason)}).`,
+};
+
+const REFUSED: Readonly<Record<string, string>> = {
+  'two_factor.reset': 'disabling two-factor authentication',
+  'federation.domains': 'assigning email domains',
+  'federation.trust': 'trusting the identity provider for two-factor',
+};
+
+export function describeAuditEvent(event: AuditEvent): string {
+  return SENTENCES[event.action](event, event.details);
+}
