@@ -5,6 +5,7 @@ import { render } from '../src/http/views.js';
 import { sendRecoveryCodesFile } from '../src/http/recovery-codes-file.js';
 import { reachedTwoFactorAcr } from '../src/policy/acr-request.js';
 import { SECOND_FACTOR_PROMPT, SETUP_REASON } from '../src/provider/interaction-policy.js';
+import { LONG_COOKIE, SESSION_TTL_SECONDS } from '../src/provider/configuration.js';
 import type { InteractionDependencies } from './dependencies.js';
 import type { User } from '../src/application/types.js';
 import { EXPIRED_SENTENCE, finishStep, loadInteraction, restartUrlOf, type InteractionDetails } from './details.js';
@@ -154,8 +155,6 @@ async function passSecondFactor(
   render(ctx, 'recovery-offer', { title: 'Keep a way to sign in', remaining, usedRecoveryCode, continueUrl, accountAction: `/interaction/${details.uid}/account` });
 }
 
-const SESSION_TTL_SECONDS = 14 * 24 * 60 * 60;
-
 /**
  * "Open my account page" on that offer: the sign-in just proved both factors, so it is recorded in
  * the browser's Twofold session right away — the account page then opens without asking again (the
@@ -169,8 +168,14 @@ export async function openAccountAfterSignIn(services: InteractionDependencies, 
   const session = await services.provider.Session.get(ctx);
   if (session.accountId && session.accountId !== login.accountId) throw new UserError(EXPIRED_SENTENCE, 400);
   session.loginAccount({ accountId: login.accountId, amr: login.amr, acr: login.acr });
-  if (typeof session.exp === 'number') await session.persist();
-  else await session.save(SESSION_TTL_SECONDS);
+  if (typeof session.exp === 'number') {
+    await session.persist();
+  } else {
+    // A browser without a Twofold session yet: oidc-provider sets its cookie only on its own routes, so it is set here.
+    await session.save(SESSION_TTL_SECONDS);
+    const { cookies } = services.provider.createContext(ctx.req, ctx.res);
+    cookies.set(services.provider.cookieName('session'), session.jti, { ...LONG_COOKIE, expires: new Date(session.exp! * 1000) });
+  }
   ctx.status = 303;
   ctx.redirect('/account');
 }

@@ -2,8 +2,14 @@
  * Errors whose message is a sentence meant for the person who caused them (a user at a form, an
  * operator at the command line). Anything else is an internal error and is never shown.
  */
+/** Where the person can go from an error page to put things right (besides their account page). */
+export interface WayOn {
+  readonly href: string;
+  readonly label: string;
+}
+
 export class UserError extends Error {
-  constructor(message: string, readonly status = 400) {
+  constructor(message: string, readonly status = 400, readonly wayOn?: WayOn) {
     super(message);
     this.name = new.target.name;
   }

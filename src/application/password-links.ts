@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { UserError, ValidationError } from '../errors.js';
+import { UserError, ValidationError, type WayOn } from '../errors.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { PasswordHasher } from '../security/password-hasher.js';
 import type { Store, User } from '../store/types.js';
@@ -14,7 +14,7 @@ import { validatePassword } from './validation.js';
  */
 export type PasswordLinkKind = 'invitation' | 'reset';
 
-const LINKS: Readonly<Record<PasswordLinkKind, { readonly ttlMs: number; readonly path: string; readonly expired: string }>> = {
+const LINKS: Readonly<Record<PasswordLinkKind, { readonly ttlMs: number; readonly path: string; readonly expired: string; readonly wayOn?: WayOn }>> = {
   invitation: {
     ttlMs: 7 * 24 * 60 * 60 * 1000,
     path: '/invitation/',
@@ -24,6 +24,7 @@ const LINKS: Readonly<Record<PasswordLinkKind, { readonly ttlMs: number; readonl
     ttlMs: 30 * 60 * 1000,
     path: '/password/reset/',
     expired: 'This link to set a new password has expired or was already used. Ask for a new one: links work once, for 30 minutes.',
+    wayOn: { href: '/password/forgot', label: 'Ask for a new link' },
   },
 };
 
@@ -66,7 +67,7 @@ export class PasswordLinks {
       const user = userId ? await this.store.users.findById(userId) : null;
       if (user) return { user, hash };
     }
-    throw new UserError(LINKS[kind].expired, 410);
+    throw new UserError(LINKS[kind].expired, 410, LINKS[kind].wayOn);
   }
 
   /**
@@ -78,7 +79,7 @@ export class PasswordLinks {
     const { user, hash } = await this.#find(kind, token);
     validatePassword(password);
     if (password !== confirmation) throw new ValidationError('The two passwords are not the same.', 'confirm');
-    if ((await this.store.invitations.consume(hash)) !== user.id) throw new UserError(LINKS[kind].expired, 410);
+    if ((await this.store.invitations.consume(hash)) !== user.id) throw new UserError(LINKS[kind].expired, 410, LINKS[kind].wayOn);
     await this.store.users.updatePasswordHash(user.id, await this.hasher.hash(password));
     if (kind === 'reset') {
       await this.store.oidc.endSessionsOf(user.id);

@@ -82,9 +82,12 @@ const FAILURES: Record<UpstreamFailure, (name: string) => [string, number]> = {
  */
 /** openid-client's reason, in a few words a person can act on. */
 function describeDiscoveryFailure(error: unknown): string {
-  const { code, cause } = error as { code?: string; cause?: { code?: string } };
-  if (cause?.code === 'ECONNREFUSED' || cause?.code === 'ENOTFOUND' || cause?.code === 'EAI_AGAIN') return 'it could not be reached';
-  if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') return 'it did not answer in time';
+  const { code } = error as { code?: string };
+  // The network's reason sits one or two causes down (fetch's own error, sometimes wrapped by openid-client).
+  const causes: Array<{ code?: string; name?: string }> = [];
+  for (let cause = error as { cause?: unknown } | undefined; cause && causes.length < 4; cause = cause.cause as { cause?: unknown } | undefined) causes.push(cause as { code?: string; name?: string });
+  if (causes.some((cause) => cause.code === 'ECONNREFUSED' || cause.code === 'ENOTFOUND' || cause.code === 'EAI_AGAIN')) return 'it could not be reached';
+  if (causes.some((cause) => cause.name === 'TimeoutError' || cause.name === 'AbortError')) return 'it did not answer in time';
   if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' || code === 'OAUTH_INVALID_RESPONSE') return 'its answer is not a discovery document for that issuer';
   return (error as Error).message;
 }

@@ -16,7 +16,7 @@ export function errorPages(log: Logger) {
       if (ctx.status === 404 && ctx.body == null) render(ctx, 'error', { title: 'Page not found', message: 'There is no page at this address. Check the link, or start from your account page.' }, 404);
     } catch (error) {
       if (error instanceof UserError) {
-        render(ctx, 'error', { title: 'Something is not right', message: error.message }, error.status);
+        render(ctx, 'error', { title: 'Something is not right', message: error.message, next: error.wayOn }, error.status);
         return;
       }
       const status = (error as { status?: number; expose?: boolean }).status;

@@ -1,9 +1,9 @@
 import Router from '@koa/router';
 import type { PasswordLinks } from '../application/password-links.js';
 import type { SelfService } from '../application/self-service.js';
-import { ValidationError } from '../errors.js';
 import { readForm } from '../http/forms.js';
 import { render } from '../http/views.js';
+import { addPasswordLinkPages } from './link-pages.js';
 
 /** Only a sign-in page of this site may be the way back from "Forgot your password?". */
 const backTo = (raw: unknown) => (typeof raw === 'string' && /^\/interaction\/[A-Za-z0-9_-]{1,64}$/.test(raw) ? raw : undefined);
@@ -29,23 +29,7 @@ export function passwordRouter({ selfService, passwordLinks }: { selfService: Se
     render(ctx, 'password-forgot-sent', { title: 'Check your e-mail', back, email });
   });
 
-  router.get('/reset/:token', async (ctx) => {
-    const user = await passwordLinks.recipient('reset', String(ctx.params.token));
-    render(ctx, 'password-reset', { title: 'Set a new password', email: user.email, action: ctx.path });
-  });
-
-  router.post('/reset/:token', async (ctx) => {
-    const form = await readForm(ctx);
-    const token = String(ctx.params.token);
-    try {
-      const user = await passwordLinks.setPassword('reset', token, form.field('password'), form.field('confirm'), ctx.ip);
-      render(ctx, 'password-reset-done', { title: 'Your new password is set', email: user.email });
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      const user = await passwordLinks.recipient('reset', token);
-      render(ctx, 'password-reset', { title: 'Set a new password', email: user.email, action: ctx.path, error: error.message, errorField: error.field }, 400);
-    }
-  });
+  addPasswordLinkPages(router, '/reset', passwordLinks, 'reset');
 
   return router;
 }

@@ -31,6 +31,11 @@ const MINUTE = 60;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
+/** How long a Twofold session lives, in seconds; also used where Twofold records a sign-in in it itself. */
+export const SESSION_TTL_SECONDS = 14 * DAY;
+/** The options of oidc-provider's long-lived cookies, the session's among them. */
+export const LONG_COOKIE = Object.freeze({ signed: true, httpOnly: true, sameSite: 'lax' as const });
+
 /** Adds to a grant whatever the current request asks for and the grant does not cover yet. */
 export function coverRequest(ctx: KoaContextWithOIDC, grant: Grant): void {
   const scopes = [...ctx.oidc.requestParamScopes].filter((scope) => !grant.getOIDCScope().split(' ').includes(scope));
@@ -93,7 +98,7 @@ export function providerConfiguration({ config, store, keys, box, log, accounts,
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
       keys: keys.cookieKeys,
-      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      long: { ...LONG_COOKIE },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
     /*
@@ -164,7 +169,7 @@ export function providerConfiguration({ config, store, keys, box, log, accounts,
       AuthorizationCode: MINUTE,
       IdToken: HOUR,
       Interaction: HOUR,
-      Session: 14 * DAY,
+      Session: SESSION_TTL_SECONDS,
       Grant: 14 * DAY,
       RefreshToken: 14 * DAY,
     },

@@ -7,6 +7,7 @@ import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
 import { REDIRECT_URI, exchangeCode, startSignIn, type PendingSignIn } from '../support/relying-party.js';
 import { codeAt, completeSetup } from '../support/second-factor.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
+import { freePort } from '../support/twofold.js';
 
 describe('organizations federated to their own identity provider (docs/security-model.md)', () => {
   let fixture: Fixture;
@@ -136,6 +137,20 @@ describe('organizations federated to their own identity provider (docs/security-
     expect((await store().memberships.find(county!.id, user!.id))?.role).toBe('member');
   });
 
+  it('answers "Forgot your password?" for an account its organization signs in with "sign in there", and sends no link', async () => {
+    upstream.accounts.set('forgetful@county.test', { sub: 'upstream-forgetful', email: 'forgetful@county.test', email_verified: true });
+    const { page } = await signInFederated('forgetful@county.test');
+    expect(page.url).toStartWith(REDIRECT_URI);
+    const browser = new Browser(url());
+    const forgot = await browser.visit('/password/forgot');
+    const sent = await browser.submit(forgot, formAction(forgot.html, '/password/forgot'), { email: 'forgetful@county.test' });
+    expect(sent.html).toMatch(/Check your e-mail/);
+    const mail = await fixture.smtp.waitFor('forgetful@county.test', /Your account signs in at your organization/);
+    expect(mail.text).toMatch(/County/);
+    expect(mail.text).not.toMatch(/\/password\/reset\//);
+    expect(fixture.smtp.messages.filter((message) => message.to === 'forgetful@county.test' && /^Set a new password$/.test(message.subject))).toHaveLength(0);
+  });
+
   it('refuses to take over an account by asserting someone else\'s email', async () => {
     // The upstream account is in the county's domain (so it is sent upstream) but claims the email of
     // a local city owner: a different provider must not become a way into that account.
@@ -202,12 +217,16 @@ describe('organizations federated to their own identity provider (docs/security-
     await fixture.twofold.app.users.create(OPERATOR, { email: 'root@site.test', password: PASSWORD, siteAdmin: true });
     const { browser } = await adminBrowser(url(), 'root@site.test', PASSWORD);
     const settings = await browser.visit('/admin/orgs/parks/settings');
+    const closedPort = await freePort();
     expect(settings.html).toMatch(/<h2 id="idp-heading">Identity provider<\/h2>/);
     expect(settings.html).toMatch(new RegExp(`<code>${url()}/federation/parks/callback</code>`));
     for (const [fields, sentence] of [
       [{ issuer: 'ftp://idp.test', clientId: 'x', clientSecret: 'y' }, /The issuer must be an https URL\./],
       [{ issuer: upstream.issuer, clientId: '', clientSecret: 'y' }, /Enter the client id/],
       [{ issuer: upstream.issuer, clientId: 'x', clientSecret: '' }, /Enter the client secret/],
+      // Checked before it is saved: an unreachable provider, or one that calls itself by another name.
+      [{ issuer: `http://localhost:${closedPort}`, clientId: 'x', clientSecret: 'y' }, new RegExp(`Nothing was saved: http://localhost:${closedPort} did not answer as an OpenID Connect provider \\(it could not be reached\\)`)],
+      [{ issuer: `${upstream.issuer}/`.replace('localhost', '127.0.0.1').slice(0, -1), clientId: upstream.clientId, clientSecret: upstream.clientSecret }, /Nothing was saved: http:\/\/127\.0\.0\.1:\d+ did not answer as an OpenID Connect provider \(its answer is not a discovery document for that issuer\)/],
     ] as const) {
       const refused = await postForm(browser, '/admin/orgs/parks/identity-provider', fields);
       expect([fields, refused.status]).toStrictEqual([fields, expect.toBeWithinRange(400, 499)]);

@@ -21,10 +21,14 @@ export async function submitPasscode(browser: Browser, page: Page, passcode: str
   return browser.submit(page, formAction(page.html, '/challenge'), { passcode });
 }
 
-/** From the setup page: enter a valid token, read the recovery codes, continue. */
-export async function completeSetup(browser: Browser, setup: Page): Promise<{ secret: string; codes: string[]; landed: Page }> {
+/**
+ * From the setup page: enter a valid token, read the recovery codes, continue. A test that needs
+ * more than one passcode afterwards sets up with the previous step's code (`step` -1), leaving the
+ * current and the next step's codes to use.
+ */
+export async function completeSetup(browser: Browser, setup: Page, step = 0): Promise<{ secret: string; codes: string[]; landed: Page }> {
   const secret = setupKeyOf(setup.html);
-  const codesPage = await browser.submit(setup, formAction(setup.html, '/setup'), { token: await codeAt(secret) });
+  const codesPage = await browser.submit(setup, formAction(setup.html, '/setup'), { token: await codeAt(secret, step) });
   expect(codesPage.status).toBe(200);
   const codes = recoveryCodesOf(codesPage.html);
   expect(codes).toHaveLength(10);
