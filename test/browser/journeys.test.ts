@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { OPERATOR } from '../../src/application/actor.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -6,36 +5,18 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { DEMO } from '../../src/demo/seed.js';
 import { expectAccessible } from '../support/accessibility.js';
+import { PHONE_TOOLS, authenticatorCode, scanQrCode as scanQr } from '../support/authenticator.js';
 import { launchChromium, missingForBrowserTests } from '../support/chromium.js';
 import { reportSkip } from '../support/skips.js';
 import { TestSmtpServer } from '../support/smtp.js';
 import { startTestInstance, tempDir, type TestInstance } from '../support/twofold.js';
 
-/*
- * The seeds' journeys in Debian's Chromium: a person reads the QR code with a camera (zbarimg on a
- * screenshot) and types codes from an independent authenticator (oathtool). .ci/run installs all
- * three with apt-get; elsewhere the suite says which is missing and is skipped.
- */
-const skip = missingForBrowserTests(['zbarimg', 'oathtool']);
+/** The seeds' journeys in Debian's Chromium, with a phone simulated outside Twofold's code (test/support/authenticator.ts). */
+const skip = missingForBrowserTests(PHONE_TOOLS);
 if (skip) reportSkip('Browser journeys', skip);
 
 const SHOTS = process.env.TWOFOLD_SCREENSHOTS ?? tempDir('twofold-shots-');
-
-/** What a phone camera does: read the QR code on the screen. */
-async function scanQrCode(page: Page): Promise<string> {
-  const file = path.join(SHOTS, `qr-${Date.now()}.png`);
-  await page.getByRole('img', { name: /QR code/ }).screenshot({ path: file });
-  const scan = spawnSync('zbarimg', ['--raw', '-q', file], { encoding: 'utf8' });
-  expect(scan.status).toBe(0);
-  return scan.stdout.trim();
-}
-
-/** What an authenticator app shows, `ahead` seconds from now (a later step than the one just used). */
-function authenticatorCode(secret: string, ahead = 0): string {
-  const result = spawnSync('oathtool', ['--totp', '-b', '-N', `now + ${ahead} seconds`, secret], { encoding: 'utf8' });
-  expect(result.status).toBe(0);
-  return result.stdout.trim();
-}
+const scanQrCode = (page: Page) => scanQr(page, SHOTS).then((uri) => uri.href);
 
 (skip ? describe.skip : describe)('journeys in a real browser (Chromium)', () => {
   let twofold: TestInstance;
