@@ -9,7 +9,9 @@ import type { Store } from '../store/types.js';
 import { AuditLog } from './audit-log.js';
 import { Clients } from './clients.js';
 import { Members } from './members.js';
+import type { ApplicationMetrics } from './metrics.js';
 import { Organizations } from './organizations.js';
+import { MailOutbox } from './outbox.js';
 import { PasswordInvitations } from './password-invitations.js';
 import { SecondFactorService } from './second-factors.js';
 import { SignIns } from './sign-ins.js';
@@ -33,6 +35,7 @@ export interface Application {
   readonly federation: FederationService;
   readonly passwordInvitations: PasswordInvitations;
   readonly userImport: UserImport;
+  readonly outbox: MailOutbox;
 }
 
 export interface ApplicationDependencies {
@@ -41,12 +44,13 @@ export interface ApplicationDependencies {
   readonly box: SecretBox;
   readonly mailer: Mailer;
   readonly log: Logger;
+  readonly metrics: ApplicationMetrics;
 }
 
-export function createApplication({ config, store, box, mailer, log }: ApplicationDependencies): Application {
+export function createApplication({ config, store, box, mailer, log, metrics }: ApplicationDependencies): Application {
   const audit = new AuditLog(store);
   const hasher = new PasswordHasher(config.passwordHash);
-  const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit);
+  const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit, metrics);
   const federation = new FederationService(store, box, config, audit, log);
   const organizations = new Organizations(store, audit, mailer);
   const passwordInvitations = new PasswordInvitations(store, hasher, mailer, audit, config.issuer);
@@ -57,9 +61,10 @@ export function createApplication({ config, store, box, mailer, log }: Applicati
     clients: new Clients(store, box),
     site: new Site(store, audit),
     secondFactors,
-    signIns: new SignIns(store, hasher, new PasswordThrottle(store.attempts, config.lockout)),
+    signIns: new SignIns(store, hasher, new PasswordThrottle(store.attempts, config.lockout), metrics),
     federation,
     passwordInvitations,
     userImport: new UserImport(store, hasher, audit),
+    outbox: new MailOutbox(store, mailer, audit),
   };
 }

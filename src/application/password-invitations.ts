@@ -28,7 +28,7 @@ export class PasswordInvitations {
   async send(user: User, organizationName: string | null, invitedBy: string): Promise<void> {
     const token = crypto.randomBytes(32).toString('base64url');
     await this.store.invitations.create(tokenHash(token), user.id, new Date(Date.now() + TTL_MS));
-    this.mailer.send({ to: user.email, message: 'invitation', locals: { organizationName, link: `${this.issuer}/invitation/${token}`, invitedBy } });
+    await this.mailer.send({ to: user.email, message: 'invitation', locals: { organizationName, link: `${this.issuer}/invitation/${token}`, invitedBy } });
   }
 
   /** Whom the link is for, while it works. */
