@@ -1,20 +1,23 @@
+import crypto from 'node:crypto';
 import type { Middleware } from 'koa';
-import { CENSORED, inLogContext, type Logger } from '../log.js';
+import { inLogContext, type Logger } from '../log.js';
 import type { TwofoldMetrics } from './metrics.js';
 import { routeGroup } from './route-groups.js';
 
 /**
- * A path segment this long is a secret in the URL (an invitation link's token has 43 characters);
- * shorter ids — an interaction's (21), a user's (36) — stay, so the operator can follow a request.
+ * A path segment this long is taken for a secret in the URL — an invitation link's token, an
+ * interaction's uid (also the value of its cookie) — whatever route it is on; a user's id (36
+ * characters) stays. What replaces it is a short digest of it: the requests of one sign-in still
+ * read as one in the log, and nothing in the log opens anything.
  */
-const TOKEN_SEGMENT = /\/[A-Za-z0-9_-]{40,}(?=\/|$)/g;
+const TOKEN_SEGMENT = /\/([A-Za-z0-9_-]{40,})(?=\/|$)/g;
 
 /** Probes and scrapes come every few seconds: kept out of the log at `info`. */
 const QUIET_ROUTES = new Set(['healthz', 'readyz', 'metrics']);
 
 /** The path as the log keeps it: without its query (codes, states, tokens) and without token segments. */
 export function loggedPath(path: string): string {
-  return path.replace(TOKEN_SEGMENT, `/${CENSORED}`);
+  return path.replace(TOKEN_SEGMENT, (_, token: string) => `/[redacted:${crypto.createHash('sha256').update(token).digest('hex').slice(0, 10)}]`);
 }
 
 /**

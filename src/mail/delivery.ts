@@ -126,13 +126,18 @@ export class MailDelivery {
     const about = { outboxId: message.id, to: message.to, subject: message.subject, attempt: message.attempts, error };
     const now = this.#now();
     const next = afterFailedAttempt(message.attempts, now, message.giveUpAt, this.config.mail.firstRetrySeconds * 1000);
+    const recorded = next.kind === 'give-up'
+      ? await this.outbox.markFailed(message.id, this.#worker, now, error)
+      : await this.outbox.reschedule(message.id, this.#worker, next.at, error);
+    if (!recorded) {
+      this.log.warn('e-mail could not be sent, and its claim had run out: another worker has it now', about);
+      return;
+    }
     if (next.kind === 'give-up') {
-      await this.outbox.markFailed(message.id, this.#worker, now, error);
       this.metrics.failed(message.message);
       this.log.error('e-mail could not be sent for 24 hours; giving up (site admins can retry it on /admin/site)', about);
       return;
     }
-    await this.outbox.reschedule(message.id, this.#worker, next.at, error);
     this.metrics.deliveryError(message.message);
     this.log.warn('e-mail could not be sent; will retry', { ...about, retryAt: next.at.toISOString() });
   }
