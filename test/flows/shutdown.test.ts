@@ -94,7 +94,11 @@ describe('SIGTERM', () => {
       const loops = Array.from({ length: CONCURRENT }, async () => {
         while (!stopping) await driver.signIn();
       });
-      while (driver.completed < SIGN_INS_BEFORE_SIGTERM) await new Promise((resolve) => setTimeout(resolve, 20));
+      const enoughSignIns = (async () => {
+        while (driver.completed < SIGN_INS_BEFORE_SIGTERM) await new Promise((resolve) => setTimeout(resolve, 20));
+      })();
+      // A sign-in that fails before the signal fails the test here, instead of leaving it waiting.
+      await Promise.race([enoughSignIns, Promise.all(loops)]);
       stopping = true;
       const sentAt = Date.now();
       const exit = await first.stop('SIGTERM');
