@@ -24,9 +24,19 @@ export interface Config {
   /** How many reverse proxies stand in front of Twofold (0: none; X-Forwarded-* are ignored). */
   readonly trustProxy: number;
   readonly logLevel: LogLevel;
+  /** Lets a scraper that is not on this host read /metrics; unset, only loopback may. */
+  readonly metricsToken: string | undefined;
   /** Shown on pages and e-mails, and the issuer name in authenticator apps. */
   readonly siteName: string;
-  readonly mail: { readonly smtpUrl: string | undefined; readonly from: string; readonly outboxDir: string };
+  readonly mail: {
+    readonly smtpUrl: string | undefined;
+    readonly from: string;
+    readonly outboxDir: string;
+    /** How often the outbox worker looks for messages that are due (besides being woken by each new one). */
+    readonly pollSeconds: number;
+    /** The wait before the first retry of a message the mail server did not take; it doubles with each attempt. */
+    readonly firstRetrySeconds: number;
+  };
   readonly lockout: {
     readonly secondFactorPerSignIn: number;
     readonly secondFactorThreshold: number;
@@ -35,6 +45,8 @@ export interface Config {
     readonly passwordMinutes: number;
     readonly passwordPerIpPerWindow: number;
   };
+  /** Audit events older than this are deleted once a day. */
+  readonly auditRetentionDays: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -172,6 +184,13 @@ function previousKeys(raw: string): readonly string[] {
   return keys;
 }
 
+/** Compared in constant time with the bearer token a scraper sends; long enough that guessing is hopeless. */
+function bearerToken(raw: string): string {
+  if (!/^[A-Za-z0-9._~+/=-]+$/.test(raw)) throw new InvalidValue('must be letters, digits and . _ ~ + / = - only (`openssl rand -hex 32`).');
+  if (raw.length < 32) throw new InvalidValue(`must be at least 32 characters long, got ${raw.length} (\`openssl rand -hex 32\`).`);
+  return raw;
+}
+
 function demoFlag(raw: string, { production }: Context): boolean {
   const on = flag(raw);
   if (on && production) throw new InvalidValue('must be 0 in production: the demo accounts have published passwords.');
@@ -275,6 +294,12 @@ export const SETTINGS = {
     description: 'How many reverse proxies stand in front of Twofold. Each appends the address it saw to `X-Forwarded-For`; Twofold believes only that many entries from the right, so a client cannot pick its own address (and slip past the per-address limits) by sending the header itself. One load balancer: `1`.',
   }),
   logLevel: setting({ name: 'LOG_LEVEL', default: 'info', parse: oneOf(LOG_LEVELS), description: 'The least severe event the operator\'s log records; `silent` records none.' }),
+  metricsToken: setting<string | undefined>({
+    name: 'METRICS_TOKEN',
+    default: unset('unset: only loopback may read `/metrics`'),
+    parse: bearerToken,
+    description: 'Lets a Prometheus scraper that is not on this host read `/metrics` by sending `Authorization: Bearer <token>`. At least 32 characters (`openssl rand -hex 32`).',
+  }),
   siteName: setting({
     name: 'SITE_NAME',
     default: 'Twofold',
@@ -290,6 +315,18 @@ export const SETTINGS = {
     }),
     from: setting({ name: 'MAIL_FROM', default: 'Twofold <no-reply@localhost>', parse: mailbox, description: 'Sender of Twofold\'s e-mails: `someone@example.org` or `Name <someone@example.org>`.' }),
     outboxDir: derived(({ dataDir }) => path.join(dataDir, 'outbox')),
+    pollSeconds: setting({
+      name: 'OUTBOX_POLL_SECONDS',
+      default: '5',
+      parse: integer(1, 3600),
+      description: 'How often each process looks in the mail outbox for messages that are due: those queued by other processes or the command line, and retries. A message queued by the process itself is sent at once.',
+    }),
+    firstRetrySeconds: setting({
+      name: 'OUTBOX_RETRY_SECONDS',
+      default: '30',
+      parse: integer(1, 3600),
+      description: 'Wait before the first retry of an e-mail the mail server did not take. Each further wait is twice as long, at most an hour; after 24 hours the message is marked failed and listed for site admins on `/admin/site`.',
+    }),
   },
   lockout: {
     secondFactorPerSignIn: setting({
@@ -329,6 +366,12 @@ export const SETTINGS = {
       description: 'Wrong passwords one IP address may send per window.',
     }),
   },
+  auditRetentionDays: setting({
+    name: 'AUDIT_RETENTION_DAYS',
+    default: '400',
+    parse: integer(1, 36_500),
+    description: 'Days the audit log keeps an event; older ones are deleted once a day.',
+  }),
 } satisfies Table<Config>;
 
 /** One setting of the table, with the `Config` field it fills (`lockout.secondFactorPerSignIn`). */

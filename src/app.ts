@@ -10,6 +10,9 @@ import { demoRelyingParty } from './demo/relying-party.js';
 import { federationRouter } from './federation/routes.js';
 import { refuseOversizedBodies } from './http/body.js';
 import { errorPages } from './http/error-pages.js';
+import { healthEndpoints, storeAnswers } from './http/health.js';
+import { metricsEndpoint } from './http/metrics.js';
+import { observeRequests } from './http/observe-requests.js';
 import { requestId } from './http/request-id.js';
 import { routeByPrefix } from './http/route-by-prefix.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -28,9 +31,12 @@ export interface TwofoldApp extends Application {
 /**
  * Builds the HTTP side on a composition (store, secret box, mailer, application layer): oidc-provider
  * configured on Twofold's stores, and Twofold's routes in front of it, each given only what it uses.
- * No side effects on import.
+ * `stopping` tells readiness that the server is shutting down. No side effects on import.
  */
-export async function createApp({ config, store, box, log, application }: Composition): Promise<TwofoldApp> {
+export async function createApp(
+  { config, store, box, log, metrics, application }: Composition,
+  { stopping = () => false }: { stopping?: () => boolean } = {},
+): Promise<TwofoldApp> {
   const keys = await loadProviderKeys(store.keys, box);
   const { signIns, secondFactors, federation } = application;
   const provider = new Provider(config.issuer, providerConfiguration({ config, store, keys, box, log, accounts: signIns, secondFactors }));
@@ -40,7 +46,14 @@ export async function createApp({ config, store, box, log, application }: Compos
   provider.on('server_error', (_ctx, error) => log.error('oidc-provider server_error', { error: error.stack ?? String(error) }));
 
   provider.use(requestId());
+  provider.use(observeRequests({ log, metrics }));
   provider.use(securityHeaders({ hsts: new URL(config.issuer).protocol === 'https:' }));
+  provider.use(healthEndpoints([
+    () => (stopping() ? 'shutting down' : null),
+    storeAnswers(store, log),
+    () => (keys.jwks.keys.length > 0 && keys.cookieKeys.length > 0 ? null : 'the signing and cookie keys are not loaded'),
+  ]));
+  provider.use(metricsEndpoint({ metrics, token: config.metricsToken }));
   provider.use(errorPages(log));
   provider.use(staticFiles());
   provider.use(routeByPrefix({

@@ -54,6 +54,14 @@ export function withLogContext<T>(fields: Readonly<Record<string, unknown>>, wor
   return requestContext.run(fields, work);
 }
 
+/**
+ * `callback`, bound to the fields of the request being handled now, for events that fire outside the
+ * request's own calls (a response's `close`).
+ */
+export function inLogContext<A extends unknown[]>(callback: (...args: A) => void): (...args: A) => void {
+  return AsyncLocalStorage.bind(callback);
+}
+
 /** `key=value`, quoting values a reader could not tell apart otherwise. */
 function plainValue(value: unknown): string {
   return typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createLogger } from './log.js';
-import { startTwofold } from './start.js';
+import { SHUTDOWN_GRACE_MS, startTwofold } from './start.js';
 
 /** Entry point: `npm start`. Configuration errors name the setting to fix and stop the start. */
 async function main(): Promise<void> {
@@ -23,12 +23,28 @@ async function main(): Promise<void> {
     log.error(`Twofold could not start: ${(error as Error).message}`);
     process.exit(1);
   }
+  // The first signal stops gracefully and exits 0; a second one, while that runs, exits at once.
+  let stopping = false;
   const stop = (signal: string) => {
-    log.info(`${signal} received, shutting down`);
-    running.close().then(() => process.exit(0), () => process.exit(1));
+    if (stopping) {
+      log.warn(`${signal} received again: exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal} received: no new connections; finishing the requests in flight (up to ${SHUTDOWN_GRACE_MS / 1000} s)`);
+    running.close().then(
+      () => {
+        log.info('Twofold stopped');
+        process.exit(0);
+      },
+      (error: Error) => {
+        log.error(`Twofold could not stop cleanly: ${error.message}`);
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 await main();

@@ -3,24 +3,35 @@ import type { Config } from '../config/index.js';
 import { createApp, type TwofoldApp } from './app.js';
 import { compose, type Composition } from './compose.js';
 import { demoInstructions, seedDemo } from './demo/seed.js';
+import { gracefulServer } from './http/graceful-shutdown.js';
 import type { Logger } from './log.js';
+import { DELIVER_MAIL, twofoldJobs } from './worker/jobs.js';
+import { PeriodicJobs } from './worker/periodic-jobs.js';
 
 export interface RunningTwofold {
   readonly app: TwofoldApp;
   readonly composition: Composition;
   readonly server: http.Server;
-  close(): Promise<void>;
+  readonly worker: PeriodicJobs;
+  /**
+   * Stops gracefully: readiness fails, no connection is accepted, the requests in flight finish (for
+   * up to `graceMs`, then the rest are cut), the worker loop ends its current runs, and the store is
+   * closed.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
-const PURGE_INTERVAL_MS = 10 * 60 * 1000;
+/** How long a shutdown waits for the requests in flight. */
+export const SHUTDOWN_GRACE_MS = 10_000;
 
-/** Opens the store, builds the app, seeds the demo when asked, and listens. */
+/** Opens the store, builds the app, seeds the demo when asked, listens, and starts the worker loop. */
 export async function startTwofold(config: Config, log: Logger): Promise<RunningTwofold> {
   const composition = await compose(config, log);
   const { store } = composition;
+  let stopping = false;
   let app: TwofoldApp;
   try {
-    app = await createApp(composition);
+    app = await createApp(composition, { stopping: () => stopping });
     if (config.demo && (await seedDemo(app, config))) log.info('seeded the demo organization, users and relying party');
   } catch (error) {
     await composition.close();
@@ -28,17 +39,16 @@ export async function startTwofold(config: Config, log: Logger): Promise<Running
   }
 
   const server = http.createServer(app.callback);
+  const graceful = gracefulServer(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
 
-  const purge = () =>
-    Promise.all([store.oidc.purgeExpired(), store.attempts.purgeExpired()]).catch((error: Error) =>
-      log.warn('purging expired sessions and counters failed', { error: error.message }));
-  void purge();
-  const timer = setInterval(purge, PURGE_INTERVAL_MS);
-  timer.unref();
+  composition.metrics.collectProcessMetrics();
+  const worker = new PeriodicJobs(twofoldJobs({ config, store, delivery: composition.delivery, log }), log);
+  composition.mailer.onQueued(() => worker.runSoon(DELIVER_MAIL));
+  worker.start();
 
   log.info(`Twofold is listening on ${config.host}:${(server.address() as { port: number }).port} as ${config.issuer} (store: ${store.kind})`);
   if (config.demo) log.info(demoInstructions(config.issuer));
@@ -47,10 +57,13 @@ export async function startTwofold(config: Config, log: Logger): Promise<Running
     app,
     composition,
     server,
-    async close() {
-      clearInterval(timer);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    worker,
+    async close(graceMs = SHUTDOWN_GRACE_MS) {
+      stopping = true;
+      const cut = await graceful.shutdown(graceMs);
+      if (cut > 0) log.warn(`${cut} requests were still running after ${graceMs / 1000} s and were cut`);
+      composition.delivery.stop();
+      await worker.stop();
       await composition.close();
     },
   };

@@ -37,6 +37,7 @@ const SENTENCES: Readonly<Record<AuditEvent['action'], (event: AuditEvent, detai
   'account.password_set': (e) => `${someone(e)} set a password from an invitation link.`,
   'account.password_changed': (e) => `${someone(e)} changed their password.`,
   'account.password_reset': (e) => `${someone(e)} set a new password from a reset link; every session was ended.`,
+  'email.retried': (_e, d) => `The e-mail “${String(d.subject)}” to ${String(d.to)}, given up on, is being sent again.`,
   'action.refused': (e, d) => `Refused: ${REFUSED[String(d.attempted)] ?? String(d.attempted)}${e.targetEmail ? ` for ${e.targetEmail}` : ''} (${String(d.reason)}).`,
 };
 

@@ -32,6 +32,7 @@ const NOTICES: Record<string, string> = {
   trust: 'Saved how far this identity provider is trusted.',
   'managed-by': 'The account now signs in at its organization\'s identity provider.',
   'password-again': 'The account signs in with a password here again. We e-mailed a link to set one.',
+  'email-retried': 'The e-mail will be sent again now, and retried for another 24 hours if the mail server does not take it.',
 };
 
 const notice = (ctx: Context) => (typeof ctx.query.done === 'string' ? NOTICES[ctx.query.done] : undefined);
@@ -48,11 +49,11 @@ const redirectAfterPost = (ctx: Context, to: string) => {
 export interface AdminDependencies {
   readonly config: Config;
   readonly provider: Provider;
-  readonly application: Pick<Application, 'organizations' | 'members' | 'users' | 'site' | 'federation' | 'secondFactors' | 'signIns'>;
+  readonly application: Pick<Application, 'organizations' | 'members' | 'users' | 'site' | 'federation' | 'secondFactors' | 'signIns' | 'outbox'>;
 }
 
 export function adminRouter({ config, provider, application }: AdminDependencies): Router {
-  const { organizations, members, users, site, federation, secondFactors, signIns } = application;
+  const { organizations, members, users, site, federation, secondFactors, signIns, outbox } = application;
   const router = new Router({ prefix: '/admin' });
   const signIn = new SelfSignIn(provider, signIns, secondFactors, config.issuer, ADMIN_APP);
 
@@ -286,6 +287,7 @@ export function adminRouter({ config, provider, application }: AdminDependencies
       modes: TWO_FACTOR_MODES,
       query,
       users: await users.search(actor, query),
+      failedEmails: await outbox.failed(actor),
       notice: notice(ctx),
       error,
     }, status);
@@ -301,6 +303,11 @@ export function adminRouter({ config, provider, application }: AdminDependencies
     }
     await site.setTwoFactorMode(actor, mode, ctx.ip);
     redirectAfterPost(ctx, '/admin/site?done=mode');
+  }));
+  router.post('/site/emails/:emailId/retry', page(async (ctx, actor) => {
+    await readForm(ctx);
+    await outbox.retry(actor, String(ctx.params.emailId), ctx.ip);
+    redirectAfterPost(ctx, '/admin/site?done=email-retried');
   }));
   const showUser = async (ctx: RouterContext, actor: User, status = 200, error?: string) => {
     const profile = await users.profile(actor, userId(ctx));

@@ -9,7 +9,9 @@ import type { Store } from '../store/types.js';
 import { AuditLog } from './audit-log.js';
 import { Clients } from './clients.js';
 import { Members } from './members.js';
+import type { ApplicationMetrics } from './metrics.js';
 import { Organizations } from './organizations.js';
+import { MailOutbox } from './outbox.js';
 import { PasswordLinks } from './password-links.js';
 import { SelfService } from './self-service.js';
 import { SecondFactorService } from './second-factors.js';
@@ -35,6 +37,7 @@ export interface Application {
   readonly passwordLinks: PasswordLinks;
   readonly selfService: SelfService;
   readonly userImport: UserImport;
+  readonly outbox: MailOutbox;
 }
 
 export interface ApplicationDependencies {
@@ -43,16 +46,17 @@ export interface ApplicationDependencies {
   readonly box: SecretBox;
   readonly mailer: Mailer;
   readonly log: Logger;
+  readonly metrics: ApplicationMetrics;
 }
 
-export function createApplication({ config, store, box, mailer, log }: ApplicationDependencies): Application {
+export function createApplication({ config, store, box, mailer, log, metrics }: ApplicationDependencies): Application {
   const audit = new AuditLog(store);
   const hasher = new PasswordHasher(config.passwordHash);
-  const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit);
+  const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit, metrics);
   const federation = new FederationService(store, box, config, audit, log);
   const organizations = new Organizations(store, audit, mailer);
   const passwordLinks = new PasswordLinks(store, hasher, mailer, audit, config.issuer);
-  const signIns = new SignIns(store, hasher, new PasswordThrottle(store.attempts, config.lockout));
+  const signIns = new SignIns(store, hasher, new PasswordThrottle(store.attempts, config.lockout), metrics);
   return {
     organizations,
     members: new Members(store, organizations, secondFactors, passwordLinks, audit, mailer, config.issuer),
@@ -65,5 +69,6 @@ export function createApplication({ config, store, box, mailer, log }: Applicati
     passwordLinks,
     selfService: new SelfService(store, signIns, secondFactors, passwordLinks, hasher, mailer, audit),
     userImport: new UserImport(store, hasher, audit),
+    outbox: new MailOutbox(store, mailer, audit),
   };
 }

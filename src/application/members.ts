@@ -150,7 +150,7 @@ export class Members {
         expiresAt: new Date(Date.now() + MEMBERSHIP_INVITATION_TTL_MS),
       });
       await this.audit.record('member.invited', [organization.id], existing, { actor, ip, details: { role: input.role, account: 'existing' } });
-      this.mailer.send({
+      await this.mailer.send({
         to: email,
         message: 'membership-invitation',
         locals: { organizationName: organization.name, invitedBy: actor.email, role: input.role, link: `${this.issuer}/account/invitations` },
@@ -164,7 +164,7 @@ export class Members {
     const user = await this.store.users.create({ email, name, passwordHash: null, siteAdmin: false, managedBy: managed ? organization.id : null });
     await this.store.memberships.put(organization.id, user.id, input.role);
     const invitedBy = actor?.email ?? 'The site operator';
-    if (managed) this.mailer.send({ to: email, message: 'account-managed-elsewhere', locals: { organizationName: organization.name, invitedBy } });
+    if (managed) await this.mailer.send({ to: email, message: 'account-managed-elsewhere', locals: { organizationName: organization.name, invitedBy } });
     else await this.passwordLinks.sendInvitation(user, organization.name, invitedBy);
     await this.audit.record('member.invited', [organization.id], user, { actor, ip, details: { role: input.role, account: managed ? 'new, managed by the identity provider' : 'new' } });
     return { user, outcome: managed ? 'created-managed' : 'created' };

@@ -71,7 +71,7 @@ export class Organizations {
       const memberships = await this.store.memberships.listByOrganization(organization.id);
       const enrolled = await this.store.secondFactors.enrolledAmong(memberships.map((membership) => membership.userId));
       for (const user of await this.store.users.findByIds(memberships.map((membership) => membership.userId).filter((id) => !enrolled.has(id)))) {
-        this.mailer.send({ to: user.email, message: 'organization-requires-2fa', locals: { organizationName: organization.name } });
+        await this.mailer.send({ to: user.email, message: 'organization-requires-2fa', locals: { organizationName: organization.name } });
         notified += 1;
       }
     }

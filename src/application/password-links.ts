@@ -49,11 +49,11 @@ export class PasswordLinks {
   }
 
   async sendInvitation(user: User, organizationName: string | null, invitedBy: string): Promise<void> {
-    this.mailer.send({ to: user.email, message: 'invitation', locals: { organizationName, link: await this.#create('invitation', user), invitedBy } });
+    await this.mailer.send({ to: user.email, message: 'invitation', locals: { organizationName, link: await this.#create('invitation', user), invitedBy } });
   }
 
   async sendReset(user: User): Promise<void> {
-    this.mailer.send({ to: user.email, message: 'password-reset', locals: { link: await this.#create('reset', user) } });
+    await this.mailer.send({ to: user.email, message: 'password-reset', locals: { link: await this.#create('reset', user) } });
   }
 
   /** Whom the link is for, while it works. */
@@ -83,7 +83,7 @@ export class PasswordLinks {
     await this.store.users.updatePasswordHash(user.id, await this.hasher.hash(password));
     if (kind === 'reset') {
       await this.store.oidc.endSessionsOf(user.id);
-      this.mailer.send({ to: user.email, message: 'password-changed', locals: { ip, how: 'reset' } });
+      await this.mailer.send({ to: user.email, message: 'password-changed', locals: { ip, how: 'reset' } });
     }
     await this.audit.recordForUser(kind === 'reset' ? 'account.password_reset' : 'account.password_set', user, { actor: user, ip, details: { via: kind === 'reset' ? 'reset link' : 'invitation link' } });
     return user;

@@ -10,6 +10,7 @@ import type { SecretBox } from '../security/secret-box.js';
 import type { SecondFactor, Store, User } from '../store/types.js';
 import { actorName, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
+import type { ApplicationMetrics, SecondFactorOutcome } from './metrics.js';
 import { SecondFactorGuard, type ChallengeStanding, type GuardOutcome } from './second-factor-guard.js';
 import { readSiteTwoFactorMode } from './site.js';
 
@@ -24,6 +25,12 @@ export const SECOND_FACTOR_SENTENCES = {
 export function lockedSentence(until: Date, now = new Date()): string {
   const minutes = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000));
   return `Too many wrong codes for this account. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
+}
+
+/** A replayed code is refused as invalid; the counter tells it apart, unless the limits ended the check first. */
+function checkOutcome(outcome: GuardOutcome<unknown>, replayed: boolean): SecondFactorOutcome {
+  if (outcome.kind === 'invalid' && replayed) return 'replayed';
+  return outcome.kind;
 }
 
 export type CodeCheck = { readonly ok: true; readonly remainingRecoveryCodes?: number } | { readonly ok: false; readonly error: string; readonly status: number };
@@ -58,6 +65,7 @@ export class SecondFactorService {
     private readonly mailer: Mailer,
     private readonly log: Logger,
     private readonly audit: AuditLog,
+    private readonly metrics: ApplicationMetrics,
   ) {
     this.#guard = new SecondFactorGuard(store.attempts, config.lockout);
     this.#totp = new TotpFactor(store, box, config.siteName);
@@ -134,7 +142,7 @@ export class SecondFactorService {
     await this.#recoveryCodes.hold(holdId, user, recovery.codes);
     this.log.info('two-factor authentication enabled', { userId: user.id });
     await this.audit.recordForUser('two_factor.enabled', user, { actor: user, ip });
-    this.mailer.send({ to: user.email, message: 'two-factor-enabled' });
+    await this.mailer.send({ to: user.email, message: 'two-factor-enabled' });
     return { ok: true };
   }
 
@@ -155,7 +163,7 @@ export class SecondFactorService {
     await this.store.enrollments.delete(holdId);
     this.log.info('authenticator app replaced', { userId: user.id });
     await this.audit.recordForUser('two_factor.replaced', user, { actor: user, ip });
-    this.mailer.send({ to: user.email, message: 'authenticator-replaced', locals: { ip } });
+    await this.mailer.send({ to: user.email, message: 'authenticator-replaced', locals: { ip } });
     return { ok: true };
   }
 
@@ -186,6 +194,7 @@ export class SecondFactorService {
       remaining = result.remaining;
       return true;
     });
+    this.metrics.secondFactorCheck(kind, checkOutcome(outcome, replayed));
     if (replayed) {
       this.log.warn('a replayed passcode was refused', { userId: user.id, ip });
       await this.audit.recordForUser('passcode.replayed', user, { actor: user, ip });
@@ -194,7 +203,7 @@ export class SecondFactorService {
     if (!checked.ok || kind !== 'recovery-code') return checked;
     this.log.info('a recovery code was used', { userId: user.id, ip, remaining });
     await this.audit.recordForUser('recovery_code.used', user, { actor: user, ip, details: { remaining: remaining ?? 0 } });
-    this.mailer.send({ to: user.email, message: 'recovery-code-used', locals: { remaining, ip } });
+    await this.mailer.send({ to: user.email, message: 'recovery-code-used', locals: { remaining, ip } });
     return { ok: true, remainingRecoveryCodes: remaining ?? 0 };
   }
 
@@ -207,14 +216,15 @@ export class SecondFactorService {
       case 'exhausted':
         if (outcome.justExhausted) {
           this.log.warn('a sign-in used up its second-factor attempts', { userId: user.id, ip });
-          this.mailer.send({ to: user.email, message: 'second-factor-failures', locals: { failures: outcome.failures, ip } });
+          await this.mailer.send({ to: user.email, message: 'second-factor-failures', locals: { failures: outcome.failures, ip } });
         }
         return { ok: false, error: SECOND_FACTOR_SENTENCES.exhausted, status: 429 };
       case 'locked':
         if (outcome.justLocked) {
+          this.metrics.lockout('second_factor');
           this.log.warn('account locked after repeated wrong second-factor codes', { userId: user.id, ip, until: outcome.until.toISOString() });
           await this.audit.recordForUser('second_factor.locked', user, { actor: null, ip, details: { failures: outcome.failures, until: outcome.until.toISOString() } });
-          this.mailer.send({
+          await this.mailer.send({
             to: user.email,
             message: 'second-factor-failures',
             locals: { failures: outcome.failures, ip, lockedMinutes: this.config.lockout.secondFactorMinutes },
@@ -240,7 +250,7 @@ export class SecondFactorService {
     await this.#recoveryCodes.hold(holdId, user, codes);
     this.log.info('recovery codes regenerated', { userId: user.id });
     await this.audit.recordForUser('recovery_codes.regenerated', user, { actor: user, ip });
-    this.mailer.send({ to: user.email, message: 'recovery-codes-regenerated' });
+    await this.mailer.send({ to: user.email, message: 'recovery-codes-regenerated' });
     return true;
   }
 
@@ -259,7 +269,7 @@ export class SecondFactorService {
       details: context.reason ? { reason: context.reason } : {},
     });
     if (!byUser) await this.store.oidc.endSessionsOf(user.id);
-    this.mailer.send({ to: user.email, message: 'two-factor-disabled', locals: { actor: byUser ? undefined : actorName(context.actor), reason: context.reason } });
+    await this.mailer.send({ to: user.email, message: 'two-factor-disabled', locals: { actor: byUser ? undefined : actorName(context.actor), reason: context.reason } });
     return true;
   }
 

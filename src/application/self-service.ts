@@ -76,7 +76,7 @@ export class SelfService {
     if (problem) return problem;
     await this.store.users.updatePasswordHash(user.id, await this.hasher.hash(input.newPassword));
     await this.audit.recordForUser('account.password_changed', user, { actor: user, ip });
-    this.mailer.send({ to: user.email, message: 'password-changed', locals: { ip, how: 'changed' } });
+    await this.mailer.send({ to: user.email, message: 'password-changed', locals: { ip, how: 'changed' } });
     return null;
   }
 
@@ -96,7 +96,7 @@ export class SelfService {
     if (!user) return;
     const manager = user.managedBy ? await this.store.organizations.findById(user.managedBy) : null;
     if (manager?.federation) {
-      this.mailer.send({ to: user.email, message: 'password-reset-elsewhere', locals: { organizationName: manager.name } });
+      await this.mailer.send({ to: user.email, message: 'password-reset-elsewhere', locals: { organizationName: manager.name } });
       return;
     }
     await this.passwordLinks.sendReset(user);

@@ -1,6 +1,7 @@
 import type { PasswordHasher } from '../security/password-hasher.js';
 import type { PasswordThrottle } from '../security/password-throttle.js';
 import type { Store, User } from '../store/types.js';
+import type { ApplicationMetrics } from './metrics.js';
 import { PASSWORD_MAX_LENGTH, isLookupableEmail } from './validation.js';
 
 export type PasswordCheck = { readonly kind: 'ok'; readonly user: User } | { readonly kind: 'wrong' } | { readonly kind: 'throttled' };
@@ -19,6 +20,7 @@ export class SignIns {
     private readonly store: Pick<Store, 'users' | 'oidc'>,
     private readonly hasher: PasswordHasher,
     private readonly throttle: PasswordThrottle,
+    private readonly metrics: ApplicationMetrics,
   ) {}
 
   /**
@@ -28,7 +30,11 @@ export class SignIns {
    */
   async checkPassword(email: string, password: string, ip: string): Promise<PasswordCheck> {
     const attempt = await this.throttle.begin(email.slice(0, 254), ip);
-    if (!attempt.allowed) return { kind: 'throttled' };
+    if (!attempt.allowed) {
+      if (attempt.locked) this.metrics.lockout('password');
+      this.metrics.signIn('locked');
+      return { kind: 'throttled' };
+    }
     const user = isLookupableEmail(email.trim()) ? await this.store.users.findByEmail(email.trim()) : null;
     let ok = false;
     if (password.length === 0 || password.length > PASSWORD_MAX_LENGTH || !user?.passwordHash) {
@@ -37,9 +43,13 @@ export class SignIns {
       ok = await this.hasher.verify(user.passwordHash, password);
     }
     if (!ok || !user) {
-      await this.throttle.failed(attempt);
+      const paused = await this.throttle.failed(attempt);
+      if (paused.email) this.metrics.lockout('password');
+      if (paused.address) this.metrics.lockout('address');
+      this.metrics.signIn('invalid');
       return { kind: 'wrong' };
     }
+    this.metrics.signIn('ok');
     await this.throttle.succeeded(attempt);
     if (this.hasher.needsRehash(user.passwordHash!)) await this.store.users.updatePasswordHash(user.id, await this.hasher.hash(password));
     return { kind: 'ok', user };

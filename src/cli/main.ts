@@ -44,9 +44,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     const args = parseArgs(argv.slice(2), command.options);
     const config = loadConfig(io.env, io.cwd);
-    // The command line says one line; only a mail that cannot be delivered is worth a second one, and
-    // nothing waits to retry it: the command exits when it is done.
-    composition = await compose(config, createLogger('error', (line) => io.err(`twofold: ${line}`), { format: 'plain' }), { mailRetryDelaysMs: [] });
+    // The command line says one line; only a mail that cannot be delivered now is worth a second one.
+    // It stays in the outbox, and the server's worker retries it.
+    composition = await compose(config, createLogger('warn', (line) => io.err(`twofold: ${line}`), { format: 'plain' }));
+    const queued: string[] = [];
+    composition.mailer.onQueued((id) => queued.push(id));
     const result = await command.run(args, {
       application: composition.application,
       readStdin: io.readStdin,
@@ -59,6 +61,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       },
       ...(io.progress ? { progress: io.progress } : {}),
     });
+    if (queued.length > 0) await composition.delivery.deliverDue(queued);
     const { out, problems = [], status = 0 } = typeof result === 'string' ? { out: result } : result;
     for (const problem of problems) io.err(problem);
     io.out(out);

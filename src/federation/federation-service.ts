@@ -175,7 +175,7 @@ export class FederationService {
     try {
       answered = (await discover(issuer, clientId, clientSecret)).serverMetadata().issuer;
     } catch (error) {
-      this.log.warn('federation: identity provider refused at save', { issuer, error: (error as Error).message });
+      this.log.info('federation: identity provider refused at save', { issuer, error: (error as Error).message });
       throw new UserError(`Nothing was saved: ${issuer} did not answer as an OpenID Connect provider (${describeDiscoveryFailure(error)}). Check the issuer URL your identity provider gives, and that it can be reached from this site.`, 400);
     }
     if (answered.replace(/\/$/, '') !== issuer) {

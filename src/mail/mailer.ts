@@ -1,10 +1,11 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
+import crypto from 'node:crypto';
 import type { Config } from '../../config/index.js';
 import { renderHtml } from '../http/views.js';
 import type { Logger } from '../log.js';
+import type { SecretBox } from '../security/secret-box.js';
+import type { OutboxEntry, OutboxRepository } from '../store/types.js';
 import { MESSAGES, type MessageName } from './messages.js';
+import { GIVE_UP_AFTER_MS } from './retry-policy.js';
 
 export interface Mail {
   readonly to: string;
@@ -12,7 +13,25 @@ export interface Mail {
   readonly locals?: Record<string, unknown>;
 }
 
-const RETRY_DELAYS_MS = [2_000, 10_000, 60_000];
+/** What the outbox counts, by message name (never by recipient). */
+export interface MailMetrics {
+  queued(message: string): void;
+  sent(message: string): void;
+  /** One attempt the mail server did not take; the message is retried. */
+  deliveryError(message: string): void;
+  /** Given up on after 24 hours of retries. */
+  failed(message: string): void;
+}
+
+/** The rendered message as the outbox keeps it, sealed. */
+export interface MailBody {
+  readonly from: string;
+  readonly html: string;
+  readonly text: string;
+}
+
+/** Bound to the row, so that a body copied into another message's row does not open there. */
+export const bodyContext = (id: string) => `outbox:${id}`;
 
 function htmlToText(html: string): string {
   return html
@@ -25,74 +44,80 @@ function htmlToText(html: string): string {
 }
 
 /**
- * Sends Twofold's e-mails through nodemailer: SMTP when SMTP_URL is set, otherwise into
- * DATA_DIR/outbox as .eml files the operator can read. Sending never blocks or fails the action that
- * caused it: a message is queued, retried with back-off when the server is down, and each failure is
- * logged (recipient and subject only).
+ * Twofold's e-mails, as the use cases send them: `send` renders the named message and records it in
+ * the durable outbox of the store; the outbox worker (delivery.ts) hands it to the mail server and
+ * retries. So a mail server that is down never fails or delays the action, and a restart loses nothing.
+ *
+ * A message is recorded right after the change that causes it, in the same request, before the
+ * response — not in one transaction with it: MongoDB without a replica set has no multi-document
+ * transactions, and a better-sqlite3 transaction cannot stay open across the awaits of a use case
+ * while other requests share the connection. A graceful stop lets every request in flight finish,
+ * so a restart cannot fall between the two writes; only a crash of the process itself (power, kill
+ * -9) in the instant between them could lose a message, as it could the audit entry written beside
+ * it. Recording first and changing after would be worse: a crash in between would send a security
+ * notice ("two-factor authentication was turned off") about something that never happened.
+ *
+ * The body is sealed (AES-256-GCM, bound to the message's id), because e-mails can carry links that
+ * sign someone in, and it is deleted once the message is sent.
  */
 export class Mailer {
-  readonly #transport: Transporter;
-  readonly #outboxDir: string | undefined;
-  readonly #pending = new Set<Promise<void>>();
-  readonly #timers = new Set<NodeJS.Timeout>();
-  #closed = false;
+  readonly #listeners = new Set<(id: string) => void>();
 
-  constructor(private readonly config: Config, private readonly log: Logger, private readonly retryDelaysMs = RETRY_DELAYS_MS) {
-    if (config.mail.smtpUrl) {
-      this.#transport = nodemailer.createTransport(config.mail.smtpUrl);
-    } else {
-      this.#outboxDir = config.mail.outboxDir;
-      this.#transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  constructor(
+    private readonly config: Config,
+    private readonly outbox: OutboxRepository,
+    private readonly box: SecretBox,
+    private readonly log: Logger,
+    private readonly metrics: MailMetrics,
+  ) {}
+
+  /**
+   * Records the message in the outbox and returns; the worker sends it. A failure to record it (the
+   * store is gone) is logged for the operator rather than thrown: the change it reports is made.
+   */
+  async send(mail: Mail): Promise<void> {
+    const id = crypto.randomUUID();
+    const subject = MESSAGES[mail.message].subject;
+    try {
+      const locals = { siteName: this.config.siteName, accountUrl: `${this.config.issuer}/account`, email: mail.to, ...mail.locals };
+      const html = renderHtml(`mail/${mail.message}`, locals);
+      const body: MailBody = { from: this.config.mail.from, html, text: htmlToText(html) };
+      const queuedAt = new Date();
+      await this.outbox.enqueue({
+        id,
+        message: mail.message,
+        to: mail.to,
+        subject,
+        sealedBody: this.box.seal(JSON.stringify(body), bodyContext(id)),
+        queuedAt,
+        giveUpAt: new Date(queuedAt.getTime() + GIVE_UP_AFTER_MS),
+      });
+    } catch (error) {
+      this.log.error('e-mail could not be queued', { to: mail.to, subject, error: (error as Error).message });
+      return;
     }
+    this.metrics.queued(mail.message);
+    this.log.info('e-mail queued', { outboxId: id, to: mail.to, subject });
+    this.#notify(id);
   }
 
-  /** Queues the message and returns at once. */
-  send(mail: Mail): void {
-    const locals = { siteName: this.config.siteName, accountUrl: `${this.config.issuer}/account`, email: mail.to, ...mail.locals };
-    const html = renderHtml(`mail/${mail.message}`, locals);
-    const envelope = { from: this.config.mail.from, to: mail.to, subject: MESSAGES[mail.message].subject, html, text: htmlToText(html) };
-    this.#attempt(envelope, 0);
+  /** Makes a failed message pending again, with another 24 hours of retries; null when it is not failed. */
+  async retry(id: string): Promise<OutboxEntry | null> {
+    const now = new Date();
+    const entry = await this.outbox.retry(id, now, new Date(now.getTime() + GIVE_UP_AFTER_MS));
+    if (entry) this.#notify(id);
+    return entry;
   }
 
-  #attempt(envelope: SendMailOptions, attempt: number): void {
-    const delivery = this.#deliver(envelope).then(
-      () => this.log.info('e-mail sent', { to: envelope.to, subject: envelope.subject }),
-      (error: Error) => {
-        const delay = this.retryDelaysMs[attempt];
-        if (delay === undefined || this.#closed) {
-          this.log.error('e-mail could not be sent; giving up', { to: envelope.to, subject: envelope.subject, error: error.message });
-          return;
-        }
-        this.log.warn('e-mail could not be sent; will retry', { to: envelope.to, subject: envelope.subject, inMs: delay, error: error.message });
-        const timer = setTimeout(() => {
-          this.#timers.delete(timer);
-          this.#attempt(envelope, attempt + 1);
-        }, delay);
-        this.#timers.add(timer);
-      },
-    );
-    this.#pending.add(delivery);
-    void delivery.finally(() => this.#pending.delete(delivery));
+  /**
+   * Calls `listener` with the id of each message recorded (or retried): the worker of this process
+   * sends it without waiting for its next round, and the command line sends what it queued before it exits.
+   */
+  onQueued(listener: (id: string) => void): void {
+    this.#listeners.add(listener);
   }
 
-  async #deliver(envelope: SendMailOptions): Promise<void> {
-    const info = await this.#transport.sendMail(envelope);
-    if (this.#outboxDir) {
-      await fs.promises.mkdir(this.#outboxDir, { recursive: true, mode: 0o700 });
-      const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${String(info.messageId).replace(/[^A-Za-z0-9]/g, '').slice(0, 24)}.eml`;
-      await fs.promises.writeFile(path.join(this.#outboxDir, name), info.message as Buffer, { mode: 0o600 });
-    }
-  }
-
-  /** Waits for the messages being delivered right now (not for scheduled retries). */
-  async idle(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    await this.idle();
-    this.#transport.close();
+  #notify(id: string): void {
+    for (const listener of this.#listeners) listener(id);
   }
 }

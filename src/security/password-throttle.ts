@@ -4,6 +4,8 @@ import type { AttemptRepository } from '../store/types.js';
 
 export interface PasswordAttempt {
   readonly allowed: boolean;
+  /** This attempt, one too many, paused the email (of racing attempts, one does). */
+  readonly locked: boolean;
   readonly emailKey: string;
   readonly ipKey: string;
   readonly count: number;
@@ -24,17 +26,19 @@ export class PasswordThrottle {
     const emailKey = `password:email:${crypto.createHash('sha256').update(email.trim().toLowerCase()).digest('hex')}`;
     const ipKey = `password:ip:${ip}`;
     const ipState = await this.attempts.peek(ipKey, now);
-    if (ipState?.lockedUntil) return { allowed: false, emailKey, ipKey, count: ipState.count };
+    if (ipState?.lockedUntil) return { allowed: false, locked: false, emailKey, ipKey, count: ipState.count };
     const state = await this.attempts.charge(emailKey, now, this.#minutes(now, 2 * this.limits.passwordMinutes));
     const allowed = state.lockedUntil === null && state.count <= this.limits.passwordThreshold;
-    if (!allowed) await this.attempts.lock(emailKey, this.#minutes(now, this.limits.passwordMinutes), now);
-    return { allowed, emailKey, ipKey, count: state.count };
+    const locked = !allowed && (await this.attempts.lock(emailKey, this.#minutes(now, this.limits.passwordMinutes), now));
+    return { allowed, locked, emailKey, ipKey, count: state.count };
   }
 
-  async failed(attempt: PasswordAttempt, now = new Date()): Promise<void> {
-    if (attempt.count >= this.limits.passwordThreshold) await this.attempts.lock(attempt.emailKey, this.#minutes(now, this.limits.passwordMinutes), now);
+  /** Counts a wrong password; says what this failure paused (the email, the address), for the lockout counters. */
+  async failed(attempt: PasswordAttempt, now = new Date()): Promise<{ email: boolean; address: boolean }> {
+    const email = attempt.count >= this.limits.passwordThreshold && (await this.attempts.lock(attempt.emailKey, this.#minutes(now, this.limits.passwordMinutes), now));
     const ip = await this.attempts.charge(attempt.ipKey, now, this.#minutes(now, this.limits.passwordMinutes));
-    if (ip.count >= this.limits.passwordPerIpPerWindow) await this.attempts.lock(attempt.ipKey, this.#minutes(now, this.limits.passwordMinutes), now);
+    const address = ip.count >= this.limits.passwordPerIpPerWindow && (await this.attempts.lock(attempt.ipKey, this.#minutes(now, this.limits.passwordMinutes), now));
+    return { email, address };
   }
 
   async succeeded(attempt: PasswordAttempt): Promise<void> {

@@ -336,6 +336,7 @@ export type AuditAction =
   | 'account.password_changed'
   | 'account.password_reset'
   | 'two_factor.replaced'
+  | 'email.retried'
   | 'action.refused';
 
 /** One security event, as the audit log shows it. Never holds a secret, code or password. */
@@ -362,6 +363,8 @@ export interface AuditRepository {
    * list in either order on MongoDB, which orders by time rather than by insertion.
    */
   list(organizationId: string | null, page: { limit: number; offset: number }): Promise<{ events: AuditEvent[]; total: number }>;
+  /** Deletes every event recorded before `before` (AUDIT_RETENTION_DAYS); returns how many. */
+  deleteOlderThan(before: Date): Promise<number>;
 }
 
 /** An invitation to set a password: only the SHA-256 of the emailed token is stored. */
@@ -401,6 +404,87 @@ export interface MembershipInvitationRepository {
   take(id: string, now?: Date): Promise<MembershipInvitation | null>;
 }
 
+/**
+ * The durable mail outbox. A message waits here, rendered and sealed, from the moment the change that
+ * causes it is made until a worker has handed it to the mail server — across restarts, and with
+ * several processes sharing the store, each message claimed by one worker at a time.
+ */
+export type OutboxState = 'pending' | 'sent' | 'failed';
+
+/** What may be shown of a message (the site admins' list, the log): never its body, which can carry a sign-in link. */
+export interface OutboxEntry {
+  readonly id: string;
+  /** Which of Twofold's messages it is (src/mail/messages.ts). */
+  readonly message: string;
+  readonly to: string;
+  readonly subject: string;
+  readonly state: OutboxState;
+  readonly queuedAt: Date;
+  /** Attempts so far; a claim counts as one, so a worker that dies while sending still uses one up. */
+  readonly attempts: number;
+  readonly lastError: string | null;
+  /** When it was sent, or given up on; null while pending. */
+  readonly finishedAt: Date | null;
+}
+
+/** A claimed message: the entry, its sealed body, and until when the worker may keep trying. */
+export interface OutboxMessage extends OutboxEntry {
+  readonly sealedBody: string;
+  readonly giveUpAt: Date;
+}
+
+export interface NewOutboxMessage {
+  /** Chosen by the caller, so that the body can be sealed to it before it is stored. */
+  readonly id: string;
+  readonly message: string;
+  readonly to: string;
+  readonly subject: string;
+  readonly sealedBody: string;
+  readonly queuedAt: Date;
+  readonly giveUpAt: Date;
+}
+
+export interface OutboxDepth {
+  /** Messages not yet sent nor given up on. */
+  readonly pending: number;
+  /** When the oldest of them was queued; null when none is pending. */
+  readonly oldestQueuedAt: Date | null;
+  /** Messages given up on, waiting for a site admin's Retry. */
+  readonly failed: number;
+}
+
+export interface OutboxRepository {
+  /** Stores a pending message, due at once. */
+  enqueue(message: NewOutboxMessage): Promise<void>;
+  /**
+   * Claims up to `limit` pending messages that are due at `now` (oldest due first) for `worker`, until
+   * `leaseUntil`: each is counted as an attempt and is not due again before the lease ends, so no
+   * other worker — in this process or another — gets it meanwhile; a lease that runs out (its worker
+   * died) makes it due again. Atomic per message: of racing claimers, exactly one gets each. `ids`
+   * limits the claim to those messages.
+   */
+  claim(worker: string, now: Date, leaseUntil: Date, limit: number, ids?: readonly string[]): Promise<OutboxMessage[]>;
+  /**
+   * Records the message as sent and forgets its body. Only the worker holding its claim may (returns
+   * false otherwise: the lease ran out and another worker claimed it).
+   */
+  markSent(id: string, worker: string, now: Date): Promise<boolean>;
+  /** Releases the claim after a failed attempt: due again at `nextAttemptAt`. Only for the claim's worker. */
+  reschedule(id: string, worker: string, nextAttemptAt: Date, error: string): Promise<boolean>;
+  /** Gives up on the message: failed, listed for site admins, kept with its body for a Retry. Only for the claim's worker. */
+  markFailed(id: string, worker: string, now: Date, error: string): Promise<boolean>;
+  /** Failed messages, the most recently failed first, at most `limit`. */
+  listFailed(limit: number): Promise<OutboxEntry[]>;
+  /**
+   * Makes a failed message pending again, due at `now`, with no attempts and until `giveUpAt`.
+   * Returns it, or null when there is no failed message with that id (also for the loser of two racing retries).
+   */
+  retry(id: string, now: Date, giveUpAt: Date): Promise<OutboxEntry | null>;
+  depth(): Promise<OutboxDepth>;
+  /** Deletes sent messages that finished before `sentBefore` and failed ones before `failedBefore`; returns how many. */
+  purge(sentBefore: Date, failedBefore: Date): Promise<number>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'mongodb';
   readonly users: UserRepository;
@@ -417,5 +501,8 @@ export interface Store {
   readonly invitations: InvitationRepository;
   readonly membershipInvitations: MembershipInvitationRepository;
   readonly identityLinks: IdentityLinkRepository;
+  readonly outbox: OutboxRepository;
+  /** Resolves when the database answers; rejects when it is closed or cannot be reached. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,5 +1,7 @@
+import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OPERATOR } from '../../src/application/actor.js';
+import { bodyContext } from '../../src/mail/mailer.js';
 import { adminApiToken, adminBrowser, callApi, postForm } from '../support/admin.js';
 import { exchangeCode, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { Browser } from '../support/browser.js';
@@ -23,12 +25,25 @@ describe('admin authorization matrix', () => {
   let targetCounter = 0;
 
   const store = () => fixture.twofold.store;
+  /** Each target's e-mail that the mail server refused for a day, for a site admin's Retry. */
+  const failedEmails = new Map<string, string>();
+  const failEmailTo = async (email: string): Promise<string> => {
+    const id = crypto.randomUUID();
+    // Due only in an hour, so the instance's own worker leaves it to this test.
+    const later = new Date(Date.now() + 3_600_000);
+    const sealedBody = fixture.twofold.composition.box.seal(JSON.stringify({ from: 'twofold@x.test', html: '<p>Hello</p>', text: 'Hello' }), bodyContext(id));
+    await store().outbox.enqueue({ id, message: 'two-factor-disabled', to: email, subject: 'Two-factor authentication was turned off for your account', sealedBody, queuedAt: later, giveUpAt: later });
+    await store().outbox.claim('matrix', later, new Date(later.getTime() + 60_000), 1, [id]);
+    await store().outbox.markFailed(id, 'matrix', later, 'connect ECONNREFUSED 127.0.0.1:25');
+    return id;
+  };
   /** A fresh member of A with 2FA enrolled, so each destructive check has its own target. */
   const freshTarget = async (): Promise<string> => {
     targetCounter += 1;
     const email = `target${targetCounter}@a.test`;
     const user = await fixture.twofold.app.users.create(OPERATOR, { email, password: PASSWORD, orgs: [{ slug: 'a', role: 'member' }] });
     await store().secondFactors.enable({ userId: user.id, sealedSecret: 'sealed', lastTimeStep: 0, recoveryKeyId: 'k', recoveryCodeHashes: [] });
+    failedEmails.set(user.id, await failEmailTo(email));
     return user.id;
   };
   const stateOf = async (userId: string) => {
@@ -38,6 +53,7 @@ describe('admin authorization matrix', () => {
       enrolled: (await store().secondFactors.find(userId)) !== null,
       forced: a.forceTwoFactor,
       mode: await store().settings.get('site.two_factor_mode'),
+      emailFailed: (await store().outbox.listFailed(1000)).some((entry) => entry.id === failedEmails.get(userId)),
     };
   };
   const expected = (actor: ActorName, siteOnly: boolean): Outcome => {
@@ -99,6 +115,7 @@ describe('admin authorization matrix', () => {
     { name: 'any user\'s profile', siteOnly: true, changes: false, page: (b, x) => get(b, `/admin/site/users/${x}`) },
     { name: 'disable any user\'s 2FA', siteOnly: true, changes: true, page: (b, x) => post(b, `/admin/site/users/${x}/disable-2fa`) },
     { name: 'site audit log', siteOnly: true, changes: false, page: (b) => get(b, '/admin/site/audit') },
+    { name: 'retry a failed e-mail', siteOnly: true, changes: true, page: (b, x) => post(b, `/admin/site/emails/${failedEmails.get(x)}/retry`) },
   ];
 
   /** Forms are followed through their redirect (a 2xx page); an anonymous GET is redirected to sign in. */

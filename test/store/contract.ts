@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { DuplicateError, type Store } from '../../src/store/types.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterFailedAttempt, GIVE_UP_AFTER_MS } from '../../src/mail/retry-policy.js';
+import { DuplicateError, type NewOutboxMessage, type Store } from '../../src/store/types.js';
 
 /**
  * The storage contract: every store implementation must pass this same suite. Each test gets a
@@ -426,6 +428,186 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect(only?.ip).toBe('127.0.0.1');
         expect(only?.at).toBeInstanceOf(Date);
         expect((await store.audit.list(null, { limit: 10, offset: 0 })).events.map((e) => e.details.n)).toStrictEqual([100]);
+      });
+
+      it('deletes the events recorded before a moment, and only those', async () => {
+        await store.audit.append([event('org-a', 'member.added', 1), event(null, 'policy.changed', 2)]);
+        await sleep(5);
+        const cutoff = new Date();
+        await sleep(5);
+        await store.audit.append([event('org-a', 'member.added', 3)]);
+        expect(await store.audit.deleteOlderThan(new Date(0))).toBe(0);
+        expect(await store.audit.deleteOlderThan(cutoff)).toBe(2);
+        expect((await store.audit.list('org-a', { limit: 10, offset: 0 })).events.map((e) => e.details.n)).toStrictEqual([3]);
+        expect((await store.audit.list(null, { limit: 10, offset: 0 })).total).toBe(0);
+      });
+    });
+
+    describe('mail outbox', () => {
+      const T = new Date('2026-03-01T08:00:00.000Z');
+      const at = (ms: number) => new Date(T.getTime() + ms);
+      const MINUTE = 60_000;
+      let queued = 0;
+      const message = (overrides: Partial<NewOutboxMessage> = {}): NewOutboxMessage => {
+        queued += 1;
+        return {
+          id: `m${String(queued).padStart(3, '0')}`,
+          message: 'two-factor-disabled',
+          to: `member${queued}@x.test`,
+          subject: 'Two-factor authentication was turned off for your account',
+          sealedBody: `sealed-${queued}`,
+          queuedAt: at(queued),
+          giveUpAt: at(queued + GIVE_UP_AFTER_MS),
+          ...overrides,
+        };
+      };
+
+      it('claims a due message once, with its body, and counts what is pending and since when', async () => {
+        expect(await store.outbox.depth()).toStrictEqual({ pending: 0, oldestQueuedAt: null, failed: 0 });
+        const first = message();
+        await store.outbox.enqueue(first);
+        await store.outbox.enqueue(message({ queuedAt: at(MINUTE) }));
+        expect(await store.outbox.depth()).toStrictEqual({ pending: 2, oldestQueuedAt: first.queuedAt, failed: 0 });
+        // Not due before it was queued.
+        expect(await store.outbox.claim('w1', at(-1), at(MINUTE), 10)).toStrictEqual([]);
+        const [claimed, ...rest] = await store.outbox.claim('w1', at(1000), at(5 * MINUTE), 10);
+        expect(rest).toStrictEqual([]);
+        expect(claimed).toStrictEqual({
+          id: first.id, message: first.message, to: first.to, subject: first.subject, state: 'pending', queuedAt: first.queuedAt,
+          attempts: 1, lastError: null, finishedAt: null, sealedBody: first.sealedBody, giveUpAt: first.giveUpAt,
+        });
+        // Claimed, it is not due for anyone until its lease ends.
+        expect(await store.outbox.claim('w2', at(2 * MINUTE), at(7 * MINUTE), 10)).toHaveLength(1);
+        expect(await store.outbox.claim('w3', at(3 * MINUTE), at(8 * MINUTE), 10)).toStrictEqual([]);
+        expect(await store.outbox.markSent(first.id, 'w1', at(4 * MINUTE))).toBe(true);
+        expect((await store.outbox.depth()).pending).toBe(1);
+      });
+
+      it('never gives two racing claimers the same message', async () => {
+        const ids = [];
+        for (let n = 0; n < 24; n += 1) {
+          const next = message();
+          ids.push(next.id);
+          await store.outbox.enqueue(next);
+        }
+        const claimedBy = await Promise.all(['a', 'b', 'c', 'd'].map(async (worker) => {
+          const mine: string[] = [];
+          // Bounded, so that a claim that hands out the same messages again fails here instead of looping.
+          for (let round = 0; round < 24; round += 1) {
+            const batch = await store.outbox.claim(worker, at(MINUTE), at(10 * MINUTE), 3);
+            if (batch.length === 0) break;
+            mine.push(...batch.map((claimed) => claimed.id));
+          }
+          return mine;
+        }));
+        const all = claimedBy.flat();
+        expect(all.sort()).toStrictEqual(ids.sort());
+        expect(new Set(all).size).toBe(24);
+      });
+
+      it('claims only the messages asked for, when asked', async () => {
+        const [a, b, c] = [message(), message(), message()];
+        for (const next of [a, b, c]) await store.outbox.enqueue(next);
+        expect((await store.outbox.claim('cli', at(MINUTE), at(5 * MINUTE), 10, [c!.id, a!.id, 'missing'])).map((claimed) => claimed.id)).toStrictEqual([a!.id, c!.id]);
+        expect(await store.outbox.claim('cli', at(MINUTE), at(5 * MINUTE), 10, [])).toStrictEqual([]);
+        expect((await store.outbox.claim('server', at(MINUTE), at(5 * MINUTE), 10)).map((claimed) => claimed.id)).toStrictEqual([b!.id]);
+      });
+
+      it('lets another worker reclaim a message whose lease ran out, and then only that worker finish it', async () => {
+        const lost = message();
+        await store.outbox.enqueue(lost);
+        expect(await store.outbox.claim('crashed', at(MINUTE), at(6 * MINUTE), 10)).toHaveLength(1);
+        expect(await store.outbox.claim('other', at(6 * MINUTE - 1), at(20 * MINUTE), 10)).toStrictEqual([]);
+        const [reclaimed] = await store.outbox.claim('other', at(6 * MINUTE), at(20 * MINUTE), 10);
+        expect([reclaimed?.id, reclaimed?.attempts]).toStrictEqual([lost.id, 2]);
+        // The first worker comes back too late: the message is no longer its to finish.
+        expect(await store.outbox.markSent(lost.id, 'crashed', at(7 * MINUTE))).toBe(false);
+        expect(await store.outbox.reschedule(lost.id, 'crashed', at(8 * MINUTE), 'late')).toBe(false);
+        expect(await store.outbox.markFailed(lost.id, 'crashed', at(8 * MINUTE), 'late')).toBe(false);
+        expect(await store.outbox.markSent(lost.id, 'other', at(9 * MINUTE))).toBe(true);
+        expect(await store.outbox.claim('anyone', at(60 * MINUTE), at(70 * MINUTE), 10)).toStrictEqual([]);
+        expect(await store.outbox.depth()).toStrictEqual({ pending: 0, oldestQueuedAt: null, failed: 0 });
+      });
+
+      it('retries with backoff for 24 hours, then gives up and lists the message as failed', async () => {
+        const doomed = message();
+        await store.outbox.enqueue(doomed);
+        const firstRetryMs = 30_000;
+        const attemptTimes: number[] = [];
+        let now = doomed.queuedAt;
+        for (;;) {
+          expect(await store.outbox.claim('w', new Date(now.getTime() - 1), new Date(now.getTime() + MINUTE), 10)).toStrictEqual([]);
+          const [claimed] = await store.outbox.claim('w', now, new Date(now.getTime() + MINUTE), 10);
+          expect(claimed?.id).toBe(doomed.id);
+          attemptTimes.push(now.getTime() - doomed.queuedAt.getTime());
+          const next = afterFailedAttempt(claimed!.attempts, now, claimed!.giveUpAt, firstRetryMs);
+          if (next.kind === 'give-up') {
+            expect(await store.outbox.markFailed(doomed.id, 'w', now, 'connect ECONNREFUSED 127.0.0.1:25')).toBe(true);
+            break;
+          }
+          expect(await store.outbox.reschedule(doomed.id, 'w', next.at, 'connect ECONNREFUSED 127.0.0.1:25')).toBe(true);
+          now = next.at;
+        }
+        // 30 s, then twice as long each time up to an hour, until the day is over.
+        expect(attemptTimes.slice(0, 9)).toStrictEqual([0, 30, 90, 210, 450, 930, 1890, 3810, 7410].map((seconds) => seconds * 1000));
+        expect(attemptTimes.at(-1)).toBe(GIVE_UP_AFTER_MS);
+        expect(attemptTimes.at(-2)).toBeGreaterThan(GIVE_UP_AFTER_MS - 3_600_000);
+        expect(await store.outbox.claim('w', at(2 * GIVE_UP_AFTER_MS), at(3 * GIVE_UP_AFTER_MS), 10)).toStrictEqual([]);
+        expect(await store.outbox.depth()).toStrictEqual({ pending: 0, oldestQueuedAt: null, failed: 1 });
+        expect(await store.outbox.listFailed(10)).toStrictEqual([{
+          id: doomed.id, message: doomed.message, to: doomed.to, subject: doomed.subject, state: 'failed', queuedAt: doomed.queuedAt,
+          attempts: attemptTimes.length, lastError: 'connect ECONNREFUSED 127.0.0.1:25', finishedAt: doomed.giveUpAt,
+        }]);
+      });
+
+      it('sends a failed message again after a retry, once, also when two retries race', async () => {
+        const [older, newer] = [message(), message()];
+        for (const next of [older!, newer!]) {
+          await store.outbox.enqueue(next);
+          await store.outbox.claim('w', next.queuedAt, at(MINUTE), 1);
+          await store.outbox.markFailed(next.id, 'w', new Date(next.queuedAt.getTime() + 10), 'mailbox unavailable');
+        }
+        expect((await store.outbox.listFailed(10)).map((entry) => entry.id)).toStrictEqual([newer!.id, older!.id]);
+        expect((await store.outbox.listFailed(1)).map((entry) => entry.id)).toStrictEqual([newer!.id]);
+        // Failed messages are not due.
+        expect(await store.outbox.claim('w', at(GIVE_UP_AFTER_MS), at(GIVE_UP_AFTER_MS + MINUTE), 10)).toStrictEqual([]);
+
+        const retriedAt = at(2 * GIVE_UP_AFTER_MS);
+        const retries = await Promise.all([store.outbox.retry(older!.id, retriedAt, at(3 * GIVE_UP_AFTER_MS)), store.outbox.retry(older!.id, retriedAt, at(3 * GIVE_UP_AFTER_MS))]);
+        expect(retries.filter((entry) => entry !== null)).toStrictEqual([
+          expect.objectContaining({ id: older!.id, state: 'pending', attempts: 0, finishedAt: null, to: older!.to }),
+        ]);
+        expect(await store.outbox.retry(older!.id, retriedAt, at(3 * GIVE_UP_AFTER_MS))).toBeNull();
+        expect(await store.outbox.retry('missing', retriedAt, at(3 * GIVE_UP_AFTER_MS))).toBeNull();
+        expect((await store.outbox.listFailed(10)).map((entry) => entry.id)).toStrictEqual([newer!.id]);
+        const [again] = await store.outbox.claim('w', retriedAt, at(2 * GIVE_UP_AFTER_MS + MINUTE), 10);
+        expect([again?.id, again?.attempts, again?.sealedBody, again?.giveUpAt]).toStrictEqual([older!.id, 1, older!.sealedBody, at(3 * GIVE_UP_AFTER_MS)]);
+        expect(await store.outbox.markSent(older!.id, 'w', retriedAt)).toBe(true);
+        expect(await store.outbox.claim('w', at(3 * GIVE_UP_AFTER_MS), at(4 * GIVE_UP_AFTER_MS), 10)).toStrictEqual([]);
+      });
+
+      it('purges sent and failed messages that finished before the given moments', async () => {
+        const [sent, failed, recent] = [message(), message(), message()];
+        for (const next of [sent!, failed!, recent!]) await store.outbox.enqueue(next);
+        await store.outbox.claim('w', at(MINUTE), at(2 * MINUTE), 10);
+        await store.outbox.markSent(sent!.id, 'w', at(MINUTE));
+        await store.outbox.markFailed(failed!.id, 'w', at(MINUTE), 'refused');
+        await store.outbox.markSent(recent!.id, 'w', at(10 * MINUTE));
+        expect(await store.outbox.purge(at(5 * MINUTE), at(MINUTE))).toBe(1);
+        expect((await store.outbox.listFailed(10)).map((entry) => entry.id)).toStrictEqual([failed!.id]);
+        expect(await store.outbox.purge(at(5 * MINUTE), at(5 * MINUTE))).toBe(1);
+        expect(await store.outbox.listFailed(10)).toStrictEqual([]);
+        expect(await store.outbox.purge(at(20 * MINUTE), at(20 * MINUTE))).toBe(1);
+      });
+    });
+
+    describe('health', () => {
+      it('answers a ping while open, and refuses once closed', async () => {
+        await expect(store.outbox.depth()).resolves.toBeTruthy();
+        await expect(store.ping()).resolves.toBeUndefined();
+        const other = await open();
+        await other.close();
+        await expect(other.ping()).rejects.toThrow();
       });
     });
 

@@ -15,7 +15,8 @@ export class TestSmtpServer {
   #waiters: Array<() => void> = [];
   port = 0;
 
-  constructor() {
+  /** `delayMs`: how long each message takes to be accepted, as a busy mail server's would. */
+  constructor({ delayMs = 0 }: { delayMs?: number } = {}) {
     this.#server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
@@ -29,7 +30,7 @@ export class TestSmtpServer {
             html: typeof mail.html === 'string' ? mail.html : '',
           });
           for (const wake of this.#waiters.splice(0)) wake();
-          callback();
+          setTimeout(callback, delayMs);
         }, callback);
       },
     });

@@ -42,6 +42,17 @@ function mongoUriFor(dataDir: string): Record<string, string> {
   return { MONGODB_URI: url.href };
 }
 
+/** Waits (up to `timeoutMs`) for a log line that `matches`; returns it. */
+export async function waitForLogLine(instance: Pick<TestInstance, 'logLines'>, matches: (line: string) => boolean, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = instance.logLines.find(matches);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no log line matched within ${timeoutMs} ms; the last lines:\n${instance.logLines.slice(-10).join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /**
  * A real Twofold on a loopback port, with its own DATA_DIR (reused when given, for restart tests).
  * Log lines are kept so tests can assert that no secret reaches the log.

@@ -35,15 +35,19 @@ const CASES: Record<string, Case> = {
   PASSWORD_HASH_PARALLELISM: { good: ['4', 4], bad: 'four', unset: 1 },
   TRUST_PROXY: { good: ['1', 1], bad: '-1', unset: 0 },
   LOG_LEVEL: { good: ['silent', 'silent'], bad: 'loud', unset: 'info' },
+  METRICS_TOKEN: { good: ['a'.repeat(32), 'a'.repeat(32)], bad: 'too-short-to-be-safe', unset: undefined },
   SITE_NAME: { good: ['City of Springfield', 'City of Springfield'], bad: 'Twofold\nBcc: someone@example.test', unset: 'Twofold' },
   SMTP_URL: { good: ['smtps://mail.example.test:465', 'smtps://mail.example.test:465'], bad: 'mail.example.test', unset: undefined },
   MAIL_FROM: { good: ['Springfield <it@springfield.test>', 'Springfield <it@springfield.test>'], bad: 'no-reply', unset: 'Twofold <no-reply@localhost>' },
+  OUTBOX_POLL_SECONDS: { good: ['1', 1], bad: '0', unset: 5 },
+  OUTBOX_RETRY_SECONDS: { good: ['120', 120], bad: '3601', unset: 30 },
   SECOND_FACTOR_ATTEMPTS_PER_SIGN_IN: { good: ['3', 3], bad: '0', unset: 5 },
   SECOND_FACTOR_LOCKOUT_THRESHOLD: { good: ['20', 20], bad: '101', unset: 10 },
   SECOND_FACTOR_LOCKOUT_MINUTES: { good: ['60', 60], bad: '1441', unset: 15 },
   PASSWORD_LOCKOUT_THRESHOLD: { good: ['5', 5], bad: '1.5', unset: 10 },
   PASSWORD_LOCKOUT_MINUTES: { good: ['30', 30], bad: 'half an hour', unset: 15 },
   PASSWORD_ATTEMPTS_PER_IP: { good: ['1000', 1000], bad: '100001', unset: 100 },
+  AUDIT_RETENTION_DAYS: { good: ['2555', 2555], bad: '0', unset: 400 },
 };
 
 const fieldOf = (config: Config, field: string): unknown =>

@@ -22,6 +22,7 @@ export const auditSchema = new mongoose.Schema<AuditDoc>(
   { ...schemaOptions, collection: 'audit_events', minimize: false },
 );
 auditSchema.index({ organizationId: 1, seq: -1 });
+auditSchema.index({ at: 1 });
 
 export function mongoAudit(auditEvents: Collection<AuditDoc>): AuditRepository {
   return {
@@ -40,6 +41,10 @@ export function mongoAudit(auditEvents: Collection<AuditDoc>): AuditRepository {
         events: docs.map(({ _id, seq: _seq, ...event }) => ({ ...event, id: _id })),
         total,
       };
+    },
+    async deleteOlderThan(before) {
+      const result = await auditEvents.deleteMany({ at: { $lt: before } });
+      return result.deletedCount;
     },
   };
 }

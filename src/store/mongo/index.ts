@@ -1,3 +1,4 @@
+import mongoose from 'mongoose';
 import type { Store } from '../types.js';
 import { connect, openCollection } from './database.js';
 import { markManagedAccounts } from './migrations.js';
@@ -12,6 +13,7 @@ import { membershipInvitationSchema, mongoMembershipInvitations } from './member
 import { membershipSchema, mongoMemberships } from './memberships.js';
 import { mongoOidcModels, oidcModelSchema } from './oidc-models.js';
 import { mongoOrganizations, organizationSchema } from './organizations.js';
+import { mongoOutbox, outboxSchema } from './outbox.js';
 import { mongoSecondFactors, secondFactorSchema } from './second-factors.js';
 import { mongoSettings, settingSchema } from './settings.js';
 import { mongoUsers, userSchema } from './users.js';
@@ -36,6 +38,7 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
   const invitations = await openCollection(connection, 'Invitation', invitationSchema);
   const identityLinks = await openCollection(connection, 'IdentityLink', identityLinkSchema);
   const membershipInvitations = await openCollection(connection, 'MembershipInvitation', membershipInvitationSchema);
+  const outbox = await openCollection(connection, 'OutboxMessage', outboxSchema);
   await markManagedAccounts({ users, organizations, memberships, settings });
 
   return {
@@ -54,6 +57,12 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
     invitations: mongoInvitations(invitations),
     membershipInvitations: mongoMembershipInvitations(membershipInvitations),
     identityLinks: mongoIdentityLinks(identityLinks),
+    outbox: mongoOutbox(outbox),
+    async ping() {
+      // A closed client would connect again for the command: refuse before asking.
+      if (connection.readyState !== mongoose.ConnectionStates.connected || !connection.db) throw new Error('The MongoDB connection is closed.');
+      await connection.db.command({ ping: 1 });
+    },
     async close() {
       await connection.close();
     },

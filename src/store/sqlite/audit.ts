@@ -34,6 +34,7 @@ export function sqliteAudit(db: SqliteDatabase): AuditRepository {
   // `IS ?` matches NULL too, so site-level events (no organization) list the same way.
   const page = db.prepare<[string | null, number, number], AuditRow>('SELECT * FROM audit_events WHERE organization_id IS ? ORDER BY at DESC, rowid DESC LIMIT ? OFFSET ?');
   const count = db.prepare<[string | null], { n: number }>('SELECT COUNT(*) AS n FROM audit_events WHERE organization_id IS ?');
+  const deleteBefore = db.prepare('DELETE FROM audit_events WHERE at < ?');
   const appendAll = db.transaction((events: Parameters<AuditRepository['append']>[0]) => {
     const at = Date.now();
     for (const event of events) {
@@ -46,6 +47,9 @@ export function sqliteAudit(db: SqliteDatabase): AuditRepository {
     },
     async list(organizationId, { limit, offset }) {
       return { events: page.all(organizationId, limit, offset).map(toEvent), total: count.get(organizationId)!.n };
+    },
+    async deleteOlderThan(before) {
+      return deleteBefore.run(before.getTime()).changes;
     },
   };
 }

@@ -11,12 +11,14 @@ import { sqliteMembershipInvitations } from './membership-invitations.js';
 import { sqliteMemberships } from './memberships.js';
 import { sqliteOidcModels } from './oidc-models.js';
 import { sqliteOrganizations } from './organizations.js';
+import { sqliteOutbox } from './outbox.js';
 import { sqliteSecondFactors } from './second-factors.js';
 import { sqliteSettings } from './settings.js';
 import { sqliteUsers } from './users.js';
 
 export function openSqliteStore(file: string): Store {
   const db = openDatabase(file);
+  const ping = db.prepare('SELECT 1');
   return {
     kind: 'sqlite',
     users: sqliteUsers(db),
@@ -33,6 +35,11 @@ export function openSqliteStore(file: string): Store {
     invitations: sqliteInvitations(db),
     membershipInvitations: sqliteMembershipInvitations(db),
     identityLinks: sqliteIdentityLinks(db),
+    outbox: sqliteOutbox(db),
+    async ping() {
+      // Throws once the database is closed.
+      ping.get();
+    },
     async close() {
       db.close();
     },

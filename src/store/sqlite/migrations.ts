@@ -149,4 +149,24 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX membership_invitations_by_user ON membership_invitations (user_id);
   `,
+  `
+  CREATE TABLE outbox (
+    id TEXT PRIMARY KEY,
+    message TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    sealed_body TEXT,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
+    queued_at INTEGER NOT NULL,
+    give_up_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    worker TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    finished_at INTEGER
+  );
+  CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+  CREATE INDEX outbox_finished ON outbox (state, finished_at);
+  CREATE INDEX audit_events_by_time ON audit_events (at);
+  `,
 ];

@@ -1,0 +1,48 @@
+import type { Config } from '../../config/index.js';
+import type { Logger } from '../log.js';
+import type { MailDelivery } from '../mail/delivery.js';
+import type { Store } from '../store/types.js';
+import type { PeriodicJob } from './periodic-jobs.js';
+
+export const DELIVER_MAIL = 'deliver-mail';
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+/** Sent messages stay a week (their bodies are gone already): what was sent lately, for an operator's question. */
+const SENT_KEPT_MS = 7 * DAY_MS;
+/** A failed message waits a month for a site admin's Retry. */
+const FAILED_KEPT_MS = 30 * DAY_MS;
+
+/**
+ * Twofold's periodic jobs, run by every server process (src/worker/periodic-jobs.ts). A new job —
+ * the grace period's reminder e-mails — is one more entry here.
+ */
+export function twofoldJobs({ config, store, delivery, log }: {
+  config: Config;
+  store: Pick<Store, 'oidc' | 'attempts' | 'audit' | 'outbox'>;
+  delivery: MailDelivery;
+  log: Logger;
+}): PeriodicJob[] {
+  return [
+    {
+      name: DELIVER_MAIL,
+      everyMs: config.mail.pollSeconds * 1000,
+      run: () => delivery.deliverDue(),
+    },
+    {
+      name: 'purge-expired',
+      everyMs: 10 * MINUTE_MS,
+      run: () => Promise.all([store.oidc.purgeExpired(), store.attempts.purgeExpired()]),
+    },
+    {
+      name: 'prune-history',
+      everyMs: DAY_MS,
+      async run() {
+        const now = Date.now();
+        const auditEvents = await store.audit.deleteOlderThan(new Date(now - config.auditRetentionDays * DAY_MS));
+        const outboxMessages = await store.outbox.purge(new Date(now - SENT_KEPT_MS), new Date(now - FAILED_KEPT_MS));
+        log.info('pruned the audit log and the mail outbox', { auditEvents, outboxMessages, auditRetentionDays: config.auditRetentionDays });
+      },
+    },
+  ];
+}
