@@ -33,6 +33,8 @@ const tokenHash = (kind: PasswordLinkKind, token: string) => sha256(`${kind}:${t
 /** Invitations e-mailed before links were tagged with their kind were stored as the plain hash; they still work until they expire. */
 const storedHashes = (kind: PasswordLinkKind, token: string) => (kind === 'invitation' ? [tokenHash(kind, token), sha256(token)] : [tokenHash(kind, token)]);
 
+const MANAGED_ELSEWHERE = 'Your account now signs in at your organization\'s own sign-in page, so it has no password here to set. Sign in with your email, and you will be sent there.';
+
 export class PasswordLinks {
   constructor(
     private readonly store: Pick<Store, 'invitations' | 'users' | 'memberships' | 'oidc'>,
@@ -65,6 +67,8 @@ export class PasswordLinks {
     for (const hash of storedHashes(kind, token)) {
       const userId = await this.store.invitations.find(hash);
       const user = userId ? await this.store.users.findById(userId) : null;
+      // An account handed to its organization's identity provider since the link was sent has no password here to set.
+      if (user?.managedBy) throw new UserError(MANAGED_ELSEWHERE, 410, { href: '/account', label: 'Sign in' });
       if (user) return { user, hash };
     }
     throw new UserError(LINKS[kind].expired, 410, LINKS[kind].wayOn);

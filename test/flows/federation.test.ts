@@ -151,6 +151,25 @@ describe('organizations federated to their own identity provider (docs/security-
     expect(fixture.smtp.messages.filter((message) => message.to === 'forgetful@county.test' && /^Set a new password$/.test(message.subject))).toHaveLength(0);
   });
 
+  it('turns away a password link sent before the account was handed to the identity provider, setting nothing', async () => {
+    const user = await fixture.twofold.app.users.create(OPERATOR, { email: 'handed@county.test', password: PASSWORD, orgs: [{ slug: 'county', role: 'member' }] });
+    const browser = new Browser(url());
+    const forgot = await browser.visit('/password/forgot');
+    await browser.submit(forgot, formAction(forgot.html, '/password/forgot'), { email: 'handed@county.test' });
+    const link = /(http\S+\/password\/reset\/[\w-]+)/.exec((await fixture.smtp.waitFor('handed@county.test', /Set a new password/)).text)![1]!;
+    await fixture.twofold.app.users.handTo(OPERATOR, user.id, 'county', null);
+    // Handing it over took its password away; the old link must not give it one back.
+    expect((await store().users.findById(user.id))?.passwordHash).toBeNull();
+
+    const page = await browser.visit(link);
+    expect(page.status).toBe(410);
+    expect(page.html).toMatch(/now signs in at your organization(&#39;|')s own sign-in page/);
+    expect(page.html).toMatch(/<a[^>]+href="\/account"[^>]*>Sign in<\/a>/);
+    const token = new URL(link).pathname.split('/').pop()!;
+    await expect(fixture.twofold.app.passwordLinks.setPassword('reset', token, 'another long password', 'another long password', '127.0.0.1')).rejects.toThrow(/no password here to set/);
+    expect((await store().users.findById(user.id))?.passwordHash).toBeNull();
+  });
+
   it('refuses to take over an account by asserting someone else\'s email', async () => {
     // The upstream account is in the county's domain (so it is sent upstream) but claims the email of
     // a local city owner: a different provider must not become a way into that account.
