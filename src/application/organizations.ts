@@ -1,7 +1,7 @@
 import { ForbiddenError, NotFoundError, ConflictError } from '../errors.js';
 import type { Mailer } from '../mail/mailer.js';
 import { enforcesTwoFactor } from '../policy/second-factor.js';
-import { DuplicateError, type AuditEvent, type Organization, type RolloutSettings, type Store } from '../store/types.js';
+import { DuplicateError, type AdoptionSnapshot, type AuditEvent, type Organization, type RolloutSettings, type Store } from '../store/types.js';
 import { actsSiteWide, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import { canManageOrganization } from './authorization.js';
@@ -14,6 +14,21 @@ export interface AuditPage {
   readonly pages: number;
 }
 
+/** How far an organization's members have come: the figures today, and day by day since enforcement started. */
+export interface Adoption {
+  /** Whom enforcement covers: every member, or the owners only. */
+  readonly covers: 'members' | 'owners';
+  readonly total: number;
+  readonly enrolled: number;
+  readonly enforcementStartedAt: Date | null;
+  /** The deadline of those who were members when enforcement started; null without enforcement. */
+  readonly deadline: Date | null;
+  /** One entry per day with figures, oldest first, today's from the live count. */
+  readonly days: readonly Pick<AdoptionSnapshot, 'day' | 'members' | 'enrolled'>[];
+}
+
+const dayOf = (date: Date) => date.toISOString().slice(0, 10);
+
 const NOT_FOUND = 'There is no such organization, or you are not one of its owners.';
 export const AUDIT_PAGE_SIZE = 25;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -25,7 +40,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 export class Organizations {
   constructor(
-    private readonly store: Pick<Store, 'organizations' | 'memberships' | 'users' | 'secondFactors' | 'audit'>,
+    private readonly store: Pick<Store, 'organizations' | 'memberships' | 'users' | 'secondFactors' | 'audit' | 'adoption'>,
     private readonly audit: AuditLog,
     private readonly mailer: Mailer,
   ) {}
@@ -104,6 +119,42 @@ export class Organizations {
     await this.store.organizations.setRollout(organization.id, settings);
     await this.audit.record('policy.rollout_changed', [organization.id], null, { actor, ip, details: { ...changes, ...(actor === null ? { via: 'command line' } : {}) } });
     return { ...organization, ...settings };
+  }
+
+  /** Adoption at a glance (docs/rules.md, "Rolling enforcement out"): for the settings and members pages. */
+  async adoption(actor: Actor, slug: string, now = new Date()): Promise<Adoption> {
+    const organization = await this.get(actor, slug);
+    const today = await this.#countAdoption(organization);
+    const start = organization.forceTwoFactor ? organization.enforcementStartedAt : null;
+    const history = start ? (await this.store.adoption.list(organization.id, dayOf(start))).filter((snapshot) => snapshot.day < dayOf(now)) : [];
+    return {
+      covers: organization.applyTo === 'owners' ? 'owners' : 'members',
+      total: today.members,
+      enrolled: today.enrolled,
+      enforcementStartedAt: start,
+      deadline: start ? new Date(start.getTime() + organization.gracePeriodDays * DAY_MS) : null,
+      days: start ? [...history.map(({ day, members, enrolled }) => ({ day, members, enrolled })), { day: dayOf(now), ...today }] : [],
+    };
+  }
+
+  /**
+   * Records today's adoption figures of every enforcing organization, one snapshot per organization
+   * and day (the worker loop runs it; several processes only rewrite the same day's figures).
+   */
+  async recordAdoption(now = new Date()): Promise<number> {
+    const enforcing = (await this.store.organizations.list()).filter((organization) => organization.forceTwoFactor);
+    for (const organization of enforcing) {
+      await this.store.adoption.record({ organizationId: organization.id, day: dayOf(now), ...(await this.#countAdoption(organization)) });
+    }
+    return enforcing.length;
+  }
+
+  /** The members enforcement covers, and how many of them have a second factor. */
+  async #countAdoption(organization: Organization): Promise<{ members: number; enrolled: number }> {
+    const covered = (await this.store.memberships.listByOrganization(organization.id))
+      .filter((membership) => organization.applyTo === 'all' || membership.role === 'owner')
+      .map((membership) => membership.userId);
+    return { members: covered.length, enrolled: (await this.store.secondFactors.enrolledAmong(covered)).size };
   }
 
   async auditLog(actor: Actor, slug: string, page: unknown): Promise<AuditPage & { organization: Organization }> {

@@ -127,6 +127,14 @@ export function nextSecondFactorStep(decision: SecondFactorDecision, facts: Step
   return inGracePeriod(decision, facts.deadline, facts.now) ? 'grace' : 'setup';
 }
 
+/**
+ * Whether a session at this step may use what it reached without an interaction: the token endpoint,
+ * the admin API and Twofold's own apps ask this. A member in the grace period may (until the deadline).
+ */
+export function meetsRule(step: SecondFactorStep): boolean {
+  return step === 'none' || step === 'grace';
+}
+
 /** Organizations alone require the second factor, and the deadline they set is still ahead. */
 export function inGracePeriod(decision: SecondFactorDecision, deadline: Date | null, now: Date): boolean {
   return deadline !== null && now.getTime() < deadline.getTime() && decision.reasons.every((reason) => reason === 'organization');
