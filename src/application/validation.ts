@@ -113,7 +113,7 @@ export function parseRolloutSettings(input: RolloutInput, current: RolloutSettin
   if (applyTo !== 'all' && applyTo !== 'owners') throw new ValidationError('Apply to is either all members (all) or owners only (owners).', 'applyTo');
   return {
     gracePeriodDays: input.gracePeriodDays === undefined ? current.gracePeriodDays : parseDays(input.gracePeriodDays, 'gracePeriodDays', 'The grace period'),
-    rememberBrowserDays: input.rememberBrowserDays === undefined ? current.rememberBrowserDays : parseDays(input.rememberBrowserDays, 'rememberBrowserDays', 'Remember a browser for'),
+    rememberBrowserDays: input.rememberBrowserDays === undefined ? current.rememberBrowserDays : parseDays(input.rememberBrowserDays, 'rememberBrowserDays', 'How long a browser is remembered'),
     applyTo,
   };
 }
