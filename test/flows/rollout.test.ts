@@ -57,6 +57,11 @@ describe('rolling enforcement out: grace period, reminders, owners only, remembe
     expect(page.url).toStartWith(REDIRECT_URI);
     return (await exchangeCode(fixture.rp, page.url, pending)).claims()!;
   };
+  /** A second-factor outcome's counter on /metrics (served to loopback, where the tests run). */
+  const outcomeCount = async (outcome: string) => {
+    const text = await (await fetch(new URL('/metrics', twofold().url))).text();
+    return Number(new RegExp(`^twofold_second_factor_checks_total\\{factor="totp",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+  };
   const auditOf = async (slug: string) => (await store().audit.list((await store().organizations.findBySlug(slug))!.id, { limit: 200, offset: 0 })).events;
 
   beforeAll(async () => {
@@ -82,7 +87,10 @@ describe('rolling enforcement out: grace period, reminders, owners only, remembe
       // Not the setup form yet.
       expect(page.html).not.toMatch(/<label for="token">Token<\/label>/);
 
+      const skippedBefore = await outcomeCount('skipped_in_grace');
+      expect(skippedBefore).toBeGreaterThanOrEqual(0);
       const later = await browser.submit(page, formAction(page.html, '/grace'), { choice: 'later' });
+      expect(await outcomeCount('skipped_in_grace')).toBe(skippedBefore + 1);
       const claims = await claimsOf(later, pending);
       expect(claims.amr).toStrictEqual(['pwd']);
       expect(claims.acr).toBe(ACR.password);
@@ -345,7 +353,10 @@ describe('rolling enforcement out: grace period, reminders, owners only, remembe
       expect(record!.tokenHash).not.toContain(token);
       expect(record!.expiresAt.getTime() - record!.createdAt.getTime()).toBe(7 * DAY_MS);
 
+      const rememberedBefore = await outcomeCount('remembered');
+      expect(rememberedBefore).toBeGreaterThanOrEqual(0);
       const again = await signIn(email, {}, rememberedBrowser(token));
+      expect(await outcomeCount('remembered')).toBe(rememberedBefore + 1);
       const claims = await claimsOf(again.page, again.pending);
       expect(claims.amr).toStrictEqual(['pwd']);
       expect(claims.acr).toBe(ACR.rememberedBrowser);
