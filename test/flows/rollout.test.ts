@@ -312,6 +312,34 @@ describe('rolling enforcement out: grace period, reminders, owners only, remembe
     });
   });
 
+  describe('adoption at a glance', () => {
+    it('shows how many have a second factor, with a bar, and the share day by day since enforcement started with the deadline marked', async () => {
+      await organization('market', { grace: 10, startedDaysAgo: 3 });
+      const owner = await fixture.newUser([{ slug: 'market', role: 'owner' }]);
+      const waiting = await fixture.newUser([{ slug: 'market', role: 'member' }]);
+      await fixture.newUser([{ slug: 'market', role: 'member' }]);
+      // The worker loop's snapshots of the days before (nobody had a second factor yet).
+      await app().organizations.recordAdoption(new Date(Date.now() - 3 * DAY_MS));
+      await app().organizations.recordAdoption(new Date(Date.now() - 2 * DAY_MS));
+      const { browser } = await adminBrowser(twofold().url, owner, PASSWORD);
+      // The owner put the setup off too; one member sets it up today.
+      const { browser: member, page } = await signIn(waiting);
+      await completeSetup(member, await member.submit(page, formAction(page.html, '/grace'), { choice: 'setup' }));
+
+      const members = await browser.visit('/admin/orgs/market/members');
+      expect(members.html).toMatch(/1 of 3 members has a second factor \(33%\)/);
+      expect(members.html).toMatch(/<progress id="adoption-progress" max="3" value="1" aria-labelledby="adoption-summary">33%<\/progress>/);
+      const day = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY_MS).toISOString().slice(0, 10);
+      expect(members.html).toContain(`<tr><td>${day(3)}</td><td>0 of 3</td><td>0%</td></tr>`);
+      expect(members.html).toContain(`<tr><td>${day(0)}</td><td>1 of 3</td><td>33%</td></tr>`);
+      // Three days with figures (three and two days ago, from the snapshots, and today), one point each.
+      expect(/<polyline class="share" points="([^"]+)"/.exec(members.html)![1]!.split(' ')).toHaveLength(3);
+      expect(members.html).toMatch(/<line class="deadline"/);
+      expect(members.html).toMatch(/<title id="adoption-chart-title">[^<]*the deadline is [0-9-]{10}/);
+      expect(members.html).not.toMatch(/<script(?![^>]*copy\.js)/);
+    });
+  });
+
   describe('remembered browsers', () => {
     beforeAll(async () => {
       await organization('office', { remember: 7 });
