@@ -188,7 +188,7 @@ async function baseline(passwordHash: string): Promise<Phase> {
 async function seed(store: Store, users: number, passwordHash: string, secret: string, encryptionKey: string): Promise<void> {
   const box = createSecretBox(encryptionKey);
   const organization = await store.organizations.create({ slug: 'bench', name: 'Bench' });
-  await store.organizations.setForceTwoFactor(organization.id, true);
+  await store.organizations.setForceTwoFactor(organization.id, true, new Date());
   await store.clients.create({ clientId: 'bench', name: 'Bench', sealedSecret: null, redirectUris: [REDIRECT_URI], postLogoutRedirectUris: [], firstParty: true });
   for (let i = 0; i < users; i += 1) {
     const user = await store.users.create({ email: `user${i}@bench.test`, name: `User ${i}`, passwordHash, siteAdmin: false });

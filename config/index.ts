@@ -47,6 +47,7 @@ export interface Config {
   };
   /** Audit events older than this are deleted once a day. */
   readonly auditRetentionDays: number;
+  readonly rememberBrowserMaxDays: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -371,6 +372,12 @@ export const SETTINGS = {
     default: '400',
     parse: integer(1, 36_500),
     description: 'Days the audit log keeps an event; older ones are deleted once a day.',
+  }),
+  rememberBrowserMaxDays: setting({
+    name: 'REMEMBER_BROWSER_MAX_DAYS',
+    default: '30',
+    parse: integer(0, 90),
+    description: 'At most this many days a browser is remembered after a second factor, whatever an organization allows; it alone decides for users no organization holds to a second factor (required by the site mode or by their own choice). 0 turns remembering off site-wide.',
   }),
 } satisfies Table<Config>;
 

@@ -12,6 +12,6 @@ export interface InteractionDependencies {
   readonly signIns: SignIns;
   readonly secondFactors: SecondFactorService;
   readonly federation: FederationService;
-  /** Whom to ask when both phone and recovery codes are lost. */
-  readonly members: Pick<Members, 'whomToAsk'>;
+  /** Whom to ask when both phone and recovery codes are lost; which organizations require the second factor. */
+  readonly members: Pick<Members, 'whomToAsk' | 'enforcingOrganizationNames'>;
 }

@@ -13,6 +13,7 @@ import {
   showRecoveryPage,
   showSecondFactor,
   submitChallenge,
+  submitGrace,
   submitLoginChallenge,
   submitLoginRecovery,
   submitRecovery,
@@ -53,6 +54,7 @@ export function interactionRouter(services: InteractionDependencies): Router {
   router.post('/login/recovery', (ctx) => submitLoginRecovery(services, ctx));
   router.post('/consent', (ctx) => submitConsent(services, ctx));
   router.post('/setup', (ctx) => submitSetup(services, ctx));
+  router.post('/grace', (ctx) => submitGrace(services, ctx));
   router.get('/recovery-codes.txt', (ctx) => downloadRecoveryCodes(services, ctx));
   router.post('/continue', (ctx) => continueAfterSetup(services, ctx));
   router.post('/account', (ctx) => openAccountAfterSignIn(services, ctx));

@@ -3,8 +3,10 @@ import { NotFoundError, UserError } from '../src/errors.js';
 import { readForm } from '../src/http/forms.js';
 import { render } from '../src/http/views.js';
 import { sendRecoveryCodesFile } from '../src/http/recovery-codes-file.js';
+import { describeBrowser, writeRememberedBrowser } from '../src/http/remembered-browser-cookie.js';
 import { reachedTwoFactorAcr } from '../src/policy/acr-request.js';
-import { SECOND_FACTOR_PROMPT, SETUP_REASON } from '../src/provider/interaction-policy.js';
+import { daysLeft } from '../src/policy/second-factor.js';
+import { GRACE_REASON, SECOND_FACTOR_PROMPT, SETUP_DEFERRED, SETUP_REASON } from '../src/provider/interaction-policy.js';
 import { LONG_COOKIE, SESSION_TTL_SECONDS } from '../src/provider/configuration.js';
 import type { InteractionDependencies } from './dependencies.js';
 import type { User } from '../src/application/types.js';
@@ -29,6 +31,40 @@ async function loadStep(services: InteractionDependencies, ctx: RouterContext): 
 }
 
 const isSetup = (details: InteractionDetails) => details.prompt.reasons.includes(SETUP_REASON);
+const isGrace = (details: InteractionDetails) => details.prompt.reasons.includes(GRACE_REASON);
+
+/**
+ * The grace-period interstitial (docs/rules.md, "Rolling enforcement out"): the deadline, with
+ * "Set up now" and "Remind me later". It is shown only while the deadline is ahead.
+ */
+async function showGrace(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, user: User): Promise<void> {
+  const deadline = await services.secondFactors.deadline(user);
+  if (!deadline) throw new UserError(EXPIRED_SENTENCE, 400);
+  const names = await services.members.enforcingOrganizationNames(user);
+  render(ctx, 'grace', {
+    title: 'Set up two-factor authentication',
+    action: `/interaction/${details.uid}/grace`,
+    deadline,
+    deadlineText: `${deadline.toISOString().slice(0, 10)} at ${deadline.toISOString().slice(11, 16)} UTC`,
+    daysLeft: daysLeft(deadline, new Date()),
+    organizations: names.length ? names.join(' and ') : 'Your organization',
+    organizationCount: Math.max(1, names.length),
+  });
+}
+
+/**
+ * The member's choice on the interstitial. "Set up now" opens the setup; "Remind me later" lets
+ * this sign-in go on with what it proved (the password: `amr` stays as it was). After the deadline
+ * the interstitial is no longer offered, so a late "Remind me later" lands on the setup.
+ */
+export async function submitGrace(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
+  const { details, user } = await loadStep(services, ctx);
+  const form = await readForm(ctx);
+  if (!isGrace(details)) return showSetup(services, ctx, details, user);
+  if (form.field('choice') !== 'later') return showSetup(services, ctx, details, user);
+  services.secondFactors.skippedInGrace();
+  await finishStep(services, ctx, { [SETUP_DEFERRED]: true });
+}
 
 async function showSetup(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, user: User, error?: string, status = 200): Promise<void> {
   const enrollment = await services.secondFactors.enrollment(details.uid, user);
@@ -97,6 +133,7 @@ export async function showChallenge(services: InteractionDependencies, ctx: Rout
     title: 'Enter your one-time passcode',
     action: `${step.base}/challenge`,
     recoveryUrl: `${step.base}/recovery`,
+    rememberDays: await services.secondFactors.rememberBrowserDays(step.user),
     error,
     ...state,
   }, state.standing === 'open' ? status : 429);
@@ -128,6 +165,7 @@ export async function showSecondFactor(services: InteractionDependencies, ctx: R
     return;
   }
   if (isSetup(details)) return showSetup(services, ctx, details, user);
+  if (isGrace(details)) return showGrace(services, ctx, details, user);
   return showChallenge(services, ctx, { details, user, base: `/interaction/${details.uid}` });
 }
 
@@ -144,9 +182,14 @@ async function passSecondFactor(
   ctx: RouterContext,
   step: Pick<ChallengeStep, 'details' | 'user' | 'baseAmr' | 'inLogin'>,
   usedRecoveryCode = false,
+  rememberThisBrowser = false,
 ): Promise<void> {
   const { details, user } = step;
   if (step.inLogin) forgetPasswordVerified(ctx, details.uid);
+  if (rememberThisBrowser) {
+    const remembered = await services.secondFactors.rememberBrowser(user, describeBrowser(ctx.get('user-agent')), ctx.ip);
+    if (remembered) writeRememberedBrowser(ctx, remembered.token, remembered.expiresAt);
+  }
   await services.signIns.recordSignIn(user.id);
   const result = { login: { accountId: user.id, amr: [...new Set([...step.baseAmr, 'otp', 'mfa'])], acr: reachedTwoFactorAcr(details.params.acr_values), remember: true } };
   const remaining = await services.secondFactors.recoveryCodesLeft(user);
@@ -210,7 +253,7 @@ const submitChallengeWith = (load: LoadChallenge) => async (services: Interactio
   const form = await readForm(ctx);
   const result = await services.secondFactors.check(step.user, 'totp', form.field('passcode'), step.details.uid, ctx.ip);
   if (!result.ok) return showChallenge(services, ctx, step, result.error, result.status);
-  await passSecondFactor(services, ctx, step);
+  await passSecondFactor(services, ctx, step, false, form.field('remember') === 'on');
 };
 
 const showRecoveryWith = (load: LoadChallenge) => async (services: InteractionDependencies, ctx: RouterContext): Promise<void> => {

@@ -46,7 +46,7 @@ export async function startTwofold(config: Config, log: Logger): Promise<Running
   });
 
   composition.metrics.collectProcessMetrics();
-  const worker = new PeriodicJobs(twofoldJobs({ config, store, delivery: composition.delivery, log }), log);
+  const worker = new PeriodicJobs(twofoldJobs({ config, store, application: composition.application, delivery: composition.delivery, log }), log);
   composition.mailer.onQueued(() => worker.runSoon(DELIVER_MAIL));
   worker.start();
 

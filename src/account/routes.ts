@@ -21,7 +21,8 @@ const DONE: Record<string, string> = {
   regenerated: 'Your new recovery codes are ready; the old ones no longer work.',
   'new-app': 'Your new authenticator app is set up. The old one\'s codes no longer work.',
   password: 'Your password is changed.',
-  'signed-out-others': 'Every other session is signed out.',
+  'signed-out-others': 'Every other session is signed out. No browser is remembered any more.',
+  'browser-removed': 'That browser is no longer remembered: signing in there asks for a passcode again.',
   joined: 'You joined the organization.',
   declined: 'You declined the invitation.',
 };
@@ -79,6 +80,7 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
       mandated: facts.enrolled && !canDeactivate(facts),
       managedElsewhere: account.user.managedBy !== null,
       invitations: await members.received(account.user),
+      rememberedBrowsers: await secondFactors.rememberedBrowsers(account.user),
       done: done ? DONE[done] : undefined,
       offerSignOut: done !== undefined && OFFER_SIGN_OUT_AFTER.has(done),
       error,
@@ -255,8 +257,14 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
     redirectTo(ctx, `/account?done=${ctx.query.after === 'enabled' ? 'enabled' : 'regenerated'}`);
   }));
 
+  /** Remove on the list of remembered browsers: only ever one of the signed-in user's own. */
+  router.post('/remembered-browsers/:browserId/remove', change(async (ctx, account) => {
+    if (!(await secondFactors.forgetBrowser(account.user, String(ctx.params.browserId), ctx.ip))) throw new NotFoundError('That browser is not remembered for your account.');
+    redirectTo(ctx, '/account?done=browser-removed');
+  }));
+
   router.post('/sessions/end-others', change(async (ctx, account) => {
-    await signIns.endOtherSessions(account.user, account.sessionId);
+    await signIns.endOtherSessions(account.user, account.sessionId, ctx.ip);
     redirectTo(ctx, '/account?done=signed-out-others');
   }));
 

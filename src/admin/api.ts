@@ -3,13 +3,14 @@ import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config/index.js';
 import type { Application } from '../application/index.js';
-import { parseRole, type MemberRow } from '../application/members.js';
+import { parseRole, type MemberFilter, type MemberRow } from '../application/members.js';
 import { parseTwoFactorMode } from '../application/site.js';
-import type { AuditEvent, User } from '../application/types.js';
+import type { AuditEvent, Organization, User } from '../application/types.js';
 import { UserError, ValidationError } from '../errors.js';
 import { readJsonObject } from '../http/json-body.js';
 import type { Logger } from '../log.js';
 import { ACR } from '../policy/acr.js';
+import { meetsRule } from '../policy/second-factor.js';
 import { ADMIN_SCOPE, isAdminClient } from '../self-service/built-in-clients.js';
 
 const ERROR_CODES: Record<number, string> = {
@@ -32,12 +33,23 @@ class ApiError extends UserError {
 /** RFC 9470: the token's sign-in is not strong enough for what the rule requires today. */
 const INSUFFICIENT_AUTHENTICATION = 'insufficient_user_authentication';
 
+const policyJson = (organization: Organization) => ({
+  forceTwoFactor: organization.forceTwoFactor,
+  gracePeriodDays: organization.gracePeriodDays,
+  rememberBrowserDays: organization.rememberBrowserDays,
+  applyTo: organization.applyTo,
+  enforcementStartedAt: organization.enforcementStartedAt?.toISOString() ?? null,
+});
+
+/** `?twoFactor=none`: members without a second factor; `?twoFactor=overdue`: those past their deadline. */
+const memberFilterOf = (raw: unknown): MemberFilter => (raw === 'none' ? 'without-2fa' : raw === 'overdue' ? 'overdue' : 'all');
+
 const memberJson = (row: MemberRow) => ({
   userId: row.user.id,
   email: row.user.email,
   name: row.user.name,
   role: row.role,
-  twoFactor: { enrolled: row.enrolled, recoveryCodesRemaining: row.recoveryCodesRemaining },
+  twoFactor: { enrolled: row.enrolled, recoveryCodesRemaining: row.recoveryCodesRemaining, deadline: row.deadline?.toISOString() ?? null, overdue: row.overdue },
   lastSignInAt: row.user.lastSignInAt?.toISOString() ?? null,
 });
 
@@ -120,7 +132,7 @@ function adminApiRouter({ provider, application }: AdminApiDependencies): Router
     if (!user) throw new ApiError('invalid_token', 'The access token is not valid or has expired.', 401);
     // The rule holds for tokens as for pages: one made before the rule required a second factor opens nothing.
     const acr = (token.extra as { acr?: unknown } | undefined)?.acr;
-    if ((await secondFactors.stepFor(user, { adminArea: true }, acr)) !== 'none') {
+    if (!meetsRule(await secondFactors.stepFor(user, { adminArea: true }, acr))) {
       throw new ApiError(INSUFFICIENT_AUTHENTICATION, 'This token was made by a sign-in without the second factor that is required now. Sign in to the admin pages again and make a new token.', 401);
     }
     return user;
@@ -137,18 +149,22 @@ function adminApiRouter({ provider, application }: AdminApiDependencies): Router
   router.get('/organizations', api(async (_ctx, actor) => ({
     organizations: (await organizations.manageable(actor)).map((org) => ({ slug: org.slug, name: org.name, forceTwoFactor: org.forceTwoFactor })),
   })));
-  router.get('/organizations/:slug/policy', api(async (ctx, actor) => {
-    const organization = await organizations.get(actor, slug(ctx));
-    return { forceTwoFactor: organization.forceTwoFactor };
-  }));
+  router.get('/organizations/:slug/policy', api(async (ctx, actor) => policyJson(await organizations.get(actor, slug(ctx)))));
+  /**
+   * Any of forceTwoFactor, gracePeriodDays, rememberBrowserDays (whole days, 0–90) and applyTo
+   * ("all" or "owners"); what is left out stays as it is. Every value is checked before anything changes.
+   */
   router.put('/organizations/:slug/policy', api(async (ctx, actor) => {
     await organizations.get(actor, slug(ctx));
     const body = await readJsonObject(ctx);
-    const { organization, notified } = await organizations.setForceTwoFactor(actor, slug(ctx), bodyBoolean(body, 'forceTwoFactor'), ctx.ip);
-    return { forceTwoFactor: organization.forceTwoFactor, membersNotified: notified };
+    const force = body.forceTwoFactor === undefined ? undefined : bodyBoolean(body, 'forceTwoFactor');
+    let organization = await organizations.setRollout(actor, slug(ctx), { gracePeriodDays: body.gracePeriodDays, rememberBrowserDays: body.rememberBrowserDays, applyTo: body.applyTo }, ctx.ip);
+    let notified = 0;
+    if (force !== undefined) ({ organization, notified } = await organizations.setForceTwoFactor(actor, slug(ctx), force, ctx.ip));
+    return { ...policyJson(organization), membersNotified: notified };
   }));
   router.get('/organizations/:slug/members', api(async (ctx, actor) => ({
-    members: (await members.list(actor, slug(ctx), { withoutTwoFactor: ctx.query.twoFactor === 'none' })).map(memberJson),
+    members: (await members.list(actor, slug(ctx), memberFilterOf(ctx.query.twoFactor))).map(memberJson),
   })));
   router.post('/organizations/:slug/members', api(async (ctx, actor) => {
     await organizations.get(actor, slug(ctx));

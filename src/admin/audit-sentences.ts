@@ -6,12 +6,28 @@ const someone = (event: AuditEvent) => event.targetEmail ?? 'someone';
 const role = (value: unknown) => (value === 'owner' ? 'an owner' : 'a member');
 const reason = (details: Details) => (details.reason ? ` Reason given: ${String(details.reason)}.` : '');
 
+const ROLLOUT_SETTINGS: Readonly<Record<string, string>> = {
+  gracePeriodDays: 'grace period (days)',
+  rememberBrowserDays: 'remember a browser for (days)',
+  applyTo: 'apply to',
+};
+const APPLY_TO: Readonly<Record<string, string>> = { all: 'all members', owners: 'owners only' };
+const rolloutValue = (name: string, value: unknown) => (name === 'applyTo' ? APPLY_TO[String(value)] ?? String(value) : String(value));
+/** "grace period (days) from 0 to 14, apply to from all members to owners only" — each setting with its before and after. */
+const rolloutChanges = (details: Details) => Object.keys(ROLLOUT_SETTINGS)
+  .filter((name) => `${name}Before` in details)
+  .map((name) => `${ROLLOUT_SETTINGS[name]} from ${rolloutValue(name, details[`${name}Before`])} to ${rolloutValue(name, details[`${name}After`])}`)
+  .join(', ');
+
 /**
  * Each audit event as a sentence an owner reads at a glance; the JSON API keeps the raw action code.
  * Who did it is said in its own column, so a sentence starts with what happened.
  */
 const SENTENCES: Readonly<Record<AuditEvent['action'], (event: AuditEvent, details: Details) => string>> = {
   'policy.changed': (_e, d) => `Force Two-Factor Authentication was switched ${d.forceTwoFactor ? 'on' : 'off'}.`,
+  'policy.rollout_changed': (_e, d) => `The rollout settings were changed: ${rolloutChanges(d)}.`,
+  'remembered_browser.added': (e, d) => `${someone(e)} asked to remember a browser for ${String(d.days)} days.`,
+  'remembered_browser.removed': (e, d) => `${d.count === undefined ? 'A remembered browser' : `${String(d.count)} remembered browsers`} of ${someone(e)} ${d.count === 1 || d.count === undefined ? 'was' : 'were'} forgotten (${String(d.why)}).`,
   'site.two_factor_mode_changed': (_e, d) => `The site-wide two-factor mode was set to ${String(d.mode)}.`,
   'member.added': (e, d) => (e.targetEmail ? `${e.targetEmail} was added as ${role(d.role)}.` : `Members were added by ${String(d.via ?? 'an import')}: ${String(d.created ?? 0)} new, ${String(d.updated ?? 0)} updated.`),
   'member.removed': (e) => `${someone(e)} was removed.`,

@@ -6,12 +6,14 @@ import type { Application } from '../application/index.js';
 import { parseRole } from '../application/members.js';
 import { parseTwoFactorMode, TWO_FACTOR_MODES } from '../application/site.js';
 import type { User } from '../application/types.js';
-import { UserError } from '../errors.js';
+import { UserError, ValidationError } from '../errors.js';
 import type { DomainPreview } from '../federation/federation-service.js';
 import { readForm } from '../http/forms.js';
 import { render } from '../http/views.js';
 import { ADMIN_APP } from '../self-service/built-in-clients.js';
 import { SelfSignIn, type SelfSession } from '../self-service/self-sign-in.js';
+import type { Adoption } from '../application/organizations.js';
+import { adoptionChart } from './adoption-chart.js';
 import { issueAdminApiToken } from './api-tokens.js';
 import { describeAuditEvent } from './audit-sentences.js';
 
@@ -34,6 +36,8 @@ const NOTICES: Record<string, string> = {
   'password-again': 'The account signs in with a password here again. We e-mailed a link to set one.',
   'email-retried': 'The e-mail will be sent again now, and retried for another 24 hours if the mail server does not take it.',
 };
+
+const adoptionLocals = (adoption: Adoption) => ({ adoption, chart: adoptionChart(adoption) });
 
 const notice = (ctx: Context) => (typeof ctx.query.done === 'string' ? NOTICES[ctx.query.done] : undefined);
 const redirectAfterPost = (ctx: Context, to: string) => {
@@ -88,6 +92,9 @@ export function adminRouter({ config, provider, application }: AdminDependencies
 
   interface SettingsProblems {
     readonly error?: string;
+    /** A refused rollout value: the sentence goes next to its field, and the form keeps what was typed. */
+    readonly rolloutError?: { readonly field: string; readonly message: string };
+    readonly rolloutForm?: Record<string, string>;
     readonly federationError?: string;
     readonly federationNotice?: string;
     readonly federationForm?: Record<string, string>;
@@ -97,7 +104,7 @@ export function adminRouter({ config, provider, application }: AdminDependencies
   }
   const showSettings = async (ctx: RouterContext, actor: User, status = 200, problems: SettingsProblems = {}) => {
     const organization = await organizations.get(actor, slug(ctx));
-    const withoutTwoFactor = await members.list(actor, slug(ctx), { withoutTwoFactor: true });
+    const withoutTwoFactor = await members.list(actor, slug(ctx), 'without-2fa');
     const notified = Number(ctx.query.notified);
     render(ctx, 'admin/settings', {
       title: `Settings · ${organization.name}`,
@@ -114,6 +121,12 @@ export function adminRouter({ config, provider, application }: AdminDependencies
         clientId: organization.federation?.clientId ?? '',
       },
       domainsForm: problems.domainsForm ?? organization.federation?.domains.join(', ') ?? '',
+      rolloutForm: problems.rolloutForm ?? {
+        gracePeriodDays: String(organization.gracePeriodDays),
+        rememberBrowserDays: String(organization.rememberBrowserDays),
+        applyTo: organization.applyTo,
+      },
+      ...adoptionLocals(await organizations.adoption(actor, slug(ctx))),
       ...problems,
     }, status);
   };
@@ -122,6 +135,15 @@ export function adminRouter({ config, provider, application }: AdminDependencies
     const form = await readForm(ctx);
     const value = form.field('forceTwoFactor');
     if (value !== '' && value !== 'on') return showSettings(ctx, actor, 400, { error: 'Choose whether to force two-factor authentication.' });
+    const rollout = { gracePeriodDays: form.optionalField('gracePeriodDays'), rememberBrowserDays: form.optionalField('rememberBrowserDays'), applyTo: form.optionalField('applyTo') };
+    try {
+      // Before the switch, so that a switch-on e-mail already names the new grace period's deadline.
+      await organizations.setRollout(actor, slug(ctx), rollout, ctx.ip);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      const typed = Object.fromEntries(Object.entries(rollout).map(([name, typedValue]) => [name, typedValue ?? '']));
+      return showSettings(ctx, actor, 400, { rolloutError: { field: error.field ?? 'gracePeriodDays', message: error.message }, rolloutForm: typed });
+    }
     const { notified } = await organizations.setForceTwoFactor(actor, slug(ctx), value === 'on', ctx.ip);
     redirectAfterPost(ctx, `${orgPath(ctx)}/settings?done=saved${notified ? `&notified=${notified}` : ''}`);
   }));
@@ -188,15 +210,16 @@ export function adminRouter({ config, provider, application }: AdminDependencies
 
   const showMembers = async (ctx: RouterContext, actor: User, status = 200, error?: string, form: Record<string, string> = {}, actionError?: string) => {
     const organization = await organizations.get(actor, slug(ctx));
-    const withoutTwoFactor = ctx.query.filter === 'without-2fa';
+    const filter = ctx.query.filter === 'without-2fa' || ctx.query.filter === 'overdue' ? ctx.query.filter : 'all';
     render(ctx, 'admin/members', {
       title: `Members · ${organization.name}`,
       actor,
       organization,
       section: 'members',
-      members: await members.list(actor, slug(ctx), { withoutTwoFactor }),
+      members: await members.list(actor, slug(ctx), filter),
       invitations: await members.pendingInvitations(actor, slug(ctx)),
-      withoutTwoFactor,
+      filter,
+      ...adoptionLocals(await organizations.adoption(actor, slug(ctx))),
       notice: notice(ctx),
       error,
       actionError,

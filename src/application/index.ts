@@ -15,6 +15,7 @@ import { MailOutbox } from './outbox.js';
 import { PasswordLinks } from './password-links.js';
 import { SelfService } from './self-service.js';
 import { SecondFactorService } from './second-factors.js';
+import { SetupReminders } from './setup-reminders.js';
 import { SignIns } from './sign-ins.js';
 import { Site } from './site.js';
 import { UserImport } from './user-import.js';
@@ -38,6 +39,7 @@ export interface Application {
   readonly selfService: SelfService;
   readonly userImport: UserImport;
   readonly outbox: MailOutbox;
+  readonly setupReminders: SetupReminders;
 }
 
 export interface ApplicationDependencies {
@@ -55,8 +57,8 @@ export function createApplication({ config, store, box, mailer, log, metrics }: 
   const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit, metrics);
   const federation = new FederationService(store, box, config, audit, log);
   const organizations = new Organizations(store, audit, mailer);
-  const passwordLinks = new PasswordLinks(store, hasher, mailer, audit, config.issuer);
-  const signIns = new SignIns(store, hasher, new PasswordThrottle(store.attempts, config.lockout), metrics);
+  const passwordLinks = new PasswordLinks(store, hasher, mailer, audit, config.issuer, secondFactors);
+  const signIns = new SignIns(store, hasher, new PasswordThrottle(store.attempts, config.lockout), metrics, secondFactors);
   return {
     organizations,
     members: new Members(store, organizations, secondFactors, passwordLinks, audit, mailer, config.issuer),
@@ -70,5 +72,6 @@ export function createApplication({ config, store, box, mailer, log, metrics }: 
     selfService: new SelfService(store, signIns, secondFactors, passwordLinks, hasher, mailer, audit),
     userImport: new UserImport(store, hasher, audit),
     outbox: new MailOutbox(store, mailer, audit),
+    setupReminders: new SetupReminders(store, secondFactors, mailer, log),
   };
 }

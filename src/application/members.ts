@@ -2,6 +2,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { isFederated } from '../federation/federation-service.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Membership, MembershipInvitation, Organization, Role, Store, User } from '../store/types.js';
+import { enforcesTwoFactor, setupDeadline } from '../policy/second-factor.js';
 import type { Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import { leavesAnOwner } from './authorization.js';
@@ -15,6 +16,32 @@ export interface MemberRow {
   readonly role: Role;
   readonly enrolled: boolean;
   readonly recoveryCodesRemaining: number;
+  /**
+   * The deadline this organization gives the member to set up a second factor (docs/rules.md,
+   * "Rolling enforcement out"); null when it holds them to none, or they have one. Only this
+   * organization's own: what other organizations ask of the member is not its owners' business.
+   */
+  readonly deadline: Date | null;
+  /** Past the deadline without a second factor. */
+  readonly overdue: boolean;
+}
+
+/** Which members a list shows: everyone, those without a second factor, or those past their deadline. */
+export type MemberFilter = 'all' | 'without-2fa' | 'overdue';
+
+/** The deadline an organization gives one of its members, from its current settings. */
+export function organizationDeadline(organization: Organization, membership: Pick<Membership, 'role' | 'createdAt'>): Date | null {
+  return setupDeadline([{
+    slug: organization.slug,
+    forceTwoFactor: organization.forceTwoFactor,
+    managesAccount: false,
+    role: membership.role,
+    applyTo: organization.applyTo,
+    enforcementStartedAt: organization.enforcementStartedAt,
+    joinedAt: membership.createdAt,
+    gracePeriodDays: organization.gracePeriodDays,
+    rememberBrowserDays: organization.rememberBrowserDays,
+  }]);
 }
 
 /** A member as an owner sees them on the confirmation page, with what the owner may do about their 2FA. */
@@ -74,15 +101,34 @@ export class Members {
     private readonly issuer: string,
   ) {}
 
-  /** The members with their role and two-factor status, read in a fixed number of queries. */
-  async list(actor: Actor, slug: string, filter: { withoutTwoFactor?: boolean } = {}): Promise<MemberRow[]> {
+  /** The members with their role, two-factor status and deadline, read in a fixed number of queries. */
+  async list(actor: Actor, slug: string, filter: MemberFilter = 'all', now = new Date()): Promise<MemberRow[]> {
     const organization = await this.organizations.get(actor, slug);
-    const memberships = await this.store.memberships.listByOrganization(organization.id);
-    const roles = new Map(memberships.map((membership) => [membership.userId, membership.role]));
-    const ids = memberships.map((membership) => membership.userId);
+    const memberships = new Map((await this.store.memberships.listByOrganization(organization.id)).map((membership) => [membership.userId, membership]));
+    const ids = [...memberships.keys()];
     const [users, remaining] = await Promise.all([this.store.users.findByIds(ids), this.store.secondFactors.recoveryCodesRemaining(ids)]);
-    const rows = users.map((user) => ({ user, role: roles.get(user.id)!, enrolled: remaining.has(user.id), recoveryCodesRemaining: remaining.get(user.id) ?? 0 }));
-    return filter.withoutTwoFactor ? rows.filter((row) => !row.enrolled) : rows;
+    const rows = users.map((user): MemberRow => {
+      const membership = memberships.get(user.id)!;
+      const enrolled = remaining.has(user.id);
+      const deadline = enrolled ? null : organizationDeadline(organization, membership);
+      return { user, role: membership.role, enrolled, recoveryCodesRemaining: remaining.get(user.id) ?? 0, deadline, overdue: deadline !== null && deadline.getTime() <= now.getTime() };
+    });
+    if (filter === 'without-2fa') return rows.filter((row) => !row.enrolled);
+    if (filter === 'overdue') return rows.filter((row) => row.overdue);
+    return rows;
+  }
+
+  /** The names of the user's organizations that hold them to a second factor (for the grace interstitial). */
+  async enforcingOrganizationNames(user: User): Promise<string[]> {
+    const memberships = await this.store.memberships.listByUser(user.id);
+    const organizations = await this.store.organizations.findByIds(memberships.map((membership) => membership.organizationId));
+    return organizations
+      .filter((organization) => enforcesTwoFactor({
+        ...organization,
+        managesAccount: organization.federation !== null && user.managedBy === organization.id,
+        role: memberships.find((membership) => membership.organizationId === organization.id)!.role,
+      }))
+      .map((organization) => organization.name);
   }
 
   /** Invitations the organization is waiting on: the address and role only. */
@@ -111,6 +157,7 @@ export class Members {
     const organization = await this.organizations.get(actor, slug);
     const { user, membership } = await this.#member(organization, userId);
     const secondFactor = await this.store.secondFactors.find(user.id);
+    const deadline = secondFactor === null ? organizationDeadline(organization, membership) : null;
     return {
       organization,
       row: {
@@ -118,6 +165,8 @@ export class Members {
         role: membership.role,
         enrolled: secondFactor !== null,
         recoveryCodesRemaining: this.secondFactors.remainingRecoveryCodes(secondFactor),
+        deadline,
+        overdue: deadline !== null && deadline.getTime() <= Date.now(),
         ownedHere: await this.#ownedHere(organization, user),
       },
     };

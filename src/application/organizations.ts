@@ -1,10 +1,11 @@
 import { ForbiddenError, NotFoundError, ConflictError } from '../errors.js';
 import type { Mailer } from '../mail/mailer.js';
-import { DuplicateError, type AuditEvent, type Organization, type Store } from '../store/types.js';
+import { enforcesTwoFactor } from '../policy/second-factor.js';
+import { DuplicateError, type AdoptionSnapshot, type AuditEvent, type Organization, type RolloutSettings, type Store } from '../store/types.js';
 import { actsSiteWide, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import { canManageOrganization } from './authorization.js';
-import { isSlug, parsePageNumber, validateName, validateSlug } from './validation.js';
+import { isSlug, parsePageNumber, parseRolloutSettings, validateName, validateSlug, type RolloutInput } from './validation.js';
 
 export interface AuditPage {
   readonly events: AuditEvent[];
@@ -13,8 +14,24 @@ export interface AuditPage {
   readonly pages: number;
 }
 
+/** How far an organization's members have come: the figures today, and day by day since enforcement started. */
+export interface Adoption {
+  /** Whom enforcement covers: every member, or the owners only. */
+  readonly covers: 'members' | 'owners';
+  readonly total: number;
+  readonly enrolled: number;
+  readonly enforcementStartedAt: Date | null;
+  /** The deadline of those who were members when enforcement started; null without enforcement. */
+  readonly deadline: Date | null;
+  /** One entry per day with figures, oldest first, today's from the live count. */
+  readonly days: readonly Pick<AdoptionSnapshot, 'day' | 'members' | 'enrolled'>[];
+}
+
+const dayOf = (date: Date) => date.toISOString().slice(0, 10);
+
 const NOT_FOUND = 'There is no such organization, or you are not one of its owners.';
 export const AUDIT_PAGE_SIZE = 25;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Organizations and their policy (docs/rules.md, "Organization administration"). Only an
@@ -23,7 +40,7 @@ export const AUDIT_PAGE_SIZE = 25;
  */
 export class Organizations {
   constructor(
-    private readonly store: Pick<Store, 'organizations' | 'memberships' | 'users' | 'secondFactors' | 'audit'>,
+    private readonly store: Pick<Store, 'organizations' | 'memberships' | 'users' | 'secondFactors' | 'audit' | 'adoption'>,
     private readonly audit: AuditLog,
     private readonly mailer: Mailer,
   ) {}
@@ -58,24 +75,86 @@ export class Organizations {
   }
 
   /**
-   * Switches Force Two-Factor Authentication. Switching it on e-mails every member who has no second
-   * factor yet that they will be asked for one at their next sign-in.
+   * Switches Force Two-Factor Authentication. Switching it on e-mails every member it covers who has
+   * no second factor yet (all members, or the owners only) when they will be asked for one. The
+   * first switch-on is kept as the start of every grace period (docs/rules.md, "Rolling enforcement
+   * out"), so switching it off and on again gives nobody more time.
    */
-  async setForceTwoFactor(actor: Actor, slug: string, on: boolean, ip: string | null): Promise<{ organization: Organization; notified: number }> {
+  async setForceTwoFactor(actor: Actor, slug: string, on: boolean, ip: string | null, now = new Date()): Promise<{ organization: Organization; notified: number }> {
     const organization = await this.get(actor, slug);
     if (organization.forceTwoFactor === on) return { organization, notified: 0 };
-    await this.store.organizations.setForceTwoFactor(organization.id, on);
+    await this.store.organizations.setForceTwoFactor(organization.id, on, now);
     await this.audit.record('policy.changed', [organization.id], null, { actor, ip, details: { forceTwoFactor: on, ...(actor === null ? { via: 'command line' } : {}) } });
+    const updated = (await this.store.organizations.findById(organization.id))!;
     let notified = 0;
     if (on) {
-      const memberships = await this.store.memberships.listByOrganization(organization.id);
+      const memberships = (await this.store.memberships.listByOrganization(organization.id))
+        .filter((membership) => enforcesTwoFactor({ ...updated, managesAccount: false, role: membership.role }));
       const enrolled = await this.store.secondFactors.enrolledAmong(memberships.map((membership) => membership.userId));
+      const deadline = updated.gracePeriodDays > 0 ? new Date(updated.enforcementStartedAt!.getTime() + updated.gracePeriodDays * DAY_MS) : null;
+      const deadlineText = deadline && deadline.getTime() > now.getTime() ? deadline.toISOString().slice(0, 10) : null;
       for (const user of await this.store.users.findByIds(memberships.map((membership) => membership.userId).filter((id) => !enrolled.has(id)))) {
-        await this.mailer.send({ to: user.email, message: 'organization-requires-2fa', locals: { organizationName: organization.name } });
+        await this.mailer.send({ to: user.email, message: 'organization-requires-2fa', locals: { organizationName: organization.name, deadline: deadlineText } });
         notified += 1;
       }
     }
-    return { organization: { ...organization, forceTwoFactor: on }, notified };
+    return { organization: updated, notified };
+  }
+
+  /**
+   * Changes how enforcement is rolled out: the grace period, how long a browser may be remembered,
+   * and whom it applies to. Every value is checked before anything is saved, and the audit entry
+   * keeps each changed setting's value before and after.
+   */
+  async setRollout(actor: Actor, slug: string, input: RolloutInput, ip: string | null): Promise<Organization> {
+    const organization = await this.get(actor, slug);
+    const settings = parseRolloutSettings(input, organization);
+    const changes: Record<string, string | number> = {};
+    for (const name of ['gracePeriodDays', 'rememberBrowserDays', 'applyTo'] as const satisfies readonly (keyof RolloutSettings)[]) {
+      if (settings[name] === organization[name]) continue;
+      changes[`${name}Before`] = organization[name];
+      changes[`${name}After`] = settings[name];
+    }
+    if (Object.keys(changes).length === 0) return organization;
+    await this.store.organizations.setRollout(organization.id, settings);
+    await this.audit.record('policy.rollout_changed', [organization.id], null, { actor, ip, details: { ...changes, ...(actor === null ? { via: 'command line' } : {}) } });
+    return { ...organization, ...settings };
+  }
+
+  /** Adoption at a glance (docs/rules.md, "Rolling enforcement out"): for the settings and members pages. */
+  async adoption(actor: Actor, slug: string, now = new Date()): Promise<Adoption> {
+    const organization = await this.get(actor, slug);
+    const today = await this.#countAdoption(organization);
+    const start = organization.forceTwoFactor ? organization.enforcementStartedAt : null;
+    const history = start ? (await this.store.adoption.list(organization.id, dayOf(start))).filter((snapshot) => snapshot.day < dayOf(now)) : [];
+    return {
+      covers: organization.applyTo === 'owners' ? 'owners' : 'members',
+      total: today.members,
+      enrolled: today.enrolled,
+      enforcementStartedAt: start,
+      deadline: start ? new Date(start.getTime() + organization.gracePeriodDays * DAY_MS) : null,
+      days: start ? [...history.map(({ day, members, enrolled }) => ({ day, members, enrolled })), { day: dayOf(now), ...today }] : [],
+    };
+  }
+
+  /**
+   * Records today's adoption figures of every enforcing organization, one snapshot per organization
+   * and day (the worker loop runs it; several processes only rewrite the same day's figures).
+   */
+  async recordAdoption(now = new Date()): Promise<number> {
+    const enforcing = (await this.store.organizations.list()).filter((organization) => organization.forceTwoFactor);
+    for (const organization of enforcing) {
+      await this.store.adoption.record({ organizationId: organization.id, day: dayOf(now), ...(await this.#countAdoption(organization)) });
+    }
+    return enforcing.length;
+  }
+
+  /** The members enforcement covers, and how many of them have a second factor. */
+  async #countAdoption(organization: Organization): Promise<{ members: number; enrolled: number }> {
+    const covered = (await this.store.memberships.listByOrganization(organization.id))
+      .filter((membership) => organization.applyTo === 'all' || membership.role === 'owner')
+      .map((membership) => membership.userId);
+    return { members: covered.length, enrolled: (await this.store.secondFactors.enrolledAmong(covered)).size };
   }
 
   async auditLog(actor: Actor, slug: string, page: unknown): Promise<AuditPage & { organization: Organization }> {

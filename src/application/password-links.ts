@@ -4,6 +4,7 @@ import type { Mailer } from '../mail/mailer.js';
 import type { PasswordHasher } from '../security/password-hasher.js';
 import type { Store, User } from '../store/types.js';
 import type { AuditLog } from './audit-log.js';
+import type { SecondFactorService } from './second-factors.js';
 import { validatePassword } from './validation.js';
 
 /**
@@ -42,6 +43,7 @@ export class PasswordLinks {
     private readonly mailer: Mailer,
     private readonly audit: AuditLog,
     private readonly issuer: string,
+    private readonly secondFactors: Pick<SecondFactorService, 'forgetAllBrowsers'>,
   ) {}
 
   async #create(kind: PasswordLinkKind, user: User): Promise<string> {
@@ -87,6 +89,7 @@ export class PasswordLinks {
     await this.store.users.updatePasswordHash(user.id, await this.hasher.hash(password));
     if (kind === 'reset') {
       await this.store.oidc.endSessionsOf(user.id);
+      await this.secondFactors.forgetAllBrowsers(user, 'the password was reset', { actor: user, ip });
       await this.mailer.send({ to: user.email, message: 'password-changed', locals: { ip, how: 'reset' } });
     }
     await this.audit.recordForUser(kind === 'reset' ? 'account.password_reset' : 'account.password_set', user, { actor: user, ip, details: { via: kind === 'reset' ? 'reset link' : 'invitation link' } });

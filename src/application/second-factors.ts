@@ -4,10 +4,21 @@ import { RecoveryCodeFactor, remainingRecoveryCodes } from '../factors/recovery-
 import { TotpFactor, type TotpSetupView } from '../factors/totp/index.js';
 import type { Logger } from '../log.js';
 import type { Mailer } from '../mail/mailer.js';
-import { isTwoFactorAcr, relyingPartyAsksForSecondFactor, type AcrClaimRequest } from '../policy/acr-request.js';
-import { decideSecondFactor, nextSecondFactorStep, type SecondFactorFacts, type SecondFactorRequest, type SecondFactorStep } from '../policy/second-factor.js';
+import crypto from 'node:crypto';
+import { relyingPartyAsksForSecondFactor, sessionLevelOf, type AcrClaimRequest } from '../policy/acr-request.js';
+import { ACR } from '../policy/acr.js';
+import {
+  decideSecondFactor,
+  nextSecondFactorStep,
+  rememberBrowserDays,
+  rememberedUntil,
+  setupDeadline,
+  type SecondFactorFacts,
+  type SecondFactorRequest,
+  type SecondFactorStep,
+} from '../policy/second-factor.js';
 import type { SecretBox } from '../security/secret-box.js';
-import type { SecondFactor, Store, User } from '../store/types.js';
+import type { RememberedBrowser, SecondFactor, Store, User } from '../store/types.js';
 import { actorName, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import type { ApplicationMetrics, SecondFactorOutcome } from './metrics.js';
@@ -46,6 +57,24 @@ export interface AuthorizationRequestFacts {
 export type UserFacts = Omit<SecondFactorFacts, keyof SecondFactorRequest> & { readonly secondFactor: SecondFactor | null };
 
 /**
+ * The browser a request comes from, where there is one (the sign-in pages): its remembered-browser
+ * token, if it has one. Without a browser (the token endpoint, the admin API) a session's level is
+ * taken as its `acr` says.
+ */
+export interface BrowserFacts {
+  readonly rememberedToken: string | undefined;
+}
+
+/** A browser remembered just now: the token goes into the browser's cookie, and is stored only hashed. */
+export interface NewRememberedBrowser {
+  readonly token: string;
+  readonly expiresAt: Date;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
+
+/**
  * The second factor of a user, whatever the factor: the rule applied to them (src/policy), setting
  * up an authenticator app, checking codes of any factor under the same attempt limits and lockout,
  * replacing recovery codes, and removing it all — with the audit entries and e-mails that go with
@@ -59,7 +88,7 @@ export class SecondFactorService {
   readonly #methods: ReadonlyMap<FactorKind, SecondFactorMethod>;
 
   constructor(
-    private readonly store: Pick<Store, 'secondFactors' | 'enrollments' | 'attempts' | 'settings' | 'memberships' | 'organizations' | 'oidc'>,
+    private readonly store: Pick<Store, 'secondFactors' | 'enrollments' | 'attempts' | 'settings' | 'memberships' | 'organizations' | 'oidc' | 'rememberedBrowsers'>,
     box: SecretBox,
     private readonly config: Config,
     private readonly mailer: Mailer,
@@ -80,33 +109,120 @@ export class SecondFactorService {
       readSiteTwoFactorMode(this.store.settings),
       this.store.memberships.listByUser(user.id),
     ]);
-    const organizations = await this.store.organizations.findByIds(memberships.map((membership) => membership.organizationId));
+    const organizations = new Map((await this.store.organizations.findByIds(memberships.map((membership) => membership.organizationId))).map((organization) => [organization.id, organization]));
     return {
       secondFactor,
       enrolled: secondFactor !== null,
       siteMode,
       siteAdmin: user.siteAdmin,
-      organizations: organizations.map((organization) => ({
-        slug: organization.slug,
-        forceTwoFactor: organization.forceTwoFactor,
-        managesAccount: organization.federation !== null && user.managedBy === organization.id,
-      })),
+      organizations: memberships.flatMap((membership) => {
+        const organization = organizations.get(membership.organizationId);
+        return organization ? [{
+          slug: organization.slug,
+          forceTwoFactor: organization.forceTwoFactor,
+          managesAccount: organization.federation !== null && user.managedBy === organization.id,
+          role: membership.role,
+          applyTo: organization.applyTo,
+          enforcementStartedAt: organization.enforcementStartedAt,
+          joinedAt: membership.createdAt,
+          gracePeriodDays: organization.gracePeriodDays,
+          rememberBrowserDays: organization.rememberBrowserDays,
+        }] : [];
+      }),
     };
+  }
+
+  /** The user's deadline to set up a second factor (docs/rules.md, "Rolling enforcement out"), or null when no organization sets one. */
+  async deadline(user: User): Promise<Date | null> {
+    return setupDeadline((await this.facts(user)).organizations);
   }
 
   /**
    * The rule applied to a user, a request and the level the session reached (its `acr`): what the
    * sign-in must do next. The sign-in pages, Twofold's own apps, the admin API and the token
-   * endpoint all ask here.
+   * endpoint all ask here. With a browser at hand, a remembered-browser level counts only while that
+   * browser's record still does.
    */
-  async stepFor(user: User, request: AuthorizationRequestFacts, sessionAcr: unknown): Promise<SecondFactorStep> {
+  async stepFor(user: User, request: AuthorizationRequestFacts, sessionAcr: unknown, browser?: BrowserFacts, now = new Date()): Promise<SecondFactorStep> {
     const facts = await this.facts(user);
     const decision = decideSecondFactor({
       ...facts,
       relyingPartyAsks: relyingPartyAsksForSecondFactor(request.acrValues, request.acrClaim),
       adminArea: request.adminArea,
     });
-    return nextSecondFactorStep(decision, facts.enrolled, isTwoFactorAcr(sessionAcr));
+    let level = sessionLevelOf(sessionAcr);
+    if (level === 'remembered-browser' && browser && !(await this.#remembered(user, facts, browser.rememberedToken, now))) level = 'password';
+    return nextSecondFactorStep(decision, { enrolled: facts.enrolled, level, deadline: setupDeadline(facts.organizations), now });
+  }
+
+  /**
+   * The `acr` a password sign-in on this browser reaches before any second factor: the
+   * remembered-browser level while the browser is remembered for this user, else the password level.
+   */
+  async passwordSignInAcr(user: User, browser: BrowserFacts, now = new Date()): Promise<string> {
+    return (await this.#remembered(user, await this.facts(user), browser.rememberedToken, now)) ? ACR.rememberedBrowser : ACR.password;
+  }
+
+  /** A sign-in put setup off in its grace period (counted, with no factor checked). */
+  skippedInGrace(): void {
+    this.metrics.secondFactorCheck('totp', 'skipped_in_grace');
+  }
+
+  /** A sign-in went through on a remembered browser instead of a second factor (counted). */
+  passedOnRememberedBrowser(): void {
+    this.metrics.secondFactorCheck('totp', 'remembered');
+  }
+
+  /** How many days a browser may be remembered for this user now; 0 when it may not be (docs/rules.md, "Remembered browsers"). */
+  async rememberBrowserDays(user: User): Promise<number> {
+    return rememberBrowserDays((await this.facts(user)).organizations, this.config.rememberBrowserMaxDays);
+  }
+
+  async #remembered(user: User, facts: UserFacts, token: string | undefined, now: Date): Promise<boolean> {
+    if (!token || !facts.enrolled) return false;
+    const record = await this.store.rememberedBrowsers.findByTokenHash(hashToken(token));
+    if (!record || record.userId !== user.id) return false;
+    const allowed = rememberBrowserDays(facts.organizations, this.config.rememberBrowserMaxDays);
+    return now.getTime() < rememberedUntil(record.createdAt, record.expiresAt, allowed).getTime();
+  }
+
+  /**
+   * Remembers this browser for the user after a second factor, for as many days as the rules allow
+   * now; null when they allow none. Only the token's SHA-256 is stored.
+   */
+  async rememberBrowser(user: User, description: string, ip: string, now = new Date()): Promise<NewRememberedBrowser | null> {
+    const days = await this.rememberBrowserDays(user);
+    if (days === 0) return null;
+    const token = crypto.randomBytes(32).toString('base64url');
+    const expiresAt = new Date(now.getTime() + days * DAY_MS);
+    await this.store.rememberedBrowsers.create({ userId: user.id, tokenHash: hashToken(token), description: description.slice(0, 200) || 'A browser', createdAt: now, expiresAt });
+    await this.audit.recordForUser('remembered_browser.added', user, { actor: user, ip, details: { days } });
+    return { token, expiresAt };
+  }
+
+  /** The user's remembered browsers, with until when each still counts under today's settings. */
+  async rememberedBrowsers(user: User, now = new Date()): Promise<Array<RememberedBrowser & { readonly until: Date }>> {
+    const allowed = await this.rememberBrowserDays(user);
+    return (await this.store.rememberedBrowsers.listByUser(user.id))
+      .map((browser) => ({ ...browser, until: rememberedUntil(browser.createdAt, browser.expiresAt, allowed) }))
+      .filter((browser) => browser.until.getTime() > now.getTime());
+  }
+
+  /** Forgets one of the user's remembered browsers (Remove on the account page). */
+  async forgetBrowser(user: User, id: string, ip: string): Promise<boolean> {
+    if (!(await this.store.rememberedBrowsers.remove(user.id, id))) return false;
+    await this.audit.recordForUser('remembered_browser.removed', user, { actor: user, ip, details: { why: 'removed on the account page' } });
+    return true;
+  }
+
+  /**
+   * Forgets every remembered browser of the user: whenever what they proved with them may no longer
+   * hold (docs/rules.md, "Remembered browsers" lists when).
+   */
+  async forgetAllBrowsers(user: User, why: string, context: { actor: Actor; ip: string | null }): Promise<number> {
+    const count = await this.store.rememberedBrowsers.removeAllOf(user.id);
+    if (count > 0) await this.audit.recordForUser('remembered_browser.removed', user, { actor: context.actor, ip: context.ip, details: { why, count } });
+    return count;
   }
 
   /** The authenticator-app setup held under `holdId`, or a new one with a fresh secret. */
@@ -269,6 +385,7 @@ export class SecondFactorService {
       details: context.reason ? { reason: context.reason } : {},
     });
     if (!byUser) await this.store.oidc.endSessionsOf(user.id);
+    await this.forgetAllBrowsers(user, 'two-factor authentication was turned off', context);
     await this.mailer.send({ to: user.email, message: 'two-factor-disabled', locals: { actor: byUser ? undefined : actorName(context.actor), reason: context.reason } });
     return true;
   }

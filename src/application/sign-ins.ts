@@ -2,6 +2,7 @@ import type { PasswordHasher } from '../security/password-hasher.js';
 import type { PasswordThrottle } from '../security/password-throttle.js';
 import type { Store, User } from '../store/types.js';
 import type { ApplicationMetrics } from './metrics.js';
+import type { SecondFactorService } from './second-factors.js';
 import { PASSWORD_MAX_LENGTH, isLookupableEmail } from './validation.js';
 
 export type PasswordCheck = { readonly kind: 'ok'; readonly user: User } | { readonly kind: 'wrong' } | { readonly kind: 'throttled' };
@@ -21,6 +22,7 @@ export class SignIns {
     private readonly hasher: PasswordHasher,
     private readonly throttle: PasswordThrottle,
     private readonly metrics: ApplicationMetrics,
+    private readonly secondFactors: Pick<SecondFactorService, 'forgetAllBrowsers'>,
   ) {}
 
   /**
@@ -63,8 +65,13 @@ export class SignIns {
     return this.store.users.recordSignIn(userId, new Date());
   }
 
-  /** Signs the user out everywhere but the session `keepSessionId` (and what it signed in to). */
-  endOtherSessions(user: User, keepSessionId: string): Promise<number> {
-    return this.store.oidc.endSessionsOf(user.id, keepSessionId);
+  /**
+   * Signs the user out everywhere but the session `keepSessionId` (and what it signed in to), and
+   * forgets every remembered browser: another browser must not sign in on the password alone.
+   */
+  async endOtherSessions(user: User, keepSessionId: string, ip: string | null): Promise<number> {
+    const ended = await this.store.oidc.endSessionsOf(user.id, keepSessionId);
+    await this.secondFactors.forgetAllBrowsers(user, 'the user signed out every other session', { actor: user, ip });
+    return ended;
   }
 }

@@ -18,7 +18,7 @@ export interface CreateUserInput {
   readonly siteAdmin?: boolean;
 }
 
-export interface UserProfile extends MemberRow {
+export interface UserProfile extends Omit<MemberRow, 'deadline' | 'overdue'> {
   readonly organizations: Organization[];
   readonly managedBy: Organization | null;
 }

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.js';
+import type { RolloutSettings } from '../store/types.js';
 
 /*
  * Input rules shared by the command line, the seeding and (later) the admin pages. Each returns the
@@ -87,4 +88,32 @@ export function parsePageNumber(raw: unknown): number {
     throw new ValidationError(`The page number must be a whole number from 1 to ${MAX_PAGE_NUMBER}.`, 'page');
   }
   return Number(raw);
+}
+
+/** What a page, the API or the command line sends for the rollout settings; a missing value keeps the current one. */
+export interface RolloutInput {
+  readonly gracePeriodDays?: unknown;
+  readonly rememberBrowserDays?: unknown;
+  readonly applyTo?: unknown;
+}
+
+export const ROLLOUT_MAX_DAYS = 90;
+
+function parseDays(raw: unknown, field: string, label: string): number {
+  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+  if (!/^\d{1,3}$/.test(text) || Number(text) > ROLLOUT_MAX_DAYS) {
+    throw new ValidationError(`${label} must be a whole number of days from 0 to ${ROLLOUT_MAX_DAYS}.`, field);
+  }
+  return Number(text);
+}
+
+/** The rollout settings after the input, all checked: the first wrong value is refused with a sentence naming its field. */
+export function parseRolloutSettings(input: RolloutInput, current: RolloutSettings): RolloutSettings {
+  const applyTo = input.applyTo ?? current.applyTo;
+  if (applyTo !== 'all' && applyTo !== 'owners') throw new ValidationError('Apply to is either all members (all) or owners only (owners).', 'applyTo');
+  return {
+    gracePeriodDays: input.gracePeriodDays === undefined ? current.gracePeriodDays : parseDays(input.gracePeriodDays, 'gracePeriodDays', 'The grace period'),
+    rememberBrowserDays: input.rememberBrowserDays === undefined ? current.rememberBrowserDays : parseDays(input.rememberBrowserDays, 'rememberBrowserDays', 'How long a browser is remembered'),
+    applyTo,
+  };
 }

@@ -79,15 +79,28 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     },
   },
   'org set': {
-    usage: 'org set <slug> --force-2fa on|off',
-    summary: "Switch an organization's Force Two-Factor Authentication setting.",
-    options: { 'force-2fa': { value: true } },
+    usage: 'org set <slug> [--force-2fa on|off] [--grace-days N] [--remember-days N] [--apply-to all|owners]',
+    summary: "Change an organization's Force Two-Factor Authentication and how it is rolled out: the grace period, how long a browser may be remembered (days, 0–90), and whether it applies to all members or owners only.",
+    options: { 'force-2fa': { value: true }, 'grace-days': { value: true }, 'remember-days': { value: true }, 'apply-to': { value: true } },
     async run(args, { application }) {
       const [slug] = positionals(args, ['slug']);
-      const on = onOff(required(args, 'force-2fa'), 'force-2fa');
-      const { notified } = await application.organizations.setForceTwoFactor(OPERATOR, slug!, on, null);
-      const mailed = notified ? ` ${notified} member${notified === 1 ? '' : 's'} without it ${notified === 1 ? 'was' : 'were'} e-mailed.` : '';
-      return `Force Two-Factor Authentication is ${on ? 'on' : 'off'} for "${slug}".${mailed}`;
+      if (args.values.size === 0) throw new UsageError('Say what to set: --force-2fa, --grace-days, --remember-days or --apply-to.');
+      const force = one(args, 'force-2fa');
+      const on = force === undefined ? undefined : onOff(force, 'force-2fa');
+      // The rollout first: it checks every value before anything changes, and a switch-on e-mail then names the new deadline.
+      const organization = await application.organizations.setRollout(OPERATOR, slug!, {
+        gracePeriodDays: one(args, 'grace-days'),
+        rememberBrowserDays: one(args, 'remember-days'),
+        applyTo: one(args, 'apply-to'),
+      }, null);
+      const rolloutGiven = ['grace-days', 'remember-days', 'apply-to'].some((name) => args.values.has(name));
+      const lines = rolloutGiven ? [`"${slug}": grace period ${organization.gracePeriodDays} days, browsers remembered for ${organization.rememberBrowserDays} days, applies to ${organization.applyTo === 'owners' ? 'owners only' : 'all members'}.`] : [];
+      if (on !== undefined) {
+        const { notified } = await application.organizations.setForceTwoFactor(OPERATOR, slug!, on, null);
+        const mailed = notified ? ` ${notified} member${notified === 1 ? '' : 's'} without it ${notified === 1 ? 'was' : 'were'} e-mailed.` : '';
+        lines.unshift(`Force Two-Factor Authentication is ${on ? 'on' : 'off'} for "${slug}".${mailed}`);
+      }
+      return lines.join('\n');
     },
   },
   'org federate': {

@@ -10,6 +10,11 @@ export class Form {
   field(name: string): string {
     return this.params.get(name) ?? '';
   }
+
+  /** The field's value, or undefined when the form did not send it at all. */
+  optionalField(name: string): string | undefined {
+    return this.params.get(name) ?? undefined;
+  }
 }
 
 /** Reads a posted HTML form (urlencoded, at most 64 KiB) and checks its CSRF token. */

@@ -2,11 +2,11 @@ import type { MemberRow } from '../application/members.js';
 import { writeCsv } from './csv.js';
 import type { ImportFormat } from './read-records.js';
 
-export const EXPORT_COLUMNS = ['email', 'name', 'role', 'two_factor', 'recovery_codes_remaining', 'last_sign_in_at'] as const;
+export const EXPORT_COLUMNS = ['email', 'name', 'role', 'two_factor', 'recovery_codes_remaining', 'last_sign_in_at', 'setup_deadline'] as const;
 
 /**
  * The compliance report owners ask for before switching enforcement on: every member with role and
- * two-factor status, as CSV or JSON Lines. No secrets: no hashes, no keys, no codes.
+ * two-factor status and setup deadline, as CSV or JSON Lines. No secrets: no hashes, no keys, no codes.
  */
 export function exportMembers(members: readonly MemberRow[], format: ImportFormat): string {
   const rows = members.map((member) => ({
@@ -16,6 +16,7 @@ export function exportMembers(members: readonly MemberRow[], format: ImportForma
     two_factor: member.enrolled ? 'enrolled' : 'not enrolled',
     recovery_codes_remaining: member.recoveryCodesRemaining,
     last_sign_in_at: member.user.lastSignInAt?.toISOString() ?? '',
+    setup_deadline: member.deadline?.toISOString() ?? '',
   }));
   if (format === 'jsonl') return rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length ? '\n' : '');
   return writeCsv(EXPORT_COLUMNS, rows);

@@ -9,6 +9,7 @@ export const MESSAGES = {
   'recovery-codes-regenerated': { subject: 'Your recovery codes were replaced' },
   'second-factor-failures': { subject: 'Someone entered your password, but not your passcode' },
   'organization-requires-2fa': { subject: 'Your organization now requires two-factor authentication' },
+  'setup-deadline-reminder': { subject: 'Reminder: set up two-factor authentication before your deadline' },
   invitation: { subject: 'You have been invited: set your password' },
   'membership-invitation': { subject: 'You have been invited to join an organization' },
   'account-managed-elsewhere': { subject: 'You now sign in with your organization account' },

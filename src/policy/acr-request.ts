@@ -1,4 +1,5 @@
 import { ACR } from './acr.js';
+import type { SessionLevel } from './second-factor.js';
 
 const TWO_FACTOR_LEVELS: ReadonlySet<string> = new Set([ACR.twoFactor, ACR.papeMultiFactor]);
 
@@ -26,6 +27,12 @@ export function relyingPartyAsksForSecondFactor(acrValues: unknown, acrClaim: Ac
 /** Whether a sign-in's `acr` is a two-factor level. */
 export function isTwoFactorAcr(acr: unknown): boolean {
   return typeof acr === 'string' && TWO_FACTOR_LEVELS.has(acr);
+}
+
+/** How far a session got, by its `acr`. */
+export function sessionLevelOf(acr: unknown): SessionLevel {
+  if (isTwoFactorAcr(acr)) return 'two-factor';
+  return acr === ACR.rememberedBrowser ? 'remembered-browser' : 'password';
 }
 
 /** The `acr` to report after a second factor: the two-factor level the relying party named, else ours. */

@@ -6,6 +6,12 @@ export const ACR = Object.freeze({
   password: 'urn:twofold:acr:password',
   twoFactor: 'urn:twofold:acr:two-factor',
   papeMultiFactor: 'http://schemas.openid.net/pape/policies/2007/06/multi-factor',
+  /**
+   * A password sign-in on a browser the user asked to remember after a second factor (docs/rules.md,
+   * "Remembered browsers"). Reported, never requestable: it is not in ACR_VALUES, and it never
+   * satisfies a request for the two-factor level.
+   */
+  rememberedBrowser: 'urn:twofold:acr:remembered-browser',
 });
 
 export const ACR_VALUES: readonly string[] = [ACR.password, ACR.twoFactor, ACR.papeMultiFactor];

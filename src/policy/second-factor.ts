@@ -11,9 +11,22 @@ import type { TwoFactorMode } from '../../config/index.js';
  *   5. the user is a site admin and is signing in to the admin area.
  */
 
+/** Whom an organization's enforcement covers: every member, or its owners only. */
+export type ApplyTo = 'all' | 'owners';
+
 export interface OrganizationFacts {
   readonly slug: string;
   readonly forceTwoFactor: boolean;
+  /** The user's role in the organization: with `applyTo` 'owners', only owners are held to its enforcement. */
+  readonly role: 'owner' | 'member';
+  readonly applyTo: ApplyTo;
+  /** When enforcement was first switched on; switching it off and on again keeps that moment. Null if never. */
+  readonly enforcementStartedAt: Date | null;
+  /** When the user joined the organization. */
+  readonly joinedAt: Date;
+  readonly gracePeriodDays: number;
+  /** How long the organization lets a browser be remembered; 0 is never. */
+  readonly rememberBrowserDays: number;
   /**
    * The organization signs this account in at its own identity provider (it is federated, and the
    * account is one that provider manages); its own enforcement then leaves the account to that
@@ -44,8 +57,8 @@ export interface SecondFactorDecision {
   readonly enforcingOrganizations: readonly string[];
 }
 
-export function enforcesTwoFactor(organization: OrganizationFacts): boolean {
-  return organization.forceTwoFactor && !organization.managesAccount;
+export function enforcesTwoFactor(organization: Pick<OrganizationFacts, 'forceTwoFactor' | 'managesAccount' | 'role' | 'applyTo'>): boolean {
+  return organization.forceTwoFactor && !organization.managesAccount && (organization.applyTo === 'all' || organization.role === 'owner');
 }
 
 export function decideSecondFactor(facts: SecondFactorFacts): SecondFactorDecision {
@@ -77,17 +90,110 @@ export function canDeactivate(facts: Omit<SecondFactorFacts, keyof SecondFactorR
   return facts.enrolled && !isMandatedForUser(facts);
 }
 
-export type SecondFactorStep = 'none' | 'setup' | 'challenge';
+/**
+ * What a sign-in must do next: nothing; `grace` — the member may still put setup off (the
+ * interstitial, docs/rules.md "Rolling enforcement out"); set up a second factor; or prove one.
+ */
+export type SecondFactorStep = 'none' | 'grace' | 'setup' | 'challenge';
 
 /**
- * What a sign-in must do next. Nothing if this session already reached the two-factor level (its
- * `acr`: Twofold's own second factor, or a provider a site admin trusts for it); otherwise a required
- * user without a second factor sets one up, and one with a second factor proves it. (An admin who
- * resets a user's 2FA also ends their sessions, so no old session outlives a reset.)
+ * How far the session got: the password only; a browser the user asked us to remember after a real
+ * second factor (docs/rules.md, "Remembered browsers"); or the two-factor level (its `acr`: Twofold's
+ * own second factor, or a provider a site admin trusts for it).
  */
-export function nextSecondFactorStep(decision: SecondFactorDecision, enrolled: boolean, sessionHasSecondFactor: boolean): SecondFactorStep {
-  if (!decision.required || sessionHasSecondFactor) return 'none';
-  return enrolled ? 'challenge' : 'setup';
+export type SessionLevel = 'password' | 'remembered-browser' | 'two-factor';
+
+/** The reasons a remembered browser may stand in for: never a relying party's explicit request, nor a site admin's admin area. */
+const REMEMBERABLE: ReadonlySet<SecondFactorReason> = new Set(['enrolled', 'site-required', 'organization']);
+
+export interface StepFacts {
+  readonly enrolled: boolean;
+  readonly level: SessionLevel;
+  /** The user's setup deadline (`setupDeadline`), or null when no grace applies. */
+  readonly deadline: Date | null;
+  readonly now: Date;
+}
+
+/**
+ * What a sign-in must do next. A required user without a second factor may put setup off only while
+ * organizations alone require it and their deadline is ahead; any other reason (the site mode, a
+ * relying party's request, the admin area) asks for setup at once. (An admin who resets a user's 2FA
+ * also ends their sessions, so no old session outlives a reset.)
+ */
+export function nextSecondFactorStep(decision: SecondFactorDecision, facts: StepFacts): SecondFactorStep {
+  if (!decision.required || facts.level === 'two-factor') return 'none';
+  if (facts.level === 'remembered-browser' && decision.reasons.every((reason) => REMEMBERABLE.has(reason))) return 'none';
+  if (facts.enrolled) return 'challenge';
+  return inGracePeriod(decision, facts.deadline, facts.now) ? 'grace' : 'setup';
+}
+
+/**
+ * Whether a session at this step may use what it reached without an interaction: the token endpoint,
+ * the admin API and Twofold's own apps ask this. A member in the grace period may (until the deadline).
+ */
+export function meetsRule(step: SecondFactorStep): boolean {
+  return step === 'none' || step === 'grace';
+}
+
+/** Organizations alone require the second factor, and the deadline they set is still ahead. */
+export function inGracePeriod(decision: SecondFactorDecision, deadline: Date | null, now: Date): boolean {
+  return deadline !== null && now.getTime() < deadline.getTime() && decision.reasons.every((reason) => reason === 'organization');
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The user's deadline to set up a second factor: for each organization that holds them to it, the
+ * later of enforcement starting (its first switch-on, so switching it
+ * off and on again never moves a deadline later) and the user joining, plus that organization's current grace
+ * period; the earliest of these wins. Computed from the current settings every time, so lowering a
+ * grace period brings every deadline it gave closer at once. Null when no organization enforces it.
+ */
+export function setupDeadline(organizations: readonly OrganizationFacts[]): Date | null {
+  let earliest: number | null = null;
+  for (const organization of organizations.filter(enforcesTwoFactor)) {
+    const start = Math.max(organization.enforcementStartedAt?.getTime() ?? organization.joinedAt.getTime(), organization.joinedAt.getTime());
+    const deadline = start + organization.gracePeriodDays * DAY_MS;
+    if (earliest === null || deadline < earliest) earliest = deadline;
+  }
+  return earliest === null ? null : new Date(earliest);
+}
+
+/** Whole days left until the deadline, counting a part of a day as one (0 once it has passed). */
+export function daysLeft(deadline: Date, now: Date): number {
+  return Math.max(0, Math.ceil((deadline.getTime() - now.getTime()) / DAY_MS));
+}
+
+/** The reminder e-mails before a deadline (docs/rules.md, "Rolling enforcement out"). */
+export type DeadlineReminder = '7-days' | '1-day';
+
+/**
+ * Which reminder is due at `now` for a deadline: the 1-day one in the last day, the 7-day one in the
+ * six days before. A worker that was down when the 7-day one fell due sends only the 1-day one.
+ */
+export function dueReminder(deadline: Date, now: Date): DeadlineReminder | null {
+  const left = deadline.getTime() - now.getTime();
+  if (left <= 0) return null;
+  if (left <= DAY_MS) return '1-day';
+  if (left <= 7 * DAY_MS) return '7-days';
+  return null;
+}
+
+/**
+ * How many days a browser may be remembered for this user (docs/rules.md, "Remembered browsers"):
+ * the strictest organization that holds them to a second factor wins (0 there means never), and the
+ * site-wide cap `maxDays` bounds it — and alone decides for users no organization holds to it.
+ */
+export function rememberBrowserDays(organizations: readonly OrganizationFacts[], maxDays: number): number {
+  return Math.min(maxDays, ...organizations.filter(enforcesTwoFactor).map((organization) => organization.rememberBrowserDays));
+}
+
+/**
+ * Until when a remembered browser counts: its own expiry, or sooner when the allowed days have been
+ * lowered since it was remembered (lowering takes effect at once).
+ */
+export function rememberedUntil(createdAt: Date, expiresAt: Date, allowedDays: number): Date {
+  return new Date(Math.min(expiresAt.getTime(), createdAt.getTime() + allowedDays * DAY_MS));
 }
 
 /** RFC 8176 values that show a second factor. */

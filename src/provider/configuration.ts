@@ -1,5 +1,6 @@
 import { errors, type KoaContextWithOIDC, type Configuration, type Grant } from 'oidc-provider';
 import type { Config } from '../../config/index.js';
+import { readRememberedBrowser } from '../http/remembered-browser-cookie.js';
 import { renderHtml } from '../http/views.js';
 import type { Logger } from '../log.js';
 import type { ProviderKeys } from '../keys/provider-keys.js';
@@ -13,7 +14,7 @@ import { interactionPolicy } from './interaction-policy.js';
 import type { SecondFactorService } from '../application/second-factors.js';
 import type { SignIns } from '../application/sign-ins.js';
 import type { AcrClaimRequest } from '../policy/acr-request.js';
-import type { SecondFactorStep } from '../policy/second-factor.js';
+import { meetsRule, type SecondFactorStep } from '../policy/second-factor.js';
 import { ADMIN_SCOPE, builtInClients, isAdminClient } from '../self-service/built-in-clients.js';
 
 export interface ProviderDependencies {
@@ -72,7 +73,7 @@ function secondFactorStep({ accounts, secondFactors }: Pick<ProviderDependencies
       acrValues: ctx.oidc.params?.acr_values,
       acrClaim: claims.id_token?.acr,
       adminArea: isAdminClient(ctx.oidc.client?.clientId),
-    }, ctx.oidc.session!.acr);
+    }, ctx.oidc.session!.acr, { rememberedToken: readRememberedBrowser(ctx) });
   };
 }
 
@@ -112,7 +113,7 @@ export function providerConfiguration({ config, store, keys, box, log, accounts,
       if (!user) return undefined;
       if (token && REDEEMED_FOR_TOKENS.has(token.kind)) {
         const redeemed = token as unknown as { clientId?: string; acr?: string };
-        if ((await secondFactors.stepFor(user, { adminArea: isAdminClient(redeemed.clientId) }, redeemed.acr)) !== 'none') {
+        if (!meetsRule(await secondFactors.stepFor(user, { adminArea: isAdminClient(redeemed.clientId) }, redeemed.acr))) {
           throw new errors.InvalidGrant('the second factor is required; sign the user in again');
         }
       }

@@ -6,7 +6,9 @@ import type { SecondFactorService } from '../application/second-factors.js';
 import type { SignIns } from '../application/sign-ins.js';
 import type { User } from '../application/types.js';
 import { clearSignedJson, readSignedJson, writeSignedJson } from '../http/signed-cookie.js';
+import { readRememberedBrowser } from '../http/remembered-browser-cookie.js';
 import { ACR } from '../policy/acr.js';
+import { meetsRule } from '../policy/second-factor.js';
 import { callbackUrl, homeUrl, isAdminClient, type BuiltInApp } from './built-in-clients.js';
 
 const IDLE_MS = 30 * 60 * 1000;
@@ -131,7 +133,7 @@ export class SelfSignIn {
     if (!session || session.accountId !== cookie.sub) return null;
     const user = await this.accounts.account(cookie.sub);
     if (!user) return null;
-    if ((await this.secondFactors.stepFor(user, { adminArea: isAdminClient(this.app.clientId) }, session.acr)) !== 'none') return null;
+    if (!meetsRule(await this.secondFactors.stepFor(user, { adminArea: isAdminClient(this.app.clientId) }, session.acr, { rememberedToken: readRememberedBrowser(ctx) }))) return null;
     writeSignedJson(ctx, this.#signedIn, { ...cookie, exp: Date.now() + IDLE_MS }, { path: this.app.path });
     return { user, sessionId: session.jti, sessionUid: cookie.sid, acr: session.acr };
   }

@@ -42,12 +42,26 @@ export interface Federation {
   readonly trustedForTwoFactor: boolean;
 }
 
-export interface Organization {
+/** Whom Force Two-Factor Authentication covers. */
+export type ApplyTo = 'all' | 'owners';
+
+/** How an organization rolls enforcement out (docs/rules.md, "Rolling enforcement out", "Remembered browsers"). */
+export interface RolloutSettings {
+  /** Days a member without a second factor may put setup off, 0–90. */
+  readonly gracePeriodDays: number;
+  /** Days a browser may be remembered after a second factor, 0–90 (0: never). */
+  readonly rememberBrowserDays: number;
+  readonly applyTo: ApplyTo;
+}
+
+export interface Organization extends RolloutSettings {
   readonly id: string;
   /** Lower-case letters, digits and dashes; unique. */
   readonly slug: string;
   readonly name: string;
   readonly forceTwoFactor: boolean;
+  /** The first time enforcement was switched on; kept when it is switched off. Null if never. */
+  readonly enforcementStartedAt: Date | null;
   readonly federation: Federation | null;
   readonly createdAt: Date;
 }
@@ -118,7 +132,9 @@ export interface OrganizationRepository {
   findById(id: string): Promise<Organization | null>;
   findBySlug(slug: string): Promise<Organization | null>;
   findByIds(ids: readonly string[]): Promise<Organization[]>;
-  setForceTwoFactor(id: string, on: boolean): Promise<void>;
+  /** Switching it on records `at` as the enforcement start, unless one is recorded already. */
+  setForceTwoFactor(id: string, on: boolean, at: Date): Promise<void>;
+  setRollout(id: string, settings: RolloutSettings): Promise<void>;
   /**
    * Sets the organization's identity provider and its email domains, or removes both (null), in one
    * step: a domain another organization holds rejects the call with DuplicateError('domain') and
@@ -311,6 +327,9 @@ export interface IdentityLinkRepository {
 
 export type AuditAction =
   | 'policy.changed'
+  | 'policy.rollout_changed'
+  | 'remembered_browser.added'
+  | 'remembered_browser.removed'
   | 'site.two_factor_mode_changed'
   | 'member.added'
   | 'member.removed'
@@ -485,6 +504,57 @@ export interface OutboxRepository {
   purge(sentBefore: Date, failedBefore: Date): Promise<number>;
 }
 
+/**
+ * A browser the user asked to remember after a second factor: the cookie holds a random token, the
+ * store only its SHA-256 (docs/rules.md, "Remembered browsers").
+ */
+export interface RememberedBrowser {
+  readonly id: string;
+  readonly userId: string;
+  readonly tokenHash: string;
+  /** What the account page shows to tell browsers apart (from the User-Agent header). */
+  readonly description: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+}
+
+export interface RememberedBrowserRepository {
+  create(browser: Omit<RememberedBrowser, 'id'>): Promise<RememberedBrowser>;
+  findByTokenHash(tokenHash: string): Promise<RememberedBrowser | null>;
+  /** The user's remembered browsers, newest first. */
+  listByUser(userId: string): Promise<RememberedBrowser[]>;
+  /** Forgets one of the user's browsers; returns whether it existed (and was theirs). */
+  remove(userId: string, id: string): Promise<boolean>;
+  /** Forgets every browser of the user; returns how many. */
+  removeAllOf(userId: string): Promise<number>;
+  /** Deletes the expired ones; returns how many. */
+  purgeExpired(now: Date): Promise<number>;
+}
+
+/**
+ * The reminder e-mails before a setup deadline: one row per user, deadline and reminder, written
+ * before the e-mail is queued, so that of several processes only one sends it.
+ */
+export interface DeadlineReminderRepository {
+  /** Records the reminder; true for the one caller that recorded it, false when it already was. */
+  claim(userId: string, deadline: Date, reminder: string, at: Date): Promise<boolean>;
+}
+
+/** How many of an organization's members had a second factor on one day (UTC, `YYYY-MM-DD`). */
+export interface AdoptionSnapshot {
+  readonly organizationId: string;
+  readonly day: string;
+  readonly members: number;
+  readonly enrolled: number;
+}
+
+export interface AdoptionRepository {
+  /** Saves the day's figures, replacing any saved earlier that day. */
+  record(snapshot: AdoptionSnapshot): Promise<void>;
+  /** The organization's snapshots from `sinceDay` on, oldest first. */
+  list(organizationId: string, sinceDay: string): Promise<AdoptionSnapshot[]>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'mongodb';
   readonly users: UserRepository;
@@ -502,6 +572,9 @@ export interface Store {
   readonly membershipInvitations: MembershipInvitationRepository;
   readonly identityLinks: IdentityLinkRepository;
   readonly outbox: OutboxRepository;
+  readonly rememberedBrowsers: RememberedBrowserRepository;
+  readonly deadlineReminders: DeadlineReminderRepository;
+  readonly adoption: AdoptionRepository;
   /** Resolves when the database answers; rejects when it is closed or cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

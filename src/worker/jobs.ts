@@ -1,10 +1,12 @@
 import type { Config } from '../../config/index.js';
+import type { Application } from '../application/index.js';
 import type { Logger } from '../log.js';
 import type { MailDelivery } from '../mail/delivery.js';
 import type { Store } from '../store/types.js';
 import type { PeriodicJob } from './periodic-jobs.js';
 
 export const DELIVER_MAIL = 'deliver-mail';
+export const SEND_SETUP_REMINDERS = 'send-setup-reminders';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -13,13 +15,17 @@ const SENT_KEPT_MS = 7 * DAY_MS;
 /** A failed message waits a month for a site admin's Retry. */
 const FAILED_KEPT_MS = 30 * DAY_MS;
 
+const HOUR_MS = 60 * MINUTE_MS;
+
 /**
- * Twofold's periodic jobs, run by every server process (src/worker/periodic-jobs.ts). A new job —
- * the grace period's reminder e-mails — is one more entry here.
+ * Twofold's periodic jobs, run by every server process (src/worker/periodic-jobs.ts). Each is safe
+ * with several processes: reminders are claimed in the store, adoption snapshots are one per
+ * organization and day, and the rest is idempotent.
  */
-export function twofoldJobs({ config, store, delivery, log }: {
+export function twofoldJobs({ config, store, application, delivery, log }: {
   config: Config;
-  store: Pick<Store, 'oidc' | 'attempts' | 'audit' | 'outbox'>;
+  store: Pick<Store, 'oidc' | 'attempts' | 'audit' | 'outbox' | 'rememberedBrowsers'>;
+  application: Pick<Application, 'setupReminders' | 'organizations'>;
   delivery: MailDelivery;
   log: Logger;
 }): PeriodicJob[] {
@@ -32,7 +38,19 @@ export function twofoldJobs({ config, store, delivery, log }: {
     {
       name: 'purge-expired',
       everyMs: 10 * MINUTE_MS,
-      run: () => Promise.all([store.oidc.purgeExpired(), store.attempts.purgeExpired()]),
+      run: () => Promise.all([store.oidc.purgeExpired(), store.attempts.purgeExpired(), store.rememberedBrowsers.purgeExpired(new Date())]),
+    },
+    {
+      // Hourly, so that a reminder goes out within the hour it falls due, also after a restart.
+      name: SEND_SETUP_REMINDERS,
+      everyMs: HOUR_MS,
+      run: () => application.setupReminders.sendDue(),
+    },
+    {
+      // Hourly as well: the day's snapshot keeps that day's latest figures.
+      name: 'record-adoption',
+      everyMs: HOUR_MS,
+      run: () => application.organizations.recordAdoption(),
     },
     {
       name: 'prune-history',

@@ -50,6 +50,23 @@ describe('twofold command line', () => {
     });
   });
 
+  it('sets the rollout of enforcement (grace period, remembered browsers, owners only) through the same rules, refusing bad values in one line', async () => {
+    const dir = tempDir();
+    await cli(dir, ['org', 'create', 'city', '--name', 'City']);
+    const set = await cli(dir, ['org', 'set', 'city', '--grace-days', '14', '--remember-days', '7', '--apply-to', 'owners', '--force-2fa', 'on']);
+    expect(set).toMatchObject({ status: 0, out: ['Force Two-Factor Authentication is on for "city".\n"city": grace period 14 days, browsers remembered for 7 days, applies to owners only.'] });
+    for (const argv of [['--grace-days', '91'], ['--grace-days', '-1'], ['--remember-days', 'abc'], ['--apply-to', 'everyone'], ['--grace-days', '3', '--force-2fa', 'maybe'], []]) {
+      const refused = await cli(dir, ['org', 'set', 'city', ...argv]);
+      expect([argv, refused.status !== 0, refused.err.length]).toStrictEqual([argv, true, 1]);
+      expect(refused.err[0]).not.toMatch(/\n|at .*\.ts/);
+    }
+    await inStore(dir, async (store) => {
+      expect(await store.organizations.findBySlug('city')).toMatchObject({ forceTwoFactor: true, gracePeriodDays: 14, rememberBrowserDays: 7, applyTo: 'owners' });
+      const [changed] = (await store.audit.list((await store.organizations.findBySlug('city'))!.id, { limit: 10, offset: 0 })).events.filter((event) => event.action === 'policy.rollout_changed');
+      expect(changed?.details).toStrictEqual({ gracePeriodDaysBefore: 0, gracePeriodDaysAfter: 14, rememberBrowserDaysBefore: 0, rememberBrowserDaysAfter: 7, applyToBefore: 'all', applyToAfter: 'owners', via: 'command line' });
+    });
+  });
+
   it('federates an organization, prints the redirect URI, and creates its members without a password', async () => {
     const dir = tempDir();
     await cli(dir, ['org', 'create', 'county', '--name', 'County']);

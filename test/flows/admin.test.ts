@@ -267,7 +267,14 @@ describe('organization administration (/admin and /admin/api)', () => {
     expect((await callApi(url(), token, 'GET', '/admin/api/organizations')).json).toStrictEqual({
       organizations: [{ slug: 'springfield', name: 'City of Springfield', forceTwoFactor: true }],
     });
-    expect((await callApi(url(), token, 'PUT', '/admin/api/organizations/springfield/policy', { forceTwoFactor: true })).json).toStrictEqual({ forceTwoFactor: true, membersNotified: 0 });
+    expect((await callApi(url(), token, 'PUT', '/admin/api/organizations/springfield/policy', { forceTwoFactor: true })).json).toStrictEqual({
+      forceTwoFactor: true,
+      membersNotified: 0,
+      gracePeriodDays: 0,
+      rememberBrowserDays: 0,
+      applyTo: 'all',
+      enforcementStartedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+    });
     const members = (await callApi(url(), token, 'GET', '/admin/api/organizations/springfield/members')).json.members as Array<{ email: string; twoFactor: { enrolled: boolean } }>;
     expect(members.find((member) => member.email === 'nina@springfield.test')?.twoFactor.enrolled).toBe(true);
     const without = (await callApi(url(), token, 'GET', '/admin/api/organizations/springfield/members?twoFactor=none')).json.members as Array<{ twoFactor: { enrolled: boolean } }>;

@@ -134,7 +134,7 @@ describe('admin authorization matrix', () => {
         for (const actor of ACTORS) {
           // Reset what earlier rows changed, so each call starts from the same state.
           const a = (await store().organizations.findBySlug('a'))!;
-          await store().organizations.setForceTwoFactor(a.id, false);
+          await store().organizations.setForceTwoFactor(a.id, false, new Date());
           await store().settings.set('site.two_factor_mode', 'optional');
           const target = await freshTarget();
           const before = await stateOf(target);

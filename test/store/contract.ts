@@ -134,10 +134,28 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
 
       it('stores the force-two-factor flag', async () => {
         const org = await store.organizations.create({ slug: 'city', name: 'City' });
-        await store.organizations.setForceTwoFactor(org.id, true);
+        await store.organizations.setForceTwoFactor(org.id, true, new Date());
         expect((await store.organizations.findById(org.id))?.forceTwoFactor).toBe(true);
-        await store.organizations.setForceTwoFactor(org.id, false);
+        await store.organizations.setForceTwoFactor(org.id, false, new Date());
         expect((await store.organizations.findBySlug('city'))?.forceTwoFactor).toBe(false);
+      });
+
+      it('keeps the first moment enforcement was switched on, through switching it off and on again', async () => {
+        const org = await store.organizations.create({ slug: 'city', name: 'City' });
+        expect(org.enforcementStartedAt).toBeNull();
+        await store.organizations.setForceTwoFactor(org.id, false, new Date('2026-01-01T00:00:00Z'));
+        expect((await store.organizations.findById(org.id))?.enforcementStartedAt).toBeNull();
+        await store.organizations.setForceTwoFactor(org.id, true, new Date('2026-02-01T00:00:00Z'));
+        await store.organizations.setForceTwoFactor(org.id, false, new Date('2026-02-02T00:00:00Z'));
+        await store.organizations.setForceTwoFactor(org.id, true, new Date('2026-03-01T00:00:00Z'));
+        expect((await store.organizations.findById(org.id))?.enforcementStartedAt).toStrictEqual(new Date('2026-02-01T00:00:00Z'));
+      });
+
+      it('stores the rollout settings, with defaults for a new organization', async () => {
+        const org = await store.organizations.create({ slug: 'city', name: 'City' });
+        expect(org).toMatchObject({ gracePeriodDays: 0, rememberBrowserDays: 0, applyTo: 'all' });
+        await store.organizations.setRollout(org.id, { gracePeriodDays: 14, rememberBrowserDays: 30, applyTo: 'owners' });
+        expect(await store.organizations.findBySlug('city')).toMatchObject({ gracePeriodDays: 14, rememberBrowserDays: 30, applyTo: 'owners', forceTwoFactor: false });
       });
 
       it('stores whether a federation is trusted for two-factor', async () => {
@@ -598,6 +616,64 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect(await store.outbox.purge(at(5 * MINUTE), at(5 * MINUTE))).toBe(1);
         expect(await store.outbox.listFailed(10)).toStrictEqual([]);
         expect(await store.outbox.purge(at(20 * MINUTE), at(20 * MINUTE))).toBe(1);
+      });
+    });
+
+    describe('remembered browsers', () => {
+      const at = new Date('2026-03-01T00:00:00Z');
+      const later = new Date('2026-03-31T00:00:00Z');
+      it('stores a browser by its token hash, lists the user\'s newest first, and removes only the owner\'s', async () => {
+        const ada = await store.users.create({ email: 'ada@x.test', name: 'Ada', passwordHash: null, siteAdmin: false });
+        const bob = await store.users.create({ email: 'bob@x.test', name: 'Bob', passwordHash: null, siteAdmin: false });
+        const first = await store.rememberedBrowsers.create({ userId: ada.id, tokenHash: 'h1', description: 'Firefox', createdAt: at, expiresAt: later });
+        const second = await store.rememberedBrowsers.create({ userId: ada.id, tokenHash: 'h2', description: 'Chrome', createdAt: new Date(at.getTime() + 1000), expiresAt: later });
+        await store.rememberedBrowsers.create({ userId: bob.id, tokenHash: 'h3', description: 'Edge', createdAt: at, expiresAt: later });
+        expect(await store.rememberedBrowsers.findByTokenHash('h1')).toStrictEqual(first);
+        expect(await store.rememberedBrowsers.findByTokenHash('nope')).toBeNull();
+        expect((await store.rememberedBrowsers.listByUser(ada.id)).map((browser) => browser.id)).toStrictEqual([second.id, first.id]);
+        expect(await store.rememberedBrowsers.remove(bob.id, first.id)).toBe(false);
+        expect(await store.rememberedBrowsers.findByTokenHash('h1')).not.toBeNull();
+        expect(await store.rememberedBrowsers.remove(ada.id, first.id)).toBe(true);
+        expect(await store.rememberedBrowsers.findByTokenHash('h1')).toBeNull();
+        expect(await store.rememberedBrowsers.removeAllOf(ada.id)).toBe(1);
+        expect(await store.rememberedBrowsers.listByUser(ada.id)).toStrictEqual([]);
+        expect(await store.rememberedBrowsers.listByUser(bob.id)).toHaveLength(1);
+      });
+
+      it('purges the expired ones', async () => {
+        const ada = await store.users.create({ email: 'ada@x.test', name: 'Ada', passwordHash: null, siteAdmin: false });
+        await store.rememberedBrowsers.create({ userId: ada.id, tokenHash: 'old', description: 'Old', createdAt: at, expiresAt: new Date(at.getTime() + 1000) });
+        await store.rememberedBrowsers.create({ userId: ada.id, tokenHash: 'new', description: 'New', createdAt: at, expiresAt: later });
+        expect(await store.rememberedBrowsers.purgeExpired(new Date(at.getTime() + 2000))).toBe(1);
+        expect(await store.rememberedBrowsers.findByTokenHash('new')).not.toBeNull();
+      });
+    });
+
+    describe('deadline reminders', () => {
+      it('lets one of racing claims of the same reminder win, and keeps deadlines and reminders apart', async () => {
+        const ada = await store.users.create({ email: 'ada@x.test', name: 'Ada', passwordHash: null, siteAdmin: false });
+        const deadline = new Date('2026-04-01T00:00:00Z');
+        const claims = await Promise.all(Array.from({ length: 8 }, () => store.deadlineReminders.claim(ada.id, deadline, '7-days', new Date())));
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        expect(await store.deadlineReminders.claim(ada.id, deadline, '1-day', new Date())).toBe(true);
+        expect(await store.deadlineReminders.claim(ada.id, new Date('2026-03-25T00:00:00Z'), '7-days', new Date())).toBe(true);
+        expect(await store.deadlineReminders.claim(ada.id, deadline, '7-days', new Date())).toBe(false);
+      });
+    });
+
+    describe('adoption snapshots', () => {
+      it('keeps one snapshot per organization and day, the latest figures winning, listed oldest first', async () => {
+        const city = await store.organizations.create({ slug: 'city', name: 'City' });
+        const county = await store.organizations.create({ slug: 'county', name: 'County' });
+        await store.adoption.record({ organizationId: city.id, day: '2026-03-02', members: 10, enrolled: 4 });
+        await store.adoption.record({ organizationId: city.id, day: '2026-03-01', members: 10, enrolled: 2 });
+        await store.adoption.record({ organizationId: city.id, day: '2026-03-02', members: 10, enrolled: 5 });
+        await store.adoption.record({ organizationId: county.id, day: '2026-03-02', members: 3, enrolled: 3 });
+        expect(await store.adoption.list(city.id, '2026-03-01')).toStrictEqual([
+          { organizationId: city.id, day: '2026-03-01', members: 10, enrolled: 2 },
+          { organizationId: city.id, day: '2026-03-02', members: 10, enrolled: 5 },
+        ]);
+        expect(await store.adoption.list(city.id, '2026-03-02')).toHaveLength(1);
       });
     });
 

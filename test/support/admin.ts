@@ -5,7 +5,8 @@ import { codeAt, completeSetup, submitPasscode } from './second-factor.js';
 /**
  * Signs in to /admin through Twofold's sign-in page; returns the browser, now holding an admin session.
  * Whoever needs a second factor there gets it: set up on the spot (its secret is returned), or passed
- * with the given secret's code `step` time steps ahead (a later step than any used before).
+ * with the given secret's code `step` time steps ahead (a later step than any used before); a member
+ * still in a grace period puts the setup off.
  */
 export async function adminBrowser(
   origin: string,
@@ -20,6 +21,10 @@ export async function adminBrowser(
   if (page.html.includes('Set up two-factor authentication') && page.html.includes('/setup"')) {
     const { secret, landed } = await completeSetup(browser, page);
     return { browser, page: landed, secret };
+  }
+  if (page.html.includes('Remind me later')) {
+    // In a grace period: put the setup off, as a member may until the deadline.
+    return { browser, page: await browser.submit(page, formAction(page.html, '/grace'), { choice: 'later' }) };
   }
   if (page.html.includes('One-time passcode')) {
     if (!second.secret) throw new Error(`${email} needs a passcode for /admin: pass their secret`);

@@ -48,6 +48,7 @@ const CASES: Record<string, Case> = {
   PASSWORD_LOCKOUT_MINUTES: { good: ['30', 30], bad: 'half an hour', unset: 15 },
   PASSWORD_ATTEMPTS_PER_IP: { good: ['1000', 1000], bad: '100001', unset: 100 },
   AUDIT_RETENTION_DAYS: { good: ['2555', 2555], bad: '0', unset: 400 },
+  REMEMBER_BROWSER_MAX_DAYS: { good: ['7', 7], bad: '91', unset: 30 },
 };
 
 const fieldOf = (config: Config, field: string): unknown =>

@@ -14,8 +14,19 @@ import {
 import { ACR } from '../../src/policy/acr.js';
 
 /** `managesAccount`: the organization is federated and its provider manages this user's account. */
-const city = (forceTwoFactor: boolean, managesAccount = false): OrganizationFacts => ({ slug: 'city', forceTwoFactor, managesAccount });
-const county = (forceTwoFactor: boolean, managesAccount = false): OrganizationFacts => ({ slug: 'county', forceTwoFactor, managesAccount });
+const organization = (slug: string, forceTwoFactor: boolean, managesAccount = false): OrganizationFacts => ({
+  slug,
+  forceTwoFactor,
+  managesAccount,
+  role: 'member',
+  applyTo: 'all',
+  enforcementStartedAt: forceTwoFactor ? new Date('2026-01-01T00:00:00Z') : null,
+  joinedAt: new Date('2025-06-01T00:00:00Z'),
+  gracePeriodDays: 0,
+  rememberBrowserDays: 0,
+});
+const city = (forceTwoFactor: boolean, managesAccount = false) => organization('city', forceTwoFactor, managesAccount);
+const county = (forceTwoFactor: boolean, managesAccount = false) => organization('county', forceTwoFactor, managesAccount);
 
 type Facts = Omit<SecondFactorFacts, 'siteAdmin' | 'adminArea'> & Partial<Pick<SecondFactorFacts, 'siteAdmin' | 'adminArea'>>;
 const decide = (facts: Facts) => decideSecondFactor({ siteAdmin: false, adminArea: false, ...facts });
@@ -91,7 +102,7 @@ describe('is the second factor required? (docs/rules.md)', () => {
       { ...facts, relyingPartyAsks: true },
       { ...facts, siteAdmin: true },
       { ...facts, adminArea: true },
-      { ...facts, organizations: [...facts.organizations, { slug: 'another', forceTwoFactor: true, managesAccount: false }] },
+      { ...facts, organizations: [...facts.organizations, organization('another', true)] },
       { ...facts, organizations: facts.organizations.map((organization) => ({ ...organization, forceTwoFactor: true })) },
     ];
     let checked = 0;
@@ -121,7 +132,7 @@ describe('the next step of a sign-in', () => {
     ['required, set up, session already passed the second factor', true, true, true, 'none'],
   ];
   for (const [name, isRequired, enrolled, sessionHas, step] of rows) {
-    it(name, () => expect(nextSecondFactorStep(isRequired ? required : notRequired, enrolled, sessionHas)).toBe(step));
+    it(name, () => expect(nextSecondFactorStep(isRequired ? required : notRequired, { enrolled, level: sessionHas ? 'two-factor' : 'password', deadline: null, now: new Date() })).toBe(step));
   }
 });
 

@@ -2,9 +2,11 @@ import mongoose from 'mongoose';
 import type { Store } from '../types.js';
 import { connect, openCollection } from './database.js';
 import { markManagedAccounts } from './migrations.js';
+import { adoptionSchema, mongoAdoption } from './adoption.js';
 import { attemptSchema, mongoAttempts } from './attempts.js';
 import { auditSchema, mongoAudit } from './audit.js';
 import { clientSchema, mongoClients } from './clients.js';
+import { deadlineReminderSchema, mongoDeadlineReminders } from './deadline-reminders.js';
 import { enrollmentSchema, mongoEnrollments } from './enrollments.js';
 import { identityLinkSchema, mongoIdentityLinks } from './identity-links.js';
 import { invitationSchema, mongoInvitations } from './invitations.js';
@@ -14,6 +16,7 @@ import { membershipSchema, mongoMemberships } from './memberships.js';
 import { mongoOidcModels, oidcModelSchema } from './oidc-models.js';
 import { mongoOrganizations, organizationSchema } from './organizations.js';
 import { mongoOutbox, outboxSchema } from './outbox.js';
+import { mongoRememberedBrowsers, rememberedBrowserSchema } from './remembered-browsers.js';
 import { mongoSecondFactors, secondFactorSchema } from './second-factors.js';
 import { mongoSettings, settingSchema } from './settings.js';
 import { mongoUsers, userSchema } from './users.js';
@@ -39,6 +42,9 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
   const identityLinks = await openCollection(connection, 'IdentityLink', identityLinkSchema);
   const membershipInvitations = await openCollection(connection, 'MembershipInvitation', membershipInvitationSchema);
   const outbox = await openCollection(connection, 'OutboxMessage', outboxSchema);
+  const rememberedBrowsers = await openCollection(connection, 'RememberedBrowser', rememberedBrowserSchema);
+  const deadlineReminders = await openCollection(connection, 'DeadlineReminder', deadlineReminderSchema);
+  const adoption = await openCollection(connection, 'AdoptionSnapshot', adoptionSchema);
   await markManagedAccounts({ users, organizations, memberships, settings });
 
   return {
@@ -58,6 +64,9 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
     membershipInvitations: mongoMembershipInvitations(membershipInvitations),
     identityLinks: mongoIdentityLinks(identityLinks),
     outbox: mongoOutbox(outbox),
+    rememberedBrowsers: mongoRememberedBrowsers(rememberedBrowsers),
+    deadlineReminders: mongoDeadlineReminders(deadlineReminders),
+    adoption: mongoAdoption(adoption),
     async ping() {
       // A closed client would connect again for the command: refuse before asking.
       if (connection.readyState !== mongoose.ConnectionStates.connected || !connection.db) throw new Error('The MongoDB connection is closed.');

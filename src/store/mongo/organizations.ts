@@ -8,6 +8,11 @@ export interface OrganizationDoc {
   slug: string;
   name: string;
   forceTwoFactor: boolean;
+  /** Absent on documents written before the grace period existed: read as the defaults. */
+  enforcementStartedAt?: Date | null;
+  gracePeriodDays?: number;
+  rememberBrowserDays?: number;
+  applyTo?: 'all' | 'owners';
   federation: Federation | null;
   /** Copied out of `federation` so that a unique index can keep a domain to one organization. */
   federatedDomains?: string[];
@@ -20,6 +25,10 @@ export const organizationSchema = new mongoose.Schema<OrganizationDoc>(
     slug: { type: String, required: true, unique: true },
     name: { type: String, required: true },
     forceTwoFactor: { type: Boolean, default: false },
+    enforcementStartedAt: { type: Date, default: null },
+    gracePeriodDays: { type: Number, default: 0 },
+    rememberBrowserDays: { type: Number, default: 0 },
+    applyTo: { type: String, enum: ['all', 'owners'], default: 'all' },
     federation: { type: mongoose.Schema.Types.Mixed, default: null },
     federatedDomains: { type: [String], default: undefined },
     createdAt: { type: Date, required: true },
@@ -33,6 +42,11 @@ const toOrganization = (doc: OrganizationDoc): Organization => ({
   slug: doc.slug,
   name: doc.name,
   forceTwoFactor: doc.forceTwoFactor === true,
+  // An organization enforcing since before the start was recorded: its creation stands in.
+  enforcementStartedAt: doc.enforcementStartedAt ?? (doc.forceTwoFactor === true ? doc.createdAt : null),
+  gracePeriodDays: doc.gracePeriodDays ?? 0,
+  rememberBrowserDays: doc.rememberBrowserDays ?? 0,
+  applyTo: doc.applyTo ?? 'all',
   federation: doc.federation ? { ...doc.federation, trustedForTwoFactor: doc.federation.trustedForTwoFactor === true } : null,
   createdAt: doc.createdAt,
 });
@@ -45,6 +59,10 @@ export function mongoOrganizations(organizations: Collection<OrganizationDoc>): 
         slug: organization.slug,
         name: organization.name,
         forceTwoFactor: false,
+        enforcementStartedAt: null,
+        gracePeriodDays: 0,
+        rememberBrowserDays: 0,
+        applyTo: 'all',
         federation: null,
         createdAt: new Date(),
       };
@@ -64,8 +82,13 @@ export function mongoOrganizations(organizations: Collection<OrganizationDoc>): 
       const docs = await organizations.find({ _id: { $in: ids } }).sort({ slug: 1 }).toArray();
       return docs.map(toOrganization);
     },
-    async setForceTwoFactor(id, on) {
+    async setForceTwoFactor(id, on, at) {
       await organizations.updateOne({ _id: id }, { $set: { forceTwoFactor: on } });
+      // Only the first switch-on is kept: a conditional update, so racing switches agree on it.
+      if (on) await organizations.updateOne({ _id: id, enforcementStartedAt: null }, { $set: { enforcementStartedAt: at } });
+    },
+    async setRollout(id, settings) {
+      await organizations.updateOne({ _id: id }, { $set: { gracePeriodDays: settings.gracePeriodDays, rememberBrowserDays: settings.rememberBrowserDays, applyTo: settings.applyTo } });
     },
     async setFederation(id, federation) {
       // One update of one document: the unique index on federatedDomains refuses it whole or lets it

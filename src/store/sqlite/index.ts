@@ -1,8 +1,10 @@
 import type { Store } from '../types.js';
 import { openDatabase } from './database.js';
+import { sqliteAdoption } from './adoption.js';
 import { sqliteAttempts } from './attempts.js';
 import { sqliteAudit } from './audit.js';
 import { sqliteClients } from './clients.js';
+import { sqliteDeadlineReminders } from './deadline-reminders.js';
 import { sqliteEnrollments } from './enrollments.js';
 import { sqliteIdentityLinks } from './identity-links.js';
 import { sqliteInvitations } from './invitations.js';
@@ -12,6 +14,7 @@ import { sqliteMemberships } from './memberships.js';
 import { sqliteOidcModels } from './oidc-models.js';
 import { sqliteOrganizations } from './organizations.js';
 import { sqliteOutbox } from './outbox.js';
+import { sqliteRememberedBrowsers } from './remembered-browsers.js';
 import { sqliteSecondFactors } from './second-factors.js';
 import { sqliteSettings } from './settings.js';
 import { sqliteUsers } from './users.js';
@@ -36,6 +39,9 @@ export function openSqliteStore(file: string): Store {
     membershipInvitations: sqliteMembershipInvitations(db),
     identityLinks: sqliteIdentityLinks(db),
     outbox: sqliteOutbox(db),
+    rememberedBrowsers: sqliteRememberedBrowsers(db),
+    deadlineReminders: sqliteDeadlineReminders(db),
+    adoption: sqliteAdoption(db),
     async ping() {
       // Throws once the database is closed.
       ping.get();

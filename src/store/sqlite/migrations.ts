@@ -169,4 +169,36 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_finished ON outbox (state, finished_at);
   CREATE INDEX audit_events_by_time ON audit_events (at);
   `,
+  `
+  ALTER TABLE organizations ADD COLUMN enforcement_started_at INTEGER;
+  ALTER TABLE organizations ADD COLUMN grace_period_days INTEGER NOT NULL DEFAULT 0 CHECK (grace_period_days BETWEEN 0 AND 90);
+  ALTER TABLE organizations ADD COLUMN remember_browser_days INTEGER NOT NULL DEFAULT 0 CHECK (remember_browser_days BETWEEN 0 AND 90);
+  ALTER TABLE organizations ADD COLUMN apply_to TEXT NOT NULL DEFAULT 'all' CHECK (apply_to IN ('all', 'owners'));
+  -- Organizations already enforcing: their start is not known, and their members were held to it at
+  -- once, so the organization's creation stands in (a grace period set later gives no one more time).
+  UPDATE organizations SET enforcement_started_at = created_at WHERE force_two_factor = 1;
+  CREATE TABLE remembered_browsers (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX remembered_browsers_by_user ON remembered_browsers (user_id);
+  CREATE TABLE deadline_reminders (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    deadline INTEGER NOT NULL,
+    reminder TEXT NOT NULL,
+    sent_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, deadline, reminder)
+  );
+  CREATE TABLE adoption_snapshots (
+    organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    day TEXT NOT NULL,
+    members INTEGER NOT NULL,
+    enrolled INTEGER NOT NULL,
+    PRIMARY KEY (organization_id, day)
+  );
+  `,
 ];

@@ -8,6 +8,10 @@ interface OrganizationRow {
   slug: string;
   name: string;
   force_two_factor: number;
+  enforcement_started_at: number | null;
+  grace_period_days: number;
+  remember_browser_days: number;
+  apply_to: 'all' | 'owners';
   federation: string | null;
   created_at: number;
 }
@@ -23,6 +27,10 @@ const toOrganization = (row: OrganizationRow): Organization => ({
   slug: row.slug,
   name: row.name,
   forceTwoFactor: row.force_two_factor === 1,
+  enforcementStartedAt: row.enforcement_started_at === null ? null : new Date(row.enforcement_started_at),
+  gracePeriodDays: row.grace_period_days,
+  rememberBrowserDays: row.remember_browser_days,
+  applyTo: row.apply_to,
   federation: federationOf(row.federation),
   createdAt: new Date(row.created_at),
 });
@@ -32,6 +40,12 @@ export function sqliteOrganizations(db: SqliteDatabase): OrganizationRepository 
   const byId = db.prepare<[string], OrganizationRow>('SELECT * FROM organizations WHERE id = ?');
   const bySlug = db.prepare<[string], OrganizationRow>('SELECT * FROM organizations WHERE slug = ?');
   const setForce = db.prepare('UPDATE organizations SET force_two_factor = ? WHERE id = ?');
+  const setStarted = db.prepare('UPDATE organizations SET enforcement_started_at = COALESCE(enforcement_started_at, ?) WHERE id = ?');
+  const setRollout = db.prepare('UPDATE organizations SET grace_period_days = ?, remember_browser_days = ?, apply_to = ? WHERE id = ?');
+  const switchForce = db.transaction((id: string, on: boolean, at: Date) => {
+    setForce.run(on ? 1 : 0, id);
+    if (on) setStarted.run(at.getTime(), id);
+  });
   const all = db.prepare<[], OrganizationRow>('SELECT * FROM organizations ORDER BY slug');
   const byIds = db.prepare<[string], OrganizationRow>('SELECT * FROM organizations WHERE id IN (SELECT value FROM json_each(?)) ORDER BY slug');
   const setFederationRow = db.prepare('UPDATE organizations SET federation = ? WHERE id = ?');
@@ -69,8 +83,11 @@ export function sqliteOrganizations(db: SqliteDatabase): OrganizationRepository 
       if (ids.length === 0) return [];
       return byIds.all(JSON.stringify(ids)).map(toOrganization);
     },
-    async setForceTwoFactor(id, on) {
-      setForce.run(on ? 1 : 0, id);
+    async setForceTwoFactor(id, on, at) {
+      switchForce.immediate(id, on, at);
+    },
+    async setRollout(id, settings) {
+      setRollout.run(settings.gracePeriodDays, settings.rememberBrowserDays, settings.applyTo, id);
     },
     async setFederation(id, federation) {
       try {
