@@ -84,7 +84,7 @@ export class Organizations {
     const organization = await this.get(actor, slug);
     if (organization.forceTwoFactor === on) return { organization, notified: 0 };
     await this.store.organizations.setForceTwoFactor(organization.id, on, now);
-    await this.audit.record('policy.changed', [organization.id], null, { actor, ip, details: { forceTwoFactor: on, ...(actor === null ? { via: 'command line' } : {}) } });
+    await this.audit.record('policy.changed', [organization.id], null, { actor, ip, details: { before: organization.forceTwoFactor, forceTwoFactor: on, ...(actor === null ? { via: 'command line' } : {}) } });
     const updated = (await this.store.organizations.findById(organization.id))!;
     let notified = 0;
     if (on) {

@@ -68,7 +68,7 @@ describe('the command line obeys the same rules as the pages', () => {
     const on = await run(['org', 'set', 'city', '--force-2fa', 'on']);
     expect(on.out).toStrictEqual(['Force Two-Factor Authentication is on for "city". 3 members without it were e-mailed.']);
     const policy = (await auditOf('city')).find((event) => event.action === 'policy.changed');
-    expect(policy).toMatchObject({ actorId: null, details: { forceTwoFactor: true, via: 'command line' } });
+    expect(policy).toMatchObject({ actorId: null, details: { before: false, forceTwoFactor: true, via: 'command line' } });
     await smtp.waitFor('nina@city.test', /Your organization now requires two-factor authentication/);
     expect(smtp.messages.slice(before).map((message) => message.to).sort()).toStrictEqual(['max@city.test', 'nina@city.test', 'olivia@city.test']);
 
