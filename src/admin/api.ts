@@ -37,7 +37,7 @@ const memberJson = (row: MemberRow) => ({
   email: row.user.email,
   name: row.user.name,
   role: row.role,
-  twoFactor: { enrolled: row.enrolled, recoveryCodesRemaining: row.recoveryCodesRemaining },
+  twoFactor: { enrolled: row.enrolled, recoveryCodesRemaining: row.recoveryCodesRemaining, securityKeys: row.securityKeys },
   lastSignInAt: row.user.lastSignInAt?.toISOString() ?? null,
 });
 

@@ -13,8 +13,11 @@ import { isRecordId, normalizeEmail, validateName } from './validation.js';
 export interface MemberRow {
   readonly user: User;
   readonly role: Role;
+  /** Has a second factor: an authenticator app, a security key, or both. */
   readonly enrolled: boolean;
   readonly recoveryCodesRemaining: number;
+  /** How many security keys and passkeys. */
+  readonly securityKeys: number;
 }
 
 /** A member as an owner sees them on the confirmation page, with what the owner may do about their 2FA. */
@@ -65,7 +68,7 @@ export function parseRole(raw: unknown): Role {
  */
 export class Members {
   constructor(
-    private readonly store: Pick<Store, 'users' | 'memberships' | 'membershipInvitations' | 'organizations' | 'secondFactors'>,
+    private readonly store: Pick<Store, 'users' | 'memberships' | 'membershipInvitations' | 'organizations' | 'secondFactors' | 'securityKeys'>,
     private readonly organizations: Organizations,
     private readonly secondFactors: SecondFactorService,
     private readonly passwordLinks: PasswordLinks,
@@ -80,8 +83,18 @@ export class Members {
     const memberships = await this.store.memberships.listByOrganization(organization.id);
     const roles = new Map(memberships.map((membership) => [membership.userId, membership.role]));
     const ids = memberships.map((membership) => membership.userId);
-    const [users, remaining] = await Promise.all([this.store.users.findByIds(ids), this.store.secondFactors.recoveryCodesRemaining(ids)]);
-    const rows = users.map((user) => ({ user, role: roles.get(user.id)!, enrolled: remaining.has(user.id), recoveryCodesRemaining: remaining.get(user.id) ?? 0 }));
+    const [users, remaining, keys] = await Promise.all([
+      this.store.users.findByIds(ids),
+      this.store.secondFactors.recoveryCodesRemaining(ids),
+      this.store.securityKeys.countAmong(ids),
+    ]);
+    const rows = users.map((user) => ({
+      user,
+      role: roles.get(user.id)!,
+      enrolled: remaining.has(user.id),
+      recoveryCodesRemaining: remaining.get(user.id) ?? 0,
+      securityKeys: keys.get(user.id) ?? 0,
+    }));
     return filter.withoutTwoFactor ? rows.filter((row) => !row.enrolled) : rows;
   }
 
@@ -111,6 +124,7 @@ export class Members {
     const organization = await this.organizations.get(actor, slug);
     const { user, membership } = await this.#member(organization, userId);
     const secondFactor = await this.store.secondFactors.find(user.id);
+    const keys = await this.store.securityKeys.countAmong([user.id]);
     return {
       organization,
       row: {
@@ -118,6 +132,7 @@ export class Members {
         role: membership.role,
         enrolled: secondFactor !== null,
         recoveryCodesRemaining: this.secondFactors.remainingRecoveryCodes(secondFactor),
+        securityKeys: keys.get(user.id) ?? 0,
         ownedHere: await this.#ownedHere(organization, user),
       },
     };
