@@ -101,7 +101,7 @@ export class SecurityKeyFactor implements SecondFactorMethod {
         expectedOrigin: this.relyingParty.origin,
         expectedRPID: this.relyingParty.id,
         // The counter is compared by the store's conditional update below, which also settles races.
-        credential: { id: key.credentialId, publicKey: Buffer.from(key.publicKey, 'base64url'), counter: 0, transports: [...key.transports] as never },
+        credential: { id: key.credentialId, publicKey: Buffer.from(key.publicKey, 'base64url'), counter: 0, transports: [...key.transports] },
         requireUserVerification: false,
       });
       if (!result.verified) return { kind: 'rejected' };
@@ -147,7 +147,7 @@ export class SecurityKeyFactor implements SecondFactorMethod {
     const options = await generateAuthenticationOptions({
       rpID: this.relyingParty.id,
       timeout: CEREMONY_TIMEOUT_MS,
-      allowCredentials: keys.map((key) => ({ id: key.credentialId, transports: [...key.transports] as never })),
+      allowCredentials: keys.map((key) => ({ id: key.credentialId, transports: [...key.transports] })),
       userVerification: 'preferred',
     });
     await this.#hold(holdId, user, 'authenticate', options);
