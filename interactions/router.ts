@@ -18,6 +18,10 @@ import {
   submitLoginRecovery,
   submitRecovery,
   submitSetup,
+  showSecurityKeySetup,
+  submitSecurityKeySetup,
+  submitSecurityKey,
+  submitLoginSecurityKey,
 } from './second-factor.js';
 import { skipsConsent } from '../src/provider/first-party.js';
 import { SECOND_FACTOR_PROMPT } from '../src/provider/interaction-policy.js';
@@ -52,13 +56,17 @@ export function interactionRouter(services: InteractionDependencies): Router {
   router.post('/login/challenge', (ctx) => submitLoginChallenge(services, ctx));
   router.get('/login/recovery', (ctx) => showLoginRecoveryPage(services, ctx));
   router.post('/login/recovery', (ctx) => submitLoginRecovery(services, ctx));
+  router.post('/login/security-key', (ctx) => submitLoginSecurityKey(services, ctx));
   router.post('/consent', (ctx) => submitConsent(services, ctx));
   router.post('/setup', (ctx) => submitSetup(services, ctx));
   router.post('/grace', (ctx) => submitGrace(services, ctx));
+  router.get('/setup/security-key', (ctx) => showSecurityKeySetup(services, ctx));
+  router.post('/setup/security-key', (ctx) => submitSecurityKeySetup(services, ctx));
   router.get('/recovery-codes.txt', (ctx) => downloadRecoveryCodes(services, ctx));
   router.post('/continue', (ctx) => continueAfterSetup(services, ctx));
   router.post('/account', (ctx) => openAccountAfterSignIn(services, ctx));
   router.post('/challenge', (ctx) => submitChallenge(services, ctx));
+  router.post('/security-key', (ctx) => submitSecurityKey(services, ctx));
   router.get('/recovery', (ctx) => showRecoveryPage(services, ctx));
   router.post('/recovery', (ctx) => submitRecovery(services, ctx));
   router.post('/abort', async (ctx) => {

@@ -74,7 +74,25 @@ async function showSetup(services: InteractionDependencies, ctx: RouterContext, 
     ...enrollment,
     email: user.email,
     required: true,
+    securityKeyUrl: `/interaction/${details.uid}/setup/security-key`,
     error,
+  }, status);
+}
+
+/** The setup page's other way: a security key or passkey instead of an app. */
+async function showKeySetup(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, user: User, problem?: { field: 'name' | 'key'; error: string; name: string }, status = 200): Promise<void> {
+  render(ctx, 'security-key-add', {
+    title: 'Set up two-factor authentication',
+    heading: 'Set up two-factor authentication',
+    required: true,
+    action: `/interaction/${details.uid}/setup/security-key`,
+    options: await services.secondFactors.keyRegistrationOptions(details.uid, user),
+    name: problem?.name,
+    nameError: problem?.field === 'name' ? problem.error : undefined,
+    keyError: problem?.field === 'key' ? problem.error : undefined,
+    otherWays: 'Set up an authenticator app instead.',
+    otherUrl: `/interaction/${details.uid}`,
+    otherLabel: 'Use an authenticator app instead',
   }, status);
 }
 
@@ -88,7 +106,7 @@ export interface ChallengeStep {
   readonly user: User;
   /** The form paths live under here: `<base>/challenge`, `<base>/recovery`. */
   readonly base: string;
-  /** Where "Use your authenticator app instead" goes. */
+  /** Where "Use your authenticator app instead" (or security key) goes. */
   readonly challengeUrl: string;
   /** The sign-in's `amr` so far. */
   readonly baseAmr: readonly string[];
@@ -126,15 +144,32 @@ async function around(services: InteractionDependencies, step: Pick<ChallengeSte
   };
 }
 
-/** The passcode challenge; once the sign-in used up its attempts, or the account is locked, no form but a way on. */
-export async function showChallenge(services: InteractionDependencies, ctx: RouterContext, step: Pick<ChallengeStep, 'details' | 'user' | 'base'>, error?: string, status = 200): Promise<void> {
+/**
+ * The challenge: the passcode field when the user has an app, the security-key button when they
+ * have a key (a fresh challenge held under the interaction), or both. Once the sign-in used up its
+ * attempts, or the account is locked, no form but a way on.
+ */
+export async function showChallenge(
+  services: InteractionDependencies,
+  ctx: RouterContext,
+  step: Pick<ChallengeStep, 'details' | 'user' | 'base'>,
+  error?: string,
+  status = 200,
+  keyError?: string,
+): Promise<void> {
   const state = await around(services, step);
+  const { hasApp } = await services.secondFactors.facts(step.user);
+  const keyOptions = state.standing === 'open' ? await services.secondFactors.keyAuthenticationOptions(step.details.uid, step.user) : null;
   render(ctx, 'challenge', {
-    title: 'Enter your one-time passcode',
+    title: hasApp ? 'Enter your one-time passcode' : 'Use your security key or passkey',
     action: `${step.base}/challenge`,
+    keyAction: `${step.base}/security-key`,
     recoveryUrl: `${step.base}/recovery`,
     rememberDays: await services.secondFactors.rememberBrowserDays(step.user),
+    hasApp,
+    keyOptions,
     error,
+    keyError,
     ...state,
   }, state.standing === 'open' ? status : 429);
 }
@@ -145,6 +180,7 @@ async function showRecovery(services: InteractionDependencies, ctx: RouterContex
     title: 'Use a recovery code',
     action: `${step.base}/recovery`,
     backUrl: step.challengeUrl,
+    hasApp: (await services.secondFactors.facts(step.user)).hasApp,
     error,
     ...state,
   }, state.standing === 'open' ? status : 429);
@@ -181,17 +217,17 @@ async function passSecondFactor(
   services: InteractionDependencies,
   ctx: RouterContext,
   step: Pick<ChallengeStep, 'details' | 'user' | 'baseAmr' | 'inLogin'>,
-  usedRecoveryCode = false,
-  rememberThisBrowser = false,
+  proved: { readonly amr: string; readonly usedRecoveryCode?: boolean; readonly rememberThisBrowser?: boolean },
 ): Promise<void> {
   const { details, user } = step;
+  const usedRecoveryCode = proved.usedRecoveryCode ?? false;
   if (step.inLogin) forgetPasswordVerified(ctx, details.uid);
-  if (rememberThisBrowser) {
+  if (proved.rememberThisBrowser) {
     const remembered = await services.secondFactors.rememberBrowser(user, describeBrowser(ctx.get('user-agent')), ctx.ip);
     if (remembered) writeRememberedBrowser(ctx, remembered.token, remembered.expiresAt);
   }
   await services.signIns.recordSignIn(user.id);
-  const result = { login: { accountId: user.id, amr: [...new Set([...step.baseAmr, 'otp', 'mfa'])], acr: reachedTwoFactorAcr(details.params.acr_values), remember: true } };
+  const result = { login: { accountId: user.id, amr: [...new Set([...step.baseAmr, proved.amr, 'mfa'])], acr: reachedTwoFactorAcr(details.params.acr_values), remember: true } };
   const remaining = await services.secondFactors.recoveryCodesLeft(user);
   if (!usedRecoveryCode && remaining > FEW_RECOVERY_CODES) return finishStep(services, ctx, result, !step.inLogin);
   const continueUrl = await services.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: !step.inLogin });
@@ -232,6 +268,23 @@ export async function submitSetup(services: InteractionDependencies, ctx: Router
   ctx.redirect(`/interaction/${details.uid}`);
 }
 
+export async function showSecurityKeySetup(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
+  const { details, user } = await loadStep(services, ctx);
+  if (!isSetup(details)) throw new UserError(EXPIRED_SENTENCE, 400);
+  await showKeySetup(services, ctx, details, user);
+}
+
+/** A security key as the first factor: the recovery codes follow, as after an app. */
+export async function submitSecurityKeySetup(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
+  const { details, user } = await loadStep(services, ctx);
+  if (!isSetup(details)) throw new UserError(EXPIRED_SENTENCE, 400);
+  const form = await readForm(ctx);
+  const result = await services.secondFactors.addSecurityKey(details.uid, user, form.field('response'), form.field('name'), ctx.ip);
+  if (!result.ok) return showKeySetup(services, ctx, details, user, { field: result.field, error: result.error, name: form.field('name').slice(0, 60) }, result.status);
+  ctx.status = 303;
+  ctx.redirect(`/interaction/${details.uid}`);
+}
+
 export async function downloadRecoveryCodes(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
   const { details, user } = await loadStep(services, ctx);
   const codes = await services.secondFactors.freshRecoveryCodes(details.uid, user);
@@ -245,7 +298,7 @@ export async function continueAfterSetup(services: InteractionDependencies, ctx:
   await readForm(ctx);
   if (!(await services.secondFactors.freshRecoveryCodes(details.uid, user))) throw new UserError(EXPIRED_SENTENCE, 400);
   await services.secondFactors.forgetEnrollment(details.uid);
-  await passSecondFactor(services, ctx, await promptChallenge(services, ctx));
+  await passSecondFactor(services, ctx, await promptChallenge(services, ctx), { amr: await services.secondFactors.setupAmr(user) });
 }
 
 const submitChallengeWith = (load: LoadChallenge) => async (services: InteractionDependencies, ctx: RouterContext): Promise<void> => {
@@ -253,7 +306,15 @@ const submitChallengeWith = (load: LoadChallenge) => async (services: Interactio
   const form = await readForm(ctx);
   const result = await services.secondFactors.check(step.user, 'totp', form.field('passcode'), step.details.uid, ctx.ip);
   if (!result.ok) return showChallenge(services, ctx, step, result.error, result.status);
-  await passSecondFactor(services, ctx, step, false, form.field('remember') === 'on');
+  await passSecondFactor(services, ctx, step, { amr: result.amr, rememberThisBrowser: form.field('remember') === 'on' });
+};
+
+const submitSecurityKeyWith = (load: LoadChallenge) => async (services: InteractionDependencies, ctx: RouterContext): Promise<void> => {
+  const step = await load(services, ctx);
+  const form = await readForm(ctx);
+  const result = await services.secondFactors.check(step.user, 'security-key', form.field('response'), step.details.uid, ctx.ip);
+  if (!result.ok) return showChallenge(services, ctx, step, undefined, result.status, result.error);
+  await passSecondFactor(services, ctx, step, { amr: result.amr, rememberThisBrowser: form.field('remember') === 'on' });
 };
 
 const showRecoveryWith = (load: LoadChallenge) => async (services: InteractionDependencies, ctx: RouterContext): Promise<void> => {
@@ -265,10 +326,12 @@ const submitRecoveryWith = (load: LoadChallenge) => async (services: Interaction
   const form = await readForm(ctx);
   const result = await services.secondFactors.check(step.user, 'recovery-code', form.field('code'), step.details.uid, ctx.ip);
   if (!result.ok) return showRecovery(services, ctx, step, result.error, result.status);
-  await passSecondFactor(services, ctx, step, true);
+  await passSecondFactor(services, ctx, step, { amr: result.amr, usedRecoveryCode: true });
 };
 
 export const submitChallenge = submitChallengeWith(promptChallenge);
+export const submitSecurityKey = submitSecurityKeyWith(promptChallenge);
+export const submitLoginSecurityKey = submitSecurityKeyWith(loginChallenge);
 export const showRecoveryPage = showRecoveryWith(promptChallenge);
 export const submitRecovery = submitRecoveryWith(promptChallenge);
 

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config/index.js';
 import type { Members } from '../application/members.js';
-import type { SecondFactorService } from '../application/second-factors.js';
+import { SECOND_FACTOR_SENTENCES, type SecondFactorService } from '../application/second-factors.js';
 import type { FieldProblem, Reauthentication, SelfService } from '../application/self-service.js';
 import type { SignIns } from '../application/sign-ins.js';
 import { NotFoundError } from '../errors.js';
@@ -23,12 +23,15 @@ const DONE: Record<string, string> = {
   password: 'Your password is changed.',
   'signed-out-others': 'Every other session is signed out. No browser is remembered any more.',
   'browser-removed': 'That browser is no longer remembered: signing in there asks for a passcode again.',
+  'key-added': 'Your security key or passkey is added.',
+  'key-removed': 'The security key or passkey is removed; it no longer works for signing in.',
+  'key-removed-last': 'The security key or passkey is removed. It was your last second factor, so two-factor authentication is turned off.',
   joined: 'You joined the organization.',
   declined: 'You declined the invitation.',
 };
-const OFFER_SIGN_OUT_AFTER = new Set(['enabled', 'disabled', 'regenerated', 'new-app', 'password']);
+const OFFER_SIGN_OUT_AFTER = new Set(['enabled', 'disabled', 'regenerated', 'new-app', 'password', 'key-added', 'key-removed', 'key-removed-last']);
 
-type Section = 'activate' | 'deactivate' | 'regenerate' | 'new-app' | 'password';
+type Section = 'activate' | 'deactivate' | 'regenerate' | 'new-app' | 'password' | 'add-key' | 'remove-key';
 
 /** A refusal shown next to its field, in its section; the page opens there with that field focused. */
 interface FieldError extends Omit<FieldProblem, 'status'> {
@@ -73,6 +76,10 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
       title: 'Your account',
       user: account.user,
       enrolled: facts.enrolled,
+      hasApp: facts.hasApp,
+      securityKeys: facts.securityKeys,
+      // A fresh challenge for re-authenticating with a key, held under the account session.
+      keyOptions: await secondFactors.keyAuthenticationOptions(holdId(account), account.user),
       remaining: secondFactors.remainingRecoveryCodes(facts.secondFactor),
       siteMode: facts.siteMode,
       canActivate: canActivate(facts),
@@ -91,6 +98,7 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
     password: form.field(`${section}-password`),
     passcode: form.field(`${section}-passcode`),
     recoveryCode: form.field(`${section}-recoveryCode`),
+    securityKey: form.field(`${section}-securityKey`),
   });
   const refuse = (ctx: Context, account: AccountSession, form: Form, section: Section, problem: FieldProblem) =>
     showAccount(ctx, account, {
@@ -261,6 +269,93 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
   router.post('/remembered-browsers/:browserId/remove', change(async (ctx, account) => {
     if (!(await secondFactors.forgetBrowser(account.user, String(ctx.params.browserId), ctx.ip))) throw new NotFoundError('That browser is not remembered for your account.');
     redirectTo(ctx, '/account?done=browser-removed');
+  }));
+
+  const showKeyAddition = async (ctx: Context, account: AccountSession, options: unknown, problem?: { field: 'name' | 'key'; error: string; name: string }, status = 200) => {
+    render(ctx, 'security-key-add', {
+      title: 'Add security key or passkey',
+      heading: 'Add security key or passkey',
+      required: false,
+      action: '/account/security-keys/new',
+      options,
+      name: problem?.name,
+      nameError: problem?.field === 'name' ? problem.error : undefined,
+      keyError: problem?.field === 'key' ? problem.error : undefined,
+      otherWays: 'Use an authenticator app from your account page instead.',
+      otherUrl: '/account',
+      otherLabel: 'Cancel and go back to your account page',
+    }, status);
+  };
+
+  /** Adding a key: the password and the current second factor first; then the browser makes the key. */
+  router.post('/security-keys/add', change(async (ctx, account, form) => {
+    const facts = await secondFactors.facts(account.user);
+    if (!facts.enrolled && facts.siteMode === 'off') return showAccount(ctx, account, { section: 'add-key', field: 'password', message: 'Two-factor authentication cannot be activated on this site.' }, 409);
+    const problem = await selfService.reauthenticate(account.user, reauthenticationIn(form, 'add-key'), holdId(account), ctx.ip);
+    if (problem) return refuse(ctx, account, form, 'add-key', problem);
+    await secondFactors.keyRegistrationOptions(holdId(account), account.user);
+    redirectTo(ctx, '/account/security-keys/new');
+  }));
+
+  router.get('/security-keys/new', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    const options = await secondFactors.heldKeyRegistration(holdId(account), account.user);
+    if (!options) return ctx.redirect('/account');
+    await showKeyAddition(ctx, account, options);
+  });
+
+  router.post('/security-keys/new', change(async (ctx, account, form) => {
+    const result = await secondFactors.addSecurityKey(holdId(account), account.user, form.field('response'), form.field('name'), ctx.ip);
+    if (!result.ok) {
+      // The challenge ran out (or was spent): the password is asked again before another try.
+      if (result.error === SECOND_FACTOR_SENTENCES.keySetupExpired) return showAccount(ctx, account, { section: 'add-key', field: 'password', message: result.error }, result.status);
+      const options = (await secondFactors.heldKeyRegistration(holdId(account), account.user)) ?? (await secondFactors.keyRegistrationOptions(holdId(account), account.user));
+      return showKeyAddition(ctx, account, options, { field: result.field, error: result.error, name: form.field('name').slice(0, 60) }, result.status);
+    }
+    if (result.first) {
+      await signIn.recordSecondFactor(account);
+      return redirectTo(ctx, '/account/recovery-codes?after=enabled');
+    }
+    redirectTo(ctx, '/account?done=key-added');
+  }));
+
+  /** Removing a key: a page of its own that names the key and asks for the password and a second factor again. */
+  const showKeyRemoval = async (ctx: Context, account: AccountSession, credentialId: string, error?: FieldError, status = 200) => {
+    const facts = await secondFactors.facts(account.user);
+    const key = facts.securityKeys.find((candidate) => candidate.credentialId === credentialId);
+    if (!key) throw new NotFoundError('That security key or passkey is not on your account.');
+    render(ctx, 'security-key-remove', {
+      title: `Remove ${key.name}`,
+      key,
+      action: `/account/security-keys/${encodeURIComponent(key.credentialId)}/remove`,
+      lastFactor: !facts.hasApp && facts.securityKeys.length === 1,
+      mandated: !canDeactivate(facts),
+      hasApp: facts.hasApp,
+      keyOptions: await secondFactors.keyAuthenticationOptions(holdId(account), account.user),
+      error,
+    }, status);
+  };
+
+  router.get('/security-keys/:credentialId/remove', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (account) await showKeyRemoval(ctx, account, String(ctx.params.credentialId));
+  });
+
+  router.post('/security-keys/:credentialId/remove', change(async (ctx, account, form) => {
+    const credentialId = String(ctx.params.credentialId);
+    const problem = await selfService.reauthenticate(account.user, reauthenticationIn(form, 'remove-key'), holdId(account), ctx.ip);
+    if (problem) {
+      return showKeyRemoval(ctx, account, credentialId, {
+        section: 'remove-key',
+        field: problem.field,
+        message: problem.message,
+        ...(problem.field === 'password' ? { keptPasscode: form.field('remove-key-passcode').slice(0, 8) } : {}),
+      }, problem.status);
+    }
+    const removed = await secondFactors.removeSecurityKey(account.user, credentialId, ctx.ip);
+    if (!removed.ok) return showKeyRemoval(ctx, account, credentialId, { section: 'remove-key', field: 'password', message: removed.error }, removed.status);
+    redirectTo(ctx, `/account?done=${removed.last ? 'key-removed-last' : 'key-removed'}`);
   }));
 
   router.post('/sessions/end-others', change(async (ctx, account) => {

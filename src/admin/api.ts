@@ -49,7 +49,7 @@ const memberJson = (row: MemberRow) => ({
   email: row.user.email,
   name: row.user.name,
   role: row.role,
-  twoFactor: { enrolled: row.enrolled, recoveryCodesRemaining: row.recoveryCodesRemaining, deadline: row.deadline?.toISOString() ?? null, overdue: row.overdue },
+  twoFactor: { enrolled: row.enrolled, recoveryCodesRemaining: row.recoveryCodesRemaining, securityKeys: row.securityKeys, deadline: row.deadline?.toISOString() ?? null, overdue: row.overdue },
   lastSignInAt: row.user.lastSignInAt?.toISOString() ?? null,
 });
 

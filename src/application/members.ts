@@ -14,8 +14,11 @@ import { isRecordId, normalizeEmail, validateName } from './validation.js';
 export interface MemberRow {
   readonly user: User;
   readonly role: Role;
+  /** Has a second factor: an authenticator app, a security key, or both. */
   readonly enrolled: boolean;
   readonly recoveryCodesRemaining: number;
+  /** How many security keys and passkeys. */
+  readonly securityKeys: number;
   /**
    * The deadline this organization gives the member to set up a second factor (docs/rules.md,
    * "Rolling enforcement out"); null when it holds them to none, or they have one. Only this
@@ -92,7 +95,7 @@ export function parseRole(raw: unknown): Role {
  */
 export class Members {
   constructor(
-    private readonly store: Pick<Store, 'users' | 'memberships' | 'membershipInvitations' | 'organizations' | 'secondFactors'>,
+    private readonly store: Pick<Store, 'users' | 'memberships' | 'membershipInvitations' | 'organizations' | 'secondFactors' | 'securityKeys'>,
     private readonly organizations: Organizations,
     private readonly secondFactors: SecondFactorService,
     private readonly passwordLinks: PasswordLinks,
@@ -106,12 +109,16 @@ export class Members {
     const organization = await this.organizations.get(actor, slug);
     const memberships = new Map((await this.store.memberships.listByOrganization(organization.id)).map((membership) => [membership.userId, membership]));
     const ids = [...memberships.keys()];
-    const [users, remaining] = await Promise.all([this.store.users.findByIds(ids), this.store.secondFactors.recoveryCodesRemaining(ids)]);
+    const [users, remaining, keys] = await Promise.all([
+      this.store.users.findByIds(ids),
+      this.store.secondFactors.recoveryCodesRemaining(ids),
+      this.store.securityKeys.countAmong(ids),
+    ]);
     const rows = users.map((user): MemberRow => {
       const membership = memberships.get(user.id)!;
       const enrolled = remaining.has(user.id);
       const deadline = enrolled ? null : organizationDeadline(organization, membership);
-      return { user, role: membership.role, enrolled, recoveryCodesRemaining: remaining.get(user.id) ?? 0, deadline, overdue: deadline !== null && deadline.getTime() <= now.getTime() };
+      return { user, role: membership.role, enrolled, recoveryCodesRemaining: remaining.get(user.id) ?? 0, securityKeys: keys.get(user.id) ?? 0, deadline, overdue: deadline !== null && deadline.getTime() <= now.getTime() };
     });
     if (filter === 'without-2fa') return rows.filter((row) => !row.enrolled);
     if (filter === 'overdue') return rows.filter((row) => row.overdue);
@@ -158,6 +165,7 @@ export class Members {
     const { user, membership } = await this.#member(organization, userId);
     const secondFactor = await this.store.secondFactors.find(user.id);
     const deadline = secondFactor === null ? organizationDeadline(organization, membership) : null;
+    const keys = await this.store.securityKeys.countAmong([user.id]);
     return {
       organization,
       row: {
@@ -167,6 +175,7 @@ export class Members {
         recoveryCodesRemaining: this.secondFactors.remainingRecoveryCodes(secondFactor),
         deadline,
         overdue: deadline !== null && deadline.getTime() <= Date.now(),
+        securityKeys: keys.get(user.id) ?? 0,
         ownedHere: await this.#ownedHere(organization, user),
       },
     };

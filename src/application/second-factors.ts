@@ -2,12 +2,14 @@ import type { Config } from '../../config/index.js';
 import type { FactorKind, SecondFactorMethod } from '../factors/factor.js';
 import { RecoveryCodeFactor, remainingRecoveryCodes } from '../factors/recovery-codes/index.js';
 import { TotpFactor, type TotpSetupView } from '../factors/totp/index.js';
+import { SecurityKeyFactor, relyingPartyOf } from '../factors/webauthn/index.js';
 import type { Logger } from '../log.js';
 import type { Mailer } from '../mail/mailer.js';
 import crypto from 'node:crypto';
-import { relyingPartyAsksForSecondFactor, sessionLevelOf, type AcrClaimRequest } from '../policy/acr-request.js';
+import { isTwoFactorAcr, relyingPartyAsksForSecondFactor, sessionLevelOf, type AcrClaimRequest } from '../policy/acr-request.js';
 import { ACR } from '../policy/acr.js';
 import {
+  canDeactivate,
   decideSecondFactor,
   nextSecondFactorStep,
   rememberBrowserDays,
@@ -18,7 +20,7 @@ import {
   type SecondFactorStep,
 } from '../policy/second-factor.js';
 import type { SecretBox } from '../security/secret-box.js';
-import type { RememberedBrowser, SecondFactor, Store, User } from '../store/types.js';
+import { DuplicateError, type RememberedBrowser, type SecondFactor, type SecurityKey, type Store, type User } from '../store/types.js';
 import { actorName, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import type { ApplicationMetrics, SecondFactorOutcome } from './metrics.js';
@@ -31,7 +33,16 @@ export const SECOND_FACTOR_SENTENCES = {
   exhausted: 'Too many wrong codes. Go back to the application and sign in again.',
   alreadyEnabled: 'Two-factor authentication is already set up for your account.',
   setupExpired: 'This setup has expired. Scan the new QR code and enter its code.',
+  keySetupExpired: 'This step has expired. Try adding your security key or passkey again.',
+  keyNotAdded: 'Your security key or passkey did not give a valid answer. Try again, or use another key.',
+  keyAlreadyAdded: 'This security key or passkey is already added to an account.',
+  keyNameMissing: 'Give the key a name, so that you can tell it from others later (for example "Blue YubiKey").',
+  keyNameTooLong: 'Use a name of at most 60 characters.',
+  keyNotFound: 'That security key or passkey is not on your account.',
+  lastKeyRequired: 'This is your only second factor, and your organization or this site requires one. Add another key or an authenticator app first.',
 } as const;
+
+const KEY_NAME_MAX = 60;
 
 export function lockedSentence(until: Date, now = new Date()): string {
   const minutes = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000));
@@ -44,7 +55,12 @@ function checkOutcome(outcome: GuardOutcome<unknown>, replayed: boolean): Second
   return outcome.kind;
 }
 
-export type CodeCheck = { readonly ok: true; readonly remainingRecoveryCodes?: number } | { readonly ok: false; readonly error: string; readonly status: number };
+/** `amr`: what the factor proved, for the sign-in's `amr` (RFC 8176): `otp`, or `hwk`/`swk` for a security key. */
+export type CodeCheck = { readonly ok: true; readonly amr: string; readonly remainingRecoveryCodes?: number } | { readonly ok: false; readonly error: string; readonly status: number };
+
+export type KeyAddition = { readonly ok: true; readonly first: boolean; readonly amr: string } | { readonly ok: false; readonly error: string; readonly status: number; readonly field: 'name' | 'key' };
+
+export type KeyRemoval = { readonly ok: true; readonly last: boolean } | { readonly ok: false; readonly error: string; readonly status: number };
 
 /** What an authorization request (or a page of Twofold's own apps) asks of the rule. */
 export interface AuthorizationRequestFacts {
@@ -54,7 +70,13 @@ export interface AuthorizationRequestFacts {
   readonly adminArea: boolean;
 }
 
-export type UserFacts = Omit<SecondFactorFacts, keyof SecondFactorRequest> & { readonly secondFactor: SecondFactor | null };
+export type UserFacts = Omit<SecondFactorFacts, keyof SecondFactorRequest> & {
+  readonly secondFactor: SecondFactor | null;
+  /** The user's security keys and passkeys, oldest first. */
+  readonly securityKeys: readonly SecurityKey[];
+  /** The user has an authenticator app (not only keys). */
+  readonly hasApp: boolean;
+};
 
 /**
  * The browser a request comes from, where there is one (the sign-in pages): its remembered-browser
@@ -85,10 +107,11 @@ export class SecondFactorService {
   readonly #guard: SecondFactorGuard;
   readonly #totp: TotpFactor;
   readonly #recoveryCodes: RecoveryCodeFactor;
+  readonly #keys: SecurityKeyFactor;
   readonly #methods: ReadonlyMap<FactorKind, SecondFactorMethod>;
 
   constructor(
-    private readonly store: Pick<Store, 'secondFactors' | 'enrollments' | 'attempts' | 'settings' | 'memberships' | 'organizations' | 'oidc' | 'rememberedBrowsers'>,
+    private readonly store: Pick<Store, 'secondFactors' | 'securityKeys' | 'enrollments' | 'attempts' | 'settings' | 'memberships' | 'organizations' | 'oidc' | 'rememberedBrowsers'>,
     box: SecretBox,
     private readonly config: Config,
     private readonly mailer: Mailer,
@@ -99,19 +122,24 @@ export class SecondFactorService {
     this.#guard = new SecondFactorGuard(store.attempts, config.lockout);
     this.#totp = new TotpFactor(store, box, config.siteName);
     this.#recoveryCodes = new RecoveryCodeFactor(store, box);
-    this.#methods = new Map<FactorKind, SecondFactorMethod>([[this.#totp.kind, this.#totp], [this.#recoveryCodes.kind, this.#recoveryCodes]]);
+    this.#keys = new SecurityKeyFactor(store, relyingPartyOf(config.issuer, config.siteName));
+    this.#methods = new Map<FactorKind, SecondFactorMethod>([[this.#totp.kind, this.#totp], [this.#recoveryCodes.kind, this.#recoveryCodes], [this.#keys.kind, this.#keys]]);
   }
 
   /** Everything the rule needs about this user, but the request. */
   async facts(user: User): Promise<UserFacts> {
-    const [secondFactor, siteMode, memberships] = await Promise.all([
+    const [secondFactor, securityKeys, siteMode, memberships] = await Promise.all([
       this.store.secondFactors.find(user.id),
+      this.store.securityKeys.listByUser(user.id),
       readSiteTwoFactorMode(this.store.settings),
       this.store.memberships.listByUser(user.id),
     ]);
     const organizations = new Map((await this.store.organizations.findByIds(memberships.map((membership) => membership.organizationId))).map((organization) => [organization.id, organization]));
     return {
       secondFactor,
+      securityKeys,
+      hasApp: this.#totp.describe(secondFactor) !== null,
+      // The second factor exists while the user has an app or a key (the store keeps it so).
       enrolled: secondFactor !== null,
       siteMode,
       siteAdmin: user.siteAdmin,
@@ -259,7 +287,84 @@ export class SecondFactorService {
     this.log.info('two-factor authentication enabled', { userId: user.id });
     await this.audit.recordForUser('two_factor.enabled', user, { actor: user, ip });
     await this.mailer.send({ to: user.email, message: 'two-factor-enabled' });
-    return { ok: true };
+    return { ok: true, amr: 'otp' };
+  }
+
+  /** Options for adding a security key, with a new challenge held under `holdId` (a sign-in, or an account session after re-authentication). */
+  async keyRegistrationOptions(holdId: string, user: User) {
+    return this.#keys.registrationOptions(holdId, user, await this.store.securityKeys.listByUser(user.id));
+  }
+
+  /** The options of an addition begun under `holdId` and not yet answered; null otherwise. */
+  heldKeyRegistration(holdId: string, user: User) {
+    return this.#keys.heldRegistrationOptions(holdId, user);
+  }
+
+  /** Options for signing in with one of the user's keys, with a new challenge held under `holdId`; null when the user has none. */
+  async keyAuthenticationOptions(holdId: string, user: User) {
+    const keys = await this.store.securityKeys.listByUser(user.id);
+    return keys.length > 0 ? this.#keys.authenticationOptions(holdId, user, keys) : null;
+  }
+
+  /**
+   * Adds a security key from the browser's answer to the challenge held under `holdId`. The first
+   * factor of any kind turns two-factor authentication on: recovery codes are made and held (sealed)
+   * under `holdId` until the person has seen them.
+   */
+  async addSecurityKey(holdId: string, user: User, input: string, typedName: string, ip: string): Promise<KeyAddition> {
+    const name = typedName.trim().replace(/\s+/g, ' ');
+    if (name === '') return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNameMissing, status: 400, field: 'name' };
+    if (name.length > KEY_NAME_MAX) return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNameTooLong, status: 400, field: 'name' };
+    const registration = await this.#keys.register(holdId, user, input, name);
+    if (!registration.ok) {
+      if (registration.reason === 'expired') return { ok: false, error: SECOND_FACTOR_SENTENCES.keySetupExpired, status: 400, field: 'key' };
+      return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNotAdded, status: 400, field: 'key' };
+    }
+    const recovery = await this.#recoveryCodes.newSet();
+    let first: boolean;
+    try {
+      ({ first } = await this.store.securityKeys.add(registration.key, { recoveryKeyId: recovery.keyId, recoveryCodeHashes: recovery.hashes }));
+    } catch (error) {
+      if (error instanceof DuplicateError) return { ok: false, error: SECOND_FACTOR_SENTENCES.keyAlreadyAdded, status: 409, field: 'key' };
+      throw error;
+    }
+    if (first) await this.#recoveryCodes.hold(holdId, user, recovery.codes);
+    this.log.info('security key added', { userId: user.id, first });
+    if (first) await this.audit.recordForUser('two_factor.enabled', user, { actor: user, ip });
+    await this.audit.recordForUser('security_key.added', user, { actor: user, ip, details: { name } });
+    await this.mailer.send({ to: user.email, message: 'security-key-added', locals: { keyName: name, first, ip } });
+    return { ok: true, first, amr: this.#keys.amrOf(registration.key) };
+  }
+
+  /**
+   * Removes one of the user's keys, by the user (re-authenticated by the caller). Refused when it is
+   * the last factor while a rule requires one; the last key of a user without an app, when allowed,
+   * turns two-factor authentication off.
+   */
+  async removeSecurityKey(user: User, credentialId: string, ip: string): Promise<KeyRemoval> {
+    const facts = await this.facts(user);
+    const key = facts.securityKeys.find((candidate) => candidate.credentialId === credentialId);
+    if (!key) return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNotFound, status: 404 };
+    const lastFactor = !facts.hasApp && facts.securityKeys.length === 1;
+    if (lastFactor && !canDeactivate(facts)) return { ok: false, error: SECOND_FACTOR_SENTENCES.lastKeyRequired, status: 409 };
+    const removed = await this.store.securityKeys.remove(user.id, credentialId);
+    if (removed === 'not-found') return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNotFound, status: 404 };
+    const last = removed === 'removed-last';
+    this.log.info('security key removed', { userId: user.id, last });
+    await this.audit.recordForUser('security_key.removed', user, { actor: user, ip, details: { name: key.name } });
+    if (last) {
+      await this.audit.recordForUser('two_factor.disabled', user, { actor: user, ip });
+      await this.forgetAllBrowsers(user, 'two-factor authentication was turned off', { actor: user, ip });
+    }
+    await this.mailer.send({ to: user.email, message: 'security-key-removed', locals: { keyName: key.name, last, ip } });
+    return { ok: true, last };
+  }
+
+  /** What a setup just proved, for the sign-in's `amr`: the app's passcode, or the one key a key-only setup added. */
+  async setupAmr(user: User): Promise<string> {
+    const facts = await this.facts(user);
+    const [key] = facts.securityKeys;
+    return facts.hasApp || !key ? 'otp' : this.#keys.amrOf(key);
   }
 
   /**
@@ -280,7 +385,7 @@ export class SecondFactorService {
     this.log.info('authenticator app replaced', { userId: user.id });
     await this.audit.recordForUser('two_factor.replaced', user, { actor: user, ip });
     await this.mailer.send({ to: user.email, message: 'authenticator-replaced', locals: { ip } });
-    return { ok: true };
+    return { ok: true, amr: 'otp' };
   }
 
   /** The recovery codes of a just-finished setup or regeneration, until `forgetEnrollment`; null otherwise. */
@@ -302,12 +407,16 @@ export class SecondFactorService {
     if (!parsed.ok) return { ok: false, error: parsed.problem, status: 400 };
     const { code } = parsed;
     let replayed = false;
+    let regressed: { keyName: string; counter: number; stored: number } | undefined;
     let remaining: number | undefined;
+    let amr = 'otp';
     const outcome = await this.#guard.attempt(user.id, signInKey, async () => {
-      const result = await method.verify(user.id, code);
+      const result = await method.verify(user.id, code, signInKey);
       if (result.kind === 'replayed') replayed = true;
+      if (result.kind === 'rejected') regressed = result.regressed;
       if (result.kind !== 'accepted') return null;
       remaining = result.remaining;
+      amr = result.amr ?? amr;
       return true;
     });
     this.metrics.secondFactorCheck(kind, checkOutcome(outcome, replayed));
@@ -315,18 +424,22 @@ export class SecondFactorService {
       this.log.warn('a replayed passcode was refused', { userId: user.id, ip });
       await this.audit.recordForUser('passcode.replayed', user, { actor: user, ip });
     }
-    const checked = await this.#toCheck(user, outcome, ip, replayed ? SECOND_FACTOR_SENTENCES.replayed : method.invalidSentence);
+    if (regressed) {
+      this.log.warn('a security key answered with a signature counter that went backwards', { userId: user.id, ip });
+      await this.audit.recordForUser('security_key.counter_regressed', user, { actor: user, ip, details: { name: regressed.keyName, counter: regressed.counter, stored: regressed.stored } });
+    }
+    const checked = await this.#toCheck(user, outcome, ip, replayed ? SECOND_FACTOR_SENTENCES.replayed : method.invalidSentence, amr);
     if (!checked.ok || kind !== 'recovery-code') return checked;
     this.log.info('a recovery code was used', { userId: user.id, ip, remaining });
     await this.audit.recordForUser('recovery_code.used', user, { actor: user, ip, details: { remaining: remaining ?? 0 } });
     await this.mailer.send({ to: user.email, message: 'recovery-code-used', locals: { remaining, ip } });
-    return { ok: true, remainingRecoveryCodes: remaining ?? 0 };
+    return { ok: true, amr, remainingRecoveryCodes: remaining ?? 0 };
   }
 
-  async #toCheck(user: User, outcome: GuardOutcome<unknown>, ip: string, invalid: string): Promise<CodeCheck> {
+  async #toCheck(user: User, outcome: GuardOutcome<unknown>, ip: string, invalid: string, amr: string): Promise<CodeCheck> {
     switch (outcome.kind) {
       case 'ok':
-        return { ok: true };
+        return { ok: true, amr };
       case 'invalid':
         return { ok: false, error: invalid, status: 400 };
       case 'exhausted':

@@ -16,11 +16,13 @@ export interface Reauthentication {
   readonly passcode?: string;
   /** Or, where the page offers it (a lost phone), a recovery code. */
   readonly recoveryCode?: string;
+  /** Or the browser's answer from one of the user's security keys, to the challenge held under the hold key. */
+  readonly securityKey?: string;
 }
 
 /** Which field was wrong and why, for the sentence next to it. */
 export interface FieldProblem {
-  readonly field: 'password' | 'passcode' | 'recoveryCode' | 'newPassword' | 'confirm';
+  readonly field: 'password' | 'passcode' | 'recoveryCode' | 'securityKey' | 'newPassword' | 'confirm';
   readonly message: string;
   readonly status: number;
 }
@@ -56,12 +58,13 @@ export class SelfService {
       const throttled = password.kind === 'throttled';
       return { field: 'password', message: throttled ? PASSWORD_SENTENCES.throttled : 'That password is not right.', status: throttled ? 429 : 401 };
     }
-    if (!(await this.secondFactors.facts(user)).enrolled) return null;
-    const byRecoveryCode = input.recoveryCode !== undefined && input.recoveryCode.trim() !== '' && !input.passcode?.trim();
-    const check = byRecoveryCode
-      ? await this.secondFactors.check(user, 'recovery-code', input.recoveryCode!, holdKey, ip)
-      : await this.secondFactors.check(user, 'totp', input.passcode ?? '', holdKey, ip);
-    return check.ok ? null : { field: byRecoveryCode ? 'recoveryCode' : 'passcode', message: check.error, status: check.status };
+    const facts = await this.secondFactors.facts(user);
+    if (!facts.enrolled) return null;
+    const typed = (value: string | undefined) => value !== undefined && value.trim() !== '';
+    const field = typed(input.passcode) ? 'passcode' : typed(input.recoveryCode) ? 'recoveryCode' : typed(input.securityKey) || !facts.hasApp ? 'securityKey' : 'passcode';
+    const kind = ({ passcode: 'totp', recoveryCode: 'recovery-code', securityKey: 'security-key' } as const)[field];
+    const check = await this.secondFactors.check(user, kind, input[field] ?? '', holdKey, ip);
+    return check.ok ? null : { field, message: check.error, status: check.status };
   }
 
   async changePassword(user: User, input: Reauthentication & { readonly newPassword: string; readonly confirm: string }, holdKey: string, ip: string): Promise<FieldProblem | null> {

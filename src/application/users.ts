@@ -30,7 +30,7 @@ export interface UserProfile extends Omit<MemberRow, 'deadline' | 'overdue'> {
  */
 export class Users {
   constructor(
-    private readonly store: Pick<Store, 'users' | 'memberships' | 'organizations' | 'secondFactors'>,
+    private readonly store: Pick<Store, 'users' | 'memberships' | 'organizations' | 'secondFactors' | 'securityKeys'>,
     private readonly organizations: Organizations,
     private readonly secondFactors: SecondFactorService,
     private readonly federation: FederationService,
@@ -102,6 +102,7 @@ export class Users {
     const user = isRecordId(userId) ? await this.store.users.findById(userId) : null;
     if (!user) throw new NotFoundError('There is no such user.');
     const secondFactor = await this.store.secondFactors.find(user.id);
+    const keys = await this.store.securityKeys.countAmong([user.id]);
     const memberships = await this.store.memberships.listByUser(user.id);
     const organizations = await this.store.organizations.findByIds(memberships.map((membership) => membership.organizationId));
     return {
@@ -109,6 +110,7 @@ export class Users {
       role: 'member',
       enrolled: secondFactor !== null,
       recoveryCodesRemaining: this.secondFactors.remainingRecoveryCodes(secondFactor),
+      securityKeys: keys.get(user.id) ?? 0,
       organizations,
       managedBy: organizations.find((organization) => organization.id === user.managedBy) ?? null,
     };

@@ -8,7 +8,7 @@ import type { MailMetrics } from '../mail/mailer.js';
 import { MESSAGES } from '../mail/messages.js';
 import type { OutboxDepth } from '../store/types.js';
 
-const FACTORS: readonly FactorKind[] = ['totp', 'recovery-code'];
+const FACTORS: readonly FactorKind[] = ['totp', 'recovery-code', 'security-key'];
 const MESSAGE_NAMES = Object.keys(MESSAGES);
 
 /** One scrape reads the outbox once for its three gauges. */

@@ -2,7 +2,7 @@ import type { MemberRow } from '../application/members.js';
 import { writeCsv } from './csv.js';
 import type { ImportFormat } from './read-records.js';
 
-export const EXPORT_COLUMNS = ['email', 'name', 'role', 'two_factor', 'recovery_codes_remaining', 'last_sign_in_at', 'setup_deadline'] as const;
+export const EXPORT_COLUMNS = ['email', 'name', 'role', 'two_factor', 'recovery_codes_remaining', 'security_keys', 'last_sign_in_at', 'setup_deadline'] as const;
 
 /**
  * The compliance report owners ask for before switching enforcement on: every member with role and
@@ -15,6 +15,7 @@ export function exportMembers(members: readonly MemberRow[], format: ImportForma
     role: member.role,
     two_factor: member.enrolled ? 'enrolled' : 'not enrolled',
     recovery_codes_remaining: member.recoveryCodesRemaining,
+    security_keys: member.securityKeys,
     last_sign_in_at: member.user.lastSignInAt?.toISOString() ?? '',
     setup_deadline: member.deadline?.toISOString() ?? '',
   }));

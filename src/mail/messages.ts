@@ -17,6 +17,8 @@ export const MESSAGES = {
   'password-reset-elsewhere': { subject: 'Your account signs in at your organization' },
   'password-changed': { subject: 'Your password was changed' },
   'authenticator-replaced': { subject: 'A new authenticator app is set up for your account' },
+  'security-key-added': { subject: 'A security key or passkey was added to your account' },
+  'security-key-removed': { subject: 'A security key or passkey was removed from your account' },
 } as const;
 
 export type MessageName = keyof typeof MESSAGES;

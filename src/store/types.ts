@@ -224,11 +224,15 @@ export interface RecoveryCode {
   readonly usedAt: Date | null;
 }
 
-/** A user's second factor: the TOTP credential and its recovery codes, one aggregate. */
+/**
+ * A user's second factor: the TOTP credential and the recovery codes, one aggregate. It exists while
+ * the user has an authenticator app, a security key, or both (docs/rules.md, "Security keys and
+ * passkeys"): the recovery codes serve every factor, so a user with only keys has one too.
+ */
 export interface SecondFactor {
   readonly userId: string;
-  /** The TOTP secret, sealed with the SecretBox. */
-  readonly sealedSecret: string;
+  /** The TOTP secret, sealed with the SecretBox; null when the user has only security keys. */
+  readonly sealedSecret: string | null;
   readonly enabledAt: Date;
   /** The last TOTP time step accepted; a code from this step or an earlier one is a replay. */
   readonly lastTimeStep: number;
@@ -239,7 +243,7 @@ export interface SecondFactor {
 
 export interface NewSecondFactor {
   readonly userId: string;
-  readonly sealedSecret: string;
+  readonly sealedSecret: string | null;
   readonly lastTimeStep: number;
   readonly recoveryKeyId: string;
   readonly recoveryCodeHashes: readonly string[];
@@ -265,14 +269,68 @@ export interface SecondFactorRepository {
   /** Marks a recovery code used if it was unused; returns whether this call used it. */
   useRecoveryCode(userId: string, codeId: string): Promise<boolean>;
   /**
-   * Puts a new TOTP secret in place of the old one (a new phone), with the time step its first code
-   * was accepted at; the recovery codes stay. Returns false when the user has no second factor.
+   * Puts a new TOTP secret in place of the old one (a new phone) — or adds the first one for a user
+   * with only security keys — with the time step its first code was accepted at; the recovery codes
+   * stay. Returns false when the user has no second factor.
    */
   replaceSecret(userId: string, sealedSecret: string, lastTimeStep: number): Promise<boolean>;
   /** Replaces the whole set of recovery codes. Returns false when the user has no second factor. */
   replaceRecoveryCodes(userId: string, recoveryKeyId: string, hashes: readonly string[]): Promise<boolean>;
-  /** Deletes the secret and every recovery code; returns whether there was anything to delete. */
+  /** Deletes the secret, every security key and every recovery code; returns whether there was anything to delete. */
   disable(userId: string): Promise<boolean>;
+}
+
+/** A security key or passkey (a WebAuthn credential), part of its user's second factor. */
+export interface SecurityKey {
+  /** The credential id the authenticator chose, base64url; unique across all users. */
+  readonly credentialId: string;
+  readonly userId: string;
+  /** The name the user gave it ("Blue YubiKey"). */
+  readonly name: string;
+  /** The COSE public key, base64url. */
+  readonly publicKey: string;
+  /** The last signature counter accepted; 0 for authenticators that keep none. */
+  readonly counter: number;
+  readonly transports: readonly string[];
+  /** A passkey that syncs between devices (backup eligible) rather than one bound to one device. */
+  readonly synced: boolean;
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date | null;
+}
+
+export type NewSecurityKey = Omit<SecurityKey, 'createdAt' | 'lastUsedAt'>;
+
+/** Recovery codes for a user's first factor, when a security key is it. */
+export interface FirstFactorCodes {
+  readonly recoveryKeyId: string;
+  readonly recoveryCodeHashes: readonly string[];
+}
+
+export interface SecurityKeyRepository {
+  /**
+   * Saves the key. When the user has no second factor yet, it is created in the same step — no app,
+   * these recovery codes — and `first` is true. A credential id already saved (for anyone) rejects
+   * the call with DuplicateError('credential id') and changes nothing. Not atomic on MongoDB: a
+   * connection lost between the two writes can leave the second factor without its key.
+   */
+  add(key: NewSecurityKey, codes: FirstFactorCodes): Promise<{ first: boolean }>;
+  find(credentialId: string): Promise<SecurityKey | null>;
+  /** The user's keys, oldest first. */
+  listByUser(userId: string): Promise<SecurityKey[]>;
+  /**
+   * Records a use at `at` with the authenticator's new signature counter, if it moved forward: it
+   * must be greater than the stored one, or both be 0 (an authenticator that keeps no counter).
+   * Returns false otherwise — a counter that went backwards (a cloned key), or the loser of two
+   * racing uses — and records nothing.
+   */
+  recordUse(credentialId: string, counter: number, at: Date): Promise<boolean>;
+  /**
+   * Removes one of the user's keys. When it was the user's last factor (no app, no other key), the
+   * whole second factor goes with it, recovery codes included: 'removed-last'.
+   */
+  remove(userId: string, credentialId: string): Promise<'removed' | 'removed-last' | 'not-found'>;
+  /** How many keys each of these users has; users without keys are not in the map. */
+  countAmong(userIds: readonly string[]): Promise<Map<string, number>>;
 }
 
 /**
@@ -355,6 +413,9 @@ export type AuditAction =
   | 'account.password_changed'
   | 'account.password_reset'
   | 'two_factor.replaced'
+  | 'security_key.added'
+  | 'security_key.removed'
+  | 'security_key.counter_regressed'
   | 'email.retried'
   | 'action.refused';
 
@@ -565,6 +626,7 @@ export interface Store {
   readonly keys: KeyRepository;
   readonly oidc: OidcModelRepository;
   readonly secondFactors: SecondFactorRepository;
+  readonly securityKeys: SecurityKeyRepository;
   readonly enrollments: PendingEnrollmentRepository;
   readonly attempts: AttemptRepository;
   readonly audit: AuditRepository;

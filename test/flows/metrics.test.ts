@@ -35,7 +35,7 @@ const ALLOWED_LABELS: Record<string, (value: string) => boolean> = {
   route: (value) => ROUTE_GROUP_NAMES.includes(value),
   status: (value) => /^[1-5]\d\d$/.test(value),
   outcome: (value) => ([...SIGN_IN_OUTCOMES, ...SECOND_FACTOR_OUTCOMES] as string[]).includes(value),
-  factor: (value) => ['totp', 'recovery-code'].includes(value),
+  factor: (value) => ['totp', 'recovery-code', 'security-key'].includes(value),
   kind: (value) => (LOCKOUT_KINDS as readonly string[]).includes(value),
   message: (value) => Object.keys(MESSAGES).includes(value),
   le: (value) => value === '+Inf' || Number.isFinite(Number(value)),

@@ -5,6 +5,7 @@ import { Browser, formAction, type Page } from '../support/browser.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
 import { REDIRECT_URI, exchangeCode, signInWithPassword, startSignIn, type PendingSignIn } from '../support/relying-party.js';
 import { codeAt, completeSetup, submitPasscode } from '../support/second-factor.js';
+import { SoftwareKey } from '../support/software-key.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import { ACR } from '../../src/policy/acr.js';
 
@@ -250,6 +251,38 @@ describe('organizations are trust boundaries: an owner cannot reach another orga
     expect((await postForm(eve, `/admin/orgs/evil/members/${rootId}/disable-2fa`)).status).toBe(404);
     expect((await callApi(url(), eveToken, 'POST', `/admin/api/organizations/evil/members/${rootId}/disable-2fa`, {})).status).toBe(404);
     expect(await store().secondFactors.find(rootId)).not.toBeNull();
+  });
+
+  it('security keys count as a second factor at the boundary: an owner cannot remove another organization\'s member\'s keys, and her own member\'s go with Disable 2FA', async () => {
+    /** Adds a security key through the application, as the account page does after re-authentication. */
+    const addKey = async (email: string, name: string) => {
+      const account = await user(email);
+      const key = new SoftwareKey(url(), new URL(url()).hostname);
+      const options = await app().secondFactors.keyRegistrationOptions(`test-${name}`, account);
+      const added = await app().secondFactors.addSecurityKey(`test-${name}`, account, JSON.stringify(key.register({ challenge: options.challenge })), name, '192.0.2.1');
+      expect(added.ok).toBe(true);
+      return account.id;
+    };
+    // Vic (of city, and now of Eve's organization too) adds a key beside her app.
+    const vicId = await addKey('vic@city.test', 'Vic key');
+    const byPage = await postForm(eve, `/admin/orgs/evil/members/${vicId}/disable-2fa`, { reason: 'lost key' });
+    expect(byPage.status).toBe(403);
+    const byApi = await callApi(url(), eveToken, 'POST', `/admin/api/organizations/evil/members/${vicId}/disable-2fa`, { reason: 'lost key' });
+    expect(byApi.status).toBe(403);
+    expect((await store().securityKeys.listByUser(vicId)).map((key) => key.name)).toStrictEqual(['Vic key']);
+
+    // An account of Eve's organization alone, with only a key: listed as enrolled, and hers to reset.
+    await app().users.create(OPERATOR, { email: 'kit@elsewhere.test', password: PASSWORD, orgs: [{ slug: 'evil', role: 'member' }] });
+    const kitId = await addKey('kit@elsewhere.test', 'Kit key');
+    const listed = await callApi(url(), eveToken, 'GET', '/admin/api/organizations/evil/members');
+    const kit = (listed.json.members as Array<{ email: string; twoFactor: { enrolled: boolean; securityKeys: number; recoveryCodesRemaining: number } }>).find((member) => member.email === 'kit@elsewhere.test');
+    expect(kit?.twoFactor).toStrictEqual({ enrolled: true, securityKeys: 1, recoveryCodesRemaining: 10, deadline: null, overdue: false });
+    const members = await eve.visit('/admin/orgs/evil/members');
+    expect(members.html).toMatch(/Enrolled<\/span> \(1 security key, 10 recovery codes left\)/);
+    const reset = await callApi(url(), eveToken, 'POST', `/admin/api/organizations/evil/members/${kitId}/disable-2fa`, { reason: 'lost key' });
+    expect(reset.status).toBe(200);
+    expect(await store().securityKeys.listByUser(kitId)).toStrictEqual([]);
+    expect(await store().secondFactors.find(kitId)).toBeNull();
   });
 
   it('only the invited account can answer its invitation, and declining leaves nothing behind', async () => {

@@ -371,6 +371,117 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
       });
     });
 
+    describe('security keys', () => {
+      const user = () => store.users.create({ email: `${Math.random().toString(36).slice(2)}@x.test`, name: 'U', passwordHash: null, siteAdmin: false });
+      const key = (userId: string, credentialId: string, extra: { counter?: number; synced?: boolean } = {}) => ({
+        credentialId, userId, name: `key ${credentialId}`, publicKey: `pk-${credentialId}`, counter: extra.counter ?? 5, transports: ['usb', 'nfc'], synced: extra.synced ?? false,
+      });
+      const codes = (hashes = ['r1', 'r2']) => ({ recoveryKeyId: 'k1', recoveryCodeHashes: hashes });
+
+      it('makes the first key a second factor of its own, without an app, with the recovery codes', async () => {
+        const { id } = await user();
+        expect(await store.securityKeys.add(key(id, 'cred-a'), codes())).toStrictEqual({ first: true });
+        const factor = await store.secondFactors.find(id);
+        expect(factor?.sealedSecret).toBeNull();
+        expect(factor?.recoveryCodes.map((code) => code.hash)).toStrictEqual(['r1', 'r2']);
+        expect(await store.secondFactors.enrolledAmong([id])).toStrictEqual(new Set([id]));
+        // A second key keeps the codes it has.
+        expect(await store.securityKeys.add(key(id, 'cred-b', { synced: true }), codes(['other']))).toStrictEqual({ first: false });
+        expect((await store.secondFactors.find(id))?.recoveryCodes.map((code) => code.hash)).toStrictEqual(['r1', 'r2']);
+        const keys = await store.securityKeys.listByUser(id);
+        expect(keys.map((k) => [k.credentialId, k.name, k.publicKey, k.counter, k.transports, k.synced, k.lastUsedAt])).toStrictEqual([
+          ['cred-a', 'key cred-a', 'pk-cred-a', 5, ['usb', 'nfc'], false, null],
+          ['cred-b', 'key cred-b', 'pk-cred-b', 5, ['usb', 'nfc'], true, null],
+        ]);
+        expect(keys[0]?.createdAt).toBeInstanceOf(Date);
+        expect(await store.securityKeys.find('cred-b')).toStrictEqual(keys[1]);
+        expect(await store.securityKeys.find('missing')).toBeNull();
+      });
+
+      it('adds a key beside an app without touching the app or its codes', async () => {
+        const { id } = await user();
+        await store.secondFactors.enable({ userId: id, sealedSecret: 'sealed', lastTimeStep: 9, recoveryKeyId: 'k0', recoveryCodeHashes: ['app-code'] });
+        expect(await store.securityKeys.add(key(id, 'cred-c'), codes())).toStrictEqual({ first: false });
+        const factor = await store.secondFactors.find(id);
+        expect([factor?.sealedSecret, factor?.lastTimeStep, factor?.recoveryCodes.map((code) => code.hash)]).toStrictEqual(['sealed', 9, ['app-code']]);
+      });
+
+      it('refuses a credential id that is already saved, for anyone, and changes nothing', async () => {
+        const a = await user();
+        const b = await user();
+        await store.securityKeys.add(key(a.id, 'same'), codes());
+        const duplicate = store.securityKeys.add(key(b.id, 'same'), codes());
+        await expect(duplicate).rejects.toBeInstanceOf(DuplicateError);
+        await expect(duplicate).rejects.toHaveProperty('field', 'credential id');
+        expect(await store.secondFactors.find(b.id)).toBeNull();
+        expect((await store.securityKeys.find('same'))?.userId).toBe(a.id);
+      });
+
+      it('records a use only when the counter moves forward, once under a race', async () => {
+        const { id } = await user();
+        await store.securityKeys.add(key(id, 'counted', { counter: 5 }), codes());
+        const at = new Date('2026-01-02T03:04:05Z');
+        expect(await store.securityKeys.recordUse('counted', 5, at)).toBe(false);
+        expect(await store.securityKeys.recordUse('counted', 4, at)).toBe(false);
+        expect((await store.securityKeys.find('counted'))?.lastUsedAt).toBeNull();
+        const raced = await Promise.all(Array.from({ length: 6 }, () => store.securityKeys.recordUse('counted', 6, at)));
+        expect(raced.filter(Boolean)).toHaveLength(1);
+        const after = await store.securityKeys.find('counted');
+        expect([after?.counter, after?.lastUsedAt]).toStrictEqual([6, at]);
+        expect(await store.securityKeys.recordUse('missing', 9, at)).toBe(false);
+        // An authenticator without a counter always says 0; a key that had counted may not go back to 0.
+        await store.securityKeys.add(key(id, 'uncounted', { counter: 0 }), codes());
+        expect(await store.securityKeys.recordUse('uncounted', 0, at)).toBe(true);
+        expect(await store.securityKeys.recordUse('uncounted', 0, at)).toBe(true);
+        expect(await store.securityKeys.recordUse('counted', 0, at)).toBe(false);
+      });
+
+      it('removes a key, and with the last one of a user without an app the whole second factor', async () => {
+        const { id } = await user();
+        const other = await user();
+        await store.securityKeys.add(key(id, 'k-1'), codes());
+        await store.securityKeys.add(key(id, 'k-2'), codes());
+        await store.securityKeys.add(key(other.id, 'k-3'), codes());
+        expect(await store.securityKeys.remove(other.id, 'k-1')).toBe('not-found');
+        expect(await store.securityKeys.remove(id, 'k-1')).toBe('removed');
+        expect(await store.securityKeys.remove(id, 'k-1')).toBe('not-found');
+        expect((await store.secondFactors.find(id))?.recoveryCodes).toHaveLength(2);
+        expect(await store.securityKeys.remove(id, 'k-2')).toBe('removed-last');
+        expect(await store.secondFactors.find(id)).toBeNull();
+        expect(await store.securityKeys.listByUser(id)).toStrictEqual([]);
+        expect(await store.securityKeys.countAmong([id, other.id, 'missing'])).toStrictEqual(new Map([[other.id, 1]]));
+        expect(await store.securityKeys.countAmong([])).toStrictEqual(new Map());
+      });
+
+      it('keeps the app when its user removes the last key', async () => {
+        const { id } = await user();
+        await store.secondFactors.enable({ userId: id, sealedSecret: 'sealed', lastTimeStep: 1, recoveryKeyId: 'k0', recoveryCodeHashes: ['c'] });
+        await store.securityKeys.add(key(id, 'only'), codes());
+        expect(await store.securityKeys.remove(id, 'only')).toBe('removed');
+        expect((await store.secondFactors.find(id))?.sealedSecret).toBe('sealed');
+      });
+
+      it('goes with the second factor when it is disabled, and the credential id can be added again', async () => {
+        const { id } = await user();
+        await store.secondFactors.enable({ userId: id, sealedSecret: 'sealed', lastTimeStep: 1, recoveryKeyId: 'k0', recoveryCodeHashes: ['c'] });
+        await store.securityKeys.add(key(id, 'gone'), codes());
+        expect(await store.secondFactors.disable(id)).toBe(true);
+        expect(await store.securityKeys.listByUser(id)).toStrictEqual([]);
+        expect(await store.securityKeys.find('gone')).toBeNull();
+        expect(await store.securityKeys.add(key(id, 'gone'), codes())).toStrictEqual({ first: true });
+        expect(await store.secondFactors.disable(id)).toBe(true);
+        expect(await store.secondFactors.find(id)).toBeNull();
+      });
+
+      it('lets an app be set up beside keys', async () => {
+        const { id } = await user();
+        await store.securityKeys.add(key(id, 'first'), codes());
+        expect(await store.secondFactors.replaceSecret(id, 'sealed-app', 3)).toBe(true);
+        expect(await store.securityKeys.remove(id, 'first')).toBe('removed');
+        expect((await store.secondFactors.find(id))?.sealedSecret).toBe('sealed-app');
+      });
+    });
+
     describe('pending enrollments', () => {
       it('puts, replaces, finds until expiry, and deletes', async () => {
         const expiresAt = new Date(Date.now() + 60_000);

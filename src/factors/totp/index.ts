@@ -47,7 +47,7 @@ export class TotpFactor implements SecondFactorMethod {
 
   async verify(userId: string, code: string): Promise<FactorCheck> {
     const record = await this.store.secondFactors.find(userId);
-    if (!record) return { kind: 'rejected' };
+    if (!record?.sealedSecret) return { kind: 'rejected' };
     const secret = this.box.open(record.sealedSecret, secretContext(userId));
     const timeStep = await matchTotp(secret, code, record.lastTimeStep);
     if (timeStep !== null && (await this.store.secondFactors.acceptTimeStep(userId, timeStep))) return { kind: 'accepted' };
@@ -57,7 +57,7 @@ export class TotpFactor implements SecondFactorMethod {
   }
 
   describe(record: SecondFactor | null): FactorDescription | null {
-    return record ? { kind: this.kind } : null;
+    return record?.sealedSecret ? { kind: this.kind } : null;
   }
 
   /** The setup held under `holdId`, or a new one with a fresh secret. */

@@ -18,6 +18,7 @@ import { mongoOrganizations, organizationSchema } from './organizations.js';
 import { mongoOutbox, outboxSchema } from './outbox.js';
 import { mongoRememberedBrowsers, rememberedBrowserSchema } from './remembered-browsers.js';
 import { mongoSecondFactors, secondFactorSchema } from './second-factors.js';
+import { mongoSecurityKeys, securityKeySchema } from './security-keys.js';
 import { mongoSettings, settingSchema } from './settings.js';
 import { mongoUsers, userSchema } from './users.js';
 
@@ -35,6 +36,7 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
   const keys = await openCollection(connection, 'Key', keySchema);
   const oidcModels = await openCollection(connection, 'OidcModel', oidcModelSchema);
   const secondFactors = await openCollection(connection, 'SecondFactor', secondFactorSchema);
+  const securityKeys = await openCollection(connection, 'SecurityKey', securityKeySchema);
   const enrollments = await openCollection(connection, 'PendingEnrollment', enrollmentSchema);
   const attempts = await openCollection(connection, 'Attempt', attemptSchema);
   const auditEvents = await openCollection(connection, 'AuditEvent', auditSchema);
@@ -56,7 +58,8 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
     settings: mongoSettings(settings),
     keys: mongoKeys(keys),
     oidc: mongoOidcModels(oidcModels),
-    secondFactors: mongoSecondFactors(secondFactors),
+    secondFactors: mongoSecondFactors(secondFactors, securityKeys),
+    securityKeys: mongoSecurityKeys(securityKeys, secondFactors),
     enrollments: mongoEnrollments(enrollments),
     attempts: mongoAttempts(attempts),
     audit: mongoAudit(auditEvents),

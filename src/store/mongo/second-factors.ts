@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import mongoose from 'mongoose';
 import type { RecoveryCode, SecondFactor, SecondFactorRepository } from '../types.js';
 import { isDuplicateKey, schemaOptions, type Collection } from './database.js';
+import type { SecurityKeyDoc } from './security-keys.js';
 
 /**
  * Recovery codes are keyed by id inside the document (not an array), so spending one is a plain
@@ -10,7 +11,8 @@ import { isDuplicateKey, schemaOptions, type Collection } from './database.js';
  */
 export interface SecondFactorDoc {
   _id: string;
-  sealedSecret: string;
+  /** Null when the user has only security keys. */
+  sealedSecret: string | null;
   enabledAt: Date;
   lastTimeStep: number;
   recoveryKeyId: string;
@@ -20,7 +22,7 @@ export interface SecondFactorDoc {
 export const secondFactorSchema = new mongoose.Schema<SecondFactorDoc>(
   {
     _id: { type: String, required: true },
-    sealedSecret: { type: String, required: true },
+    sealedSecret: { type: String, default: null },
     enabledAt: { type: Date, required: true },
     lastTimeStep: { type: Number, required: true },
     recoveryKeyId: { type: String, required: true },
@@ -41,14 +43,14 @@ const codesOf = (doc: Pick<SecondFactorDoc, 'recoveryCodes'>): RecoveryCode[] =>
 const isCodeId = (id: string) => /^[0-9a-f-]{36}$/.test(id);
 
 /** The recovery codes live inside the second-factor document, so every change to them is one atomic update. */
-export function mongoSecondFactors(secondFactors: Collection<SecondFactorDoc>): SecondFactorRepository {
+export function mongoSecondFactors(secondFactors: Collection<SecondFactorDoc>, securityKeys: Collection<SecurityKeyDoc>): SecondFactorRepository {
   return {
     async find(userId) {
       const doc = await secondFactors.findOne({ _id: userId });
       if (!doc) return null;
       const secondFactor: SecondFactor = {
         userId: doc._id,
-        sealedSecret: doc.sealedSecret,
+        sealedSecret: doc.sealedSecret ?? null,
         enabledAt: doc.enabledAt,
         lastTimeStep: doc.lastTimeStep,
         recoveryKeyId: doc.recoveryKeyId,
@@ -102,7 +104,8 @@ export function mongoSecondFactors(secondFactors: Collection<SecondFactorDoc>): 
     },
     async disable(userId) {
       const result = await secondFactors.deleteOne({ _id: userId });
-      return result.deletedCount === 1;
+      const keys = await securityKeys.deleteMany({ userId });
+      return result.deletedCount === 1 || keys.deletedCount > 0;
     },
   };
 }

@@ -16,6 +16,7 @@ import { sqliteOrganizations } from './organizations.js';
 import { sqliteOutbox } from './outbox.js';
 import { sqliteRememberedBrowsers } from './remembered-browsers.js';
 import { sqliteSecondFactors } from './second-factors.js';
+import { sqliteSecurityKeys } from './security-keys.js';
 import { sqliteSettings } from './settings.js';
 import { sqliteUsers } from './users.js';
 
@@ -32,6 +33,7 @@ export function openSqliteStore(file: string): Store {
     keys: sqliteKeys(db),
     oidc: sqliteOidcModels(db),
     secondFactors: sqliteSecondFactors(db),
+    securityKeys: sqliteSecurityKeys(db),
     enrollments: sqliteEnrollments(db),
     attempts: sqliteAttempts(db),
     audit: sqliteAudit(db),

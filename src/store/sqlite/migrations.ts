@@ -201,4 +201,40 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (organization_id, day)
   );
   `,
+  // Security keys: a second factor may have no app (its secret becomes nullable, which SQLite does
+  // by rebuilding the table; the recovery codes are rebuilt first so that no cascade touches them).
+  `
+  CREATE TABLE second_factors_rebuilt (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    sealed_secret TEXT,
+    enabled_at INTEGER NOT NULL,
+    last_time_step INTEGER NOT NULL,
+    recovery_key_id TEXT NOT NULL
+  );
+  INSERT INTO second_factors_rebuilt SELECT user_id, sealed_secret, enabled_at, last_time_step, recovery_key_id FROM second_factors;
+  CREATE TABLE recovery_codes_rebuilt (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES second_factors_rebuilt(user_id) ON DELETE CASCADE,
+    hash TEXT NOT NULL,
+    used_at INTEGER
+  );
+  INSERT INTO recovery_codes_rebuilt SELECT id, user_id, hash, used_at FROM recovery_codes ORDER BY rowid;
+  DROP TABLE recovery_codes;
+  DROP TABLE second_factors;
+  ALTER TABLE second_factors_rebuilt RENAME TO second_factors;
+  ALTER TABLE recovery_codes_rebuilt RENAME TO recovery_codes;
+  CREATE INDEX recovery_codes_by_user ON recovery_codes (user_id);
+  CREATE TABLE security_keys (
+    credential_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES second_factors(user_id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    counter INTEGER NOT NULL,
+    transports TEXT NOT NULL,
+    synced INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER
+  );
+  CREATE INDEX security_keys_by_user ON security_keys (user_id);
+  `,
 ];

@@ -4,7 +4,7 @@ import type { SecondFactor, SecondFactorRepository } from '../types.js';
 
 interface SecondFactorRow {
   user_id: string;
-  sealed_secret: string;
+  sealed_secret: string | null;
   enabled_at: number;
   last_time_step: number;
   recovery_key_id: string;
@@ -39,7 +39,7 @@ export function sqliteSecondFactors(db: SqliteDatabase): SecondFactorRepository 
   const insertCodes = (userId: string, hashes: readonly string[]) => {
     for (const hash of hashes) insertCode.run(crypto.randomUUID(), userId, hash);
   };
-  const enable = db.transaction((userId: string, sealedSecret: string, lastTimeStep: number, keyId: string, hashes: readonly string[]) => {
+  const enable = db.transaction((userId: string, sealedSecret: string | null, lastTimeStep: number, keyId: string, hashes: readonly string[]) => {
     if (insert.run(userId, sealedSecret, Date.now(), lastTimeStep, keyId).changes === 0) return false;
     insertCodes(userId, hashes);
     return true;
