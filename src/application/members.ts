@@ -3,6 +3,7 @@ import { isFederated } from '../federation/federation-service.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Membership, MembershipInvitation, Organization, Role, Store, User } from '../store/types.js';
 import { enforcesTwoFactor, setupDeadline } from '../policy/second-factor.js';
+import { organizationFacts } from './organization-facts.js';
 import type { Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import { leavesAnOwner } from './authorization.js';
@@ -34,17 +35,7 @@ export type MemberFilter = 'all' | 'without-2fa' | 'overdue';
 
 /** The deadline an organization gives one of its members, from its current settings. */
 export function organizationDeadline(organization: Organization, membership: Pick<Membership, 'role' | 'createdAt'>): Date | null {
-  return setupDeadline([{
-    slug: organization.slug,
-    forceTwoFactor: organization.forceTwoFactor,
-    managesAccount: false,
-    role: membership.role,
-    applyTo: organization.applyTo,
-    enforcementStartedAt: organization.enforcementStartedAt,
-    joinedAt: membership.createdAt,
-    gracePeriodDays: organization.gracePeriodDays,
-    rememberBrowserDays: organization.rememberBrowserDays,
-  }]);
+  return setupDeadline([organizationFacts(organization, membership, false)]);
 }
 
 /** A member as an owner sees them on the confirmation page, with what the owner may do about their 2FA. */

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Config } from '../../config/index.js';
 import type { FactorKind, SecondFactorMethod } from '../factors/factor.js';
 import { RecoveryCodeFactor, remainingRecoveryCodes } from '../factors/recovery-codes/index.js';
@@ -5,7 +6,6 @@ import { TotpFactor, type TotpSetupView } from '../factors/totp/index.js';
 import { SecurityKeyFactor, relyingPartyOf } from '../factors/webauthn/index.js';
 import type { Logger } from '../log.js';
 import type { Mailer } from '../mail/mailer.js';
-import crypto from 'node:crypto';
 import { isTwoFactorAcr, relyingPartyAsksForSecondFactor, sessionLevelOf, type AcrClaimRequest } from '../policy/acr-request.js';
 import { ACR } from '../policy/acr.js';
 import {
@@ -24,6 +24,7 @@ import { DuplicateError, type RememberedBrowser, type SecondFactor, type Securit
 import { actorName, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import type { ApplicationMetrics, SecondFactorOutcome } from './metrics.js';
+import { organizationFacts } from './organization-facts.js';
 import { SecondFactorGuard, type ChallengeStanding, type GuardOutcome } from './second-factor-guard.js';
 import { readSiteTwoFactorMode } from './site.js';
 
@@ -145,17 +146,7 @@ export class SecondFactorService {
       siteAdmin: user.siteAdmin,
       organizations: memberships.flatMap((membership) => {
         const organization = organizations.get(membership.organizationId);
-        return organization ? [{
-          slug: organization.slug,
-          forceTwoFactor: organization.forceTwoFactor,
-          managesAccount: organization.federation !== null && user.managedBy === organization.id,
-          role: membership.role,
-          applyTo: organization.applyTo,
-          enforcementStartedAt: organization.enforcementStartedAt,
-          joinedAt: membership.createdAt,
-          gracePeriodDays: organization.gracePeriodDays,
-          rememberBrowserDays: organization.rememberBrowserDays,
-        }] : [];
+        return organization ? [organizationFacts(organization, membership, organization.federation !== null && user.managedBy === organization.id)] : [];
       }),
     };
   }
