@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
 import { OPERATOR } from '../../src/application/actor.js';
 import { expectAccessible } from '../support/accessibility.js';
 import { PHONE_TOOLS, authenticatorCode, scanQrCode, secretOf } from '../support/authenticator.js';
-import { launchChromium, missingForBrowserTests } from '../support/chromium.js';
+import { useBrowserSuite } from '../support/browser-suite.js';
+import { missingForBrowserTests } from '../support/chromium.js';
 import { reportSkip } from '../support/skips.js';
-import { TestSmtpServer } from '../support/smtp.js';
-import { startTestInstance, tempDir, type TestInstance } from '../support/twofold.js';
+import { tempDir } from '../support/twofold.js';
 
 /*
  * Rolling enforcement out in Debian's Chromium (docs/rules.md, "Rolling enforcement out",
@@ -21,34 +21,15 @@ const SHOTS = process.env.TWOFOLD_SCREENSHOTS ?? tempDir('twofold-shots-');
 const PASSWORD = 'a long enough password';
 
 (skip ? describe.skip : describe)('rolling enforcement out (Chromium, axe-core)', () => {
-  let twofold: TestInstance;
-  let smtp: TestSmtpServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    smtp = new TestSmtpServer();
-    twofold = await startTestInstance({ SMTP_URL: await smtp.start() });
+  const suite = useBrowserSuite(() => ({}), async (twofold) => {
     await twofold.app.organizations.create(OPERATOR, 'harbor', 'Harbor Authority');
     await twofold.app.organizations.setRollout(OPERATOR, 'harbor', { gracePeriodDays: 14, rememberBrowserDays: 7 }, null);
     await twofold.app.organizations.setForceTwoFactor(OPERATOR, 'harbor', true, null);
     await twofold.app.users.create(OPERATOR, { email: 'olivia@harbor.test', password: PASSWORD, orgs: [{ slug: 'harbor', role: 'owner' }] });
     await twofold.app.users.create(OPERATOR, { email: 'max@harbor.test', password: PASSWORD, orgs: [{ slug: 'harbor', role: 'member' }] });
-    browser = await launchChromium();
   });
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await twofold?.close();
-    await smtp?.close();
-  });
-
-  const newPage = async (): Promise<Page> => {
-    const context = await browser.newContext();
-    contexts.push(context);
-    return context.newPage();
-  };
-  const url = (path: string) => `${twofold.url}${path}`;
+  const { newPage } = suite;
+  const url = (path: string) => `${suite.twofold.url}${path}`;
   const signIn = async (page: Page, email: string) => {
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);

@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { describe, expect, it } from '@jest/globals';
+import type { CDPSession, Page } from 'playwright-core';
 import { OPERATOR } from '../../src/application/actor.js';
 import { DEMO } from '../../src/demo/seed.js';
 import { expectAccessible, withoutJavaScript } from '../support/accessibility.js';
 import { PHONE_TOOLS, authenticatorCode, scanQrCode, secretOf } from '../support/authenticator.js';
-import { launchChromium, missingForBrowserTests } from '../support/chromium.js';
+import { useBrowserSuite } from '../support/browser-suite.js';
+import { missingForBrowserTests } from '../support/chromium.js';
 import { reportSkip } from '../support/skips.js';
-import { TestSmtpServer } from '../support/smtp.js';
-import { freePort, startTestInstance, tempDir, type TestInstance } from '../support/twofold.js';
+import { freePort, tempDir } from '../support/twofold.js';
 
 /*
  * Security keys and passkeys in Debian's Chromium, with the DevTools protocol's virtual
@@ -41,33 +41,16 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
 }
 
 (skip ? describe.skip : describe)('security keys and passkeys in a real browser (Chromium, virtual authenticator)', () => {
-  let twofold: TestInstance;
-  let smtp: TestSmtpServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    smtp = new TestSmtpServer();
+  const suite = useBrowserSuite(async () => {
     const port = await freePort();
-    twofold = await startTestInstance({ TWOFOLD_DEMO: '1', SMTP_URL: await smtp.start(), PORT: String(port), ISSUER: `http://localhost:${port}` });
+    return { TWOFOLD_DEMO: '1', PORT: String(port), ISSUER: `http://localhost:${port}` };
+  }, async (twofold) => {
     await twofold.app.organizations.setForceTwoFactor(OPERATOR, DEMO.organization.slug, true, null);
-    browser = await launchChromium();
   });
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await twofold?.close();
-    await smtp?.close();
-  });
-
-  const newPage = async (options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> => {
-    const context = await browser.newContext(options);
-    contexts.push(context);
-    return context.newPage();
-  };
-  const member = (email: string) => twofold.app.users.create(OPERATOR, { email, password: PASSWORD, orgs: [{ slug: DEMO.organization.slug, role: 'member' }] });
+  const { newPage } = suite;
+  const member = (email: string) => suite.twofold.app.users.create(OPERATOR, { email, password: PASSWORD, orgs: [{ slug: DEMO.organization.slug, role: 'member' }] });
   const signInAtDemo = async (page: Page, email: string) => {
-    await page.goto(`${twofold.url}/demo`);
+    await page.goto(`${suite.twofold.url}/demo`);
     await page.getByRole('link', { name: 'Sign in' }).click();
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);
@@ -105,10 +88,10 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
     await page.getByRole('button', { name: 'Continue' }).click();
     expect(await amrAtDemo(page)).toStrictEqual({ amr: ['hwk', 'mfa', 'pwd'], acr: 'urn:twofold:acr:two-factor' });
     expect(await credentialsOn(usbKey)).toHaveLength(1);
-    const [saved] = await twofold.store.securityKeys.listByUser(userId);
+    const [saved] = await suite.twofold.store.securityKeys.listByUser(userId);
     expect([saved?.name, saved?.credentialId]).toStrictEqual(['Blue key', (await credentialsOn(usbKey))[0]!.credentialId.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')]);
-    expect((await twofold.store.secondFactors.find(userId))?.sealedSecret).toBeNull();
-    await smtp.waitFor(email, /A security key or passkey was added/);
+    expect((await suite.twofold.store.secondFactors.find(userId))?.sealedSecret).toBeNull();
+    await suite.smtp.waitFor(email, /A security key or passkey was added/);
 
     // Every later sign-in: the key, and no passcode field (there is no app).
     await signOutOfDemo(page);
@@ -119,10 +102,10 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
     await expectAccessible(page, 'challenge: security key');
     await page.getByRole('button', { name: 'Use your security key or passkey' }).click();
     expect((await amrAtDemo(page)).amr).toStrictEqual(['hwk', 'mfa', 'pwd']);
-    expect((await twofold.store.securityKeys.find(saved!.credentialId))?.lastUsedAt).toBeInstanceOf(Date);
+    expect((await suite.twofold.store.securityKeys.find(saved!.credentialId))?.lastUsedAt).toBeInstanceOf(Date);
 
     // A second key from the account page: the password, and the first key to re-authenticate.
-    await page.goto(`${twofold.url}/account`);
+    await page.goto(`${suite.twofold.url}/account`);
     await page.getByRole('heading', { name: 'Security keys and passkeys' }).waitFor();
     await expectAccessible(page, 'account with a key');
     await expect(page.locator('#security-keys').getByText('Blue key').isVisible()).resolves.toBe(true);
@@ -137,7 +120,7 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
     await page.getByLabel('Name of the key').fill('Laptop passkey');
     await page.getByRole('button', { name: 'Add security key or passkey' }).click();
     await page.getByText('Your security key or passkey is added.').waitFor();
-    expect((await twofold.store.securityKeys.listByUser(userId)).map((key) => key.name)).toStrictEqual(['Blue key', 'Laptop passkey']);
+    expect((await suite.twofold.store.securityKeys.listByUser(userId)).map((key) => key.name)).toStrictEqual(['Blue key', 'Laptop passkey']);
     expect(await credentialsOn(laptop)).toHaveLength(1);
 
     // Remove the lost USB key, re-authenticating with the passkey.
@@ -147,8 +130,8 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
     await page.getByLabel('Current password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Remove', exact: true }).click();
     await page.getByText('The security key or passkey is removed').waitFor();
-    expect((await twofold.store.securityKeys.listByUser(userId)).map((key) => key.name)).toStrictEqual(['Laptop passkey']);
-    await smtp.waitFor(email, /A security key or passkey was removed/);
+    expect((await suite.twofold.store.securityKeys.listByUser(userId)).map((key) => key.name)).toStrictEqual(['Laptop passkey']);
+    await suite.smtp.waitFor(email, /A security key or passkey was removed/);
 
     // The last factor cannot go while the organization requires one.
     await page.getByRole('link', { name: 'Remove Laptop passkey' }).click();
@@ -157,10 +140,10 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
     await expectAccessible(page, 'remove the last key, refused');
 
     // The admin's Disable 2FA removes the keys too; the next sign-in starts a new setup.
-    await twofold.app.users.disableTwoFactor(OPERATOR, userId, null, 'lost every key');
-    expect(await twofold.store.securityKeys.listByUser(userId)).toStrictEqual([]);
-    expect(await twofold.store.secondFactors.find(userId)).toBeNull();
-    await smtp.waitFor(email, /Two-factor authentication was turned off/);
+    await suite.twofold.app.users.disableTwoFactor(OPERATOR, userId, null, 'lost every key');
+    expect(await suite.twofold.store.securityKeys.listByUser(userId)).toStrictEqual([]);
+    expect(await suite.twofold.store.secondFactors.find(userId)).toBeNull();
+    await suite.smtp.waitFor(email, /Two-factor authentication was turned off/);
     const later = await newPage();
     await signInAtDemo(later, email);
     await later.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
@@ -181,7 +164,7 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
     expect((await amrAtDemo(page)).amr).toStrictEqual(['mfa', 'otp', 'pwd']);
 
     // Add a key, re-authenticating with a passcode (typed, so the browser does not ask a key).
-    await page.goto(`${twofold.url}/account`);
+    await page.goto(`${suite.twofold.url}/account`);
     const addKey = page.locator('#add-key');
     await addKey.getByLabel('Current password').fill(PASSWORD);
     await addKey.getByLabel('One-time passcode').fill(authenticatorCode(secret));
@@ -189,10 +172,10 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
     await page.getByLabel('Name of the key').fill('Office key');
     await page.getByRole('button', { name: 'Add security key or passkey' }).click();
     await page.getByText('Your security key or passkey is added.').waitFor();
-    const factor = await twofold.store.secondFactors.find(userId);
+    const factor = await suite.twofold.store.secondFactors.find(userId);
     expect([factor?.sealedSecret !== null, factor?.recoveryCodes.length]).toStrictEqual([true, 10]);
 
-    await page.goto(`${twofold.url}/demo/logout`);
+    await page.goto(`${suite.twofold.url}/demo/logout`);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signInAtDemo(page, email);
     await page.getByRole('button', { name: 'Use your security key or passkey' }).waitFor();
@@ -215,7 +198,7 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
     const codes = await scripted.locator('#recovery-codes code').allInnerTexts();
     await scripted.getByRole('button', { name: 'Continue' }).click();
     await amrAtDemo(scripted);
-    expect(await twofold.store.securityKeys.listByUser(userId)).toHaveLength(1);
+    expect(await suite.twofold.store.securityKeys.listByUser(userId)).toHaveLength(1);
 
     const page = withoutJavaScript(await newPage({ javaScriptEnabled: false }));
     await signInAtDemo(page, email);

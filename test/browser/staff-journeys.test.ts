@@ -1,14 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
 import { OPERATOR } from '../../src/application/actor.js';
 import { DEMO } from '../../src/demo/seed.js';
 import { expectAccessible, withoutJavaScript } from '../support/accessibility.js';
 import { PHONE_TOOLS, authenticatorCode, scanQrCode, secretOf } from '../support/authenticator.js';
-import { launchChromium, missingForBrowserTests } from '../support/chromium.js';
+import { useBrowserSuite } from '../support/browser-suite.js';
+import { missingForBrowserTests } from '../support/chromium.js';
 import { discover, startSignIn } from '../support/relying-party.js';
 import { reportSkip } from '../support/skips.js';
-import { TestSmtpServer } from '../support/smtp.js';
-import { freePort, startTestInstance, tempDir, type TestInstance } from '../support/twofold.js';
+import { freePort, tempDir } from '../support/twofold.js';
 
 /*
  * The journeys of issue 13 in Debian's Chromium — each ends somewhere useful — with axe-core on every
@@ -22,32 +22,13 @@ const PASSWORD = 'a long enough password';
 const PARTNER_SECRET = 'a partner secret of at least 32 characters';
 
 (skip ? describe.skip : describe)('staff journeys without dead ends (Chromium, axe-core)', () => {
-  let twofold: TestInstance;
-  let smtp: TestSmtpServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    smtp = new TestSmtpServer();
-    twofold = await startTestInstance({ TWOFOLD_DEMO: '1', SMTP_URL: await smtp.start() });
+  const suite = useBrowserSuite(() => ({ TWOFOLD_DEMO: '1' }), async (twofold) => {
     await twofold.app.organizations.setForceTwoFactor(OPERATOR, DEMO.organization.slug, true, null);
-    browser = await launchChromium();
   });
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await twofold?.close();
-    await smtp?.close();
-  });
-
-  const newPage = async (options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> => {
-    const context = await browser.newContext(options);
-    contexts.push(context);
-    return context.newPage();
-  };
-  const url = (path: string) => `${twofold.url}${path}`;
+  const { newPage } = suite;
+  const url = (path: string) => `${suite.twofold.url}${path}`;
   const user = (email: string, orgs: Array<{ slug: string; role: 'owner' | 'member' }> = [], extra: { siteAdmin?: boolean } = {}) =>
-    twofold.app.users.create(OPERATOR, { email, password: PASSWORD, orgs, ...extra });
+    suite.twofold.app.users.create(OPERATOR, { email, password: PASSWORD, orgs, ...extra });
   const signIn = async (page: Page, email: string, password = PASSWORD) => {
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
@@ -87,7 +68,7 @@ const PARTNER_SECRET = 'a partner secret of at least 32 characters';
     await page.getByRole('button', { name: 'Send reset link' }).click();
     await page.getByRole('heading', { name: 'Check your e-mail' }).waitFor();
     await expectAccessible(page, 'reset link sent');
-    const link = /(http\S+\/password\/reset\/\S+)/.exec((await smtp.waitFor(email, /^Set a new password$/)).text)![1]!;
+    const link = /(http\S+\/password\/reset\/\S+)/.exec((await suite.smtp.waitFor(email, /^Set a new password$/)).text)![1]!;
 
     await page.goto(link);
     await expectAccessible(page, 'set a new password');
@@ -154,7 +135,7 @@ const PARTNER_SECRET = 'a partner secret of at least 32 characters';
     await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await page.getByText('Your new authenticator app is set up.').waitFor();
     await expectAccessible(page, 'account, new phone set up');
-    await smtp.waitFor(email, /A new authenticator app is set up/);
+    await suite.smtp.waitFor(email, /A new authenticator app is set up/);
 
     const password = page.locator('#password');
     await password.getByLabel('Current password').fill(PASSWORD);
@@ -164,7 +145,7 @@ const PARTNER_SECRET = 'a partner secret of at least 32 characters';
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByText('Your password is changed.').waitFor();
     await expectAccessible(page, 'account, password changed');
-    await smtp.waitFor(email, /Your password was changed/);
+    await suite.smtp.waitFor(email, /Your password was changed/);
   });
 
   it('without JavaScript: no dead Copy buttons; used-up attempts and a locked account say so, with Start again and whom to ask', async () => {
@@ -245,7 +226,7 @@ const PARTNER_SECRET = 'a partner secret of at least 32 characters';
     await page.getByLabel('Email').fill('newcomer@demo.test');
     await page.getByRole('button', { name: 'Add member' }).click();
     await page.getByRole('cell', { name: 'newcomer@demo.test' }).first().waitFor();
-    const invitation = /(http\S+\/invitation\/\S+)/.exec((await smtp.waitFor('newcomer@demo.test', /You have been invited/)).text)![1]!;
+    const invitation = /(http\S+\/invitation\/\S+)/.exec((await suite.smtp.waitFor('newcomer@demo.test', /You have been invited/)).text)![1]!;
 
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.getByText(`${DEMO.member.email} was removed.`).waitFor();
@@ -273,8 +254,8 @@ const PARTNER_SECRET = 'a partner secret of at least 32 characters';
 
   it('site admin pages, a relying party\'s consent page, and a page that does not exist', async () => {
     await user('root@demo.test', [], { siteAdmin: true });
-    const county = await twofold.app.organizations.create(OPERATOR, 'county', 'County of Demo');
-    await twofold.app.federation.configure(null, county, { issuer: 'https://login.county.example', clientId: 'twofold', clientSecret: 'secret' }, null, { unchecked: true });
+    const county = await suite.twofold.app.organizations.create(OPERATOR, 'county', 'County of Demo');
+    await suite.twofold.app.federation.configure(null, county, { issuer: 'https://login.county.example', clientId: 'twofold', clientSecret: 'secret' }, null, { unchecked: true });
     const page = await newPage();
     await page.goto(url('/admin'));
     await signIn(page, 'root@demo.test');
@@ -295,8 +276,8 @@ const PARTNER_SECRET = 'a partner secret of at least 32 characters';
     await page.getByRole('heading', { name: 'Email domains' }).waitFor();
     await expectAccessible(page, 'admin: settings of a federated organization');
 
-    await twofold.app.clients.create(OPERATOR, { clientId: 'partner', name: 'Partner portal', redirectUris: ['https://partner.example/callback'], firstParty: false, secret: PARTNER_SECRET });
-    const pending = await startSignIn(await discover(twofold.url, 'partner', PARTNER_SECRET), { redirect_uri: 'https://partner.example/callback' });
+    await suite.twofold.app.clients.create(OPERATOR, { clientId: 'partner', name: 'Partner portal', redirectUris: ['https://partner.example/callback'], firstParty: false, secret: PARTNER_SECRET });
+    const pending = await startSignIn(await discover(suite.twofold.url, 'partner', PARTNER_SECRET), { redirect_uri: 'https://partner.example/callback' });
     const visitor = await newPage();
     await user('visitor@demo.test');
     await visitor.goto(pending.url.href);
