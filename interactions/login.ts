@@ -3,7 +3,7 @@ import { PASSWORD_SENTENCES } from '../src/application/sign-ins.js';
 import { readForm } from '../src/http/forms.js';
 import { readRememberedBrowser } from '../src/http/remembered-browser-cookie.js';
 import { render } from '../src/http/views.js';
-import { ACR } from '../src/policy/acr.js';
+import { REMEMBERED_BROWSER } from '../src/provider/remembered-sign-ins.js';
 import { rememberPasswordVerified } from './password-verified.js';
 import { showChallenge } from './second-factor.js';
 import type { InteractionDependencies } from './dependencies.js';
@@ -46,16 +46,19 @@ export async function submitLogin(services: InteractionDependencies, ctx: Router
   // A browser the user asked to remember stands in for the passcode where the rule lets it
   // (docs/rules.md, "Remembered browsers"); the sign-in's `amr` still says only "pwd".
   const browser = { rememberedToken: readRememberedBrowser(ctx) };
-  const acr = await services.secondFactors.passwordSignInAcr(result.user, browser);
+  const { acr, rememberedBrowserId } = await services.secondFactors.passwordSignInLevel(result.user, browser);
   const step = await services.secondFactors.stepFor(result.user, requestFacts(details), acr, browser);
   if (step === 'challenge') {
     rememberPasswordVerified(ctx, details.uid, result.user.id);
     await showChallenge(services, ctx, { details, user: result.user, base: `/interaction/${details.uid}/login` });
     return;
   }
-  if (acr === ACR.rememberedBrowser) services.secondFactors.passedOnRememberedBrowser();
+  if (rememberedBrowserId) services.secondFactors.passedOnRememberedBrowser();
   await services.signIns.recordSignIn(result.user.id);
-  await finishStep(services, ctx, { login: { accountId: result.user.id, amr: ['pwd'], acr, remember: true } }, false);
+  await finishStep(services, ctx, {
+    login: { accountId: result.user.id, amr: ['pwd'], acr, remember: true },
+    ...(rememberedBrowserId ? { [REMEMBERED_BROWSER]: rememberedBrowserId } : {}),
+  }, false);
 }
 
 /**

@@ -21,6 +21,7 @@ import { invitationRouter } from './invitations/routes.js';
 import { passwordRouter } from './password/routes.js';
 import { loadProviderKeys } from './keys/provider-keys.js';
 import { providerConfiguration } from './provider/configuration.js';
+import { bindRememberedSignIns } from './provider/remembered-sign-ins.js';
 
 export interface TwofoldApp extends Application {
   readonly provider: Provider;
@@ -67,5 +68,6 @@ export async function createApp(
   }));
   // What is left is oidc-provider's own endpoints; Twofold's routes check their bodies as they read them.
   provider.use(refuseOversizedBodies());
+  provider.use(bindRememberedSignIns(secondFactors));
   return { ...application, provider, callback: provider.callback() };
 }

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config/index.js';
 import type { Members } from '../application/members.js';
-import { SECOND_FACTOR_SENTENCES, type SecondFactorService } from '../application/second-factors.js';
+import type { SecondFactorService } from '../application/second-factors.js';
 import type { FieldProblem, Reauthentication, SelfService } from '../application/self-service.js';
 import type { SignIns } from '../application/sign-ins.js';
 import { NotFoundError } from '../errors.js';
@@ -29,6 +29,8 @@ const DONE: Record<string, string> = {
   joined: 'You joined the organization.',
   declined: 'You declined the invitation.',
 };
+/** After a refused key addition: the way on, from the account page's form. */
+const ASK_AGAIN = 'To try again, fill in this form once more.';
 const OFFER_SIGN_OUT_AFTER = new Set(['enabled', 'disabled', 'regenerated', 'new-app', 'password', 'key-added', 'key-removed', 'key-removed-last']);
 
 type Section = 'activate' | 'deactivate' | 'regenerate' | 'new-app' | 'password' | 'add-key' | 'remove-key';
@@ -271,20 +273,17 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
     redirectTo(ctx, '/account?done=browser-removed');
   }));
 
-  const showKeyAddition = async (ctx: Context, account: AccountSession, options: unknown, problem?: { field: 'name' | 'key'; error: string; name: string }, status = 200) => {
+  const showKeyAddition = (ctx: Context, options: unknown) => {
     render(ctx, 'security-key-add', {
       title: 'Add security key or passkey',
       heading: 'Add security key or passkey',
       required: false,
       action: '/account/security-keys/new',
       options,
-      name: problem?.name,
-      nameError: problem?.field === 'name' ? problem.error : undefined,
-      keyError: problem?.field === 'key' ? problem.error : undefined,
       otherWays: 'Use an authenticator app from your account page instead.',
       otherUrl: '/account',
       otherLabel: 'Cancel and go back to your account page',
-    }, status);
+    });
   };
 
   /** Adding a key: the password and the current second factor first; then the browser makes the key. */
@@ -302,17 +301,14 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
     if (!account) return;
     const options = await secondFactors.heldKeyRegistration(holdId(account), account.user);
     if (!options) return ctx.redirect('/account');
-    await showKeyAddition(ctx, account, options);
+    showKeyAddition(ctx, options);
   });
 
   router.post('/security-keys/new', change(async (ctx, account, form) => {
     const result = await secondFactors.addSecurityKey(holdId(account), account.user, form.field('response'), form.field('name'), ctx.ip);
-    if (!result.ok) {
-      // The challenge ran out (or was spent): the password is asked again before another try.
-      if (result.error === SECOND_FACTOR_SENTENCES.keySetupExpired) return showAccount(ctx, account, { section: 'add-key', field: 'password', message: result.error }, result.status);
-      const options = (await secondFactors.heldKeyRegistration(holdId(account), account.user)) ?? (await secondFactors.keyRegistrationOptions(holdId(account), account.user));
-      return showKeyAddition(ctx, account, options, { field: result.field, error: result.error, name: form.field('name').slice(0, 60) }, result.status);
-    }
+    // The answer spent the challenge: another try starts again from the password (and second factor),
+    // so that only the person who proved who they are ever gets registration options.
+    if (!result.ok) return showAccount(ctx, account, { section: 'add-key', field: 'password', message: `${result.error} ${ASK_AGAIN}` }, result.status);
     if (result.first) {
       await signIn.recordSecondFactor(account);
       return redirectTo(ctx, '/account/recovery-codes?after=enabled');

@@ -60,6 +60,14 @@ export class PasswordLinks {
     await this.mailer.send({ to: user.email, message: 'password-reset', locals: { link: await this.#create('reset', user) } });
   }
 
+  /**
+   * Ends every link still out for the user: whenever their password changes — by a link or on the
+   * account page — an older link must not set it again (docs/rules.md, "Staff help themselves").
+   */
+  async endAllOf(user: User): Promise<void> {
+    await this.store.invitations.removeAllOf(user.id);
+  }
+
   /** Whom the link is for, while it works. */
   async recipient(kind: PasswordLinkKind, token: string): Promise<User> {
     return (await this.#find(kind, token)).user;
@@ -87,6 +95,7 @@ export class PasswordLinks {
     if (password !== confirmation) throw new ValidationError('The two passwords are not the same.', 'confirm');
     if ((await this.store.invitations.consume(hash)) !== user.id) throw new UserError(LINKS[kind].expired, 410, LINKS[kind].wayOn);
     await this.store.users.updatePasswordHash(user.id, await this.hasher.hash(password));
+    await this.endAllOf(user);
     if (kind === 'reset') {
       await this.store.oidc.endSessionsOf(user.id);
       await this.secondFactors.forgetAllBrowsers(user, 'the password was reset', { actor: user, ip });

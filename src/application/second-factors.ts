@@ -80,13 +80,23 @@ export type UserFacts = Omit<SecondFactorFacts, keyof SecondFactorRequest> & {
 };
 
 /**
- * The browser a request comes from, where there is one (the sign-in pages): its remembered-browser
- * token, if it has one. Without a browser (the token endpoint, the admin API) a session's level is
- * taken as its `acr` says.
+ * How a remembered-browser level is checked (docs/rules.md, "Remembered browsers"): on a request from
+ * the browser itself (the sign-in pages, Twofold's own apps), by its cookie's token; for a code or
+ * refresh token redeemed away from it (the token endpoint), by the browser the Twofold session it
+ * came from was bound to when it signed in. Without either, that level counts as the password alone.
  */
-export interface BrowserFacts {
-  readonly rememberedToken: string | undefined;
+export type BrowserFacts =
+  | { readonly rememberedToken: string | undefined }
+  | { readonly signInSessionUid: string | undefined };
+
+/** A password sign-in before any second factor: its `acr`, and the remembered browser it passed on, if any. */
+export interface PasswordSignInLevel {
+  readonly acr: string;
+  readonly rememberedBrowserId: string | null;
 }
+
+/** oidc-provider's model store keeps which remembered browser a Twofold session signed in on, by session uid. */
+const REMEMBERED_SIGN_IN_MODEL = 'RememberedSignIn';
 
 /** A browser remembered just now: the token goes into the browser's cookie, and is stored only hashed. */
 export interface NewRememberedBrowser {
@@ -159,8 +169,8 @@ export class SecondFactorService {
   /**
    * The rule applied to a user, a request and the level the session reached (its `acr`): what the
    * sign-in must do next. The sign-in pages, Twofold's own apps, the admin API and the token
-   * endpoint all ask here. With a browser at hand, a remembered-browser level counts only while that
-   * browser's record still does.
+   * endpoint all ask here. A remembered-browser level counts only while that browser's record still
+   * does, checked through `browser`; without one it is the password level.
    */
   async stepFor(user: User, request: AuthorizationRequestFacts, sessionAcr: unknown, browser?: BrowserFacts, now = new Date()): Promise<SecondFactorStep> {
     const facts = await this.facts(user);
@@ -170,16 +180,26 @@ export class SecondFactorService {
       adminArea: request.adminArea,
     });
     let level = sessionLevelOf(sessionAcr);
-    if (level === 'remembered-browser' && browser && !(await this.#remembered(user, facts, browser.rememberedToken, now))) level = 'password';
+    if (level === 'remembered-browser' && !(await this.#remembered(user, facts, browser, now))) level = 'password';
     return nextSecondFactorStep(decision, { enrolled: facts.enrolled, level, deadline: setupDeadline(facts.organizations), now });
   }
 
   /**
-   * The `acr` a password sign-in on this browser reaches before any second factor: the
-   * remembered-browser level while the browser is remembered for this user, else the password level.
+   * How far a password sign-in on this browser gets before any second factor: the remembered-browser
+   * level while the browser is remembered for this user, else the password level.
    */
-  async passwordSignInAcr(user: User, browser: BrowserFacts, now = new Date()): Promise<string> {
-    return (await this.#remembered(user, await this.facts(user), browser.rememberedToken, now)) ? ACR.rememberedBrowser : ACR.password;
+  async passwordSignInLevel(user: User, browser: BrowserFacts, now = new Date()): Promise<PasswordSignInLevel> {
+    const remembered = await this.#remembered(user, await this.facts(user), browser, now);
+    return remembered ? { acr: ACR.rememberedBrowser, rememberedBrowserId: remembered.id } : { acr: ACR.password, rememberedBrowserId: null };
+  }
+
+  /**
+   * Ties a Twofold session to the remembered browser its sign-in passed on, for as long as that
+   * browser may be remembered: codes and refresh tokens of the session are then held to its record.
+   */
+  async bindRememberedSignIn(sessionUid: string, userId: string, browserId: string): Promise<void> {
+    const browser = (await this.store.rememberedBrowsers.listByUser(userId)).find((candidate) => candidate.id === browserId);
+    if (browser) await this.store.oidc.upsert(REMEMBERED_SIGN_IN_MODEL, sessionUid, { userId, browserId }, browser.expiresAt);
   }
 
   /** A sign-in put setup off in its grace period (counted, with no factor checked). */
@@ -197,12 +217,23 @@ export class SecondFactorService {
     return rememberBrowserDays((await this.facts(user)).organizations, this.config.rememberBrowserMaxDays);
   }
 
-  async #remembered(user: User, facts: UserFacts, token: string | undefined, now: Date): Promise<boolean> {
-    if (!token || !facts.enrolled) return false;
-    const record = await this.store.rememberedBrowsers.findByTokenHash(hashToken(token));
-    if (!record || record.userId !== user.id) return false;
+  /** The browser's record while it is remembered for this user under today's settings; null otherwise. */
+  async #remembered(user: User, facts: UserFacts, browser: BrowserFacts | undefined, now: Date): Promise<RememberedBrowser | null> {
+    if (!browser || !facts.enrolled) return null;
+    const record = 'rememberedToken' in browser ? await this.#byToken(browser.rememberedToken) : await this.#boundTo(browser.signInSessionUid, user);
+    if (!record || record.userId !== user.id) return null;
     const allowed = rememberBrowserDays(facts.organizations, this.config.rememberBrowserMaxDays);
-    return now.getTime() < rememberedUntil(record.createdAt, record.expiresAt, allowed).getTime();
+    return now.getTime() < rememberedUntil(record.createdAt, record.expiresAt, allowed).getTime() ? record : null;
+  }
+
+  async #byToken(token: string | undefined): Promise<RememberedBrowser | null> {
+    return token ? this.store.rememberedBrowsers.findByTokenHash(hashToken(token)) : null;
+  }
+
+  async #boundTo(sessionUid: string | undefined, user: User): Promise<RememberedBrowser | null> {
+    const binding = sessionUid ? ((await this.store.oidc.find(REMEMBERED_SIGN_IN_MODEL, sessionUid)) as { userId?: unknown; browserId?: unknown } | null) : null;
+    if (!binding || binding.userId !== user.id) return null;
+    return (await this.store.rememberedBrowsers.listByUser(user.id)).find((browser) => browser.id === binding.browserId) ?? null;
   }
 
   /**
@@ -298,15 +329,17 @@ export class SecondFactorService {
   }
 
   /**
-   * Adds a security key from the browser's answer to the challenge held under `holdId`. The first
-   * factor of any kind turns two-factor authentication on: recovery codes are made and held (sealed)
+   * Adds a security key from the browser's answer to the challenge held under `holdId`, which any
+   * answer spends (docs/rules.md, "Security keys and passkeys"). The first factor of any kind turns
+   * two-factor authentication on: recovery codes are made and held (sealed)
    * under `holdId` until the person has seen them.
    */
   async addSecurityKey(holdId: string, user: User, input: string, typedName: string, ip: string): Promise<KeyAddition> {
     const name = typedName.trim().replace(/\s+/g, ' ');
+    // Spent first, whatever else is wrong: a refused addition never leaves a challenge to answer.
+    const registration = await this.#keys.register(holdId, user, input, name);
     if (name === '') return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNameMissing, status: 400, field: 'name' };
     if (name.length > KEY_NAME_MAX) return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNameTooLong, status: 400, field: 'name' };
-    const registration = await this.#keys.register(holdId, user, input, name);
     if (!registration.ok) {
       if (registration.reason === 'expired') return { ok: false, error: SECOND_FACTOR_SENTENCES.keySetupExpired, status: 400, field: 'key' };
       return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNotAdded, status: 400, field: 'key' };
@@ -336,9 +369,10 @@ export class SecondFactorService {
     const facts = await this.facts(user);
     const key = facts.securityKeys.find((candidate) => candidate.credentialId === credentialId);
     if (!key) return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNotFound, status: 404 };
-    const lastFactor = !facts.hasApp && facts.securityKeys.length === 1;
-    if (lastFactor && !canDeactivate(facts)) return { ok: false, error: SECOND_FACTOR_SENTENCES.lastKeyRequired, status: 409 };
-    const removed = await this.store.securityKeys.remove(user.id, credentialId);
+    // The store decides "not the last factor" in the same step as the removal: two removals racing
+    // must not leave a user whom a rule holds to a second factor with none.
+    const removed = await this.store.securityKeys.remove(user.id, credentialId, { keepLastFactor: !canDeactivate(facts) });
+    if (removed === 'last-factor-kept') return { ok: false, error: SECOND_FACTOR_SENTENCES.lastKeyRequired, status: 409 };
     if (removed === 'not-found') return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNotFound, status: 404 };
     const last = removed === 'removed-last';
     this.log.info('security key removed', { userId: user.id, last });

@@ -78,6 +78,7 @@ export class SelfService {
     const problem = await this.reauthenticate(user, input, holdKey, ip);
     if (problem) return problem;
     await this.store.users.updatePasswordHash(user.id, await this.hasher.hash(input.newPassword));
+    await this.passwordLinks.endAllOf(user);
     await this.secondFactors.forgetAllBrowsers(user, 'the password was changed', { actor: user, ip });
     await this.audit.recordForUser('account.password_changed', user, { actor: user, ip });
     await this.mailer.send({ to: user.email, message: 'password-changed', locals: { ip, how: 'changed' } });

@@ -55,6 +55,8 @@ export interface SecondFactorDecision {
   readonly reasons: readonly SecondFactorReason[];
   /** Slugs of the organizations that force it. */
   readonly enforcingOrganizations: readonly string[];
+  /** The decision is for the admin pages or the admin API, where only a real second factor counts. */
+  readonly adminArea: boolean;
 }
 
 export function enforcesTwoFactor(organization: Pick<OrganizationFacts, 'forceTwoFactor' | 'managesAccount' | 'role' | 'applyTo'>): boolean {
@@ -69,7 +71,7 @@ export function decideSecondFactor(facts: SecondFactorFacts): SecondFactorDecisi
   if (enforcingOrganizations.length > 0) reasons.push('organization');
   if (facts.relyingPartyAsks) reasons.push('relying-party');
   if (facts.siteAdmin && facts.adminArea) reasons.push('site-admin');
-  return { required: reasons.length > 0, reasons, enforcingOrganizations };
+  return { required: reasons.length > 0, reasons, enforcingOrganizations, adminArea: facts.adminArea };
 }
 
 /**
@@ -106,6 +108,15 @@ export type SessionLevel = 'password' | 'remembered-browser' | 'two-factor';
 /** The reasons a remembered browser may stand in for: never a relying party's explicit request, nor a site admin's admin area. */
 const REMEMBERABLE: ReadonlySet<SecondFactorReason> = new Set(['enrolled', 'site-required', 'organization']);
 
+/**
+ * Whether a remembered browser may stand in for the second factor this decision requires
+ * (docs/rules.md, "Remembered browsers"): only for reasons a browser can remember, and never in the
+ * admin area — an owner's powers over her members, like a site admin's, need a real second factor.
+ */
+export function rememberedBrowserSuffices(decision: SecondFactorDecision): boolean {
+  return !decision.adminArea && decision.reasons.every((reason) => REMEMBERABLE.has(reason));
+}
+
 export interface StepFacts {
   readonly enrolled: boolean;
   readonly level: SessionLevel;
@@ -122,7 +133,7 @@ export interface StepFacts {
  */
 export function nextSecondFactorStep(decision: SecondFactorDecision, facts: StepFacts): SecondFactorStep {
   if (!decision.required || facts.level === 'two-factor') return 'none';
-  if (facts.level === 'remembered-browser' && decision.reasons.every((reason) => REMEMBERABLE.has(reason))) return 'none';
+  if (facts.level === 'remembered-browser' && rememberedBrowserSuffices(decision)) return 'none';
   if (facts.enrolled) return 'challenge';
   return inGracePeriod(decision, facts.deadline, facts.now) ? 'grace' : 'setup';
 }

@@ -106,14 +106,16 @@ export function providerConfiguration({ config, store, keys, box, log, accounts,
      * oidc-provider loads the account for every token it issues, passing the code or refresh token
      * being redeemed: the pages are not the only way to tokens, so the rule is applied again here. A
      * code or refresh token from a sign-in that did not reach what the rule requires now (enforcement
-     * switched on since, 2FA set up since) gets no tokens.
+     * switched on since, 2FA set up since, the remembered browser it signed in on removed or expired)
+     * gets no tokens.
      */
     async findAccount(_ctx, sub, token) {
       const user = await accounts.account(sub);
       if (!user) return undefined;
       if (token && REDEEMED_FOR_TOKENS.has(token.kind)) {
-        const redeemed = token as unknown as { clientId?: string; acr?: string };
-        if (!meetsRule(await secondFactors.stepFor(user, { adminArea: isAdminClient(redeemed.clientId) }, redeemed.acr))) {
+        const redeemed = token as unknown as { clientId?: string; acr?: string; sessionUid?: string };
+        const browser = { signInSessionUid: redeemed.sessionUid };
+        if (!meetsRule(await secondFactors.stepFor(user, { adminArea: isAdminClient(redeemed.clientId) }, redeemed.acr, browser))) {
           throw new errors.InvalidGrant('the second factor is required; sign the user in again');
         }
       }

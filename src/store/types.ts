@@ -326,9 +326,11 @@ export interface SecurityKeyRepository {
   recordUse(credentialId: string, counter: number, at: Date): Promise<boolean>;
   /**
    * Removes one of the user's keys. When it was the user's last factor (no app, no other key), the
-   * whole second factor goes with it, recovery codes included: 'removed-last'.
+   * whole second factor goes with it, recovery codes included: 'removed-last' — unless
+   * `keepLastFactor` (a rule requires one), when nothing is removed: 'last-factor-kept'. Decided in
+   * one conditional step, so that removals racing over a user's keys never leave that user with none.
    */
-  remove(userId: string, credentialId: string): Promise<'removed' | 'removed-last' | 'not-found'>;
+  remove(userId: string, credentialId: string, options?: { readonly keepLastFactor?: boolean }): Promise<'removed' | 'removed-last' | 'last-factor-kept' | 'not-found'>;
   /** How many keys each of these users has; users without keys are not in the map. */
   countAmong(userIds: readonly string[]): Promise<Map<string, number>>;
 }
@@ -454,6 +456,8 @@ export interface InvitationRepository {
   consume(tokenHash: string, now?: Date): Promise<string | null>;
   /** Looks without using it up. */
   find(tokenHash: string, now?: Date): Promise<string | null>;
+  /** Ends every link of the user, used or not (their password just changed); returns how many. */
+  removeAllOf(userId: string): Promise<number>;
 }
 
 /**

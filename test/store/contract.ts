@@ -453,6 +453,32 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect(await store.securityKeys.countAmong([])).toStrictEqual(new Map());
       });
 
+      it('keeps the last factor when asked to, also when removals of a user\'s last keys race', async () => {
+        const { id } = await user();
+        await store.securityKeys.add(key(id, 'race-1'), codes());
+        await store.securityKeys.add(key(id, 'race-2'), codes());
+        const raced = await Promise.all([
+          store.securityKeys.remove(id, 'race-1', { keepLastFactor: true }),
+          store.securityKeys.remove(id, 'race-2', { keepLastFactor: true }),
+        ]);
+        // At most one goes; the other is refused (on a store without transactions both may be).
+        expect(raced.every((outcome) => outcome === 'removed' || outcome === 'last-factor-kept')).toBe(true);
+        expect(raced.filter((outcome) => outcome === 'removed').length).toBeLessThanOrEqual(1);
+        const left = await store.securityKeys.listByUser(id);
+        expect(left.length).toBeGreaterThanOrEqual(1);
+        expect(await store.secondFactors.find(id)).not.toBeNull();
+        // The one left stays while a factor must; it may go when none must.
+        expect(await store.securityKeys.remove(id, left[0]!.credentialId, { keepLastFactor: true })).toBe('last-factor-kept');
+        expect(await store.securityKeys.listByUser(id)).toHaveLength(1);
+        expect(await store.securityKeys.remove(id, left[0]!.credentialId, { keepLastFactor: false })).toBe('removed-last');
+        // Beside an app, a key is never the last factor.
+        const withApp = await user();
+        await store.secondFactors.enable({ userId: withApp.id, sealedSecret: 'sealed', lastTimeStep: 1, recoveryKeyId: 'k0', recoveryCodeHashes: ['c'] });
+        await store.securityKeys.add(key(withApp.id, 'beside-app'), codes());
+        expect(await store.securityKeys.remove(withApp.id, 'beside-app', { keepLastFactor: true })).toBe('removed');
+        expect(await store.securityKeys.remove(withApp.id, 'not-a-key', { keepLastFactor: true })).toBe('not-found');
+      });
+
       it('keeps the app when its user removes the last key', async () => {
         const { id } = await user();
         await store.secondFactors.enable({ userId: id, sealedSecret: 'sealed', lastTimeStep: 1, recoveryKeyId: 'k0', recoveryCodeHashes: ['c'] });
@@ -824,6 +850,17 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect(await store.invitations.find('hash-1')).toBeNull();
         await store.invitations.create('hash-2', user.id, new Date(Date.now() - 1));
         expect(await store.invitations.consume('hash-2')).toBeNull();
+      });
+
+      it('ends every link of one user at once, and no one else\'s', async () => {
+        const user = await store.users.create({ email: 'reset@x.test', name: 'Reset', passwordHash: null, siteAdmin: false });
+        const other = await store.users.create({ email: 'other@x.test', name: 'Other', passwordHash: null, siteAdmin: false });
+        await store.invitations.create('older', user.id, new Date(Date.now() + 60_000));
+        await store.invitations.create('newer', user.id, new Date(Date.now() + 60_000));
+        await store.invitations.create('theirs', other.id, new Date(Date.now() + 60_000));
+        expect(await store.invitations.removeAllOf(user.id)).toBe(2);
+        expect([await store.invitations.find('older'), await store.invitations.find('newer'), await store.invitations.find('theirs')]).toStrictEqual([null, null, other.id]);
+        expect(await store.invitations.removeAllOf(user.id)).toBe(0);
       });
     });
 

@@ -96,6 +96,9 @@ describe('the next step, with a grace period', () => {
     ['a remembered browser stands in for the site mode', { enrolled: true, siteMode: 'required', organizations: [] }, '2026-03-10', 'remembered-browser', 'none'],
     ['a remembered browser never answers a relying party\'s request', { enrolled: true, relyingPartyAsks: true }, '2026-03-10', 'remembered-browser', 'challenge'],
     ['a remembered browser never opens the admin area to a site admin', { enrolled: true, siteAdmin: true, adminArea: true }, '2026-03-10', 'remembered-browser', 'challenge'],
+    ['a remembered browser never opens the admin area to an owner of an enforcing organization', { enrolled: true, organizations: [org({ role: 'owner' })], adminArea: true }, '2026-03-10', 'remembered-browser', 'challenge'],
+    ['a remembered browser never opens the admin area to an owner who turned 2FA on herself', { enrolled: true, organizations: [org({ role: 'owner', forceTwoFactor: false })], adminArea: true }, '2026-03-10', 'remembered-browser', 'challenge'],
+    ['a remembered browser still opens the account page and applications to that owner', { enrolled: true, organizations: [org({ role: 'owner' })] }, '2026-03-10', 'remembered-browser', 'none'],
     ['two-factor session: nothing more', { enrolled: true, relyingPartyAsks: true }, '2026-03-10', 'two-factor', 'none'],
   ];
   for (const [name, overrides, now, level, step] of rows) {

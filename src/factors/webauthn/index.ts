@@ -154,12 +154,16 @@ export class SecurityKeyFactor implements SecondFactorMethod {
     return options;
   }
 
-  /** Checks a new key's answer against the challenge held under `holdId` (spending it); the key to save, named. */
+  /**
+   * Checks a new key's answer against the challenge held under `holdId`; the key to save, named. Any
+   * answer spends the challenge, a malformed one too: another try needs new options, and those only
+   * come after the person proves who they are again.
+   */
   async register(holdId: string, user: User, input: string, name: string): Promise<Registration> {
-    const answer = readAnswer<RegistrationResponseJSON>(input);
-    if (!answer) return { ok: false, reason: 'malformed' };
     const held = await this.#take(holdId, user.id, 'register');
     if (!held) return { ok: false, reason: 'expired' };
+    const answer = readAnswer<RegistrationResponseJSON>(input);
+    if (!answer) return { ok: false, reason: 'malformed' };
     try {
       const result = await verifyRegistrationResponse({
         response: answer,

@@ -33,5 +33,8 @@ export function mongoInvitations(invitations: Collection<InvitationDoc>): Invita
       const doc = await invitations.findOne({ _id: tokenHash, expiresAt: { $gt: now } });
       return doc?.userId ?? null;
     },
+    async removeAllOf(userId) {
+      return (await invitations.deleteMany({ userId })).deletedCount;
+    },
   };
 }

@@ -15,6 +15,8 @@ export interface SecurityKeyDoc {
   synced: boolean;
   createdAt: Date;
   lastUsedAt: Date | null;
+  /** Set while a removal decides whether the key may go (see `remove`); cleared if it may not. */
+  removingSince?: Date | null;
 }
 
 export const securityKeySchema = new mongoose.Schema<SecurityKeyDoc>(
@@ -28,6 +30,7 @@ export const securityKeySchema = new mongoose.Schema<SecurityKeyDoc>(
     synced: { type: Boolean, required: true },
     createdAt: { type: Date, required: true },
     lastUsedAt: { type: Date, default: null },
+    removingSince: { type: Date, default: null },
   },
   { ...schemaOptions, collection: 'security_keys' },
 );
@@ -44,6 +47,9 @@ const toKey = (doc: SecurityKeyDoc): SecurityKey => ({
   createdAt: doc.createdAt,
   lastUsedAt: doc.lastUsedAt ?? null,
 });
+
+/** A removal that claimed a key and then stopped (a lost connection) no longer holds it after this. */
+const REMOVAL_CLAIM_MS = 60_000;
 
 /**
  * Keys are documents of their own, next to the second-factor document they belong to: adding the
@@ -89,7 +95,24 @@ export function mongoSecurityKeys(securityKeys: Collection<SecurityKeyDoc>, seco
       const result = await securityKeys.updateOne({ _id: credentialId, ...forward }, { $set: { counter, lastUsedAt: at } });
       return result.matchedCount === 1;
     },
-    async remove(userId, credentialId) {
+    async remove(userId, credentialId, { keepLastFactor = false } = {}) {
+      // Without a transaction, a removal first claims its key; a key another removal has claimed no
+      // longer counts as a factor left. Of two removals racing over a user's last two keys, neither
+      // then sees one left when a factor must stay: both are refused rather than both going through.
+      const now = new Date();
+      const claimed = await securityKeys.findOneAndUpdate(
+        { _id: credentialId, userId, $or: [{ removingSince: null }, { removingSince: { $lt: new Date(now.getTime() - REMOVAL_CLAIM_MS) } }] },
+        { $set: { removingSince: now } },
+      );
+      if (!claimed) return 'not-found';
+      if (keepLastFactor) {
+        const otherKey = await securityKeys.findOne({ userId, _id: { $ne: credentialId }, removingSince: null }, { projection: { _id: 1 } });
+        const app = otherKey ? null : await secondFactors.findOne({ _id: userId, sealedSecret: { $ne: null } }, { projection: { _id: 1 } });
+        if (!otherKey && !app) {
+          await securityKeys.updateOne({ _id: credentialId }, { $set: { removingSince: null } });
+          return 'last-factor-kept';
+        }
+      }
       const removed = await securityKeys.deleteOne({ _id: credentialId, userId });
       if (removed.deletedCount === 0) return 'not-found';
       if (await securityKeys.findOne({ userId }, { projection: { _id: 1 } })) return 'removed';

@@ -6,6 +6,7 @@ export function sqliteInvitations(db: SqliteDatabase): InvitationRepository {
   const take = db.prepare<[string, number], { user_id: string }>('DELETE FROM invitations WHERE token_hash = ? AND expires_at > ? RETURNING user_id');
   const find = db.prepare<[string, number], { user_id: string }>('SELECT user_id FROM invitations WHERE token_hash = ? AND expires_at > ?');
   const purge = db.prepare('DELETE FROM invitations WHERE expires_at <= ?');
+  const removeAllOf = db.prepare('DELETE FROM invitations WHERE user_id = ?');
   return {
     async create(tokenHash, userId, expiresAt) {
       purge.run(Date.now());
@@ -16,6 +17,9 @@ export function sqliteInvitations(db: SqliteDatabase): InvitationRepository {
     },
     async find(tokenHash, now = new Date()) {
       return find.get(tokenHash, now.getTime())?.user_id ?? null;
+    },
+    async removeAllOf(userId) {
+      return removeAllOf.run(userId).changes;
     },
   };
 }

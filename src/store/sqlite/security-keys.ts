@@ -39,6 +39,9 @@ export function sqliteSecurityKeys(db: SqliteDatabase): SecurityKeyRepository {
   const use = db.prepare(`UPDATE security_keys SET counter = ?, last_used_at = ?
     WHERE credential_id = ? AND (counter < ? OR (counter = 0 AND ? = 0))`);
   const removeKey = db.prepare('DELETE FROM security_keys WHERE user_id = ? AND credential_id = ?');
+  const anotherFactor = db.prepare<[string, string, string], { other: number }>(`SELECT
+    EXISTS (SELECT 1 FROM security_keys WHERE user_id = ? AND credential_id <> ?)
+    OR EXISTS (SELECT 1 FROM second_factors WHERE user_id = ? AND sealed_secret IS NOT NULL) AS other`);
   const removeFactorIfEmpty = db.prepare(`DELETE FROM second_factors WHERE user_id = ? AND sealed_secret IS NULL
     AND NOT EXISTS (SELECT 1 FROM security_keys WHERE user_id = ?)`);
   const countAmong = db.prepare<[string], { user_id: string; keys: number }>(`
@@ -50,8 +53,10 @@ export function sqliteSecurityKeys(db: SqliteDatabase): SecurityKeyRepository {
     insertKey.run(key.credentialId, key.userId, key.name, key.publicKey, key.counter, JSON.stringify(key.transports), key.synced ? 1 : 0, Date.now());
     return { first };
   });
-  const remove = db.transaction((userId: string, credentialId: string) => {
-    if (removeKey.run(userId, credentialId).changes === 0) return 'not-found' as const;
+  const remove = db.transaction((userId: string, credentialId: string, keepLastFactor: boolean) => {
+    if (one.get(credentialId)?.user_id !== userId) return 'not-found' as const;
+    if (keepLastFactor && anotherFactor.get(userId, credentialId, userId)!.other === 0) return 'last-factor-kept' as const;
+    removeKey.run(userId, credentialId);
     // The recovery codes go with the second factor (ON DELETE CASCADE).
     const last = removeFactorIfEmpty.run(userId, userId).changes === 1;
     return last ? ('removed-last' as const) : ('removed' as const);
@@ -76,8 +81,8 @@ export function sqliteSecurityKeys(db: SqliteDatabase): SecurityKeyRepository {
     async recordUse(credentialId, counter, at) {
       return use.run(counter, at.getTime(), credentialId, counter, counter).changes === 1;
     },
-    async remove(userId, credentialId) {
-      return remove.immediate(userId, credentialId);
+    async remove(userId, credentialId, { keepLastFactor = false } = {}) {
+      return remove.immediate(userId, credentialId, keepLastFactor);
     },
     async countAmong(userIds) {
       if (userIds.length === 0) return new Map();
