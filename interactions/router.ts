@@ -3,7 +3,7 @@ import { readForm } from '../src/http/forms.js';
 import type { InteractionDependencies } from './dependencies.js';
 import { grantConsent, showConsent, submitConsent } from './consent.js';
 import { finishStep, loadInteraction } from './details.js';
-import { finishFederatedLogin, showLogin, submitLogin } from './login.js';
+import { finishFederatedLogin, showLogin, submitLogin, submitPasskey } from './login.js';
 import {
   continueAfterSetup,
   openAccountAfterSignIn,
@@ -51,6 +51,7 @@ export function interactionRouter(services: InteractionDependencies): Router {
   });
 
   router.post('/login', (ctx) => submitLogin(services, ctx));
+  router.post('/passkey', (ctx) => submitPasskey(services, ctx));
   router.get('/federated', (ctx) => finishFederatedLogin(services, ctx));
   router.get('/login/challenge', (ctx) => showLoginChallenge(services, ctx));
   router.post('/login/challenge', (ctx) => submitLoginChallenge(services, ctx));

@@ -10,9 +10,15 @@ const ROLLOUT_SETTINGS: Readonly<Record<string, string>> = {
   gracePeriodDays: 'grace period (days)',
   rememberBrowserDays: 'remember a browser for (days)',
   applyTo: 'apply to',
+  requiredFactor: 'required second factor',
+  confirmSetupByEmail: 'confirm first set-up by e-mail',
 };
-const APPLY_TO: Readonly<Record<string, string>> = { all: 'all members', owners: 'owners only' };
-const rolloutValue = (name: string, value: unknown) => (name === 'applyTo' ? APPLY_TO[String(value)] ?? String(value) : String(value));
+const NAMED_VALUES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  applyTo: { all: 'all members', owners: 'owners only' },
+  requiredFactor: { any: 'any', 'security-key': 'security key or passkey only' },
+  confirmSetupByEmail: { true: 'on', false: 'off' },
+};
+const rolloutValue = (name: string, value: unknown) => NAMED_VALUES[name]?.[String(value)] ?? String(value);
 /** "grace period (days) from 0 to 14, apply to from all members to owners only" — each setting with its before and after. */
 const rolloutChanges = (details: Details) => Object.keys(ROLLOUT_SETTINGS)
   .filter((name) => `${name}Before` in details)

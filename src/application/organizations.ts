@@ -109,16 +109,17 @@ export class Organizations {
   async setRollout(actor: Actor, slug: string, input: RolloutInput, ip: string | null): Promise<Organization> {
     const organization = await this.get(actor, slug);
     const settings = parseRolloutSettings(input, organization);
-    const changes: Record<string, string | number> = {};
-    for (const name of ['gracePeriodDays', 'rememberBrowserDays', 'applyTo'] as const satisfies readonly (keyof RolloutSettings)[]) {
+    const changes: Record<string, string | number | boolean> = {};
+    for (const name of ['gracePeriodDays', 'rememberBrowserDays', 'applyTo', 'requiredFactor', 'confirmSetupByEmail'] as const satisfies readonly (keyof RolloutSettings)[]) {
       if (settings[name] === organization[name]) continue;
       changes[`${name}Before`] = organization[name];
       changes[`${name}After`] = settings[name];
     }
     if (Object.keys(changes).length === 0) return organization;
-    await this.store.organizations.setRollout(organization.id, settings);
+    const now = new Date();
+    await this.store.organizations.setRollout(organization.id, settings, now);
     await this.audit.record('policy.rollout_changed', [organization.id], null, { actor, ip, details: { ...changes, ...(actor === null ? { via: 'command line' } : {}) } });
-    return { ...organization, ...settings };
+    return { ...organization, ...settings, keysRequiredSince: organization.keysRequiredSince ?? (settings.requiredFactor === 'security-key' ? now : null) };
   }
 
   /** Adoption at a glance (docs/rules.md, "Rolling enforcement out"): for the settings and members pages. */

@@ -6,12 +6,15 @@ import { TotpFactor, type TotpSetupView } from '../factors/totp/index.js';
 import { SecurityKeyFactor, relyingPartyOf } from '../factors/webauthn/index.js';
 import type { Logger } from '../log.js';
 import type { Mailer } from '../mail/mailer.js';
-import { isTwoFactorAcr, relyingPartyAsksForSecondFactor, sessionLevelOf, type AcrClaimRequest } from '../policy/acr-request.js';
+import { relyingPartyAsksForPhishingResistant, relyingPartyAsksForSecondFactor, sessionLevelOf, type AcrClaimRequest } from '../policy/acr-request.js';
 import { ACR } from '../policy/acr.js';
 import {
   canDeactivate,
+  challengeOffer,
   decideSecondFactor,
+  keyDeadline,
   nextSecondFactorStep,
+  type ChallengeOffer,
   rememberBrowserDays,
   rememberedUntil,
   setupDeadline,
@@ -40,10 +43,17 @@ export const SECOND_FACTOR_SENTENCES = {
   keyNameMissing: 'Give the key a name, so that you can tell it from others later (for example "Blue YubiKey").',
   keyNameTooLong: 'Use a name of at most 60 characters.',
   keyNotFound: 'That security key or passkey is not on your account.',
+  passkeyNotAccepted: 'That passkey was not accepted. Try again, or sign in with your email and password.',
   lastKeyRequired: 'This is your only second factor, and your organization or this site requires one. Add another key or an authenticator app first.',
 } as const;
 
 const KEY_NAME_MAX = 60;
+const PASSKEY_CHALLENGE_PURPOSE = 'passkey-sign-in-challenge';
+
+/** A sign-in with a passkey alone: whose account and what it proved, or the sentence to show. */
+export type PasskeySignIn =
+  | { readonly ok: true; readonly user: User; readonly amr: string; readonly userVerified: boolean }
+  | { readonly ok: false; readonly error: string; readonly status: number };
 
 export function lockedSentence(until: Date, now = new Date()): string {
   const minutes = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000));
@@ -104,6 +114,16 @@ export interface NewRememberedBrowser {
   readonly expiresAt: Date;
 }
 
+/** The rule's decision for a user's stored facts and what a request asks. */
+function decisionFor(facts: UserFacts, request: AuthorizationRequestFacts) {
+  return decideSecondFactor({
+    ...facts,
+    relyingPartyAsks: relyingPartyAsksForSecondFactor(request.acrValues, request.acrClaim),
+    relyingPartyAsksPhishingResistant: relyingPartyAsksForPhishingResistant(request.acrValues, request.acrClaim),
+    adminArea: request.adminArea,
+  });
+}
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
 
@@ -122,7 +142,7 @@ export class SecondFactorService {
   readonly #methods: ReadonlyMap<FactorKind, SecondFactorMethod>;
 
   constructor(
-    private readonly store: Pick<Store, 'secondFactors' | 'securityKeys' | 'enrollments' | 'attempts' | 'settings' | 'memberships' | 'organizations' | 'oidc' | 'rememberedBrowsers'>,
+    private readonly store: Pick<Store, 'users' | 'secondFactors' | 'securityKeys' | 'enrollments' | 'attempts' | 'settings' | 'memberships' | 'organizations' | 'oidc' | 'rememberedBrowsers'>,
     box: SecretBox,
     private readonly config: Config,
     private readonly mailer: Mailer,
@@ -133,7 +153,7 @@ export class SecondFactorService {
     this.#guard = new SecondFactorGuard(store.attempts, config.lockout);
     this.#totp = new TotpFactor(store, box, config.siteName);
     this.#recoveryCodes = new RecoveryCodeFactor(store, box);
-    this.#keys = new SecurityKeyFactor(store, relyingPartyOf(config.issuer, config.siteName));
+    this.#keys = new SecurityKeyFactor(store, relyingPartyOf(config.issuer, config.siteName), box.deriveKey(PASSKEY_CHALLENGE_PURPOSE));
     this.#methods = new Map<FactorKind, SecondFactorMethod>([[this.#totp.kind, this.#totp], [this.#recoveryCodes.kind, this.#recoveryCodes], [this.#keys.kind, this.#keys]]);
   }
 
@@ -174,14 +194,33 @@ export class SecondFactorService {
    */
   async stepFor(user: User, request: AuthorizationRequestFacts, sessionAcr: unknown, browser?: BrowserFacts, now = new Date()): Promise<SecondFactorStep> {
     const facts = await this.facts(user);
-    const decision = decideSecondFactor({
-      ...facts,
-      relyingPartyAsks: relyingPartyAsksForSecondFactor(request.acrValues, request.acrClaim),
-      adminArea: request.adminArea,
-    });
     let level = sessionLevelOf(sessionAcr);
     if (level === 'remembered-browser' && !(await this.#remembered(user, facts, browser, now))) level = 'password';
-    return nextSecondFactorStep(decision, { enrolled: facts.enrolled, level, deadline: setupDeadline(facts.organizations), now });
+    return nextSecondFactorStep(decisionFor(facts, request), {
+      enrolled: facts.enrolled,
+      hasKey: facts.securityKeys.length > 0,
+      level,
+      deadline: setupDeadline(facts.organizations),
+      keyDeadline: keyDeadline(facts.organizations),
+      now,
+    });
+  }
+
+  /** Which factors the challenge offers this user for this request (docs/rules.md, "Phishing-resistant sign-in"). */
+  async challengeOffer(user: User, request: AuthorizationRequestFacts): Promise<ChallengeOffer & { readonly keysRequired: boolean }> {
+    const facts = await this.facts(user);
+    const decision = decisionFor(facts, request);
+    return { ...challengeOffer(decision, { hasApp: facts.hasApp, hasKey: facts.securityKeys.length > 0 }), keysRequired: decision.keysRequired };
+  }
+
+  /** Whether this user, for this request, must set up (or add) a security key or passkey rather than an app. */
+  async keysRequired(user: User, request: AuthorizationRequestFacts): Promise<boolean> {
+    return decisionFor(await this.facts(user), request).keysRequired;
+  }
+
+  /** The deadline to add a security key or passkey, where the user's organizations require one. */
+  async keyDeadline(user: User): Promise<Date | null> {
+    return keyDeadline((await this.facts(user)).organizations);
   }
 
   /**
@@ -320,6 +359,43 @@ export class SecondFactorService {
   /** The options of an addition begun under `holdId` and not yet answered; null otherwise. */
   heldKeyRegistration(holdId: string, user: User) {
     return this.#keys.heldRegistrationOptions(holdId, user);
+  }
+
+  /** Options for signing in with a passkey alone, for the sign-in `holdId`; nothing is stored until it is answered. */
+  passkeyOptions(holdId: string) {
+    return this.#keys.passkeyOptions(holdId);
+  }
+
+  /**
+   * A sign-in with a passkey alone (docs/rules.md, "Phishing-resistant sign-in"): whose account it is
+   * and what it proved. Once the key names its account, the answer counts against the same per-sign-in
+   * limit and account lockout as any factor; a counter that went backwards is audited.
+   */
+  async signInWithPasskey(holdId: string, input: string, ip: string): Promise<PasskeySignIn> {
+    const refused = { ok: false, error: SECOND_FACTOR_SENTENCES.passkeyNotAccepted, status: 400 } as const;
+    const ownerId = await this.#keys.ownerOf(input);
+    const owner = ownerId ? await this.store.users.findById(ownerId) : null;
+    if (!owner) {
+      // Spent all the same: the page must be opened again for another try.
+      await this.#keys.verifyPasskey(holdId, input);
+      this.metrics.secondFactorCheck('security-key', 'invalid');
+      return refused;
+    }
+    let regressed: { keyName: string; counter: number; stored: number } | undefined;
+    const outcome = await this.#guard.attempt(owner.id, holdId, async () => {
+      const answer = await this.#keys.verifyPasskey(holdId, input);
+      if (!answer.ok) regressed = answer.regressed;
+      return answer.ok ? answer : null;
+    });
+    this.metrics.secondFactorCheck('security-key', checkOutcome(outcome, false));
+    if (regressed) {
+      this.log.warn('a security key answered with a signature counter that went backwards', { userId: owner.id, ip });
+      await this.audit.recordForUser('security_key.counter_regressed', owner, { actor: null, ip, details: { name: regressed.keyName, counter: regressed.counter, stored: regressed.stored } });
+    }
+    if (outcome.kind === 'ok') return { ok: true, user: owner, amr: outcome.value.amr, userVerified: outcome.value.userVerified };
+    if (outcome.kind === 'locked') return { ok: false, error: lockedSentence(outcome.until), status: 429 };
+    if (outcome.kind === 'exhausted') return { ok: false, error: SECOND_FACTOR_SENTENCES.exhausted, status: 429 };
+    return refused;
   }
 
   /** Options for signing in with one of the user's keys, with a new challenge held under `holdId`; null when the user has none. */

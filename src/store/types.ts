@@ -45,6 +45,9 @@ export interface Federation {
 /** Whom Force Two-Factor Authentication covers. */
 export type ApplyTo = 'all' | 'owners';
 
+/** Which second factor an organization's members must have (docs/rules.md, "Phishing-resistant sign-in"). */
+export type RequiredFactor = 'any' | 'security-key';
+
 /** How an organization rolls enforcement out (docs/rules.md, "Rolling enforcement out", "Remembered browsers"). */
 export interface RolloutSettings {
   /** Days a member without a second factor may put setup off, 0–90. */
@@ -52,6 +55,10 @@ export interface RolloutSettings {
   /** Days a browser may be remembered after a second factor, 0–90 (0: never). */
   readonly rememberBrowserDays: number;
   readonly applyTo: ApplyTo;
+  /** Which second factor members must have: any, or a security key or passkey. */
+  readonly requiredFactor: RequiredFactor;
+  /** A member's first second factor needs a code e-mailed to them as well. */
+  readonly confirmSetupByEmail: boolean;
 }
 
 export interface Organization extends RolloutSettings {
@@ -62,6 +69,8 @@ export interface Organization extends RolloutSettings {
   readonly forceTwoFactor: boolean;
   /** The first time enforcement was switched on; kept when it is switched off. Null if never. */
   readonly enforcementStartedAt: Date | null;
+  /** The first time the organization required a security key or passkey; kept when it stops. Null if never. */
+  readonly keysRequiredSince: Date | null;
   readonly federation: Federation | null;
   readonly createdAt: Date;
 }
@@ -134,7 +143,8 @@ export interface OrganizationRepository {
   findByIds(ids: readonly string[]): Promise<Organization[]>;
   /** Switching it on records `at` as the enforcement start, unless one is recorded already. */
   setForceTwoFactor(id: string, on: boolean, at: Date): Promise<void>;
-  setRollout(id: string, settings: RolloutSettings): Promise<void>;
+  /** Requiring a security key or passkey records `at` as when keys were first required, unless one is recorded already. */
+  setRollout(id: string, settings: RolloutSettings, at: Date): Promise<void>;
   /**
    * Sets the organization's identity provider and its email domains, or removes both (null), in one
    * step: a domain another organization holds rejects the call with DuplicateError('domain') and

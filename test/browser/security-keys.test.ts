@@ -86,7 +86,7 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
     expect(await page.locator('#recovery-codes code').count()).toBe(10);
     await expectAccessible(page, 'recovery codes after a key');
     await page.getByRole('button', { name: 'Continue' }).click();
-    expect(await amrAtDemo(page)).toStrictEqual({ amr: ['hwk', 'mfa', 'pwd'], acr: 'urn:twofold:acr:two-factor' });
+    expect(await amrAtDemo(page)).toStrictEqual({ amr: ['hwk', 'mfa', 'pwd'], acr: 'urn:twofold:acr:phishing-resistant' });
     expect(await credentialsOn(usbKey)).toHaveLength(1);
     const [saved] = await suite.twofold.store.securityKeys.listByUser(userId);
     expect([saved?.name, saved?.credentialId]).toStrictEqual(['Blue key', (await credentialsOn(usbKey))[0]!.credentialId.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')]);

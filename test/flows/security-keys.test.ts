@@ -46,7 +46,7 @@ describe('security keys over HTTP', () => {
     const codesPage = await browser.submit(keyPage, formAction(keyPage.html, '/setup/security-key'), { name: 'Desk key', response: JSON.stringify(key.register({ challenge: options.challenge })) });
     expect(recoveryCodesOf(codesPage.html)).toHaveLength(10);
     const landed = await browser.submit(codesPage, formAction(codesPage.html, '/continue'), {});
-    expect(await amrOf(browser, landed, pending)).toStrictEqual({ amr: ['hwk', 'mfa', 'pwd'], acr: 'urn:twofold:acr:two-factor' });
+    expect(await amrOf(browser, landed, pending)).toStrictEqual({ amr: ['hwk', 'mfa', 'pwd'], acr: 'urn:twofold:acr:phishing-resistant' });
 
     const again = new Browser(fixture.twofold.url);
     const next = await startSignIn(fixture.rp);
