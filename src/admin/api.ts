@@ -38,7 +38,10 @@ const policyJson = (organization: Organization) => ({
   gracePeriodDays: organization.gracePeriodDays,
   rememberBrowserDays: organization.rememberBrowserDays,
   applyTo: organization.applyTo,
+  requiredFactor: organization.requiredFactor,
+  confirmSetupByEmail: organization.confirmSetupByEmail,
   enforcementStartedAt: organization.enforcementStartedAt?.toISOString() ?? null,
+  keysRequiredSince: organization.keysRequiredSince?.toISOString() ?? null,
 });
 
 /** `?twoFactor=none`: members without a second factor; `?twoFactor=overdue`: those past their deadline. */
@@ -49,7 +52,7 @@ const memberJson = (row: MemberRow) => ({
   email: row.user.email,
   name: row.user.name,
   role: row.role,
-  twoFactor: { enrolled: row.enrolled, recoveryCodesRemaining: row.recoveryCodesRemaining, securityKeys: row.securityKeys, deadline: row.deadline?.toISOString() ?? null, overdue: row.overdue },
+  twoFactor: { enrolled: row.enrolled, strongestFactor: row.strongestFactor, recoveryCodesRemaining: row.recoveryCodesRemaining, securityKeys: row.securityKeys, deadline: row.deadline?.toISOString() ?? null, overdue: row.overdue },
   lastSignInAt: row.user.lastSignInAt?.toISOString() ?? null,
 });
 
@@ -151,14 +154,18 @@ function adminApiRouter({ provider, application }: AdminApiDependencies): Router
   })));
   router.get('/organizations/:slug/policy', api(async (ctx, actor) => policyJson(await organizations.get(actor, slug(ctx)))));
   /**
-   * Any of forceTwoFactor, gracePeriodDays, rememberBrowserDays (whole days, 0–90) and applyTo
-   * ("all" or "owners"); what is left out stays as it is. Every value is checked before anything changes.
+   * Any of forceTwoFactor, gracePeriodDays, rememberBrowserDays (whole days, 0–90), applyTo
+   * ("all" or "owners"), requiredFactor ("any" or "security-key") and confirmSetupByEmail (true or
+   * false); what is left out stays as it is. Every value is checked before anything changes.
    */
   router.put('/organizations/:slug/policy', api(async (ctx, actor) => {
     await organizations.get(actor, slug(ctx));
     const body = await readJsonObject(ctx);
     const force = body.forceTwoFactor === undefined ? undefined : bodyBoolean(body, 'forceTwoFactor');
-    let organization = await organizations.setRollout(actor, slug(ctx), { gracePeriodDays: body.gracePeriodDays, rememberBrowserDays: body.rememberBrowserDays, applyTo: body.applyTo }, ctx.ip);
+    const confirmSetupByEmail = body.confirmSetupByEmail === undefined ? undefined : bodyBoolean(body, 'confirmSetupByEmail');
+    let organization = await organizations.setRollout(actor, slug(ctx), {
+      gracePeriodDays: body.gracePeriodDays, rememberBrowserDays: body.rememberBrowserDays, applyTo: body.applyTo, requiredFactor: body.requiredFactor, confirmSetupByEmail,
+    }, ctx.ip);
     let notified = 0;
     if (force !== undefined) ({ organization, notified } = await organizations.setForceTwoFactor(actor, slug(ctx), force, ctx.ip));
     return { ...policyJson(organization), membersNotified: notified };

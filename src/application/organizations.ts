@@ -20,6 +20,8 @@ export interface Adoption {
   readonly covers: 'members' | 'owners';
   readonly total: number;
   readonly enrolled: number;
+  /** Of those enrolled, how many have a security key or passkey. */
+  readonly withKeys: number;
   readonly enforcementStartedAt: Date | null;
   /** The deadline of those who were members when enforcement started; null without enforcement. */
   readonly deadline: Date | null;
@@ -40,7 +42,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 export class Organizations {
   constructor(
-    private readonly store: Pick<Store, 'organizations' | 'memberships' | 'users' | 'secondFactors' | 'audit' | 'adoption'>,
+    private readonly store: Pick<Store, 'organizations' | 'memberships' | 'users' | 'secondFactors' | 'securityKeys' | 'audit' | 'adoption'>,
     private readonly audit: AuditLog,
     private readonly mailer: Mailer,
   ) {}
@@ -132,6 +134,7 @@ export class Organizations {
       covers: organization.applyTo === 'owners' ? 'owners' : 'members',
       total: today.members,
       enrolled: today.enrolled,
+      withKeys: (await this.store.securityKeys.countAmong(await this.#covered(organization))).size,
       enforcementStartedAt: start,
       deadline: start ? new Date(start.getTime() + organization.gracePeriodDays * DAY_MS) : null,
       days: start ? [...history.map(({ day, members, enrolled }) => ({ day, members, enrolled })), { day: dayOf(now), ...today }] : [],
@@ -152,10 +155,15 @@ export class Organizations {
 
   /** The members enforcement covers, and how many of them have a second factor. */
   async #countAdoption(organization: Organization): Promise<{ members: number; enrolled: number }> {
-    const covered = (await this.store.memberships.listByOrganization(organization.id))
+    const covered = await this.#covered(organization);
+    return { members: covered.length, enrolled: (await this.store.secondFactors.enrolledAmong(covered)).size };
+  }
+
+  /** The ids of the members enforcement covers: all, or the owners only. */
+  async #covered(organization: Organization): Promise<string[]> {
+    return (await this.store.memberships.listByOrganization(organization.id))
       .filter((membership) => organization.applyTo === 'all' || membership.role === 'owner')
       .map((membership) => membership.userId);
-    return { members: covered.length, enrolled: (await this.store.secondFactors.enrolledAmong(covered)).size };
   }
 
   async auditLog(actor: Actor, slug: string, page: unknown): Promise<AuditPage & { organization: Organization }> {

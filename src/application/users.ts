@@ -4,7 +4,7 @@ import type { PasswordHasher } from '../security/password-hasher.js';
 import { DuplicateError, type Organization, type Role, type Store, type User } from '../store/types.js';
 import { actsSiteWide, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
-import { disableTwoFactorOf, type MemberRow } from './members.js';
+import { disableTwoFactorOf, strongestFactorOf, type MemberRow } from './members.js';
 import type { Organizations } from './organizations.js';
 import type { PasswordLinks } from './password-links.js';
 import type { SecondFactorService } from './second-factors.js';
@@ -111,6 +111,7 @@ export class Users {
       enrolled: secondFactor !== null,
       recoveryCodesRemaining: this.secondFactors.remainingRecoveryCodes(secondFactor),
       securityKeys: keys.get(user.id) ?? 0,
+      strongestFactor: strongestFactorOf(secondFactor !== null, keys.get(user.id) ?? 0),
       organizations,
       managedBy: organizations.find((organization) => organization.id === user.managedBy) ?? null,
     };
