@@ -19,6 +19,7 @@ import {
   submitRecovery,
   submitSetup,
   showSecurityKeySetup,
+  resendSetupEmailCode,
   submitSecurityKeySetup,
   submitSecurityKey,
   submitLoginSecurityKey,
@@ -63,6 +64,7 @@ export function interactionRouter(services: InteractionDependencies): Router {
   router.post('/grace', (ctx) => submitGrace(services, ctx));
   router.get('/setup/security-key', (ctx) => showSecurityKeySetup(services, ctx));
   router.post('/setup/security-key', (ctx) => submitSecurityKeySetup(services, ctx));
+  router.post('/setup/email-code', (ctx) => resendSetupEmailCode(services, ctx));
   router.get('/recovery-codes.txt', (ctx) => downloadRecoveryCodes(services, ctx));
   router.post('/continue', (ctx) => continueAfterSetup(services, ctx));
   router.post('/account', (ctx) => openAccountAfterSignIn(services, ctx));

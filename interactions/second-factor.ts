@@ -1,6 +1,8 @@
 import type { RouterContext } from '@koa/router';
 import { NotFoundError, UserError } from '../src/errors.js';
-import { readForm } from '../src/http/forms.js';
+import { EMAIL_CODE_SENTENCES } from '../src/application/setup-confirmation.js';
+import { readForm, type Form } from '../src/http/forms.js';
+import { readMailboxProof } from '../src/http/mailbox-proof-cookie.js';
 import { render } from '../src/http/views.js';
 import { sendRecoveryCodesFile } from '../src/http/recovery-codes-file.js';
 import { describeBrowser, writeRememberedBrowser } from '../src/http/remembered-browser-cookie.js';
@@ -35,6 +37,8 @@ const isSetup = (details: InteractionDetails) => details.prompt.reasons.includes
 const KEYS_ONLY_WITHOUT_SCRIPT = 'Your organization requires a security key or passkey, so open this page in a browser that runs JavaScript, or ask your organization\'s owner or IT team for help.';
 const NO_RECOVERY_HERE = 'This application asks for your security key or passkey itself: a recovery code is not enough here.';
 const KEYS_ONLY = 'Your organization requires a security key or passkey for signing in: use it here. An authenticator app is not enough.';
+/** The e-mailed code typed on a first set-up's page, and whether this browser just proved the mailbox. */
+const firstSetupProof = (ctx: RouterContext, form: Form, user: User) => ({ emailCode: form.field('emailCode'), mailboxProvenAt: readMailboxProof(ctx, user) });
 /** RFC 8176 values a security key or passkey reports. */
 const byKey = (amr: string) => amr === 'hwk' || amr === 'swk';
 const isGrace = (details: InteractionDetails) => details.prompt.reasons.includes(GRACE_REASON);
@@ -75,9 +79,34 @@ export async function submitGrace(services: InteractionDependencies, ctx: Router
   await finishStep(services, ctx, { [SETUP_DEFERRED]: true });
 }
 
-async function showSetup(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, user: User, error?: string, status = 200): Promise<void> {
+/** What went wrong on a set-up page, next to its field; or a note about the e-mailed code. */
+interface SetupProblem {
+  readonly field: 'token' | 'name' | 'key' | 'emailCode';
+  readonly error: string;
+  /** The key's name as typed, kept for another try. */
+  readonly name?: string;
+}
+
+/**
+ * The e-mailed code of a first set-up (docs/rules.md, "The first set-up belongs to the person"): sent
+ * when the page first shows, unless one is live or the mailbox was just proven by a link.
+ */
+async function emailCodeLocals(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, user: User, problem?: SetupProblem, sentNow = false) {
+  const confirmation = await services.secondFactors.firstSetupConfirmation(details.uid, user, readMailboxProof(ctx, user));
+  if (!confirmation.required) return { emailCode: null };
+  return {
+    emailCode: {
+      email: user.email,
+      resendAction: `/interaction/${details.uid}/setup/email-code`,
+      sent: sentNow || confirmation.sending === 'sent',
+      error: problem?.field === 'emailCode' ? problem.error : confirmation.sending === 'limited' ? EMAIL_CODE_SENTENCES.limited : undefined,
+    },
+  };
+}
+
+async function showSetup(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, user: User, problem?: SetupProblem, status = 200, sentNow = false): Promise<void> {
   // Where a security key or passkey is required, an authenticator app is not offered.
-  if (await services.secondFactors.keysRequired(user, requestFacts(details))) return showKeySetup(services, ctx, details, user, error ? { field: 'key', error, name: '' } : undefined, status);
+  if (await services.secondFactors.keysRequired(user, requestFacts(details))) return showKeySetup(services, ctx, details, user, problem, status, sentNow);
   const enrollment = await services.secondFactors.enrollment(details.uid, user);
   render(ctx, 'setup', {
     title: 'Set up two-factor authentication',
@@ -86,12 +115,13 @@ async function showSetup(services: InteractionDependencies, ctx: RouterContext, 
     email: user.email,
     required: true,
     securityKeyUrl: `/interaction/${details.uid}/setup/security-key`,
-    error,
+    error: problem?.field === 'token' ? problem.error : undefined,
+    ...(await emailCodeLocals(services, ctx, details, user, problem, sentNow)),
   }, status);
 }
 
 /** The setup page's other way: a security key or passkey instead of an app. */
-async function showKeySetup(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, user: User, problem?: { field: 'name' | 'key'; error: string; name: string }, status = 200): Promise<void> {
+async function showKeySetup(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, user: User, problem?: SetupProblem, status = 200, sentNow = false): Promise<void> {
   const keysOnly = await services.secondFactors.keysRequired(user, requestFacts(details));
   const adding = (await services.secondFactors.facts(user)).enrolled;
   render(ctx, 'security-key-add', {
@@ -107,6 +137,7 @@ async function showKeySetup(services: InteractionDependencies, ctx: RouterContex
     otherWays: keysOnly ? KEYS_ONLY_WITHOUT_SCRIPT : 'Set up an authenticator app instead.',
     otherUrl: keysOnly ? undefined : `/interaction/${details.uid}`,
     otherLabel: 'Use an authenticator app instead',
+    ...(await emailCodeLocals(services, ctx, details, user, problem, sentNow)),
   }, status);
 }
 
@@ -279,9 +310,9 @@ export async function openAccountAfterSignIn(services: InteractionDependencies, 
 export async function submitSetup(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
   const { details, user } = await loadStep(services, ctx);
   const form = await readForm(ctx);
-  if (await services.secondFactors.keysRequired(user, requestFacts(details))) return showKeySetup(services, ctx, details, user, { field: 'key', error: KEYS_ONLY, name: '' }, 400);
-  const result = await services.secondFactors.completeEnrollment(details.uid, user, form.field('token'), ctx.ip);
-  if (!result.ok) return showSetup(services, ctx, details, user, result.error, result.status);
+  if (await services.secondFactors.keysRequired(user, requestFacts(details))) return showKeySetup(services, ctx, details, user, { field: 'key', error: KEYS_ONLY }, 400);
+  const result = await services.secondFactors.completeEnrollment(details.uid, user, form.field('token'), ctx.ip, firstSetupProof(ctx, form, user));
+  if (!result.ok) return showSetup(services, ctx, details, user, { field: result.field ?? 'token', error: result.error }, result.status);
   ctx.status = 303;
   ctx.redirect(`/interaction/${details.uid}`);
 }
@@ -300,11 +331,22 @@ export async function submitSecurityKeySetup(services: InteractionDependencies, 
   const { details, user } = await loadStep(services, ctx);
   if (!isSetup(details) && !isGrace(details)) throw new UserError(EXPIRED_SENTENCE, 400);
   const form = await readForm(ctx);
-  const result = await services.secondFactors.addSecurityKey(details.uid, user, form.field('response'), form.field('name'), ctx.ip);
+  const result = await services.secondFactors.addSecurityKey(details.uid, user, form.field('response'), form.field('name'), ctx.ip, firstSetupProof(ctx, form, user));
   if (!result.ok) return showKeySetup(services, ctx, details, user, { field: result.field, error: result.error, name: form.field('name').slice(0, 60) }, result.status);
   if (!result.first) return passSecondFactor(services, ctx, await promptChallenge(services, ctx), { amr: result.amr });
   ctx.status = 303;
   ctx.redirect(`/interaction/${details.uid}`);
+}
+
+/** "Send a new code" on a first set-up's page: a fresh e-mailed code, and the page again (app or key, as the form says). */
+export async function resendSetupEmailCode(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
+  const { details, user } = await loadStep(services, ctx);
+  if (!isSetup(details) && !isGrace(details)) throw new UserError(EXPIRED_SENTENCE, 400);
+  const form = await readForm(ctx);
+  const sending = await services.secondFactors.resendSetupCode(details.uid, user);
+  const problem = sending === 'limited' ? { field: 'emailCode' as const, error: EMAIL_CODE_SENTENCES.limited } : undefined;
+  const show = form.field('for') === 'key' ? showKeySetup : showSetup;
+  await show(services, ctx, details, user, problem, problem ? 429 : 200, sending === 'sent');
 }
 
 export async function downloadRecoveryCodes(services: InteractionDependencies, ctx: RouterContext): Promise<void> {

@@ -1,3 +1,4 @@
+import { EMAIL_CODE_TRIES } from '../application/setup-confirmation.js';
 import type { AuditEvent } from '../application/types.js';
 
 type Details = AuditEvent['details'];
@@ -32,6 +33,8 @@ const rolloutChanges = (details: Details) => Object.keys(ROLLOUT_SETTINGS)
 const SENTENCES: Readonly<Record<AuditEvent['action'], (event: AuditEvent, details: Details) => string>> = {
   'policy.changed': (_e, d) => `Force Two-Factor Authentication was switched ${d.forceTwoFactor ? 'on' : 'off'}.`,
   'policy.rollout_changed': (_e, d) => `The rollout settings were changed: ${rolloutChanges(d)}.`,
+  'site.setup_confirmation_changed': (_e, d) => `Confirm first set-up by e-mail was switched ${d.on ? 'on' : 'off'} for the whole site.`,
+  'setup.email_code_exhausted': (e) => `A first set-up for ${someone(e)} was stopped after ${EMAIL_CODE_TRIES} wrong e-mailed codes; whoever tried may know the password.`,
   'remembered_browser.added': (e, d) => `${someone(e)} asked to remember a browser for ${String(d.days)} days.`,
   'remembered_browser.removed': (e, d) => `${d.count === undefined ? 'A remembered browser' : `${String(d.count)} remembered browsers`} of ${someone(e)} ${d.count === 1 || d.count === undefined ? 'was' : 'were'} forgotten (${String(d.why)}).`,
   'site.two_factor_mode_changed': (_e, d) => `The site-wide two-factor mode was set to ${String(d.mode)}.`,

@@ -11,6 +11,7 @@ import { ACR } from '../policy/acr.js';
 import {
   canDeactivate,
   challengeOffer,
+  confirmsFirstSetupByEmail,
   decideSecondFactor,
   keyDeadline,
   nextSecondFactorStep,
@@ -29,7 +30,8 @@ import type { AuditLog } from './audit-log.js';
 import type { ApplicationMetrics, SecondFactorOutcome } from './metrics.js';
 import { organizationFacts } from './organization-facts.js';
 import { SecondFactorGuard, type ChallengeStanding, type GuardOutcome } from './second-factor-guard.js';
-import { readSiteTwoFactorMode } from './site.js';
+import { SetupConfirmation, type EmailCodeCheck, type EmailCodeSending } from './setup-confirmation.js';
+import { readSiteSetupConfirmation, readSiteTwoFactorMode } from './site.js';
 
 /** The sentences users see for outcomes every factor shares (shown next to the field). */
 export const SECOND_FACTOR_SENTENCES = {
@@ -49,6 +51,7 @@ export const SECOND_FACTOR_SENTENCES = {
 
 const KEY_NAME_MAX = 60;
 const PASSKEY_CHALLENGE_PURPOSE = 'passkey-sign-in-challenge';
+const SETUP_EMAIL_CODE_PURPOSE = 'setup-email-code';
 
 /** A sign-in with a passkey alone: whose account and what it proved, or the sentence to show. */
 export type PasskeySignIn =
@@ -67,9 +70,25 @@ function checkOutcome(outcome: GuardOutcome<unknown>, replayed: boolean): Second
 }
 
 /** `amr`: what the factor proved, for the sign-in's `amr` (RFC 8176): `otp`, or `hwk`/`swk` for a security key. */
-export type CodeCheck = { readonly ok: true; readonly amr: string; readonly remainingRecoveryCodes?: number } | { readonly ok: false; readonly error: string; readonly status: number };
+export type CodeCheck =
+  | { readonly ok: true; readonly amr: string; readonly remainingRecoveryCodes?: number }
+  /** `field`: the e-mailed code was what was wrong, not the factor's own. */
+  | { readonly ok: false; readonly error: string; readonly status: number; readonly field?: 'emailCode' };
 
-export type KeyAddition = { readonly ok: true; readonly first: boolean; readonly amr: string } | { readonly ok: false; readonly error: string; readonly status: number; readonly field: 'name' | 'key' };
+export type KeyAddition = { readonly ok: true; readonly first: boolean; readonly amr: string } | { readonly ok: false; readonly error: string; readonly status: number; readonly field: 'name' | 'key' | 'emailCode' };
+
+/**
+ * What confirms a first set-up besides the factor itself (docs/rules.md, "The first set-up belongs to
+ * the person"): the code e-mailed for it, or a recent proof of the mailbox (an e-mailed link used in
+ * this browser).
+ */
+export interface FirstSetupProof {
+  readonly emailCode?: string;
+  readonly mailboxProvenAt: Date | null;
+}
+
+/** Whether a first set-up shown now needs the e-mailed code, and whether one was just sent. */
+export type FirstSetupConfirmation = { readonly required: false } | { readonly required: true; readonly sending: EmailCodeSending };
 
 export type KeyRemoval = { readonly ok: true; readonly last: boolean } | { readonly ok: false; readonly error: string; readonly status: number };
 
@@ -139,6 +158,7 @@ export class SecondFactorService {
   readonly #totp: TotpFactor;
   readonly #recoveryCodes: RecoveryCodeFactor;
   readonly #keys: SecurityKeyFactor;
+  readonly #confirmation: SetupConfirmation;
   readonly #methods: ReadonlyMap<FactorKind, SecondFactorMethod>;
 
   constructor(
@@ -154,6 +174,7 @@ export class SecondFactorService {
     this.#totp = new TotpFactor(store, box, config.siteName);
     this.#recoveryCodes = new RecoveryCodeFactor(store, box);
     this.#keys = new SecurityKeyFactor(store, relyingPartyOf(config.issuer, config.siteName), box.deriveKey(PASSKEY_CHALLENGE_PURPOSE));
+    this.#confirmation = new SetupConfirmation(store, box.deriveKey(SETUP_EMAIL_CODE_PURPOSE), mailer);
     this.#methods = new Map<FactorKind, SecondFactorMethod>([[this.#totp.kind, this.#totp], [this.#recoveryCodes.kind, this.#recoveryCodes], [this.#keys.kind, this.#keys]]);
   }
 
@@ -328,13 +349,15 @@ export class SecondFactorService {
    * Proves the held secret with a code and saves it, with a new set of recovery codes held (sealed)
    * under the same id until the person has seen them.
    */
-  async completeEnrollment(holdId: string, user: User, input: string, ip: string): Promise<CodeCheck> {
+  async completeEnrollment(holdId: string, user: User, input: string, ip: string, firstSetup: FirstSetupProof): Promise<CodeCheck> {
     const proof = await this.#totp.prove(holdId, user, input);
     if (!proof.ok) {
       if (proof.reason === 'malformed') return { ok: false, error: proof.problem, status: 400 };
       if (proof.reason === 'invalid') return { ok: false, error: this.#totp.invalidSentence, status: 400 };
       return { ok: false, error: (await this.#recoveryCodes.held(holdId, user)) ? SECOND_FACTOR_SENTENCES.alreadyEnabled : SECOND_FACTOR_SENTENCES.setupExpired, status: 400 };
     }
+    const confirmed = await this.#confirmFirstSetup(holdId, user, firstSetup);
+    if (!confirmed.ok) return { ...confirmed, field: 'emailCode' };
     const recovery = await this.#recoveryCodes.newSet();
     const enabled = await this.store.secondFactors.enable({
       userId: user.id,
@@ -344,11 +367,48 @@ export class SecondFactorService {
       recoveryCodeHashes: recovery.hashes,
     });
     if (!enabled) return { ok: false, error: SECOND_FACTOR_SENTENCES.alreadyEnabled, status: 409 };
+    await this.#confirmation.spend(holdId);
     await this.#recoveryCodes.hold(holdId, user, recovery.codes);
     this.log.info('two-factor authentication enabled', { userId: user.id });
     await this.audit.recordForUser('two_factor.enabled', user, { actor: user, ip });
     await this.mailer.send({ to: user.email, message: 'two-factor-enabled' });
     return { ok: true, amr: 'otp' };
+  }
+
+  /**
+   * Whether the first set-up held under `holdId` must be confirmed with an e-mailed code (docs/rules.md,
+   * "The first set-up belongs to the person"); if so, a code is sent unless one is still live. Nothing
+   * is needed for a user who already has a factor.
+   */
+  async firstSetupConfirmation(holdId: string, user: User, mailboxProvenAt: Date | null): Promise<FirstSetupConfirmation> {
+    if (!(await this.#firstSetupNeedsCode(user, await this.facts(user), mailboxProvenAt))) return { required: false };
+    return { required: true, sending: await this.#confirmation.send(holdId, user) };
+  }
+
+  /** "Send a new code" on a first set-up's page. */
+  resendSetupCode(holdId: string, user: User): Promise<EmailCodeSending> {
+    return this.#confirmation.send(holdId, user, { fresh: true });
+  }
+
+  async #firstSetupNeedsCode(user: User, facts: UserFacts, mailboxProvenAt: Date | null): Promise<boolean> {
+    if (facts.enrolled) return false;
+    return confirmsFirstSetupByEmail({
+      organizations: facts.organizations,
+      siteWide: await readSiteSetupConfirmation(this.store.settings),
+      managedAccount: user.managedBy !== null,
+      mailboxProvenAt,
+      now: new Date(),
+    });
+  }
+
+  async #confirmFirstSetup(holdId: string, user: User, proof: FirstSetupProof): Promise<EmailCodeCheck> {
+    if (!(await this.#firstSetupNeedsCode(user, await this.facts(user), proof.mailboxProvenAt))) return { ok: true };
+    const checked = await this.#confirmation.check(holdId, user, proof.emailCode);
+    if (!checked.ok && checked.status === 429) {
+      this.log.warn('a first set-up ran out of tries for its e-mailed code', { userId: user.id });
+      await this.audit.recordForUser('setup.email_code_exhausted', user, { actor: user, ip: null });
+    }
+    return checked;
   }
 
   /** Options for adding a security key, with a new challenge held under `holdId` (a sign-in, or an account session after re-authentication). */
@@ -410,12 +470,14 @@ export class SecondFactorService {
    * two-factor authentication on: recovery codes are made and held (sealed)
    * under `holdId` until the person has seen them.
    */
-  async addSecurityKey(holdId: string, user: User, input: string, typedName: string, ip: string): Promise<KeyAddition> {
+  async addSecurityKey(holdId: string, user: User, input: string, typedName: string, ip: string, firstSetup: FirstSetupProof): Promise<KeyAddition> {
     const name = typedName.trim().replace(/\s+/g, ' ');
     // Spent first, whatever else is wrong: a refused addition never leaves a challenge to answer.
     const registration = await this.#keys.register(holdId, user, input, name);
     if (name === '') return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNameMissing, status: 400, field: 'name' };
     if (name.length > KEY_NAME_MAX) return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNameTooLong, status: 400, field: 'name' };
+    const confirmed = await this.#confirmFirstSetup(holdId, user, firstSetup);
+    if (!confirmed.ok) return { ...confirmed, field: 'emailCode' };
     if (!registration.ok) {
       if (registration.reason === 'expired') return { ok: false, error: SECOND_FACTOR_SENTENCES.keySetupExpired, status: 400, field: 'key' };
       return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNotAdded, status: 400, field: 'key' };
@@ -429,6 +491,7 @@ export class SecondFactorService {
       throw error;
     }
     if (first) await this.#recoveryCodes.hold(holdId, user, recovery.codes);
+    if (first) await this.#confirmation.spend(holdId);
     this.log.info('security key added', { userId: user.id, first });
     if (first) await this.audit.recordForUser('two_factor.enabled', user, { actor: user, ip });
     await this.audit.recordForUser('security_key.added', user, { actor: user, ip, details: { name } });

@@ -401,6 +401,8 @@ export type AuditAction =
   | 'remembered_browser.added'
   | 'remembered_browser.removed'
   | 'site.two_factor_mode_changed'
+  | 'site.setup_confirmation_changed'
+  | 'setup.email_code_exhausted'
   | 'member.added'
   | 'member.removed'
   | 'member.role_changed'

@@ -259,7 +259,7 @@ describe('organizations are trust boundaries: an owner cannot reach another orga
       const account = await user(email);
       const key = new SoftwareKey(url(), new URL(url()).hostname);
       const options = await app().secondFactors.keyRegistrationOptions(`test-${name}`, account);
-      const added = await app().secondFactors.addSecurityKey(`test-${name}`, account, JSON.stringify(key.register({ challenge: options.challenge })), name, '192.0.2.1');
+      const added = await app().secondFactors.addSecurityKey(`test-${name}`, account, JSON.stringify(key.register({ challenge: options.challenge })), name, '192.0.2.1', { mailboxProvenAt: new Date() });
       expect(added.ok).toBe(true);
       return account.id;
     };

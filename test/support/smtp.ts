@@ -8,6 +8,27 @@ export interface CapturedMail {
   readonly html: string;
 }
 
+/** Every server this test file started, so that a helper can read a person's newest e-mail as they would. */
+const running = new Set<TestSmtpServer>();
+
+/**
+ * The code e-mailed to confirm a first set-up (docs/rules.md, "The first set-up belongs to the
+ * person"), newest first, from whichever of this file's mail servers received it; waits up to
+ * `timeoutMs` for a code newer than `except`.
+ */
+export async function emailedSetupCode(to: string, { except, timeoutMs = 5000 }: { except?: string; timeoutMs?: number } = {}): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const server of running) {
+      const newest = server.messages.filter((message) => message.to === to && /finish setting up two-factor/.test(message.subject)).at(-1);
+      const code = newest ? /Your code: (\d{6})/.exec(newest.text)?.[1] : undefined;
+      if (code && code !== except) return code;
+    }
+    if (Date.now() > deadline) throw new Error(`no e-mailed set-up code for ${to}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** A real SMTP server on a loopback port that keeps what it receives. */
 export class TestSmtpServer {
   readonly messages: CapturedMail[] = [];
@@ -38,6 +59,7 @@ export class TestSmtpServer {
 
   async start(port = 0): Promise<string> {
     await new Promise<void>((resolve) => this.#server.listen(port, '127.0.0.1', () => resolve()));
+    running.add(this);
     this.port = (this.#server.server.address() as { port: number }).port;
     return `smtp://127.0.0.1:${this.port}`;
   }
@@ -57,6 +79,7 @@ export class TestSmtpServer {
   }
 
   close(): Promise<void> {
+    running.delete(this);
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 }
