@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
@@ -10,20 +12,42 @@ export interface CapturedMail {
 
 /** Every server this test file started, so that a helper can read a person's newest e-mail as they would. */
 const running = new Set<TestSmtpServer>();
+/** The outbox folders of instances started without a mail server (their e-mails are files there). */
+const fileOutboxes = new Set<string>();
+
+/** Registers an instance's DATA_DIR/outbox, where it writes its e-mails when it has no SMTP_URL. */
+export function readMailFilesIn(folder: string): void {
+  fileOutboxes.add(folder);
+}
+
+/** What the mail servers and outbox folders hold for `to`, oldest first. */
+async function mailTo(to: string): Promise<Array<Pick<CapturedMail, 'subject' | 'text'>>> {
+  const found: Array<Pick<CapturedMail, 'subject' | 'text'> & { at: number }> = [];
+  for (const server of running) found.push(...server.messages.filter((message) => message.to === to).map((message, at) => ({ ...message, at })));
+  for (const folder of fileOutboxes) {
+    const files = fs.existsSync(folder) ? fs.readdirSync(folder).map((name) => path.join(folder, name)) : [];
+    for (const file of files) {
+      const mail = await simpleParser(fs.readFileSync(file));
+      const address = (Array.isArray(mail.to) ? mail.to[0] : mail.to)?.value[0]?.address;
+      if (address === to) found.push({ subject: mail.subject ?? '', text: mail.text ?? '', at: fs.statSync(file).mtimeMs });
+    }
+  }
+  return found.sort((a, b) => a.at - b.at);
+}
 
 /**
  * The code e-mailed to confirm a first set-up (docs/rules.md, "The first set-up belongs to the
- * person"), newest first, from whichever of this file's mail servers received it; waits up to
- * `timeoutMs` for a code newer than `except`.
+ * person") from whichever of this file's mail servers received it: the newest one not in `except`
+ * (codes already tried), waiting up to `timeoutMs` for one.
  */
-export async function emailedSetupCode(to: string, { except, timeoutMs = 5000 }: { except?: string; timeoutMs?: number } = {}): Promise<string> {
+export async function emailedSetupCode(to: string, { except = [], timeoutMs = 5000 }: { except?: readonly string[]; timeoutMs?: number } = {}): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    for (const server of running) {
-      const newest = server.messages.filter((message) => message.to === to && /finish setting up two-factor/.test(message.subject)).at(-1);
-      const code = newest ? /Your code: (\d{6})/.exec(newest.text)?.[1] : undefined;
-      if (code && code !== except) return code;
-    }
+    const codes = (await mailTo(to))
+      .filter((message) => /finish setting up two-factor/.test(message.subject))
+      .map((message) => /Your code: (\d{6})/.exec(message.text)?.[1])
+      .filter((code): code is string => code !== undefined && !except.includes(code));
+    if (codes.length > 0) return codes.at(-1)!;
     if (Date.now() > deadline) throw new Error(`no e-mailed set-up code for ${to}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
