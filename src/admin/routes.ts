@@ -311,12 +311,14 @@ export function adminRouter({ config, provider, application }: AdminDependencies
   // Site admins.
   const showSite = async (ctx: RouterContext, actor: User, status = 200, error?: string) => {
     const mode = await site.twoFactorModeFor(actor);
+    const confirmSetupByEmail = await site.setupConfirmationFor(actor);
     const query = typeof ctx.query.q === 'string' ? ctx.query.q.slice(0, 254) : '';
     render(ctx, 'admin/site', {
       title: 'Site settings',
       actor,
       mode,
       modes: TWO_FACTOR_MODES,
+      confirmSetupByEmail,
       query,
       users: await users.search(actor, query),
       failedEmails: await outbox.failed(actor),
@@ -333,7 +335,12 @@ export function adminRouter({ config, provider, application }: AdminDependencies
     } catch (error) {
       return showSite(ctx, actor, 400, (error as Error).message);
     }
+    const confirm = form.field('confirmSetupByEmail');
+    if (form.optionalField('confirmSetupByEmailShown') !== undefined && confirm !== '' && confirm !== 'on') {
+      return showSite(ctx, actor, 400, 'Choose whether a first set-up is confirmed by e-mail.');
+    }
     await site.setTwoFactorMode(actor, mode, ctx.ip);
+    if (form.optionalField('confirmSetupByEmailShown') !== undefined) await site.setSetupConfirmation(actor, confirm === 'on', ctx.ip);
     redirectAfterPost(ctx, '/admin/site?done=mode');
   }));
   router.post('/site/emails/:emailId/retry', page(async (ctx, actor) => {

@@ -266,14 +266,26 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     },
   },
   'site set': {
-    usage: 'site set --2fa off|optional|required',
-    summary: 'Set the site-wide two-factor mode.',
-    options: { '2fa': { value: true } },
+    usage: 'site set [--2fa off|optional|required] [--confirm-setup-by-email on|off]',
+    summary: 'Set the site-wide two-factor mode, and whether a first set-up is confirmed by an e-mailed code where no organization decides it.',
+    options: { '2fa': { value: true }, 'confirm-setup-by-email': { value: true } },
     async run(args, { application }) {
       positionals(args, []);
-      const mode = parseTwoFactorMode(required(args, '2fa'));
-      await application.site.setTwoFactorMode(OPERATOR, mode, null);
-      return `Site-wide two-factor mode is now ${mode}.`;
+      if (args.values.size === 0) throw new UsageError('Say what to set: --2fa or --confirm-setup-by-email.');
+      const given = one(args, '2fa');
+      const mode = given === undefined ? undefined : parseTwoFactorMode(given);
+      const confirm = one(args, 'confirm-setup-by-email');
+      const on = confirm === undefined ? undefined : onOff(confirm, 'confirm-setup-by-email');
+      const lines: string[] = [];
+      if (mode !== undefined) {
+        await application.site.setTwoFactorMode(OPERATOR, mode, null);
+        lines.push(`Site-wide two-factor mode is now ${mode}.`);
+      }
+      if (on !== undefined) {
+        await application.site.setSetupConfirmation(OPERATOR, on, null);
+        lines.push(`A first set-up is ${on ? 'now' : 'no longer'} confirmed by an e-mailed code, where no organization decides it.`);
+      }
+      return lines.join('\n');
     },
   },
   'user disable-2fa': {
