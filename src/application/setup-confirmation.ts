@@ -26,7 +26,8 @@ export const EMAIL_CODE_SENTENCES = {
 } as const;
 
 export type EmailCodeCheck = { readonly ok: true } | { readonly ok: false; readonly error: string; readonly status: number };
-export type EmailCodeSending = 'sent' | 'live' | 'limited';
+/** `sent` now; `earlier` for this set-up already (still live, used up or spent: a new one only on request); `limited`. */
+export type EmailCodeSending = 'sent' | 'earlier' | 'limited';
 
 interface StoredCode {
   readonly userId: string;
@@ -49,9 +50,12 @@ export class SetupConfirmation {
     return stored && stored.userId === user.id && stored.consumed === undefined ? stored : null;
   }
 
-  /** Sends a code for the set-up `holdId` unless one is still live; `fresh` replaces a live one. */
+  /**
+   * Sends a code for the set-up `holdId` unless one was sent for it already and has not expired —
+   * live, used up by wrong tries, or spent; `fresh` ("Send a new code") replaces it.
+   */
   async send(holdId: string, user: User, { fresh = false } = {}): Promise<EmailCodeSending> {
-    if (!fresh && (await this.#live(holdId, user))) return 'live';
+    if (!fresh && (await this.store.oidc.find(MODEL, holdId))) return 'earlier';
     const now = new Date();
     const sent = await this.store.attempts.charge(`setup-email-code:sent:${user.id}`, now, new Date(now.getTime() + HOUR_MS));
     if (sent.count > CODES_PER_HOUR) return 'limited';
@@ -78,7 +82,8 @@ export class SetupConfirmation {
     const right = crypto.timingSafeEqual(Buffer.from(stored.mac, 'hex'), Buffer.from(this.#mac(holdId, digits), 'hex'));
     if (right) return { ok: true };
     if (tries.count === EMAIL_CODE_TRIES) {
-      await this.store.oidc.destroy(MODEL, holdId);
+      // Used up, not deleted: showing the page again must not send another code by itself.
+      await this.store.oidc.consume(MODEL, holdId);
       return { ok: false, error: EMAIL_CODE_SENTENCES.exhausted, status: 429 };
     }
     return { ok: false, error: EMAIL_CODE_SENTENCES.wrong, status: 400 };
