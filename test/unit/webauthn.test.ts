@@ -39,9 +39,9 @@ describe('security key verification', () => {
   }
 
   describe('signing in with a passkey alone', () => {
-    it('offers no account and asks for user verification, with a challenge that is the sign-in\'s own', async () => {
+    it('offers no account and prefers user verification, with a challenge that is the sign-in\'s own', async () => {
       const options = await factor.passkeyOptions('sign-in-1');
-      expect([options.allowCredentials, options.userVerification, options.rpId]).toStrictEqual([[], 'required', RP_ID]);
+      expect([options.allowCredentials, options.userVerification, options.rpId]).toStrictEqual([[], 'preferred', RP_ID]);
       expect((await factor.passkeyOptions('sign-in-1')).challenge).toBe(options.challenge);
       expect((await factor.passkeyOptions('sign-in-2')).challenge).not.toBe(options.challenge);
       // Nothing is stored for showing the options.

@@ -206,8 +206,9 @@ export class SecurityKeyFactor implements SecondFactorMethod {
 
   /**
    * Options for signing in with a passkey alone (a discoverable credential: no account is named, the
-   * passkey says whose it is), for the sign-in `holdId`. User verification is asked for; an answer
-   * without it counts as one factor. The challenge is derived from `holdId` with a server key — the
+   * passkey says whose it is), for the sign-in `holdId`. User verification is preferred, not required:
+   * a device that cannot verify its user would otherwise not answer at all, while its answer still
+   * counts as one factor (the password follows). The challenge is derived from `holdId` with a server key — the
    * sign-in page can show it without storing anything — and the first answer spends it.
    */
   async passkeyOptions(holdId: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
@@ -215,7 +216,7 @@ export class SecurityKeyFactor implements SecondFactorMethod {
       rpID: this.relyingParty.id,
       timeout: CEREMONY_TIMEOUT_MS,
       allowCredentials: [],
-      userVerification: 'required',
+      userVerification: 'preferred',
       challenge: this.#passkeyChallenge(holdId),
     });
   }
