@@ -20,7 +20,9 @@ import { staticFiles } from './http/static-files.js';
 import { invitationRouter } from './invitations/routes.js';
 import { passwordRouter } from './password/routes.js';
 import { loadProviderKeys } from './keys/provider-keys.js';
+import { previousClientSecret } from './provider/adapter.js';
 import { providerConfiguration } from './provider/configuration.js';
+import { acceptPreviousClientSecrets } from './provider/rotated-client-secrets.js';
 
 export interface TwofoldApp extends Application {
   readonly provider: Provider;
@@ -40,6 +42,7 @@ export async function createApp(
   const keys = await loadProviderKeys(store.keys, box);
   const { signIns, secondFactors, federation } = application;
   const provider = new Provider(config.issuer, providerConfiguration({ config, store, keys, box, log, accounts: signIns, secondFactors }));
+  acceptPreviousClientSecrets(provider, previousClientSecret(store, box));
   // Koa then believes only the addresses the proxies in front of it appended to X-Forwarded-For.
   provider.proxy = config.trustProxy > 0;
   provider.maxIpsCount = config.trustProxy;

@@ -246,7 +246,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       const [clientId] = positionals(args, ['client-id']);
       const redirectUris = args.values.get('redirect-uri') ?? [];
       if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required.');
-      const client = await application.clients.create(OPERATOR, {
+      const { client } = await application.clients.create(OPERATOR, {
         clientId: clientId!,
         name: one(args, 'name'),
         redirectUris,
