@@ -2,7 +2,7 @@ import type { Middleware } from 'koa';
 import Provider from 'oidc-provider';
 import { interactionRouter } from '../interactions/router.js';
 import { accountRouter } from './account/routes.js';
-import { adminApi } from './admin/api.js';
+import { adminApi } from './admin/api/index.js';
 import { adminRouter } from './admin/routes.js';
 import type { Application } from './application/index.js';
 import type { Composition } from './compose.js';

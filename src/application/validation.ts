@@ -54,7 +54,7 @@ export function validatePassword(password: string): string {
 
 export function validateClientId(raw: string): string {
   if (!/^[A-Za-z0-9._~-]{1,128}$/.test(raw)) {
-    throw new ValidationError(`"${raw}" is not a valid client id: use 1 to 128 letters, digits and . _ ~ -`, 'clientId');
+    throw new ValidationError(`"${raw}" is not a valid client id: use 1 to 128 letters, digits, dots, underscores, tildes and dashes.`, 'clientId');
   }
   return raw;
 }
