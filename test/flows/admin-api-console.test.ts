@@ -191,6 +191,8 @@ describe('the admin API: the console\'s routes, bodies checked against their def
     expect(deleted.json.revoked).toBeGreaterThan(0);
     expect((await api('GET', '/site/applications/payroll')).status).toBe(404);
     expect((await api('DELETE', '/site/applications/payroll')).status).toBe(404);
+    // Neither secret reached the log.
+    expect(fixture.twofold.logLines.filter((line) => line.includes(secret) || line.includes(second))).toStrictEqual([]);
   });
 
   it('refuses bad application bodies with a sentence naming the property, registering nothing', async () => {

@@ -197,6 +197,7 @@ describe('the site admins\' console (/admin/site): organizations, applications a
     expect(await oauthErrorOf(oidc.refreshTokenGrant(withFirst, secondRefresh!))).toBe('invalid_client');
     expect(await oauthErrorOf(signInAt(withFirst))).toBe('invalid_client');
     expect((await oidc.refreshTokenGrant(withSecond, secondRefresh!)).access_token).toBeTruthy();
+    expect(fixture.twofold.logLines.filter((line) => line.includes(first) || line.includes(second))).toStrictEqual([]);
   });
 
   it('rotates with no grace period by default: the old secret stops at once', async () => {
