@@ -119,13 +119,8 @@ export function siteRoutes(router: Router, { config, application, page }: SiteRo
     }
     redirectAfterPost(ctx, `/admin/site?done=${done}#organizations`);
   }));
-  const organizationOf = async (ctx: RouterContext, actor: User) => {
-    const found = (await organizations.overview(actor)).find((row) => row.organization.slug === slug(ctx));
-    if (!found) throw new NotFoundError(`There is no organization with the slug "${slug(ctx)}".`);
-    return found;
-  };
   const showRename = async (ctx: RouterContext, actor: User, status = 200, problem?: FormProblem) => {
-    const { organization } = await organizationOf(ctx, actor);
+    const { organization } = await organizations.overviewOne(actor, slug(ctx));
     render(ctx, 'admin/organization-rename', { title: `Rename ${organization.name}`, actor, organization: null, subject: organization, problem, name: problem?.values.name ?? organization.name }, status);
   };
   router.get('/site/organizations/:slug/rename', page(showRename));
@@ -141,7 +136,7 @@ export function siteRoutes(router: Router, { config, application, page }: SiteRo
     redirectAfterPost(ctx, '/admin/site?done=organization-renamed#organizations');
   }));
   const showDelete = async (ctx: RouterContext, actor: User, status = 200, problem?: FormProblem) => {
-    const overview = await organizationOf(ctx, actor);
+    const overview = await organizations.overviewOne(actor, slug(ctx));
     render(ctx, 'admin/organization-delete', { title: `Delete ${overview.organization.name}`, actor, overview, problem, retentionDays: config.auditRetentionDays }, status);
   };
   router.get('/site/organizations/:slug/delete', page(showDelete));

@@ -73,16 +73,24 @@ export class Organizations {
   /** Every organization with its members and adoption, for the site console. */
   async overview(actor: Actor): Promise<OrganizationOverview[]> {
     requireSiteWide(actor);
-    return Promise.all((await this.store.organizations.list()).map(async (organization) => {
-      const memberships = await this.store.memberships.listByOrganization(organization.id);
-      const covered = memberships.filter((membership) => organization.applyTo === 'all' || membership.role === 'owner').map((membership) => membership.userId);
-      return {
-        organization,
-        members: memberships.length,
-        owners: memberships.filter((membership) => membership.role === 'owner').length,
-        adoption: { covers: organization.applyTo === 'owners' ? 'owners' : 'members', total: covered.length, enrolled: (await this.store.secondFactors.enrolledAmong(covered)).size },
-      };
-    }));
+    return Promise.all((await this.store.organizations.list()).map((organization) => this.#overviewOf(organization)));
+  }
+
+  /** One organization as the site console lists it. */
+  async overviewOne(actor: Actor, slug: string): Promise<OrganizationOverview> {
+    requireSiteWide(actor);
+    return this.#overviewOf(await this.get(actor, slug));
+  }
+
+  async #overviewOf(organization: Organization): Promise<OrganizationOverview> {
+    const memberships = await this.store.memberships.listByOrganization(organization.id);
+    const covered = memberships.filter((membership) => organization.applyTo === 'all' || membership.role === 'owner').map((membership) => membership.userId);
+    return {
+      organization,
+      members: memberships.length,
+      owners: memberships.filter((membership) => membership.role === 'owner').length,
+      adoption: { covers: organization.applyTo === 'owners' ? 'owners' : 'members', total: covered.length, enrolled: (await this.store.secondFactors.enrolledAmong(covered)).size },
+    };
   }
 
   async rename(actor: Actor, slug: string, name: string, ip: string | null = null): Promise<Organization> {

@@ -43,7 +43,7 @@ export interface UserSearchPage {
   readonly pages: number;
 }
 
-export const USER_PAGE_SIZE = 25;
+const USER_PAGE_SIZE = 25;
 const MAX_QUERY_LENGTH = 254;
 
 /** The search text from a query string: a string of at most 254 characters (absent: everyone). */

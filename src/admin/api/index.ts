@@ -78,7 +78,7 @@ export function adminApi(dependencies: AdminApiDependencies): (ctx: Context, nex
 }
 
 /** `/organizations/{slug}` as @koa/router writes it: `/organizations/:slug`. */
-export const routerPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+const routerPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 
 /** Whether the request carries a body at all (a DELETE or a POST without one is fine). */
 const sendsBody = (ctx: Context) => Number(ctx.get('content-length') || 0) > 0 || ctx.get('transfer-encoding') !== '';
