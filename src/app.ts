@@ -2,7 +2,7 @@ import type { Middleware } from 'koa';
 import Provider from 'oidc-provider';
 import { interactionRouter } from '../interactions/router.js';
 import { accountRouter } from './account/routes.js';
-import { adminApi } from './admin/api.js';
+import { adminApi } from './admin/api/index.js';
 import { adminRouter } from './admin/routes.js';
 import type { Application } from './application/index.js';
 import type { Composition } from './compose.js';
@@ -20,8 +20,10 @@ import { staticFiles } from './http/static-files.js';
 import { invitationRouter } from './invitations/routes.js';
 import { passwordRouter } from './password/routes.js';
 import { loadProviderKeys } from './keys/provider-keys.js';
+import { previousClientSecret } from './provider/adapter.js';
 import { providerConfiguration } from './provider/configuration.js';
 import { bindRememberedSignIns } from './provider/remembered-sign-ins.js';
+import { acceptPreviousClientSecrets } from './provider/rotated-client-secrets.js';
 
 export interface TwofoldApp extends Application {
   readonly provider: Provider;
@@ -41,6 +43,7 @@ export async function createApp(
   const keys = await loadProviderKeys(store.keys, box);
   const { signIns, secondFactors, federation } = application;
   const provider = new Provider(config.issuer, providerConfiguration({ config, store, keys, box, log, accounts: signIns, secondFactors }));
+  acceptPreviousClientSecrets(provider, previousClientSecret(store, box));
   // Koa then believes only the addresses the proxies in front of it appended to X-Forwarded-For.
   provider.proxy = config.trustProxy > 0;
   provider.maxIpsCount = config.trustProxy;

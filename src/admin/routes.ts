@@ -1,10 +1,8 @@
 import Router, { type RouterContext } from '@koa/router';
-import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config/index.js';
 import type { Application } from '../application/index.js';
 import { parseRole } from '../application/members.js';
-import { parseTwoFactorMode, TWO_FACTOR_MODES } from '../application/site.js';
 import type { User } from '../application/types.js';
 import { UserError, ValidationError } from '../errors.js';
 import type { DomainPreview } from '../federation/federation-service.js';
@@ -16,34 +14,10 @@ import type { Adoption } from '../application/organizations.js';
 import { adoptionChart } from './adoption-chart.js';
 import { issueAdminApiToken } from './api-tokens.js';
 import { describeAuditEvent } from './audit-sentences.js';
-
-/** Confirmations after a change, chosen by a query parameter from this list (never echoed input). */
-const NOTICES: Record<string, string> = {
-  saved: 'Saved.',
-  invited: 'They already have an account, so they were e-mailed an invitation. They join when they accept it, signed in as themselves.',
-  created: 'The member was added and e-mailed an invitation to set a password.',
-  'created-managed': 'The member was added. They sign in with your organization\'s identity provider; we e-mailed them how.',
-  withdrawn: 'The invitation was withdrawn.',
-  removed: 'The member was removed.',
-  role: 'The role was changed.',
-  disabled: 'Two-factor authentication was disabled. The member was signed out everywhere and e-mailed; they set it up again, with a new QR code, at their next sign-in if it is required.',
-  mode: 'The site-wide mode was saved.',
-  'identity-provider': 'The identity provider was saved. Accounts it manages sign in there; for them, this organization\'s own Force Two-Factor Authentication no longer applies.',
-  'identity-provider-removed': 'The identity provider was removed. Accounts it managed cannot sign in until a site admin lets them set a password here.',
-  domains: 'The email domains were saved. New addresses there get an account managed by the identity provider at their first sign-in.',
-  trust: 'Saved how far this identity provider is trusted.',
-  'managed-by': 'The account now signs in at its organization\'s identity provider.',
-  'password-again': 'The account signs in with a password here again. We e-mailed a link to set one.',
-  'email-retried': 'The e-mail will be sent again now, and retried for another 24 hours if the mail server does not take it.',
-};
+import { notice, redirectAfterPost } from './notices.js';
+import { siteRoutes } from './site-routes.js';
 
 const adoptionLocals = (adoption: Adoption) => ({ adoption, chart: adoptionChart(adoption) });
-
-const notice = (ctx: Context) => (typeof ctx.query.done === 'string' ? NOTICES[ctx.query.done] : undefined);
-const redirectAfterPost = (ctx: Context, to: string) => {
-  ctx.status = 303;
-  ctx.redirect(to);
-};
 
 /**
  * The owners' and site admins' pages under /admin (docs/rules.md, "Organization administration"; seed 000). Signed in through Twofold
@@ -53,11 +27,11 @@ const redirectAfterPost = (ctx: Context, to: string) => {
 export interface AdminDependencies {
   readonly config: Config;
   readonly provider: Provider;
-  readonly application: Pick<Application, 'organizations' | 'members' | 'users' | 'site' | 'federation' | 'secondFactors' | 'signIns' | 'outbox'>;
+  readonly application: Pick<Application, 'organizations' | 'organizationSetup' | 'members' | 'users' | 'clients' | 'site' | 'federation' | 'secondFactors' | 'signIns' | 'outbox'>;
 }
 
 export function adminRouter({ config, provider, application }: AdminDependencies): Router {
-  const { organizations, members, users, site, federation, secondFactors, signIns, outbox } = application;
+  const { organizations, members, federation, secondFactors, signIns } = application;
   const router = new Router({ prefix: '/admin' });
   const signIn = new SelfSignIn(provider, signIns, secondFactors, config.issuer, ADMIN_APP);
 
@@ -299,82 +273,7 @@ export function adminRouter({ config, provider, application }: AdminDependencies
     render(ctx, 'admin/audit', { title: `Audit log · ${log.organization.name}`, actor, section: 'audit', ...log, basePath: `${orgPath(ctx)}/audit`, describe: describeAuditEvent });
   }));
 
-  // Site admins.
-  const showSite = async (ctx: RouterContext, actor: User, status = 200, error?: string) => {
-    const mode = await site.twoFactorModeFor(actor);
-    const query = typeof ctx.query.q === 'string' ? ctx.query.q.slice(0, 254) : '';
-    render(ctx, 'admin/site', {
-      title: 'Site settings',
-      actor,
-      mode,
-      modes: TWO_FACTOR_MODES,
-      query,
-      users: await users.search(actor, query),
-      failedEmails: await outbox.failed(actor),
-      notice: notice(ctx),
-      error,
-    }, status);
-  };
-  router.get('/site', page(showSite));
-  router.post('/site', page(async (ctx, actor) => {
-    const form = await readForm(ctx);
-    let mode;
-    try {
-      mode = parseTwoFactorMode(form.field('mode'));
-    } catch (error) {
-      return showSite(ctx, actor, 400, (error as Error).message);
-    }
-    await site.setTwoFactorMode(actor, mode, ctx.ip);
-    redirectAfterPost(ctx, '/admin/site?done=mode');
-  }));
-  router.post('/site/emails/:emailId/retry', page(async (ctx, actor) => {
-    await readForm(ctx);
-    await outbox.retry(actor, String(ctx.params.emailId), ctx.ip);
-    redirectAfterPost(ctx, '/admin/site?done=email-retried');
-  }));
-  const showUser = async (ctx: RouterContext, actor: User, status = 200, error?: string) => {
-    const profile = await users.profile(actor, userId(ctx));
-    render(ctx, 'admin/user', { title: profile.user.email, actor, profile, notice: notice(ctx), error }, status);
-  };
-  router.get('/site/users/:userId', page(showUser));
-  const userAction = (action: (ctx: RouterContext, actor: User, form: Awaited<ReturnType<typeof readForm>>) => Promise<string>) => page(async (ctx, actor) => {
-    const form = await readForm(ctx);
-    let done: string;
-    try {
-      done = await action(ctx, actor, form);
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      return showUser(ctx, actor, error.status, error.message);
-    }
-    redirectAfterPost(ctx, `/admin/site/users/${encodeURIComponent(userId(ctx))}?done=${done}`);
-  });
-  router.post('/site/users/:userId/managed-by', userAction(async (ctx, actor, form) => {
-    await users.handTo(actor, userId(ctx), form.field('organization'), ctx.ip);
-    return 'managed-by';
-  }));
-  router.post('/site/users/:userId/password-again', userAction(async (ctx, actor) => {
-    await users.returnToPassword(actor, userId(ctx), ctx.ip);
-    return 'password-again';
-  }));
-  router.get('/site/users/:userId/disable-2fa', page(async (ctx, actor) => {
-    const profile = await users.profile(actor, userId(ctx));
-    render(ctx, 'admin/confirm-disable', {
-      title: 'Disable 2FA',
-      actor,
-      member: profile,
-      action: `/admin/site/users/${encodeURIComponent(profile.user.id)}/disable-2fa`,
-      cancelUrl: `/admin/site/users/${encodeURIComponent(profile.user.id)}`,
-    });
-  }));
-  router.post('/site/users/:userId/disable-2fa', page(async (ctx, actor) => {
-    const form = await readForm(ctx);
-    await users.disableTwoFactor(actor, userId(ctx), ctx.ip, form.field('reason'));
-    redirectAfterPost(ctx, `/admin/site/users/${encodeURIComponent(userId(ctx))}?done=disabled`);
-  }));
-  router.get('/site/audit', page(async (ctx, actor) => {
-    const log = await organizations.siteAuditLog(actor, ctx.query.page);
-    render(ctx, 'admin/audit', { title: 'Site audit log', actor, ...log, basePath: '/admin/site/audit', describe: describeAuditEvent });
-  }));
+  siteRoutes(router, { config, application, page });
 
   router.get('/api-token', page(async (ctx, actor) => {
     render(ctx, 'admin/api-token', { title: 'Admin API access token', actor });

@@ -5,11 +5,13 @@ import type { Mailer } from '../mail/mailer.js';
 import { PasswordHasher } from '../security/password-hasher.js';
 import { PasswordThrottle } from '../security/password-throttle.js';
 import type { SecretBox } from '../security/secret-box.js';
+import { BUILT_IN_CLIENT_IDS } from '../self-service/built-in-clients.js';
 import type { Store } from '../store/types.js';
 import { AuditLog } from './audit-log.js';
 import { Clients } from './clients.js';
 import { Members } from './members.js';
 import type { ApplicationMetrics } from './metrics.js';
+import { OrganizationSetup } from './organization-setup.js';
 import { Organizations } from './organizations.js';
 import { MailOutbox } from './outbox.js';
 import { PasswordLinks } from './password-links.js';
@@ -28,6 +30,7 @@ import { Users } from './users.js';
  */
 export interface Application {
   readonly organizations: Organizations;
+  readonly organizationSetup: OrganizationSetup;
   readonly members: Members;
   readonly users: Users;
   readonly clients: Clients;
@@ -56,14 +59,16 @@ export function createApplication({ config, store, box, mailer, log, metrics }: 
   const hasher = new PasswordHasher(config.passwordHash);
   const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit, metrics);
   const federation = new FederationService(store, box, config, audit, log);
-  const organizations = new Organizations(store, audit, mailer);
   const passwordLinks = new PasswordLinks(store, hasher, mailer, audit, config.issuer, secondFactors);
+  const organizations = new Organizations(store, audit, mailer, passwordLinks);
+  const members = new Members(store, organizations, secondFactors, passwordLinks, audit, mailer, config.issuer);
   const signIns = new SignIns(store, hasher, new PasswordThrottle(store.attempts, config.lockout), metrics, secondFactors);
   return {
     organizations,
-    members: new Members(store, organizations, secondFactors, passwordLinks, audit, mailer, config.issuer),
+    organizationSetup: new OrganizationSetup(organizations, members),
+    members,
     users: new Users(store, organizations, secondFactors, federation, passwordLinks, hasher, audit),
-    clients: new Clients(store, box),
+    clients: new Clients(store, box, audit, { production: config.production }, BUILT_IN_CLIENT_IDS),
     site: new Site(store, audit),
     secondFactors,
     signIns,

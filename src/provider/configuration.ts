@@ -147,6 +147,8 @@ export function providerConfiguration({ config, store, keys, box, log, accounts,
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
       revocation: { enabled: true },
+      // Lets a registered application's backchannel_logout_uri stand in its metadata.
+      backchannelLogout: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,

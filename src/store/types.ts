@@ -83,14 +83,30 @@ export interface Client {
   readonly name: string;
   /** Sealed with the SecretBox; null for a public client (PKCE, no client authentication). */
   readonly sealedSecret: string | null;
+  /**
+   * The secret before the last rotation, sealed, while it still works: until `previousSecretExpiresAt`
+   * (docs/security-model.md, "Client secrets"). Null when there is none.
+   */
+  readonly previousSealedSecret: string | null;
+  readonly previousSecretExpiresAt: Date | null;
   readonly redirectUris: readonly string[];
   readonly postLogoutRedirectUris: readonly string[];
+  /** Where the application receives OpenID Connect Back-Channel Logout tokens; null for none. */
+  readonly backchannelLogoutUri: string | null;
   /** First-party clients skip the consent page. */
   readonly firstParty: boolean;
   readonly createdAt: Date;
 }
 
-export type NewClient = Omit<Client, 'createdAt'>;
+export type NewClient = Omit<Client, 'createdAt' | 'previousSealedSecret' | 'previousSecretExpiresAt' | 'backchannelLogoutUri'> & {
+  readonly backchannelLogoutUri?: string | null;
+};
+
+/** A rotated secret: the new one, and the old one while it keeps working (or null when it stops at once). */
+export interface SecretRotation {
+  readonly sealedSecret: string;
+  readonly previous: { readonly sealedSecret: string; readonly expiresAt: Date } | null;
+}
 
 /** A unique key (email, slug, client id, federated domain, identity link) already exists; `field` names it. */
 export class DuplicateError extends Error {
@@ -113,8 +129,11 @@ export interface UserRepository {
   /** The email is matched case-insensitively. */
   findByEmail(email: string): Promise<User | null>;
   findByIds(ids: readonly string[]): Promise<User[]>;
-  /** Users whose email contains `text` (case-insensitive), by email, at most `limit`. */
-  search(text: string, limit: number): Promise<User[]>;
+  /**
+   * Users whose email or name contains `text` (case-insensitive, literally: no character is a
+   * pattern), by email, one page of them, and how many match in all. An empty `text` matches everyone.
+   */
+  search(text: string, page: { limit: number; offset: number }): Promise<{ users: User[]; total: number }>;
   updatePasswordHash(id: string, passwordHash: string): Promise<void>;
   /**
    * Hands the account to an organization's identity provider, removing its local password; null
@@ -123,6 +142,8 @@ export interface UserRepository {
   setManagedBy(id: string, organizationId: string | null): Promise<void>;
   /** Users whose email is at exactly this domain, by email: at most `limit` of them, and how many in all. */
   listByEmailDomain(domain: string, limit: number): Promise<{ users: User[]; total: number }>;
+  /** The accounts this organization's identity provider manages, by email. */
+  listManagedBy(organizationId: string): Promise<User[]>;
   recordSignIn(id: string, at: Date): Promise<void>;
   count(): Promise<number>;
 }
@@ -135,6 +156,14 @@ export interface OrganizationRepository {
   /** Switching it on records `at` as the enforcement start, unless one is recorded already. */
   setForceTwoFactor(id: string, on: boolean, at: Date): Promise<void>;
   setRollout(id: string, settings: RolloutSettings): Promise<void>;
+  rename(id: string, name: string): Promise<void>;
+  /**
+   * Deletes the organization with its memberships, membership invitations, email domains and adoption
+   * snapshots; the accounts stay. Accounts it managed are left managed by no one. Its audit events are
+   * kept (they are pruned by age like any other). Returns whether it existed. Not atomic on MongoDB (no
+   * multi-document transaction there): the organization goes first, then what belonged to it.
+   */
+  delete(id: string): Promise<boolean>;
   /**
    * Sets the organization's identity provider and its email domains, or removes both (null), in one
    * step: a domain another organization holds rejects the call with DuplicateError('domain') and
@@ -158,12 +187,21 @@ export interface MembershipRepository {
   find(organizationId: string, userId: string): Promise<Membership | null>;
   listByUser(userId: string): Promise<Membership[]>;
   listByOrganization(organizationId: string): Promise<Membership[]>;
+  /** The memberships of all these users, in one query for any number of them. */
+  listByUsers(userIds: readonly string[]): Promise<Membership[]>;
 }
 
 export interface ClientRepository {
   create(client: NewClient): Promise<Client>;
   find(clientId: string): Promise<Client | null>;
   list(): Promise<Client[]>;
+  /**
+   * Replaces the secret, if it still is `currentSealedSecret`: of two racing rotations one wins and the
+   * other gets false (and so does a client that does not exist).
+   */
+  rotateSecret(clientId: string, currentSealedSecret: string, rotation: SecretRotation): Promise<boolean>;
+  /** Returns whether it existed. What oidc-provider issued to it is revoked separately (`oidc.revokeByClientId`). */
+  delete(clientId: string): Promise<boolean>;
 }
 
 export interface SettingsRepository {
@@ -206,6 +244,11 @@ export interface OidcModelRepository {
    * model). Other kinds — a pending Interaction that names the grant — are kept.
    */
   revokeByGrantId(model: string, grantId: string): Promise<void>;
+  /**
+   * Deletes everything issued to the client, of every kind: grants, codes, access and refresh tokens.
+   * Sessions stay (they belong to the person, not to one application). Returns how many were deleted.
+   */
+  revokeByClientId(clientId: string): Promise<number>;
   /**
    * Ends an account's sign-ins: deletes every model stored with its account id (sessions, grants,
    * codes, tokens) except the session `exceptSessionId` and the grants it holds, with what was issued
@@ -253,6 +296,8 @@ export interface SecondFactorRepository {
   find(userId: string): Promise<SecondFactor | null>;
   /** Which of these users have a second factor (for member lists). */
   enrolledAmong(userIds: readonly string[]): Promise<Set<string>>;
+  /** Which of these users have an authenticator app (a second factor with a TOTP secret, not only keys). */
+  appsAmong(userIds: readonly string[]): Promise<Set<string>>;
   /**
    * What a member list shows of these users' second factors, in one query for any number of them: for
    * each enrolled user, how many recovery codes are still unused (0 when all are). Users without a
@@ -419,6 +464,12 @@ export type AuditAction =
   | 'security_key.removed'
   | 'security_key.counter_regressed'
   | 'email.retried'
+  | 'organization.created'
+  | 'organization.renamed'
+  | 'organization.deleted'
+  | 'client.registered'
+  | 'client.secret_rotated'
+  | 'client.deleted'
   | 'action.refused';
 
 /** One security event, as the audit log shows it. Never holds a secret, code or password. */

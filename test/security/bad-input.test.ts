@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OPERATOR } from '../../src/application/actor.js';
+import { isSlug } from '../../src/application/validation.js';
+import { adminBrowser, postForm } from '../support/admin.js';
 import { Browser, csrfTokenOf, formAction, type Page } from '../support/browser.js';
 import { REDIRECT_URI, discover, oidc, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { completeSetup } from '../support/second-factor.js';
@@ -110,6 +112,50 @@ describe('bad input to every form field', () => {
     const stillSetup = await browser.visit(setup.url);
     // Nothing moved the sign-in forward.
     expect(stillSetup.html).toMatch(/Set up two-factor authentication/);
+  });
+
+  it('site console: every field of its forms and its search — a 4xx sentence for what the rules refuse, never a 500, and nothing made by a refusal', async () => {
+    await twofold.app.users.create(OPERATOR, { email: 'root@site.test', password: PASSWORD, siteAdmin: true });
+    await twofold.app.clients.create(OPERATOR, { clientId: 'confidential', redirectUris: [REDIRECT_URI], secret: 'c'.repeat(40) });
+    const { browser } = await adminBrowser(twofold.url, 'root@site.test', PASSWORD);
+    const snapshot = async () => JSON.stringify({ organizations: (await twofold.store.organizations.list()).map((o) => o.slug), clients: (await twofold.store.clients.list()).map((c) => [c.clientId, c.sealedSecret]) });
+    const before = await snapshot();
+    const organization = { name: 'Corpus', slug: 'corpus', ownerEmail: 'owner@corpus.test' };
+    const application = { name: 'Corpus', redirectUris: REDIRECT_URI, postLogoutRedirectUris: '', backchannelLogoutUri: '', kind: 'confidential', clientId: 'corpus' };
+    for (const value of CORPUS) {
+      const refused: Array<[string, Record<string, string>]> = [
+        ['/admin/site/organizations', { ...organization, slug: 'not a slug', name: value }],
+        ['/admin/site/applications', { ...application, redirectUris: value }],
+        ['/admin/site/applications', { ...application, clientId: 'not an id', name: value }],
+        ['/admin/site/organizations/city/delete', { confirm: value }],
+        ...(isSlug(value) ? [] : [['/admin/site/organizations', { ...organization, slug: value }] as [string, Record<string, string>]]),
+        ...(value.trim() === '' ? [] : [
+          ['/admin/site/organizations', { ...organization, ownerEmail: value }],
+          ['/admin/site/applications', { ...application, postLogoutRedirectUris: value }],
+          ['/admin/site/applications', { ...application, backchannelLogoutUri: value }],
+        ] as Array<[string, Record<string, string>]>),
+        // An empty client id asks for one made from the name.
+        ...(value === '' || /^[A-Za-z0-9._~-]{1,128}$/.test(value) ? [] : [['/admin/site/applications', { ...application, clientId: value }] as [string, Record<string, string>]]),
+        ...(value === '' || /^\d{1,3}$/.test(value) ? [] : [['/admin/site/applications/confidential/rotate-secret', { graceHours: value }] as [string, Record<string, string>]]),
+      ];
+      for (const [path, fields] of refused) expectRefused(await postForm(browser, path, fields), `${path} ${JSON.stringify(fields).slice(0, 160)}`);
+      const search = await browser.visit(`/admin/site?${new URLSearchParams({ q: value })}`);
+      expect([value.slice(0, 20), search.status]).toStrictEqual([value.slice(0, 20), value.trim().length > 254 ? 400 : 200]);
+      const rename = await postForm(browser, '/admin/site/organizations/city/rename', { name: value });
+      expect([value.slice(0, 20), rename.status]).toStrictEqual([value.slice(0, 20), value.trim() === '' || value.length > 200 ? 400 : 200]);
+    }
+    await twofold.app.organizations.rename(OPERATOR, 'city', 'City');
+    // Every console form checks its CSRF token, before anything else.
+    for (const [path, fields] of [
+      ['/admin/site/organizations', organization], ['/admin/site/applications', application], ['/admin/site/organizations/city/rename', { name: 'Forged' }],
+      ['/admin/site/organizations/city/delete', { confirm: 'city' }], ['/admin/site/applications/confidential/rotate-secret', { graceHours: '0' }], ['/admin/site/applications/confidential/delete', {}],
+    ] as Array<[string, Record<string, string>]>) {
+      for (const token of ['', 'x'.repeat(43)]) {
+        const forged = await browser.visit(path, { method: 'POST', body: new URLSearchParams({ ...fields, _csrf: token }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+        expect([path, token, forged.status]).toStrictEqual([path, token, 403]);
+      }
+    }
+    expect(await snapshot()).toBe(before);
   });
 
   it('answers unknown interaction paths and methods without a 500', async () => {

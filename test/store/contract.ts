@@ -41,10 +41,25 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         await store.users.create({ email: 'bob@y.test', name: 'Bob', passwordHash: null, siteAdmin: false });
         expect((await store.users.findByIds([b.id, a.id, 'missing'])).map((user) => user.email)).toStrictEqual(['ann.lee+city@x.test', 'annaxlee@x.test']);
         expect(await store.users.findByIds([])).toStrictEqual([]);
-        expect((await store.users.search('ANN', 10)).map((user) => user.email)).toStrictEqual(['ann.lee+city@x.test', 'annaxlee@x.test']);
+        const emails = async (text: string, limit = 10, offset = 0) => (await store.users.search(text, { limit, offset })).users.map((user) => user.email);
+        expect(await emails('ANN')).toStrictEqual(['ann.lee+city@x.test', 'annaxlee@x.test']);
         // . and + are not patterns.
-        expect((await store.users.search('ann.lee+', 10)).map((user) => user.email)).toStrictEqual(['ann.lee+city@x.test']);
-        expect((await store.users.search('x.test', 1)).length).toStrictEqual(1);
+        expect(await emails('ann.lee+')).toStrictEqual(['ann.lee+city@x.test']);
+        expect((await emails('x.test', 1)).length).toStrictEqual(1);
+      });
+
+      it('searches names too, a page at a time, with the number of matches in all', async () => {
+        await store.users.create({ email: 'zed@x.test', name: 'Ada Lovelace', passwordHash: null, siteAdmin: false });
+        await store.users.create({ email: 'ada@y.test', name: 'Someone', passwordHash: null, siteAdmin: false });
+        await store.users.create({ email: 'bob@y.test', name: 'Bob (admin) [100%]', passwordHash: null, siteAdmin: false });
+        const page = (text: string, limit: number, offset: number) => store.users.search(text, { limit, offset }).then(({ users, total }) => ({ emails: users.map((user) => user.email), total }));
+        expect(await page('lovelace', 10, 0)).toStrictEqual({ emails: ['zed@x.test'], total: 1 });
+        expect(await page('ADA', 10, 0)).toStrictEqual({ emails: ['ada@y.test', 'zed@x.test'], total: 2 });
+        expect(await page('ada', 1, 1)).toStrictEqual({ emails: ['zed@x.test'], total: 2 });
+        // Brackets, parentheses and percent signs in a name are not patterns either.
+        expect(await page('(admin) [100%]', 10, 0)).toStrictEqual({ emails: ['bob@y.test'], total: 1 });
+        expect(await page('', 2, 0)).toStrictEqual({ emails: ['ada@y.test', 'bob@y.test'], total: 3 });
+        expect(await page('nobody', 10, 0)).toStrictEqual({ emails: [], total: 0 });
       });
 
       it('creates many users in one batch, all or none', async () => {
@@ -110,6 +125,41 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         const duplicate = store.organizations.create({ slug: 'city', name: 'Again' });
         await expect(duplicate).rejects.toBeInstanceOf(DuplicateError);
         await expect(duplicate).rejects.toHaveProperty('field', 'slug');
+      });
+
+      it('renames an organization', async () => {
+        const city = await store.organizations.create({ slug: 'city', name: 'City' });
+        await store.organizations.rename(city.id, 'City of Springfield');
+        expect(await store.organizations.findBySlug('city')).toStrictEqual({ ...city, name: 'City of Springfield' });
+      });
+
+      it('deletes an organization with what belongs to it, keeping the accounts and the audit log', async () => {
+        const city = await store.organizations.create({ slug: 'city', name: 'City' });
+        const county = await store.organizations.create({ slug: 'county', name: 'County' });
+        const ada = await store.users.create({ email: 'ada@x.test', name: 'Ada', passwordHash: 'h', siteAdmin: false });
+        const clerk = await store.users.create({ email: 'clerk@city.test', name: 'Clerk', passwordHash: null, siteAdmin: false, managedBy: city.id });
+        await store.memberships.put(city.id, ada.id, 'owner');
+        await store.memberships.put(county.id, ada.id, 'member');
+        await store.memberships.put(city.id, clerk.id, 'member');
+        await store.membershipInvitations.put({ organizationId: city.id, userId: clerk.id, role: 'owner', invitedBy: null, expiresAt: new Date(Date.now() + 60_000) });
+        await store.organizations.setFederation(city.id, { issuer: 'https://idp.city.test', clientId: 'c', sealedClientSecret: 's', domains: ['city.test'], trustedForTwoFactor: false });
+        await store.adoption.record({ organizationId: city.id, day: '2026-03-02', members: 2, enrolled: 1 });
+        await store.audit.append([{ organizationId: city.id, action: 'policy.changed', actorId: null, actorEmail: null, targetId: null, targetEmail: null, ip: null, details: {} }]);
+        expect(await store.users.listManagedBy(city.id)).toStrictEqual([clerk]);
+
+        expect(await store.organizations.delete(city.id)).toBe(true);
+        expect(await store.organizations.delete(city.id)).toBe(false);
+        expect(await store.organizations.findBySlug('city')).toBeNull();
+        expect(await store.organizations.findByFederatedDomain('city.test')).toBeNull();
+        expect((await store.memberships.listByUser(ada.id)).map((membership) => membership.organizationId)).toStrictEqual([county.id]);
+        expect(await store.memberships.listByOrganization(city.id)).toStrictEqual([]);
+        expect(await store.membershipInvitations.listByUser(clerk.id)).toStrictEqual([]);
+        expect(await store.adoption.list(city.id, '2000-01-01')).toStrictEqual([]);
+        expect(await store.users.findById(ada.id)).toStrictEqual(ada);
+        expect((await store.users.findById(clerk.id))?.managedBy).toBeNull();
+        expect((await store.audit.list(city.id, { limit: 10, offset: 0 })).total).toBe(1);
+        // The slug can be used again.
+        expect((await store.organizations.create({ slug: 'city', name: 'New City' })).id).not.toBe(city.id);
       });
 
       it('stores a federation, finds it by domain, and keeps a domain to one organization', async () => {
@@ -218,6 +268,7 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         const ada = await store.users.create({ email: 'ada@x.test', name: 'Ada', passwordHash: null, siteAdmin: false });
         const bob = await store.users.create({ email: 'bob@x.test', name: 'Bob', passwordHash: null, siteAdmin: false });
 
+        expect(await store.memberships.listByUsers([])).toStrictEqual([]);
         const first = await store.memberships.put(city.id, ada.id, 'member');
         expect(first.role).toBe('member');
         const promoted = await store.memberships.put(city.id, ada.id, 'owner');
@@ -232,6 +283,9 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect((await store.memberships.find(city.id, bob.id))?.role).toBe('member');
         await store.memberships.putMany([{ organizationId: county.id, userId: bob.id, role: 'owner' }, { organizationId: city.id, userId: bob.id, role: 'member' }]);
         expect((await store.memberships.find(county.id, bob.id))?.role).toBe('owner');
+        expect((await store.memberships.listByUsers([ada.id, bob.id, 'missing'])).map((m) => [m.userId, m.organizationId]).sort()).toStrictEqual([
+          [ada.id, city.id], [ada.id, county.id], [bob.id, city.id], [bob.id, county.id],
+        ].sort());
         expect(await store.memberships.remove(city.id, bob.id)).toBe(true);
         expect(await store.memberships.remove(city.id, bob.id)).toBe(false);
         expect(await store.memberships.find(city.id, bob.id)).toBeNull();
@@ -256,6 +310,35 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         const duplicate = store.clients.create({ ...created });
         await expect(duplicate).rejects.toBeInstanceOf(DuplicateError);
         await expect(duplicate).rejects.toHaveProperty('field', 'clientId');
+        expect([created.previousSealedSecret, created.previousSecretExpiresAt, created.backchannelLogoutUri]).toStrictEqual([null, null, null]);
+      });
+
+      it('keeps a back-channel logout URI', async () => {
+        await store.clients.create({ clientId: 'rp', name: 'RP', sealedSecret: 's', redirectUris: ['https://rp.test/cb'], postLogoutRedirectUris: [], backchannelLogoutUri: 'https://rp.test/logout', firstParty: false });
+        expect((await store.clients.find('rp'))?.backchannelLogoutUri).toBe('https://rp.test/logout');
+      });
+
+      it('rotates a secret only from the one it replaces, keeping the old one until a moment or not at all', async () => {
+        await store.clients.create({ clientId: 'rp', name: 'RP', sealedSecret: 'first', redirectUris: ['https://rp.test/cb'], postLogoutRedirectUris: [], firstParty: false });
+        const until = new Date('2031-05-06T07:08:09.000Z');
+        expect(await store.clients.rotateSecret('rp', 'first', { sealedSecret: 'second', previous: { sealedSecret: 'first', expiresAt: until } })).toBe(true);
+        expect(await store.clients.find('rp')).toMatchObject({ sealedSecret: 'second', previousSealedSecret: 'first', previousSecretExpiresAt: until });
+        // A rotation that raced and lost, and one of a client that does not exist, change nothing.
+        expect(await store.clients.rotateSecret('rp', 'first', { sealedSecret: 'third', previous: null })).toBe(false);
+        expect(await store.clients.rotateSecret('none', 'first', { sealedSecret: 'third', previous: null })).toBe(false);
+        expect((await store.clients.find('rp'))?.sealedSecret).toBe('second');
+        const racing = await Promise.all(['a', 'b', 'c'].map((next) => store.clients.rotateSecret('rp', 'second', { sealedSecret: next, previous: null })));
+        expect(racing.filter(Boolean)).toHaveLength(1);
+        expect(await store.clients.find('rp')).toMatchObject({ previousSealedSecret: null, previousSecretExpiresAt: null });
+      });
+
+      it('deletes a client once', async () => {
+        await store.clients.create({ clientId: 'rp', name: 'RP', sealedSecret: null, redirectUris: ['https://rp.test/cb'], postLogoutRedirectUris: [], firstParty: false });
+        await store.clients.create({ clientId: 'other', name: 'Other', sealedSecret: null, redirectUris: ['https://o.test/cb'], postLogoutRedirectUris: [], firstParty: false });
+        expect(await store.clients.delete('rp')).toBe(true);
+        expect(await store.clients.delete('rp')).toBe(false);
+        expect(await store.clients.find('rp')).toBeNull();
+        expect((await store.clients.list()).map((client) => client.clientId)).toStrictEqual(['other']);
       });
     });
 
@@ -346,6 +429,8 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         await enable(a.id);
         expect(await store.secondFactors.enrolledAmong([a.id, b.id])).toStrictEqual(new Set([a.id]));
         expect(await store.secondFactors.enrolledAmong([])).toStrictEqual(new Set());
+        expect(await store.secondFactors.appsAmong([a.id, b.id])).toStrictEqual(new Set([a.id]));
+        expect(await store.secondFactors.appsAmong([])).toStrictEqual(new Set());
         expect(await store.secondFactors.disable(a.id)).toBe(true);
         expect(await store.secondFactors.disable(a.id)).toBe(false);
         expect(await store.secondFactors.find(a.id)).toBeNull();
@@ -385,6 +470,8 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect(factor?.sealedSecret).toBeNull();
         expect(factor?.recoveryCodes.map((code) => code.hash)).toStrictEqual(['r1', 'r2']);
         expect(await store.secondFactors.enrolledAmong([id])).toStrictEqual(new Set([id]));
+        // Keys only: no authenticator app.
+        expect(await store.secondFactors.appsAmong([id])).toStrictEqual(new Set());
         // A second key keeps the codes it has.
         expect(await store.securityKeys.add(key(id, 'cred-b', { synced: true }), codes(['other']))).toStrictEqual({ first: false });
         expect((await store.secondFactors.find(id))?.recoveryCodes.map((code) => code.hash)).toStrictEqual(['r1', 'r2']);
@@ -939,6 +1026,20 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         await store.oidc.revokeByGrantId('RefreshToken', 'g1');
         expect(await store.oidc.find('RefreshToken', 'r1')).toBeNull();
         expect(await store.oidc.find('Interaction', 'i1')).not.toBeNull();
+      });
+
+      it('revokes everything issued to one client, and nothing of another or of a session', async () => {
+        for (const [model, id, clientId] of [['Grant', 'g1', 'rp'], ['AuthorizationCode', 'c1', 'rp'], ['AccessToken', 'a1', 'rp'], ['RefreshToken', 'r1', 'rp'], ['RefreshToken', 'r2', 'other']] as const) {
+          await store.oidc.upsert(model, id, { kind: model, clientId, accountId: 'u1', grantId: 'g1' }, inAnHour());
+        }
+        await store.oidc.upsert('Session', 's1', { kind: 'Session', accountId: 'u1', authorizations: { rp: { grantId: 'g1' } } }, inAnHour());
+        expect(await store.oidc.revokeByClientId('rp')).toBe(4);
+        for (const [model, id] of [['Grant', 'g1'], ['AuthorizationCode', 'c1'], ['AccessToken', 'a1'], ['RefreshToken', 'r1']] as const) {
+          expect([model, id, await store.oidc.find(model, id)]).toStrictEqual([model, id, null]);
+        }
+        expect(await store.oidc.find('RefreshToken', 'r2')).not.toBeNull();
+        expect(await store.oidc.find('Session', 's1')).not.toBeNull();
+        expect(await store.oidc.revokeByClientId('rp')).toBe(0);
       });
     });
   });

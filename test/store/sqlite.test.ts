@@ -6,6 +6,9 @@ import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from '../support/twofold.js';
 import { storeContract } from './contract.js';
 
+/** The index in MIGRATIONS of the migration that brought security keys. */
+const SECURITY_KEYS_MIGRATION = MIGRATIONS.findIndex((migration) => migration.includes('CREATE TABLE security_keys'));
+
 storeContract('SQLite', async () => openSqliteStore(path.join(tempDir(), 'twofold.db')));
 
 describe('SQLite schema upgrade to security keys', () => {
@@ -14,7 +17,7 @@ describe('SQLite schema upgrade to security keys', () => {
     // A database as the version before security keys left it.
     const old = new Database(file);
     old.pragma('foreign_keys = ON');
-    MIGRATIONS.slice(0, -1).forEach((migration, index) => {
+    MIGRATIONS.slice(0, SECURITY_KEYS_MIGRATION).forEach((migration, index) => {
       old.exec(migration);
       old.pragma(`user_version = ${index + 1}`);
     });

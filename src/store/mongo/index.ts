@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import type { Store } from '../types.js';
 import { connect, openCollection } from './database.js';
-import { markManagedAccounts } from './migrations.js';
+import { backfillClientIds, markManagedAccounts } from './migrations.js';
 import { adoptionSchema, mongoAdoption } from './adoption.js';
 import { attemptSchema, mongoAttempts } from './attempts.js';
 import { auditSchema, mongoAudit } from './audit.js';
@@ -48,11 +48,12 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
   const deadlineReminders = await openCollection(connection, 'DeadlineReminder', deadlineReminderSchema);
   const adoption = await openCollection(connection, 'AdoptionSnapshot', adoptionSchema);
   await markManagedAccounts({ users, organizations, memberships, settings });
+  await backfillClientIds({ oidcModels, settings });
 
   return {
     kind: 'mongodb',
     users: mongoUsers(users),
-    organizations: mongoOrganizations(organizations),
+    organizations: mongoOrganizations(organizations, { memberships, membershipInvitations, adoption, users }),
     memberships: mongoMemberships(memberships),
     clients: mongoClients(clients),
     settings: mongoSettings(settings),

@@ -82,8 +82,17 @@ export function mongoUsers(users: Collection<UserDoc>): UserRepository {
       const docs = await users.find({ _id: { $in: ids } }).sort({ email: 1 }).toArray();
       return docs.map(toUser);
     },
-    async search(text, limit) {
-      const docs = await users.find({ email: { $regex: escapeRegex(text.trim().toLowerCase()) } }).sort({ email: 1 }).limit(limit).toArray();
+    async search(text, { limit, offset }) {
+      const pattern = escapeRegex(text.trim().toLowerCase());
+      const filter = { $or: [{ email: { $regex: pattern } }, { name: { $regex: pattern, $options: 'i' } }] };
+      const [docs, total] = await Promise.all([
+        users.find(filter).sort({ email: 1 }).skip(offset).limit(limit).toArray(),
+        users.countDocuments(filter),
+      ]);
+      return { users: docs.map(toUser), total };
+    },
+    async listManagedBy(organizationId) {
+      const docs = await users.find({ managedBy: organizationId }).sort({ email: 1 }).toArray();
       return docs.map(toUser);
     },
     async updatePasswordHash(id, passwordHash) {

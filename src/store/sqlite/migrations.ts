@@ -237,4 +237,15 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX security_keys_by_user ON security_keys (user_id);
   `,
+  // The site admins' console: rotated client secrets with their grace period, back-channel logout, and
+  // what oidc-provider issued to a client found by its id (to revoke it when the client is deleted).
+  `
+  ALTER TABLE clients ADD COLUMN previous_sealed_secret TEXT;
+  ALTER TABLE clients ADD COLUMN previous_secret_expires_at INTEGER;
+  ALTER TABLE clients ADD COLUMN backchannel_logout_uri TEXT;
+  ALTER TABLE oidc_models ADD COLUMN client_id TEXT;
+  UPDATE oidc_models SET client_id = json_extract(payload, '$.clientId');
+  CREATE INDEX oidc_models_by_client ON oidc_models (client_id) WHERE client_id IS NOT NULL;
+  CREATE INDEX users_by_managed_by ON users (managed_by) WHERE managed_by IS NOT NULL;
+  `,
 ];

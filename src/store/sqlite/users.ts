@@ -32,7 +32,11 @@ export function sqliteUsers(db: SqliteDatabase): UserRepository {
   const setHash = db.prepare('UPDATE users SET password_hash = ? WHERE id = ?');
   // One statement for any number of ids: the ids travel as one JSON array parameter.
   const byIds = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?)) ORDER BY email');
-  const search = db.prepare<[string, number], UserRow>("SELECT * FROM users WHERE instr(email, ?) > 0 ORDER BY email LIMIT ?");
+  // instr, not LIKE, so that no character typed acts as a wildcard. lower() folds ASCII letters only.
+  const matching = 'instr(email, @text) > 0 OR instr(lower(name), @text) > 0';
+  const search = db.prepare<[{ text: string; limit: number; offset: number }], UserRow>(`SELECT * FROM users WHERE ${matching} ORDER BY email LIMIT @limit OFFSET @offset`);
+  const countMatching = db.prepare<[{ text: string }], { n: number }>(`SELECT COUNT(*) AS n FROM users WHERE ${matching}`);
+  const managedBy = db.prepare<[string], UserRow>('SELECT * FROM users WHERE managed_by = ? ORDER BY email');
   const setSignIn = db.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?');
   const setManagedBy = db.prepare('UPDATE users SET managed_by = ?, password_hash = CASE WHEN ? IS NULL THEN password_hash ELSE NULL END WHERE id = ?');
   // An exact suffix comparison, not LIKE, so that no character of the domain acts as a wildcard.
@@ -73,8 +77,12 @@ export function sqliteUsers(db: SqliteDatabase): UserRepository {
       if (ids.length === 0) return [];
       return byIds.all(JSON.stringify(ids)).map(toUser);
     },
-    async search(text, limit) {
-      return search.all(text.trim().toLowerCase(), limit).map(toUser);
+    async search(text, { limit, offset }) {
+      const lowered = text.trim().toLowerCase();
+      return { users: search.all({ text: lowered, limit, offset }).map(toUser), total: countMatching.get({ text: lowered })!.n };
+    },
+    async listManagedBy(organizationId) {
+      return managedBy.all(organizationId).map(toUser);
     },
     async updatePasswordHash(id, passwordHash) {
       setHash.run(passwordHash, id);
