@@ -9,6 +9,8 @@ export interface ClientDoc {
   redirectUris: string[];
   postLogoutRedirectUris: string[];
   firstParty: boolean;
+  /** Missing on clients written before back-channel logout existed. */
+  backchannelLogoutUri?: string | null;
   createdAt: Date;
 }
 
@@ -20,6 +22,7 @@ export const clientSchema = new mongoose.Schema<ClientDoc>(
     redirectUris: { type: [String], required: true },
     postLogoutRedirectUris: { type: [String], default: [] },
     firstParty: { type: Boolean, default: false },
+    backchannelLogoutUri: { type: String, default: null },
     createdAt: { type: Date, required: true },
   },
   { ...schemaOptions, collection: 'clients' },
@@ -32,6 +35,7 @@ const toClient = (doc: ClientDoc): Client => ({
   redirectUris: doc.redirectUris,
   postLogoutRedirectUris: doc.postLogoutRedirectUris ?? [],
   firstParty: doc.firstParty === true,
+  backchannelLogoutUri: doc.backchannelLogoutUri ?? null,
   createdAt: doc.createdAt,
 });
 
@@ -45,6 +49,7 @@ export function mongoClients(clients: Collection<ClientDoc>): ClientRepository {
         redirectUris: [...client.redirectUris],
         postLogoutRedirectUris: [...client.postLogoutRedirectUris],
         firstParty: client.firstParty,
+        backchannelLogoutUri: client.backchannelLogoutUri ?? null,
         createdAt: new Date(),
       };
       await insertUnique('clientId', () => clients.insertOne(doc));

@@ -9,6 +9,7 @@ interface ClientRow {
   redirect_uris: string;
   post_logout_redirect_uris: string;
   first_party: number;
+  backchannel_logout_uri: string | null;
   created_at: number;
 }
 
@@ -19,13 +20,14 @@ const toClient = (row: ClientRow): Client => ({
   redirectUris: JSON.parse(row.redirect_uris) as string[],
   postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris) as string[],
   firstParty: row.first_party === 1,
+  backchannelLogoutUri: row.backchannel_logout_uri,
   createdAt: new Date(row.created_at),
 });
 
 export function sqliteClients(db: SqliteDatabase): ClientRepository {
   const insert = db.prepare(`INSERT INTO clients
-    (client_id, name, sealed_secret, redirect_uris, post_logout_redirect_uris, first_party, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    (client_id, name, sealed_secret, redirect_uris, post_logout_redirect_uris, first_party, backchannel_logout_uri, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
   const one = db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE client_id = ?');
   const all = db.prepare<[], ClientRow>('SELECT * FROM clients ORDER BY client_id');
 
@@ -39,6 +41,7 @@ export function sqliteClients(db: SqliteDatabase): ClientRepository {
           JSON.stringify(client.redirectUris),
           JSON.stringify(client.postLogoutRedirectUris),
           client.firstParty ? 1 : 0,
+          client.backchannelLogoutUri ?? null,
           Date.now(),
         );
       } catch (error) {
