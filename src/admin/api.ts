@@ -49,6 +49,7 @@ const memberJson = (row: MemberRow) => ({
   email: row.user.email,
   name: row.user.name,
   role: row.role,
+  suspended: row.user.suspendedAt !== null,
   twoFactor: { enrolled: row.enrolled, recoveryCodesRemaining: row.recoveryCodesRemaining, securityKeys: row.securityKeys, deadline: row.deadline?.toISOString() ?? null, overdue: row.overdue },
   lastSignInAt: row.user.lastSignInAt?.toISOString() ?? null,
 });
@@ -79,7 +80,7 @@ export interface AdminApiDependencies {
   readonly config: Config;
   readonly provider: Provider;
   readonly log: Logger;
-  readonly application: Pick<Application, 'organizations' | 'members' | 'site' | 'secondFactors' | 'signIns'>;
+  readonly application: Pick<Application, 'organizations' | 'members' | 'users' | 'site' | 'secondFactors' | 'signIns'>;
 }
 
 /**
@@ -116,7 +117,7 @@ export function adminApi(dependencies: AdminApiDependencies): (ctx: Context, nex
 }
 
 function adminApiRouter({ provider, application }: AdminApiDependencies): Router {
-  const { organizations, members, site, secondFactors, signIns } = application;
+  const { organizations, members, users, site, secondFactors, signIns } = application;
   const router = new Router({ prefix: '/admin/api' });
 
   const authenticate = async (ctx: Context): Promise<User> => {
@@ -191,9 +192,31 @@ function adminApiRouter({ provider, application }: AdminApiDependencies): Router
     await members.withdrawInvitation(actor, slug(ctx), String(ctx.params.invitationId), ctx.ip);
     return { withdrawn: true };
   }));
+  /** Optionally `{ "suspendAccount": true, "reason": "…" }`: suspends the account too (one of this organization alone). */
   router.delete('/organizations/:slug/members/:userId', api(async (ctx, actor) => {
-    const user = await members.remove(actor, slug(ctx), userId(ctx), ctx.ip);
-    return { removed: user.email };
+    await organizations.get(actor, slug(ctx));
+    const body = ctx.request.length ? await readJsonObject(ctx) : {};
+    const suspendAccount = body.suspendAccount === undefined ? false : bodyBoolean(body, 'suspendAccount');
+    const reason = bodyString(body, 'reason', false);
+    const user = await members.remove(actor, slug(ctx), userId(ctx), ctx.ip, suspendAccount ? { suspendAccount: { reason } } : {});
+    return { removed: user.email, suspended: suspendAccount };
+  }));
+  // The account of a member (docs/rules.md, "People leave"): an owner's only for an account of this organization alone.
+  router.post('/organizations/:slug/members/:userId/suspend', api(async (ctx, actor) => {
+    await organizations.get(actor, slug(ctx));
+    const user = await members.suspend(actor, slug(ctx), userId(ctx), bodyString(await readJsonObject(ctx), 'reason', false), ctx.ip);
+    return { userId: user.id, suspended: true };
+  }));
+  router.post('/organizations/:slug/members/:userId/reactivate', api(async (ctx, actor) => {
+    await organizations.get(actor, slug(ctx));
+    const user = await members.reactivate(actor, slug(ctx), userId(ctx), bodyString(await readJsonObject(ctx), 'reason', false), ctx.ip);
+    return { userId: user.id, suspended: false };
+  }));
+  router.post('/organizations/:slug/members/:userId/delete-account', api(async (ctx, actor) => {
+    await organizations.get(actor, slug(ctx));
+    const body = await readJsonObject(ctx);
+    const user = await members.deleteAccount(actor, slug(ctx), userId(ctx), { confirmEmail: bodyString(body, 'confirmEmail', true)!, reason: bodyString(body, 'reason', false) }, ctx.ip);
+    return { deleted: user.email };
   }));
   router.put('/organizations/:slug/members/:userId/role', api(async (ctx, actor) => {
     await organizations.get(actor, slug(ctx));
@@ -211,6 +234,20 @@ function adminApiRouter({ provider, application }: AdminApiDependencies): Router
   router.get('/organizations/:slug/audit', api(async (ctx, actor) => {
     const log = await organizations.auditLog(actor, slug(ctx), ctx.query.page);
     return { events: log.events.map(eventJson), page: log.page, pages: log.pages, total: log.total };
+  }));
+  // Anyone's account, for site admins.
+  router.post('/users/:userId/suspend', api(async (ctx, actor) => {
+    const user = await users.suspend(actor, userId(ctx), bodyString(await readJsonObject(ctx), 'reason', false), ctx.ip);
+    return { userId: user.id, suspended: true };
+  }));
+  router.post('/users/:userId/reactivate', api(async (ctx, actor) => {
+    const user = await users.reactivate(actor, userId(ctx), bodyString(await readJsonObject(ctx), 'reason', false), ctx.ip);
+    return { userId: user.id, suspended: false };
+  }));
+  router.post('/users/:userId/delete', api(async (ctx, actor) => {
+    const body = await readJsonObject(ctx);
+    const user = await users.delete(actor, userId(ctx), { confirmEmail: bodyString(body, 'confirmEmail', true)!, reason: bodyString(body, 'reason', false) }, ctx.ip);
+    return { deleted: user.email };
   }));
   router.get('/site/two-factor-mode', api(async (_ctx, actor) => {
     return { mode: await site.twoFactorModeFor(actor) };

@@ -35,7 +35,20 @@ const NOTICES: Record<string, string> = {
   'managed-by': 'The account now signs in at its organization\'s identity provider.',
   'password-again': 'The account signs in with a password here again. We e-mailed a link to set one.',
   'email-retried': 'The e-mail will be sent again now, and retried for another 24 hours if the mail server does not take it.',
+  suspended: 'The account was suspended. The person was signed out everywhere, the applications they had signed in to were told, and they were e-mailed.',
+  reactivated: 'The account was reactivated. The person can sign in again, and was e-mailed.',
+  deleted: 'The account was deleted, with its personal data. Its audit entries stay, under a pseudonym.',
+  'removed-suspended': 'The member was removed, and their account suspended: they were signed out everywhere, and the applications they had signed in to were told.',
 };
+
+/** What the account pages of a member and of a site user offer (docs/rules.md, "People leave"). */
+type AccountAction = 'suspend' | 'reactivate' | 'delete';
+const ACCOUNT_ACTIONS: readonly AccountAction[] = ['suspend', 'reactivate', 'delete'];
+const ACCOUNT_ACTION_DONE: Readonly<Record<AccountAction, string>> = { suspend: 'suspended', reactivate: 'reactivated', delete: 'deleted' };
+const ACCOUNT_ACTION_TITLES: Readonly<Record<AccountAction, string>> = { suspend: 'Suspend account', reactivate: 'Reactivate account', delete: 'Delete account' };
+
+/** A refusal on a confirmation page: next to its field when it names one, above the form otherwise. */
+const problemOf = (error: UserError) => (error instanceof ValidationError && error.field ? { field: error.field, message: error.message } : { field: null, message: error.message });
 
 const adoptionLocals = (adoption: Adoption) => ({ adoption, chart: adoptionChart(adoption) });
 
@@ -255,7 +268,7 @@ export function adminRouter({ config, provider, application }: AdminDependencies
     await members.withdrawInvitation(actor, slug(ctx), String(ctx.params.invitationId), ctx.ip);
     redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=withdrawn`);
   }));
-  router.get('/orgs/:slug/members/:userId/remove', page(async (ctx, actor) => {
+  const showRemoval = async (ctx: RouterContext, actor: User, status = 200, problem?: { field: string | null; message: string }, form: Record<string, string> = {}) => {
     const { organization, row } = await members.member(actor, slug(ctx), userId(ctx));
     render(ctx, 'admin/confirm-remove', {
       title: 'Remove member',
@@ -265,13 +278,75 @@ export function adminRouter({ config, provider, application }: AdminDependencies
       member: row,
       action: `${orgPath(ctx)}/members/${encodeURIComponent(row.user.id)}/remove`,
       cancelUrl: `${orgPath(ctx)}/members`,
-    });
+      problem,
+      form,
+    }, status);
+  };
+  router.get('/orgs/:slug/members/:userId/remove', page((ctx, actor) => showRemoval(ctx, actor)));
+  router.post('/orgs/:slug/members/:userId/remove', page(async (ctx, actor) => {
+    const form = await readForm(ctx);
+    const suspendAccount = form.field('suspendAccount') === 'on';
+    try {
+      await members.remove(actor, slug(ctx), userId(ctx), ctx.ip, suspendAccount ? { suspendAccount: { reason: form.field('reason') } } : {});
+    } catch (error) {
+      if (!(error instanceof UserError) || error.status === 404) throw error;
+      // The last owner is refused above the members table, as before; a refused suspension on the page that asked for it.
+      if (!suspendAccount) return showMembers(ctx, actor, error.status, undefined, {}, error.message);
+      return showRemoval(ctx, actor, error.status, problemOf(error), { suspendAccount: 'on', reason: form.field('reason').slice(0, 300) });
+    }
+    redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=${suspendAccount ? 'removed-suspended' : 'removed'}`);
   }));
-  router.post('/orgs/:slug/members/:userId/remove', memberAction(async (ctx, actor) => {
-    await readForm(ctx);
-    await members.remove(actor, slug(ctx), userId(ctx), ctx.ip);
-    return 'removed';
-  }));
+
+  /**
+   * Suspend, reactivate and delete a member's account: a confirmation page each (the reason; for
+   * deletion the email typed again), and its form. An owner is offered them only for an account of
+   * this organization alone; the page otherwise says a site admin must.
+   */
+  interface AccountConfirmation {
+    readonly subject: { readonly user: User; readonly ownedHere: boolean };
+    readonly base: string;
+    readonly cancelUrl: string;
+    readonly organization?: unknown;
+  }
+  const showAccountConfirmation = (ctx: RouterContext, actor: User, action: AccountAction, page: AccountConfirmation, status = 200, problem?: { field: string | null; message: string }, form: Record<string, string> = {}) => {
+    render(ctx, 'admin/confirm-account', {
+      title: ACCOUNT_ACTION_TITLES[action],
+      actor,
+      section: page.organization ? 'members' : undefined,
+      organization: page.organization,
+      mode: action,
+      member: page.subject,
+      action: `${page.base}/${action}`,
+      cancelUrl: page.cancelUrl,
+      problem,
+      form,
+    }, status);
+  };
+  const accountActionRoutes = (path: string, load: (ctx: RouterContext, actor: User) => Promise<AccountConfirmation>, perform: (ctx: RouterContext, actor: User, action: AccountAction, form: Awaited<ReturnType<typeof readForm>>) => Promise<string>) => {
+    for (const action of ACCOUNT_ACTIONS) {
+      router.get(`${path}/${action}`, page(async (ctx, actor) => showAccountConfirmation(ctx, actor, action, await load(ctx, actor))));
+      router.post(`${path}/${action}`, page(async (ctx, actor) => {
+        const form = await readForm(ctx);
+        let to: string;
+        try {
+          to = await perform(ctx, actor, action, form);
+        } catch (error) {
+          if (!(error instanceof UserError) || error.status === 404) throw error;
+          const typed = { reason: form.field('reason').slice(0, 300), confirmEmail: form.field('confirmEmail').slice(0, 254) };
+          return showAccountConfirmation(ctx, actor, action, await load(ctx, actor), error.status, problemOf(error), typed);
+        }
+        redirectAfterPost(ctx, to);
+      }));
+    }
+  };
+  accountActionRoutes('/orgs/:slug/members/:userId', async (ctx, actor) => {
+    const { organization, row } = await members.member(actor, slug(ctx), userId(ctx));
+    return { subject: row, organization, base: `${orgPath(ctx)}/members/${encodeURIComponent(row.user.id)}`, cancelUrl: `${orgPath(ctx)}/members` };
+  }, async (ctx, actor, action, form) => {
+    if (action === 'delete') await members.deleteAccount(actor, slug(ctx), userId(ctx), { confirmEmail: form.field('confirmEmail'), reason: form.field('reason') }, ctx.ip);
+    else await members[action](actor, slug(ctx), userId(ctx), form.field('reason'), ctx.ip);
+    return `${orgPath(ctx)}/members?done=${ACCOUNT_ACTION_DONE[action]}`;
+  });
   router.post('/orgs/:slug/members/:userId/role', memberAction(async (ctx, actor) => {
     const form = await readForm(ctx);
     await members.setRole(actor, slug(ctx), userId(ctx), parseRole(form.field('role')), ctx.ip);
@@ -371,6 +446,18 @@ export function adminRouter({ config, provider, application }: AdminDependencies
     await users.disableTwoFactor(actor, userId(ctx), ctx.ip, form.field('reason'));
     redirectAfterPost(ctx, `/admin/site/users/${encodeURIComponent(userId(ctx))}?done=disabled`);
   }));
+  accountActionRoutes('/site/users/:userId', async (ctx, actor) => {
+    const profile = await users.profile(actor, userId(ctx));
+    const base = `/admin/site/users/${encodeURIComponent(profile.user.id)}`;
+    return { subject: { user: profile.user, ownedHere: true }, base, cancelUrl: base };
+  }, async (ctx, actor, action, form) => {
+    if (action === 'delete') {
+      await users.delete(actor, userId(ctx), { confirmEmail: form.field('confirmEmail'), reason: form.field('reason') }, ctx.ip);
+      return '/admin/site?done=deleted';
+    }
+    await users[action](actor, userId(ctx), form.field('reason'), ctx.ip);
+    return `/admin/site/users/${encodeURIComponent(userId(ctx))}?done=${ACCOUNT_ACTION_DONE[action]}`;
+  });
   router.get('/site/audit', page(async (ctx, actor) => {
     const log = await organizations.siteAuditLog(actor, ctx.query.page);
     render(ctx, 'admin/audit', { title: 'Site audit log', actor, ...log, basePath: '/admin/site/audit', describe: describeAuditEvent });

@@ -59,17 +59,27 @@ export function validateClientId(raw: string): string {
   return raw;
 }
 
-/** A redirect URI: absolute http(s), no fragment (OAuth 2.0 §3.1.2). */
-export function validateRedirectUri(raw: string): string {
+/** An absolute http(s) URL without a fragment; `field` names the input for the sentence. */
+function validateHttpUri(raw: string, field: string): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ValidationError(`"${raw}" is not a valid URL.`, 'redirectUri');
+    throw new ValidationError(`"${raw}" is not a valid URL.`, field);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(`"${raw}" must be an http or https URL.`, 'redirectUri');
-  if (url.hash || raw.includes('#')) throw new ValidationError(`"${raw}" must not contain a fragment (#).`, 'redirectUri');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(`"${raw}" must be an http or https URL.`, field);
+  if (url.hash || raw.includes('#')) throw new ValidationError(`"${raw}" must not contain a fragment (#).`, field);
   return raw;
+}
+
+/** A redirect URI: absolute http(s), no fragment (OAuth 2.0 §3.1.2). */
+export function validateRedirectUri(raw: string): string {
+  return validateHttpUri(raw, 'redirectUri');
+}
+
+/** Where an application takes logout tokens: absolute http(s), no fragment (OpenID Connect Back-Channel Logout 1.0 §2.2). */
+export function validateBackchannelLogoutUri(raw: string): string {
+  return validateHttpUri(raw, 'backchannelLogoutUri');
 }
 
 export function validateClientSecret(raw: string): string {

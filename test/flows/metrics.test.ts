@@ -128,7 +128,7 @@ describe('/metrics', () => {
         sent: valueOf(all, 'twofold_emails_sent_total', { message: 'second-factor-failures' }),
       }).toStrictEqual({
         // ok: setup, second, third; invalid: the wrong password and two for nobody; locked: nobody's third.
-        signIns: { ok: 3, invalid: 3, locked: 1 },
+        signIns: { ok: 3, invalid: 3, locked: 1, suspended: 0 },
         totp: { ok: 1, invalid: 2, replayed: 1, locked: 1, exhausted: 0, skipped_in_grace: 0, remembered: 0 },
         lockouts: { second_factor: 1, password: 1, address: 0 },
         queued: 1,
