@@ -115,6 +115,30 @@ describe('back-channel logout: the applications are told when a session ends', (
   });
 });
 
+describe('back-channel logout with two servers on one store', () => {
+  it('sends each queued logout token once, whichever of the two workers claims it', async () => {
+    const receiver = new LogoutReceiver();
+    const first = await startTestInstance({ OUTBOX_POLL_SECONDS: '1' });
+    // Behind one load balancer: one issuer, and the signing keys in the store they share.
+    const second = await startTestInstance({ OUTBOX_POLL_SECONDS: '1', DATA_DIR: first.config.dataDir, ISSUER: first.url });
+    try {
+      await first.app.clients.create(OPERATOR, { clientId: 'portal', redirectUris: [REDIRECT_URI], backchannelLogoutUri: await receiver.start() });
+      const sids = Array.from({ length: 24 }, (_, n) => `race-${n}`);
+      const now = new Date();
+      await first.store.logoutNotices.record(sids.map((sid) => ({ clientId: 'portal', accountId: 'someone', sid })), now, new Date(now.getTime() + 3_600_000));
+      await receiver.waitForTokens(sids.length);
+      await someRounds();
+      const claims = await Promise.all(receiver.tokens.map((token) => verifyLogoutToken(token, first.url, 'portal')));
+      expect(claims.map((claim) => claim.sid).sort()).toStrictEqual([...sids].sort());
+      expect([...first.logLines, ...second.logLines].filter((line) => line.includes('"logout token sent"'))).toHaveLength(sids.length);
+    } finally {
+      await second.close();
+      await first.close();
+      await receiver.close();
+    }
+  });
+});
+
 describe('back-channel logout from a server in its own process', () => {
   it('delivers the logout token of a suspension made at the command line to an application on loopback', async () => {
     const port = await freePort();
