@@ -43,7 +43,7 @@ export async function createApp(
   const keys = await loadProviderKeys(store.keys, box);
   const { signIns, secondFactors, federation, members, signOuts } = application;
   const provider = new Provider(config.issuer, providerConfiguration({ config, store, keys, box, log, accounts: signIns, secondFactors, members }));
-  const logoutTokens = new LogoutTokenDelivery(provider, store.logoutNotices, queueEndSessionLogoutTokens(provider, signOuts), config, log);
+  const logoutTokens = new LogoutTokenDelivery(provider, store.logoutNotices, queueEndSessionLogoutTokens(provider, signOuts), config, log, metrics);
   // Koa then believes only the addresses the proxies in front of it appended to X-Forwarded-For.
   provider.proxy = config.trustProxy > 0;
   provider.maxIpsCount = config.trustProxy;

@@ -45,6 +45,14 @@ function describeError(error: unknown): string {
   return message.replace(/\s+/g, ' ').trim().slice(0, ERROR_LENGTH) || 'unknown error';
 }
 
+export const LOGOUT_TOKEN_OUTCOMES = ['sent', 'retried', 'failed'] as const;
+export type LogoutTokenOutcome = (typeof LOGOUT_TOKEN_OUTCOMES)[number];
+
+/** What the delivery counts (never by application or person). */
+export interface LogoutTokenMetrics {
+  logoutToken(outcome: LogoutTokenOutcome): void;
+}
+
 export interface LogoutTokenDeliveryOptions {
   /** Names this worker in the claims it takes; unique per process. */
   readonly worker?: string;
@@ -69,6 +77,7 @@ export class LogoutTokenDelivery {
     private readonly send: SendLogoutToken,
     private readonly config: Config,
     private readonly log: Logger,
+    private readonly metrics: LogoutTokenMetrics,
     { worker = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`, now = () => new Date() }: LogoutTokenDeliveryOptions = {},
   ) {
     this.#worker = worker;
@@ -92,6 +101,7 @@ export class LogoutTokenDelivery {
     const client = await this.provider.Client.find(notice.clientId);
     if (!client?.backchannelLogoutUri) {
       await this.notices.markFailed(notice.id, this.#worker, this.#now(), 'the application has no back-channel logout URI any more');
+      this.metrics.logoutToken('failed');
       this.log.warn('logout token not sent: the application has no back-channel logout URI any more', about);
       return false;
     }
@@ -104,6 +114,7 @@ export class LogoutTokenDelivery {
     if (!(await this.notices.markSent(notice.id, this.#worker, this.#now()))) {
       this.log.warn('logout token sent after its claim had run out; another worker may have sent it too', about);
     }
+    this.metrics.logoutToken('sent');
     this.log.info('logout token sent', about);
     return true;
   }
@@ -118,8 +129,10 @@ export class LogoutTokenDelivery {
     if (!recorded) {
       this.log.warn('logout token not taken, and its claim had run out: another worker has it now', about);
     } else if (next.kind === 'give-up') {
+      this.metrics.logoutToken('failed');
       this.log.error('logout token not taken for 24 hours; giving up (check the application\'s back-channel logout URI)', about);
     } else {
+      this.metrics.logoutToken('retried');
       this.log.warn('logout token not taken by the application; will retry', { ...about, retryAt: next.at.toISOString() });
     }
   }

@@ -100,6 +100,7 @@ describe('people leave: Suspend account tells the applications, exactly once, al
 
       // The portal is down: Twofold keeps the token to send, stops, starts again; then the portal comes up.
       await waitForLogLine(twofold, (line) => line.includes('logout token not taken by the application; will retry') && line.includes('"clientId":"portal"'));
+      expect(await (await fetch(`${twofold.url}/metrics`)).text()).toMatch(/^twofold_logout_tokens_total\{outcome="retried"\} [1-9]\d*$/m);
       await twofold.close();
       await sleep(200);
       twofold = await startTestInstance({ ...env, PORT: new URL(twofold.url).port });
@@ -107,6 +108,7 @@ describe('people leave: Suspend account tells the applications, exactly once, al
       const [token] = await receiver.waitForTokens(1);
       await someRounds();
       expect(receiver.tokens).toHaveLength(1);
+      expect(await (await fetch(`${twofold.url}/metrics`)).text()).toMatch(/^twofold_logout_tokens_total\{outcome="sent"\} 1$/m);
       const claims = await verifyLogoutToken(token!, twofold.url, 'portal');
       expect(claims).toMatchObject({ iss: twofold.url, aud: 'portal', sub: max.id, sid, events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } });
       expect(typeof claims.jti).toBe('string');
