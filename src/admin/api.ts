@@ -202,16 +202,13 @@ function adminApiRouter({ provider, application }: AdminApiDependencies): Router
     return { removed: user.email, suspended: suspendAccount };
   }));
   // The account of a member (docs/rules.md, "People leave"): an owner's only for an account of this organization alone.
-  router.post('/organizations/:slug/members/:userId/suspend', api(async (ctx, actor) => {
-    await organizations.get(actor, slug(ctx));
-    const user = await members.suspend(actor, slug(ctx), userId(ctx), bodyString(await readJsonObject(ctx), 'reason', false), ctx.ip);
-    return { userId: user.id, suspended: true };
-  }));
-  router.post('/organizations/:slug/members/:userId/reactivate', api(async (ctx, actor) => {
-    await organizations.get(actor, slug(ctx));
-    const user = await members.reactivate(actor, slug(ctx), userId(ctx), bodyString(await readJsonObject(ctx), 'reason', false), ctx.ip);
-    return { userId: user.id, suspended: false };
-  }));
+  for (const action of ['suspend', 'reactivate'] as const) {
+    router.post(`/organizations/:slug/members/:userId/${action}`, api(async (ctx, actor) => {
+      await organizations.get(actor, slug(ctx));
+      const user = await members[action](actor, slug(ctx), userId(ctx), bodyString(await readJsonObject(ctx), 'reason', false), ctx.ip);
+      return { userId: user.id, suspended: action === 'suspend' };
+    }));
+  }
   router.post('/organizations/:slug/members/:userId/delete-account', api(async (ctx, actor) => {
     await organizations.get(actor, slug(ctx));
     const body = await readJsonObject(ctx);
@@ -236,14 +233,12 @@ function adminApiRouter({ provider, application }: AdminApiDependencies): Router
     return { events: log.events.map(eventJson), page: log.page, pages: log.pages, total: log.total };
   }));
   // Anyone's account, for site admins.
-  router.post('/users/:userId/suspend', api(async (ctx, actor) => {
-    const user = await users.suspend(actor, userId(ctx), bodyString(await readJsonObject(ctx), 'reason', false), ctx.ip);
-    return { userId: user.id, suspended: true };
-  }));
-  router.post('/users/:userId/reactivate', api(async (ctx, actor) => {
-    const user = await users.reactivate(actor, userId(ctx), bodyString(await readJsonObject(ctx), 'reason', false), ctx.ip);
-    return { userId: user.id, suspended: false };
-  }));
+  for (const action of ['suspend', 'reactivate'] as const) {
+    router.post(`/users/:userId/${action}`, api(async (ctx, actor) => {
+      const user = await users[action](actor, userId(ctx), bodyString(await readJsonObject(ctx), 'reason', false), ctx.ip);
+      return { userId: user.id, suspended: action === 'suspend' };
+    }));
+  }
   router.post('/users/:userId/delete', api(async (ctx, actor) => {
     const body = await readJsonObject(ctx);
     const user = await users.delete(actor, userId(ctx), { confirmEmail: bodyString(body, 'confirmEmail', true)!, reason: bodyString(body, 'reason', false) }, ctx.ip);

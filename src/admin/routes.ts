@@ -5,10 +5,10 @@ import type { Config } from '../../config/index.js';
 import type { Application } from '../application/index.js';
 import { parseRole } from '../application/members.js';
 import { parseTwoFactorMode, TWO_FACTOR_MODES } from '../application/site.js';
-import type { User } from '../application/types.js';
+import type { Organization, User } from '../application/types.js';
 import { UserError, ValidationError } from '../errors.js';
 import type { DomainPreview } from '../federation/federation-service.js';
-import { readForm } from '../http/forms.js';
+import { readForm, type Form } from '../http/forms.js';
 import { render } from '../http/views.js';
 import { ADMIN_APP } from '../self-service/built-in-clients.js';
 import { SelfSignIn, type SelfSession } from '../self-service/self-sign-in.js';
@@ -49,6 +49,8 @@ const ACCOUNT_ACTION_TITLES: Readonly<Record<AccountAction, string>> = { suspend
 
 /** A refusal on a confirmation page: next to its field when it names one, above the form otherwise. */
 const problemOf = (error: UserError) => (error instanceof ValidationError && error.field ? { field: error.field, message: error.message } : { field: null, message: error.message });
+/** What was typed in a refused form, shown again so that it can be corrected (bounded: it is echoed into the page). */
+const typedAgain = (form: Form, field: string) => form.field(field).slice(0, 1000);
 
 const adoptionLocals = (adoption: Adoption) => ({ adoption, chart: adoptionChart(adoption) });
 
@@ -292,7 +294,7 @@ export function adminRouter({ config, provider, application }: AdminDependencies
       if (!(error instanceof UserError) || error.status === 404) throw error;
       // The last owner is refused above the members table, as before; a refused suspension on the page that asked for it.
       if (!suspendAccount) return showMembers(ctx, actor, error.status, undefined, {}, error.message);
-      return showRemoval(ctx, actor, error.status, problemOf(error), { suspendAccount: 'on', reason: form.field('reason').slice(0, 300) });
+      return showRemoval(ctx, actor, error.status, problemOf(error), { suspendAccount: 'on', reason: typedAgain(form, 'reason') });
     }
     redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=${suspendAccount ? 'removed-suspended' : 'removed'}`);
   }));
@@ -303,10 +305,11 @@ export function adminRouter({ config, provider, application }: AdminDependencies
    * this organization alone; the page otherwise says a site admin must.
    */
   interface AccountConfirmation {
-    readonly subject: { readonly user: User; readonly ownedHere: boolean };
+    /** `ownedHere` false: an owner may not act on it, and the page says who may. */
+    readonly subject: { readonly user: User; readonly ownedHere?: boolean };
     readonly base: string;
     readonly cancelUrl: string;
-    readonly organization?: unknown;
+    readonly organization?: Organization;
   }
   const showAccountConfirmation = (ctx: RouterContext, actor: User, action: AccountAction, page: AccountConfirmation, status = 200, problem?: { field: string | null; message: string }, form: Record<string, string> = {}) => {
     render(ctx, 'admin/confirm-account', {
@@ -322,7 +325,7 @@ export function adminRouter({ config, provider, application }: AdminDependencies
       form,
     }, status);
   };
-  const accountActionRoutes = (path: string, load: (ctx: RouterContext, actor: User) => Promise<AccountConfirmation>, perform: (ctx: RouterContext, actor: User, action: AccountAction, form: Awaited<ReturnType<typeof readForm>>) => Promise<string>) => {
+  const accountActionRoutes = (path: string, load: (ctx: RouterContext, actor: User) => Promise<AccountConfirmation>, perform: (ctx: RouterContext, actor: User, action: AccountAction, form: Form) => Promise<string>) => {
     for (const action of ACCOUNT_ACTIONS) {
       router.get(`${path}/${action}`, page(async (ctx, actor) => showAccountConfirmation(ctx, actor, action, await load(ctx, actor))));
       router.post(`${path}/${action}`, page(async (ctx, actor) => {
@@ -332,7 +335,7 @@ export function adminRouter({ config, provider, application }: AdminDependencies
           to = await perform(ctx, actor, action, form);
         } catch (error) {
           if (!(error instanceof UserError) || error.status === 404) throw error;
-          const typed = { reason: form.field('reason').slice(0, 300), confirmEmail: form.field('confirmEmail').slice(0, 254) };
+          const typed = { reason: typedAgain(form, 'reason'), confirmEmail: typedAgain(form, 'confirmEmail') };
           return showAccountConfirmation(ctx, actor, action, await load(ctx, actor), error.status, problemOf(error), typed);
         }
         redirectAfterPost(ctx, to);
@@ -449,7 +452,7 @@ export function adminRouter({ config, provider, application }: AdminDependencies
   accountActionRoutes('/site/users/:userId', async (ctx, actor) => {
     const profile = await users.profile(actor, userId(ctx));
     const base = `/admin/site/users/${encodeURIComponent(profile.user.id)}`;
-    return { subject: { user: profile.user, ownedHere: true }, base, cancelUrl: base };
+    return { subject: { user: profile.user }, base, cancelUrl: base };
   }, async (ctx, actor, action, form) => {
     if (action === 'delete') {
       await users.delete(actor, userId(ctx), { confirmEmail: form.field('confirmEmail'), reason: form.field('reason') }, ctx.ip);

@@ -5,6 +5,7 @@ import type { Mailer } from '../mail/mailer.js';
 import type { Store, User } from '../store/types.js';
 import { actorName, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
+import { leavesAnOwner } from './authorization.js';
 import type { SecondFactorService } from './second-factors.js';
 import type { SignOuts } from './sign-outs.js';
 
@@ -89,7 +90,7 @@ export class AccountLifecycle {
     const reason = parseReason(input.reason, false);
     for (const membership of (await this.store.memberships.listByUser(user.id)).filter((candidate) => candidate.role === 'owner')) {
       const owners = (await this.store.memberships.listByOrganization(membership.organizationId)).filter((candidate) => candidate.role === 'owner');
-      if (owners.length === 1) {
+      if (!leavesAnOwner(owners.length, true, 'remove')) {
         const organization = await this.store.organizations.findById(membership.organizationId);
         throw new ConflictError(`${user.email} is the last owner of ${organization?.name ?? 'an organization'}. Make someone else an owner first.`);
       }

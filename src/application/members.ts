@@ -4,7 +4,7 @@ import type { Mailer } from '../mail/mailer.js';
 import type { Membership, MembershipInvitation, Organization, Role, Store, User } from '../store/types.js';
 import { enforcesTwoFactor, setupDeadline } from '../policy/second-factor.js';
 import { organizationFacts } from './organization-facts.js';
-import { parseReason, type AccountLifecycle, type DeletionInput } from './account-lifecycle.js';
+import type { AccountLifecycle, DeletionInput } from './account-lifecycle.js';
 import type { Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import { leavesAnOwner } from './authorization.js';
@@ -295,7 +295,6 @@ export class Members {
       throw new ConflictError(`${user.email} is the last owner of ${organization.name}. Make someone else an owner first.`);
     }
     if (suspendAccount) {
-      parseReason(suspendAccount.reason, true);
       await this.#requireOwnedHere(actor, organization, user, ip, OWNED_HERE_ONLY.suspend);
       await this.lifecycle.suspend(actor, user, suspendAccount.reason, ip);
     }
@@ -344,43 +343,41 @@ export class Members {
 
   /** Suspends a member's account (docs/rules.md, "People leave"); for an owner, only an account of this organization alone. */
   async suspend(actor: Actor, slug: string, userId: string, reason: string | undefined, ip: string | null): Promise<User> {
-    const { organization, user } = await this.#target(actor, slug, userId, ip, OWNED_HERE_ONLY.suspend);
-    parseReason(reason, true);
-    await this.#requireOwnedHere(actor, organization, user, ip, OWNED_HERE_ONLY.suspend);
+    const user = await this.#ownAccount(actor, slug, userId, ip, OWNED_HERE_ONLY.suspend);
     await this.lifecycle.suspend(actor, user, reason, ip);
     return user;
   }
 
   async reactivate(actor: Actor, slug: string, userId: string, reason: string | undefined, ip: string | null): Promise<User> {
-    const { organization, user } = await this.#target(actor, slug, userId, ip, OWNED_HERE_ONLY.reactivate);
-    parseReason(reason, true);
-    await this.#requireOwnedHere(actor, organization, user, ip, OWNED_HERE_ONLY.reactivate);
+    const user = await this.#ownAccount(actor, slug, userId, ip, OWNED_HERE_ONLY.reactivate);
     await this.lifecycle.reactivate(actor, user, reason, ip);
     return user;
   }
 
   /** Deletes a member's account with its personal data; the owner types its email to confirm. */
   async deleteAccount(actor: Actor, slug: string, userId: string, input: DeletionInput, ip: string | null): Promise<User> {
-    const { organization, user } = await this.#target(actor, slug, userId, ip, OWNED_HERE_ONLY.delete);
-    await this.#requireOwnedHere(actor, organization, user, ip, OWNED_HERE_ONLY.delete);
+    const user = await this.#ownAccount(actor, slug, userId, ip, OWNED_HERE_ONLY.delete);
     await this.lifecycle.delete(actor, user, input, ip);
     return user;
   }
 
   /**
-   * The member an account action is for. An id that names someone outside the organization gets the
-   * same "not a member" as one that names nobody; the attempt is recorded where that person's own
-   * organizations see it.
+   * The account of a member that the actor may suspend or delete. An id that names someone outside
+   * the organization gets the same "not a member" as one that names nobody, and the attempt is
+   * recorded where that person's own organizations see it.
    */
-  async #target(actor: Actor, slug: string, userId: string, ip: string | null, action: OwnedHereAction): Promise<{ organization: Organization; user: User }> {
+  async #ownAccount(actor: Actor, slug: string, userId: string, ip: string | null, action: OwnedHereAction): Promise<User> {
     const organization = await this.organizations.get(actor, slug);
+    let user: User;
     try {
-      return { organization, user: (await this.#member(organization, userId)).user };
+      ({ user } = await this.#member(organization, userId));
     } catch (error) {
       const stranger = error instanceof NotFoundError && isRecordId(userId) ? await this.store.users.findById(userId) : null;
       if (stranger) await this.audit.recordForUser('action.refused', stranger, { actor, ip, details: { attempted: action.attempted, reason: `not a member of ${organization.slug}` } });
       throw error;
     }
+    await this.#requireOwnedHere(actor, organization, user, ip, action);
+    return user;
   }
 
   /** Every member's role and two-factor status, for the compliance report. No secrets. */

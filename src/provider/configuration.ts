@@ -85,17 +85,21 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undef
   return grant;
 }
 
-/** Where the sign-in stands with the second factor, decided by src/policy from the stored facts and this request. */
-/** Whether this authorization request may go on for the organization it names, if it names one (docs/rules.md, "Organizations in tokens"). */
+/**
+ * Whether a sign-in may go on for the organization its scope names, if it names one: at every
+ * authorization request, and whenever its code or refresh token is redeemed (docs/rules.md,
+ * "Organizations in tokens"). The memberships are read only when an organization is named.
+ */
 function organizationSignInOf({ members }: Pick<ProviderDependencies, 'members'>) {
-  return async (ctx: KoaContextWithOIDC): Promise<OrganizationSignIn> => {
-    const requested = requestedOrganizations(ctx.oidc.requestParamScopes);
+  return async (accountId: string, scope: string | Iterable<string> | undefined): Promise<OrganizationSignIn> => {
+    const requested = requestedOrganizations(scope);
     if (requested.length === 0) return { kind: 'allowed', slug: null };
-    const memberships = await members.organizationsOf(ctx.oidc.session!.accountId!);
+    const memberships = await members.organizationsOf(accountId);
     return organizationSignIn(requested, new Set(memberships.map((membership) => membership.slug)));
   };
 }
 
+/** Where the sign-in stands with the second factor, decided by src/policy from the stored facts and this request. */
 function secondFactorStep({ accounts, secondFactors }: Pick<ProviderDependencies, 'accounts' | 'secondFactors'>) {
   return async (ctx: KoaContextWithOIDC): Promise<SecondFactorStep> => {
     const user = await accounts.account(ctx.oidc.session!.accountId!);
@@ -125,6 +129,7 @@ function levelOfAccessToken(store: Pick<Store, 'oidc'>) {
 const REDEEMED_FOR_TOKENS: ReadonlySet<string> = new Set(['AuthorizationCode', 'RefreshToken']);
 
 export function providerConfiguration({ config, store, keys, box, log, accounts, secondFactors, members }: ProviderDependencies): Configuration {
+  const organizationSignInFor = organizationSignInOf({ members });
   return {
     adapter: createAdapterClass(store, box),
     clients: builtInClients(config.issuer),
@@ -151,10 +156,8 @@ export function providerConfiguration({ config, store, keys, box, log, accounts,
         if (!meetsRule(await secondFactors.stepFor(user, { adminArea: isAdminClient(redeemed.clientId) }, redeemed.acr))) {
           throw new errors.InvalidGrant('the second factor is required; sign the user in again');
         }
-        const requested = requestedOrganizations(redeemed.scope);
-        if (requested.length > 0) {
-          const memberOf = new Set((await members.organizationsOf(user.id)).map((membership) => membership.slug));
-          if (organizationSignIn(requested, memberOf).kind !== 'allowed') throw new errors.InvalidGrant('the account is no longer a member of the organization this sign-in was for');
+        if ((await organizationSignInFor(user.id, redeemed.scope)).kind !== 'allowed') {
+          throw new errors.InvalidGrant('the account is no longer a member of the organization this sign-in was for');
         }
       }
       return {
@@ -217,7 +220,7 @@ export function providerConfiguration({ config, store, keys, box, log, accounts,
       },
     },
     interactions: {
-      policy: interactionPolicy(secondFactorStep({ accounts, secondFactors }), organizationSignInOf({ members })),
+      policy: interactionPolicy(secondFactorStep({ accounts, secondFactors }), (ctx) => organizationSignInFor(ctx.oidc.session!.accountId!, ctx.oidc.requestParamScopes)),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     loadExistingGrant,

@@ -9,13 +9,14 @@ export const ORGANIZATION_PROMPT = 'organization';
 export const SETUP_REASON = 'second_factor_setup_required';
 export const CHALLENGE_REASON = 'second_factor_required';
 export const GRACE_REASON = 'second_factor_setup_due';
-export const ACCOUNT_UNAVAILABLE_REASON = 'account_unavailable';
-export const NOT_A_MEMBER_REASON = 'not_a_member';
 /**
  * Set in an interaction's result when the member chose "Remind me later": this authorization
  * request goes on without the second factor (docs/rules.md, "Rolling enforcement out").
  */
 export const SETUP_DEFERRED = 'secondFactorSetupDeferred';
+
+const ACCOUNT_UNAVAILABLE_REASON = 'account_unavailable';
+const NOT_A_MEMBER_REASON = 'not_a_member';
 
 export type SecondFactorStepResolver = (ctx: KoaContextWithOIDC) => Promise<SecondFactorStep>;
 export type OrganizationSignInResolver = (ctx: KoaContextWithOIDC) => Promise<OrganizationSignIn>;
