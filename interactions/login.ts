@@ -1,5 +1,6 @@
 import type { RouterContext } from '@koa/router';
-import { PASSWORD_SENTENCES } from '../src/application/sign-ins.js';
+import { SUSPENDED_SENTENCE } from '../src/application/account-status.js';
+import { PASSWORD_SENTENCES, type PasswordCheck } from '../src/application/sign-ins.js';
 import { readForm } from '../src/http/forms.js';
 import { readRememberedBrowser } from '../src/http/remembered-browser-cookie.js';
 import { render } from '../src/http/views.js';
@@ -8,6 +9,13 @@ import { rememberPasswordVerified } from './password-verified.js';
 import { showChallenge } from './second-factor.js';
 import type { InteractionDependencies } from './dependencies.js';
 import { finishStep, loadInteraction, requestFacts, type InteractionDetails } from './details.js';
+
+/** What a refused password sign-in is told, and with which status. */
+const REFUSALS: Readonly<Record<Exclude<PasswordCheck['kind'], 'ok'>, readonly [string, number]>> = {
+  wrong: [PASSWORD_SENTENCES.wrong, 401],
+  throttled: [PASSWORD_SENTENCES.throttled, 429],
+  suspended: [SUSPENDED_SENTENCE, 403],
+};
 
 export async function showLogin(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, locals: { email?: string; error?: string } = {}, status = 200): Promise<void> {
   render(ctx, 'login', {
@@ -37,8 +45,8 @@ export async function submitLogin(services: InteractionDependencies, ctx: Router
   }
   const result = await services.signIns.checkPassword(email, form.field('password'), ctx.ip);
   if (result.kind !== 'ok') {
-    const throttled = result.kind === 'throttled';
-    showLogin(services, ctx, details, { email, error: throttled ? PASSWORD_SENTENCES.throttled : PASSWORD_SENTENCES.wrong }, throttled ? 429 : 401);
+    const [error, status] = REFUSALS[result.kind];
+    showLogin(services, ctx, details, { email, error }, status);
     return;
   }
   // When the rule already says "passcode" for this request, ask for it in this same step: the sign-in

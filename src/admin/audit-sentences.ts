@@ -57,6 +57,9 @@ const SENTENCES: Readonly<Record<AuditEvent['action'], (event: AuditEvent, detai
   'account.password_set': (e) => `${someone(e)} set a password from an invitation link.`,
   'account.password_changed': (e) => `${someone(e)} changed their password.`,
   'account.password_reset': (e) => `${someone(e)} set a new password from a reset link; every session was ended.`,
+  'account.suspended': (e, d) => `The account of ${someone(e)} was suspended: every session ended, and the applications were told.${reason(d)}`,
+  'account.reactivated': (e, d) => `The account of ${someone(e)} was reactivated.${reason(d)}`,
+  'account.deleted': (e, d) => `The account of ${someone(e)} was deleted, with its personal data.${reason(d)}`,
   'email.retried': (_e, d) => `The e-mail “${String(d.subject)}” to ${String(d.to)}, given up on, is being sent again.`,
   'organization.created': (_e, d) => `The organization ${String(d.name)} (${String(d.slug)}) was created.`,
   'organization.renamed': (_e, d) => `The organization ${String(d.slug)} was renamed from “${String(d.before)}” to “${String(d.name)}”.`,
@@ -71,6 +74,9 @@ const REFUSED: Readonly<Record<string, string>> = {
   'two_factor.reset': 'disabling two-factor authentication',
   'federation.domains': 'assigning email domains',
   'federation.trust': 'trusting the identity provider for two-factor',
+  'account.suspend': 'suspending the account',
+  'account.reactivate': 'reactivating the account',
+  'account.delete': 'deleting the account',
 };
 
 export function describeAuditEvent(event: AuditEvent): string {

@@ -25,6 +25,10 @@ const NOTICES: Record<string, string> = {
   'organization-renamed': 'The organization was renamed.',
   'organization-deleted': 'The organization was deleted. Its members keep their accounts; its audit log is kept until it reaches the retention period.',
   'application-deleted': 'The application was deleted. Its grants, codes and tokens were revoked: it can no longer sign anyone in or use a token it was given.',
+  suspended: 'The account was suspended. The person was signed out everywhere, the applications they had signed in to were told, and they were e-mailed.',
+  reactivated: 'The account was reactivated. The person can sign in again, and was e-mailed.',
+  deleted: 'The account was deleted, with its personal data. Its audit entries stay, under a pseudonym.',
+  'removed-suspended': 'The member was removed, and their account suspended: they were signed out everywhere, and the applications they had signed in to were told.',
 };
 
 export const notice = (ctx: Context) => (typeof ctx.query.done === 'string' ? NOTICES[ctx.query.done] : undefined);

@@ -3,10 +3,10 @@ import type Provider from 'oidc-provider';
 import type { Config } from '../../config/index.js';
 import type { Application } from '../application/index.js';
 import { parseRole } from '../application/members.js';
-import type { User } from '../application/types.js';
+import type { Organization, User } from '../application/types.js';
 import { UserError, ValidationError } from '../errors.js';
 import type { DomainPreview } from '../federation/federation-service.js';
-import { readForm } from '../http/forms.js';
+import { readForm, type Form } from '../http/forms.js';
 import { render } from '../http/views.js';
 import { ADMIN_APP } from '../self-service/built-in-clients.js';
 import { SelfSignIn, type SelfSession } from '../self-service/self-sign-in.js';
@@ -16,6 +16,17 @@ import { issueAdminApiToken } from './api-tokens.js';
 import { describeAuditEvent } from './audit-sentences.js';
 import { notice, redirectAfterPost } from './notices.js';
 import { siteRoutes } from './site-routes.js';
+
+/** What the account pages of a member and of a site user offer (docs/rules.md, "People leave"). */
+type AccountAction = 'suspend' | 'reactivate' | 'delete';
+const ACCOUNT_ACTIONS: readonly AccountAction[] = ['suspend', 'reactivate', 'delete'];
+const ACCOUNT_ACTION_DONE: Readonly<Record<AccountAction, string>> = { suspend: 'suspended', reactivate: 'reactivated', delete: 'deleted' };
+const ACCOUNT_ACTION_TITLES: Readonly<Record<AccountAction, string>> = { suspend: 'Suspend account', reactivate: 'Reactivate account', delete: 'Delete account' };
+
+/** A refusal on a confirmation page: next to its field when it names one, above the form otherwise. */
+const problemOf = (error: UserError) => (error instanceof ValidationError && error.field ? { field: error.field, message: error.message } : { field: null, message: error.message });
+/** What was typed in a refused form, shown again so that it can be corrected (bounded: it is echoed into the page). */
+const typedAgain = (form: Form, field: string) => form.field(field).slice(0, 1000);
 
 const adoptionLocals = (adoption: Adoption) => ({ adoption, chart: adoptionChart(adoption) });
 
@@ -31,7 +42,7 @@ export interface AdminDependencies {
 }
 
 export function adminRouter({ config, provider, application }: AdminDependencies): Router {
-  const { organizations, members, federation, secondFactors, signIns } = application;
+  const { organizations, members, users, federation, secondFactors, signIns } = application;
   const router = new Router({ prefix: '/admin' });
   const signIn = new SelfSignIn(provider, signIns, secondFactors, config.issuer, ADMIN_APP);
 
@@ -229,7 +240,7 @@ export function adminRouter({ config, provider, application }: AdminDependencies
     await members.withdrawInvitation(actor, slug(ctx), String(ctx.params.invitationId), ctx.ip);
     redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=withdrawn`);
   }));
-  router.get('/orgs/:slug/members/:userId/remove', page(async (ctx, actor) => {
+  const showRemoval = async (ctx: RouterContext, actor: User, status = 200, problem?: { field: string | null; message: string }, form: Record<string, string> = {}) => {
     const { organization, row } = await members.member(actor, slug(ctx), userId(ctx));
     render(ctx, 'admin/confirm-remove', {
       title: 'Remove member',
@@ -239,13 +250,76 @@ export function adminRouter({ config, provider, application }: AdminDependencies
       member: row,
       action: `${orgPath(ctx)}/members/${encodeURIComponent(row.user.id)}/remove`,
       cancelUrl: `${orgPath(ctx)}/members`,
-    });
+      problem,
+      form,
+    }, status);
+  };
+  router.get('/orgs/:slug/members/:userId/remove', page((ctx, actor) => showRemoval(ctx, actor)));
+  router.post('/orgs/:slug/members/:userId/remove', page(async (ctx, actor) => {
+    const form = await readForm(ctx);
+    const suspendAccount = form.field('suspendAccount') === 'on';
+    try {
+      await members.remove(actor, slug(ctx), userId(ctx), ctx.ip, suspendAccount ? { suspendAccount: { reason: form.field('reason') } } : {});
+    } catch (error) {
+      if (!(error instanceof UserError) || error.status === 404) throw error;
+      // The last owner is refused above the members table, as before; a refused suspension on the page that asked for it.
+      if (!suspendAccount) return showMembers(ctx, actor, error.status, undefined, {}, error.message);
+      return showRemoval(ctx, actor, error.status, problemOf(error), { suspendAccount: 'on', reason: typedAgain(form, 'reason') });
+    }
+    redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=${suspendAccount ? 'removed-suspended' : 'removed'}`);
   }));
-  router.post('/orgs/:slug/members/:userId/remove', memberAction(async (ctx, actor) => {
-    await readForm(ctx);
-    await members.remove(actor, slug(ctx), userId(ctx), ctx.ip);
-    return 'removed';
-  }));
+
+  /**
+   * Suspend, reactivate and delete a member's account: a confirmation page each (the reason; for
+   * deletion the email typed again), and its form. An owner is offered them only for an account of
+   * this organization alone; the page otherwise says a site admin must.
+   */
+  interface AccountConfirmation {
+    /** `ownedHere` false: an owner may not act on it, and the page says who may. */
+    readonly subject: { readonly user: User; readonly ownedHere?: boolean };
+    readonly base: string;
+    readonly cancelUrl: string;
+    readonly organization?: Organization;
+  }
+  const showAccountConfirmation = (ctx: RouterContext, actor: User, action: AccountAction, page: AccountConfirmation, status = 200, problem?: { field: string | null; message: string }, form: Record<string, string> = {}) => {
+    render(ctx, 'admin/confirm-account', {
+      title: ACCOUNT_ACTION_TITLES[action],
+      actor,
+      section: page.organization ? 'members' : undefined,
+      organization: page.organization,
+      mode: action,
+      member: page.subject,
+      action: `${page.base}/${action}`,
+      cancelUrl: page.cancelUrl,
+      problem,
+      form,
+    }, status);
+  };
+  const accountActionRoutes = (path: string, load: (ctx: RouterContext, actor: User) => Promise<AccountConfirmation>, perform: (ctx: RouterContext, actor: User, action: AccountAction, form: Form) => Promise<string>) => {
+    for (const action of ACCOUNT_ACTIONS) {
+      router.get(`${path}/${action}`, page(async (ctx, actor) => showAccountConfirmation(ctx, actor, action, await load(ctx, actor))));
+      router.post(`${path}/${action}`, page(async (ctx, actor) => {
+        const form = await readForm(ctx);
+        let to: string;
+        try {
+          to = await perform(ctx, actor, action, form);
+        } catch (error) {
+          if (!(error instanceof UserError) || error.status === 404) throw error;
+          const typed = { reason: typedAgain(form, 'reason'), confirmEmail: typedAgain(form, 'confirmEmail') };
+          return showAccountConfirmation(ctx, actor, action, await load(ctx, actor), error.status, problemOf(error), typed);
+        }
+        redirectAfterPost(ctx, to);
+      }));
+    }
+  };
+  accountActionRoutes('/orgs/:slug/members/:userId', async (ctx, actor) => {
+    const { organization, row } = await members.member(actor, slug(ctx), userId(ctx));
+    return { subject: row, organization, base: `${orgPath(ctx)}/members/${encodeURIComponent(row.user.id)}`, cancelUrl: `${orgPath(ctx)}/members` };
+  }, async (ctx, actor, action, form) => {
+    if (action === 'delete') await members.deleteAccount(actor, slug(ctx), userId(ctx), { confirmEmail: form.field('confirmEmail'), reason: form.field('reason') }, ctx.ip);
+    else await members[action](actor, slug(ctx), userId(ctx), form.field('reason'), ctx.ip);
+    return `${orgPath(ctx)}/members?done=${ACCOUNT_ACTION_DONE[action]}`;
+  });
   router.post('/orgs/:slug/members/:userId/role', memberAction(async (ctx, actor) => {
     const form = await readForm(ctx);
     await members.setRole(actor, slug(ctx), userId(ctx), parseRole(form.field('role')), ctx.ip);
@@ -274,6 +348,19 @@ export function adminRouter({ config, provider, application }: AdminDependencies
   }));
 
   siteRoutes(router, { config, application, page });
+  // Suspend, reactivate and delete, for site admins, from any user's page (docs/rules.md, "People leave").
+  accountActionRoutes('/site/users/:userId', async (ctx, actor) => {
+    const profile = await users.profile(actor, userId(ctx));
+    const base = `/admin/site/users/${encodeURIComponent(profile.user.id)}`;
+    return { subject: { user: profile.user }, base, cancelUrl: base };
+  }, async (ctx, actor, action, form) => {
+    if (action === 'delete') {
+      await users.delete(actor, userId(ctx), { confirmEmail: form.field('confirmEmail'), reason: form.field('reason') }, ctx.ip);
+      return '/admin/site?done=deleted';
+    }
+    await users[action](actor, userId(ctx), form.field('reason'), ctx.ip);
+    return `/admin/site/users/${encodeURIComponent(userId(ctx))}?done=${ACCOUNT_ACTION_DONE[action]}`;
+  });
 
   router.get('/api-token', page(async (ctx, actor) => {
     render(ctx, 'admin/api-token', { title: 'Admin API access token', actor });

@@ -2,6 +2,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Mailer } from '../mail/mailer.js';
 import { enforcesTwoFactor } from '../policy/second-factor.js';
 import { DuplicateError, type AdoptionSnapshot, type AuditEvent, type Organization, type RolloutSettings, type Store } from '../store/types.js';
+import { isActive } from './account-status.js';
 import { actorName, actsSiteWide, requireSiteWide, via, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import { canManageOrganization } from './authorization.js';
@@ -166,7 +167,7 @@ export class Organizations {
       const enrolled = await this.store.secondFactors.enrolledAmong(memberships.map((membership) => membership.userId));
       const deadline = updated.gracePeriodDays > 0 ? new Date(updated.enforcementStartedAt!.getTime() + updated.gracePeriodDays * DAY_MS) : null;
       const deadlineText = deadline && deadline.getTime() > now.getTime() ? deadline.toISOString().slice(0, 10) : null;
-      for (const user of await this.store.users.findByIds(memberships.map((membership) => membership.userId).filter((id) => !enrolled.has(id)))) {
+      for (const user of (await this.store.users.findByIds(memberships.map((membership) => membership.userId).filter((id) => !enrolled.has(id)))).filter(isActive)) {
         await this.mailer.send({ to: user.email, message: 'organization-requires-2fa', locals: { organizationName: organization.name, deadline: deadlineText } });
         notified += 1;
       }

@@ -24,6 +24,7 @@ import { DuplicateError, type RememberedBrowser, type SecondFactor, type Securit
 import { actorName, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import type { ApplicationMetrics, SecondFactorOutcome } from './metrics.js';
+import type { SignOuts } from './sign-outs.js';
 import { organizationFacts } from './organization-facts.js';
 import { SecondFactorGuard, type ChallengeStanding, type GuardOutcome } from './second-factor-guard.js';
 import { readSiteTwoFactorMode } from './site.js';
@@ -129,6 +130,7 @@ export class SecondFactorService {
     private readonly log: Logger,
     private readonly audit: AuditLog,
     private readonly metrics: ApplicationMetrics,
+    private readonly signOuts: Pick<SignOuts, 'endSessions'>,
   ) {
     this.#guard = new SecondFactorGuard(store.attempts, config.lockout);
     this.#totp = new TotpFactor(store, box, config.siteName);
@@ -522,7 +524,7 @@ export class SecondFactorService {
       ip: context.ip,
       details: context.reason ? { reason: context.reason } : {},
     });
-    if (!byUser) await this.store.oidc.endSessionsOf(user.id);
+    if (!byUser) await this.signOuts.endSessions(user.id);
     await this.forgetAllBrowsers(user, 'two-factor authentication was turned off', context);
     await this.mailer.send({ to: user.email, message: 'two-factor-disabled', locals: { actor: byUser ? undefined : actorName(context.actor), reason: context.reason } });
     return true;

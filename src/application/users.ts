@@ -2,6 +2,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import type { FederationService } from '../federation/federation-service.js';
 import type { PasswordHasher } from '../security/password-hasher.js';
 import { DuplicateError, type Organization, type Role, type Store, type User } from '../store/types.js';
+import type { AccountLifecycle, DeletionInput } from './account-lifecycle.js';
 import { accountStatus, type AccountStatus } from './account-status.js';
 import { actsSiteWide, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
@@ -57,8 +58,8 @@ function parseQuery(raw: unknown): string {
 
 /**
  * Accounts, as site admins and the operator handle them: creating them, finding anyone, the
- * break-glass reset of anyone's second factor, and handing an account to its organization's
- * identity provider and back (docs/security-model.md, "Managed accounts").
+ * break-glass reset of anyone's second factor, suspending and deleting anyone's account, and handing
+ * an account to its organization's identity provider and back (docs/security-model.md, "Managed accounts").
  */
 export class Users {
   constructor(
@@ -69,6 +70,7 @@ export class Users {
     private readonly passwordLinks: PasswordLinks,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditLog,
+    private readonly lifecycle: AccountLifecycle,
   ) {}
 
   #requireSiteWide(actor: Actor): void {
@@ -179,6 +181,26 @@ export class Users {
     const { user } = await this.profile(actor, userId);
     if (actor === null && !reason?.trim()) throw new ValidationError('Say why (it is kept in the audit log and e-mailed to the user).', 'reason');
     return disableTwoFactorOf(this.secondFactors, actor, user, ip, reason);
+  }
+
+  /** Suspends anyone's account (site admins and the operator; never the last active site admin). */
+  async suspend(actor: Actor, userId: string, reason: string | undefined, ip: string | null): Promise<User> {
+    const { user } = await this.profile(actor, userId);
+    await this.lifecycle.suspend(actor, user, reason, ip);
+    return user;
+  }
+
+  async reactivate(actor: Actor, userId: string, reason: string | undefined, ip: string | null): Promise<User> {
+    const { user } = await this.profile(actor, userId);
+    await this.lifecycle.reactivate(actor, user, reason, ip);
+    return user;
+  }
+
+  /** Deletes anyone's account with its personal data; the actor types its email to confirm. */
+  async delete(actor: Actor, userId: string, input: DeletionInput, ip: string | null): Promise<User> {
+    const { user } = await this.profile(actor, userId);
+    await this.lifecycle.delete(actor, user, input, ip);
+    return user;
   }
 
   /** Hands a member's account to their organization's identity provider. */

@@ -257,11 +257,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     },
   },
   'client create': {
-    usage: 'client create <client-id> --redirect-uri <url>... [--post-logout-redirect-uri <url>]... [--secret <secret>] [--name <name>] [--first-party]',
-    summary: 'Register a relying party. Without --secret it is a public client (PKCE only).',
+    usage: 'client create <client-id> --redirect-uri <url>... [--post-logout-redirect-uri <url>]... [--backchannel-logout-uri <url>] [--secret <secret>] [--name <name>] [--first-party]',
+    summary: 'Register a relying party. Without --secret it is a public client (PKCE only). With --backchannel-logout-uri it is sent a logout token whenever a session it signed in to ends.',
     options: {
       'redirect-uri': { value: true, repeatable: true },
       'post-logout-redirect-uri': { value: true, repeatable: true },
+      'backchannel-logout-uri': { value: true },
       secret: { value: true },
       name: { value: true },
       'first-party': { value: false },
@@ -277,9 +278,11 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
         postLogoutRedirectUris: args.values.get('post-logout-redirect-uri') ?? [],
         secret: one(args, 'secret'),
         firstParty: args.flags.has('first-party'),
+        backchannelLogoutUri: one(args, 'backchannel-logout-uri'),
       });
       const kind = client.sealedSecret ? 'confidential (client_secret_basic)' : 'public (PKCE, no secret)';
-      return `Created ${client.firstParty ? 'first-party ' : ''}${kind} client "${client.clientId}".`;
+      const told = client.backchannelLogoutUri ? `; logout tokens go to ${client.backchannelLogoutUri}` : '';
+      return `Created ${client.firstParty ? 'first-party ' : ''}${kind} client "${client.clientId}"${told}.`;
     },
   },
   'client list': {
@@ -329,6 +332,37 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       const mode = parseTwoFactorMode(required(args, '2fa'));
       await application.site.setTwoFactorMode(OPERATOR, mode, null);
       return `Site-wide two-factor mode is now ${mode}.`;
+    },
+  },
+  'user suspend': {
+    usage: 'user suspend <email> --reason <text>',
+    summary: 'Suspend an account: it is signed out everywhere, its tokens stop working, the applications it signed in to are told, and it cannot sign in until reactivated. Audited; the person is e-mailed.',
+    options: { reason: { value: true } },
+    async run(args, { application: { users } }) {
+      const [email] = positionals(args, ['email']);
+      const user = await users.suspend(OPERATOR, (await users.byEmail(OPERATOR, email!)).id, required(args, 'reason'), null);
+      return `${user.email} is suspended: signed out everywhere, the applications told, and e-mailed.`;
+    },
+  },
+  'user reactivate': {
+    usage: 'user reactivate <email> --reason <text>',
+    summary: 'Let a suspended account sign in again, as it was. Audited; the person is e-mailed.',
+    options: { reason: { value: true } },
+    async run(args, { application: { users } }) {
+      const [email] = positionals(args, ['email']);
+      const user = await users.reactivate(OPERATOR, (await users.byEmail(OPERATOR, email!)).id, required(args, 'reason'), null);
+      return `${user.email} is active again and was e-mailed.`;
+    },
+  },
+  'user delete': {
+    usage: 'user delete <email> --confirm <email> [--reason <text>]',
+    summary: 'Delete an account and its personal data (its audit entries stay under a pseudonym; the address can be used again). --confirm repeats the email.',
+    options: { confirm: { value: true }, reason: { value: true } },
+    async run(args, { application: { users } }) {
+      const [email] = positionals(args, ['email']);
+      const confirmEmail = required(args, 'confirm');
+      const user = await users.delete(OPERATOR, (await users.byEmail(OPERATOR, email!)).id, { confirmEmail, reason: one(args, 'reason') }, null);
+      return `${user.email} is deleted; its audit entries are kept under a pseudonym.`;
     },
   },
   'user disable-2fa': {

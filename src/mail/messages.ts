@@ -19,6 +19,9 @@ export const MESSAGES = {
   'authenticator-replaced': { subject: 'A new authenticator app is set up for your account' },
   'security-key-added': { subject: 'A security key or passkey was added to your account' },
   'security-key-removed': { subject: 'A security key or passkey was removed from your account' },
+  'account-suspended': { subject: 'Your account was suspended' },
+  'account-reactivated': { subject: 'Your account was reactivated' },
+  'account-deleted': { subject: 'Your account was deleted' },
 } as const;
 
 export type MessageName = keyof typeof MESSAGES;

@@ -16,7 +16,8 @@ export function clientMetadata(client: Client, box: SecretBox): AdapterPayload {
       : { client_secret: box.open(client.sealedSecret, clientSecretContext(client.clientId)), token_endpoint_auth_method: 'client_secret_basic' }),
     redirect_uris: [...client.redirectUris],
     post_logout_redirect_uris: [...client.postLogoutRedirectUris],
-    ...(client.backchannelLogoutUri === null ? {} : { backchannel_logout_uri: client.backchannelLogoutUri }),
+    // The session id goes in the ID token and in the logout token, so the application knows which of its sessions ended.
+    ...(client.backchannelLogoutUri ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     scope: RELYING_PARTY_SCOPES,

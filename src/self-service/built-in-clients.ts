@@ -18,7 +18,7 @@ export interface BuiltInApp {
 export const ADMIN_SCOPE = 'twofold:admin';
 
 /** Scopes a registered relying party may ask for. */
-export const RELYING_PARTY_SCOPES = 'openid offline_access email profile';
+export const RELYING_PARTY_SCOPES = 'openid offline_access email profile organizations';
 
 export const ACCOUNT_APP: BuiltInApp = { clientId: 'twofold-account', name: 'Your account', path: '/account', scope: 'openid' };
 export const ADMIN_APP: BuiltInApp = { clientId: 'twofold-admin', name: 'Organization administration', path: '/admin', scope: `openid ${ADMIN_SCOPE}` };

@@ -20,6 +20,11 @@ export interface User {
   readonly managedBy: string | null;
   readonly createdAt: Date;
   readonly lastSignInAt: Date | null;
+  /**
+   * When the account was suspended: it cannot sign in, and nothing it was given works. Null while it
+   * is active (docs/rules.md, "People leave").
+   */
+  readonly suspendedAt: Date | null;
 }
 
 export interface NewUser {
@@ -91,7 +96,7 @@ export interface Client {
   readonly previousSecretExpiresAt: Date | null;
   readonly redirectUris: readonly string[];
   readonly postLogoutRedirectUris: readonly string[];
-  /** Where the application receives OpenID Connect Back-Channel Logout tokens; null for none. */
+  /** Where the application takes logout tokens (OpenID Connect Back-Channel Logout 1.0); null when it takes none. */
   readonly backchannelLogoutUri: string | null;
   /** First-party clients skip the consent page. */
   readonly firstParty: boolean;
@@ -146,6 +151,15 @@ export interface UserRepository {
   listManagedBy(organizationId: string): Promise<User[]>;
   recordSignIn(id: string, at: Date): Promise<void>;
   count(): Promise<number>;
+  /**
+   * Suspends the account at `at`, unless it is suspended already or it is the last active site admin
+   * (a site admin not suspended): then nothing changes. Of racing calls one suspends, and of two site
+   * admins suspending each other at once at least one stays active. On MongoDB the last-site-admin
+   * check follows the write, which is undone when it finds no active site admin left.
+   */
+  suspend(id: string, at: Date): Promise<'suspended' | 'already-suspended' | 'last-site-admin' | 'not-found'>;
+  /** Lifts the suspension; returns whether the account was suspended. */
+  reactivate(id: string): Promise<boolean>;
 }
 
 export interface OrganizationRepository {
@@ -256,6 +270,8 @@ export interface OidcModelRepository {
    * transaction there): a model saved while it runs may outlive it.
    */
   endSessionsOf(accountId: string, exceptSessionId?: string): Promise<number>;
+  /** The account's live sessions, each with its id (which `endSessionsOf` may keep). */
+  sessionsOf(accountId: string): Promise<Array<{ readonly id: string; readonly payload: OidcPayload }>>;
   /** Deletes every expired row; returns how many. MongoDB also expires rows by a TTL index. */
   purgeExpired(now?: Date): Promise<number>;
 }
@@ -470,6 +486,9 @@ export type AuditAction =
   | 'client.registered'
   | 'client.secret_rotated'
   | 'client.deleted'
+  | 'account.suspended'
+  | 'account.reactivated'
+  | 'account.deleted'
   | 'action.refused';
 
 /** One security event, as the audit log shows it. Never holds a secret, code or password. */
@@ -671,6 +690,63 @@ export interface AdoptionRepository {
   list(organizationId: string, sinceDay: string): Promise<AdoptionSnapshot[]>;
 }
 
+/**
+ * Deleting an account: every record of the person goes, in one step. What the organization's history
+ * needs stays: its audit entries, with the person shown as a pseudonym (docs/rules.md, "People leave").
+ */
+export interface AccountErasureRepository {
+  /**
+   * Deletes the account and what belongs to it — memberships and invitations to organizations,
+   * password links, identity links, second factor (app, security keys, recovery codes) and setups in
+   * progress, remembered browsers, deadline reminders, the oidc-provider models stored with its id,
+   * and every outbox message addressed to its email — and writes `pseudonym` in place of its email in
+   * the audit entries it acted in or was the target of (their details included). Returns false when
+   * there is no such account. All or nothing on SQLite; on MongoDB one collection after the other, the
+   * account itself last, so that erasing again completes one that stopped part-way.
+   */
+  erase(userId: string, pseudonym: string): Promise<boolean>;
+}
+
+/**
+ * A logout token to send to an application (OpenID Connect Back-Channel Logout 1.0): the session
+ * `sid` of account `accountId` at client `clientId` has ended. Kept in the store from before the
+ * session is destroyed until the application has taken it, like the mail outbox.
+ */
+export interface LogoutNotice {
+  readonly id: string;
+  readonly clientId: string;
+  readonly accountId: string;
+  readonly sid: string;
+  readonly state: OutboxState;
+  readonly queuedAt: Date;
+  readonly giveUpAt: Date;
+  /** Attempts so far; a claim counts as one. */
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly finishedAt: Date | null;
+}
+
+export type NewLogoutNotice = Pick<LogoutNotice, 'clientId' | 'accountId' | 'sid'>;
+
+export interface LogoutNoticeRepository {
+  /**
+   * Records the notices, due at `queuedAt`, each unless one for the same session and client was
+   * recorded before (sent or not): at most one per session and application, also when racing.
+   * Returns the ids of those recorded now.
+   */
+  record(notices: readonly NewLogoutNotice[], queuedAt: Date, giveUpAt: Date): Promise<string[]>;
+  /** As the mail outbox's `claim`: due notices, oldest first, leased to `worker` until `leaseUntil`; of racing claimers one gets each. */
+  claim(worker: string, now: Date, leaseUntil: Date, limit: number, ids?: readonly string[]): Promise<LogoutNotice[]>;
+  /** Records the notice as sent; only for the worker holding its claim. */
+  markSent(id: string, worker: string, now: Date): Promise<boolean>;
+  /** Releases the claim after a failed attempt: due again at `nextAttemptAt`. Only for the claim's worker. */
+  reschedule(id: string, worker: string, nextAttemptAt: Date, error: string): Promise<boolean>;
+  /** Gives up on the notice. Only for the claim's worker. */
+  markFailed(id: string, worker: string, now: Date, error: string): Promise<boolean>;
+  /** Deletes the notices that finished (sent or given up on) before `before`; returns how many. */
+  purge(before: Date): Promise<number>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'mongodb';
   readonly users: UserRepository;
@@ -692,6 +768,8 @@ export interface Store {
   readonly rememberedBrowsers: RememberedBrowserRepository;
   readonly deadlineReminders: DeadlineReminderRepository;
   readonly adoption: AdoptionRepository;
+  readonly erasure: AccountErasureRepository;
+  readonly logoutNotices: LogoutNoticeRepository;
   /** Resolves when the database answers; rejects when it is closed or cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -308,7 +308,7 @@ describe('the site admins\' console (/admin/site): organizations, applications a
     expect(row![2]).toMatch(/<td data-label="Last sign-in"><time datetime="\d{4}-/);
     expect(row![2]).toMatch(/<td data-label="Status">Active<\/td>/);
     // The link leads to the user's page, where the site admin's actions are.
-    expect((await admin.visit(row![1]!)).html).toMatch(/Status: Active/);
+    expect((await admin.visit(row![1]!)).html).toMatch(/Status: <span class="status-on">Active<\/span>/);
 
     const first = await admin.visit('/admin/site?q=many.test');
     expect(first.html).toMatch(/Page 1 of 2 \(27 users\)/);

@@ -48,7 +48,10 @@ describe('admin authorization matrix', () => {
   };
   const stateOf = async (userId: string) => {
     const a = (await store().organizations.findBySlug('a'))!;
+    const user = await store().users.findById(userId);
     return {
+      exists: user !== null,
+      suspended: user?.suspendedAt != null,
       membership: await store().memberships.find(a.id, userId),
       enrolled: (await store().secondFactors.find(userId)) !== null,
       forced: a.forceTwoFactor,
@@ -94,6 +97,8 @@ describe('admin authorization matrix', () => {
     readonly siteOnly: boolean;
     /** Whether the route changes something (then a refused call must leave the state as it was). */
     readonly changes: boolean;
+    /** Brings the fresh target to where the route acts on it (a suspended account, for Reactivate). */
+    readonly prepare?: (target: string) => Promise<void>;
     readonly page?: (browser: Browser, target: string) => Promise<number>;
     readonly api?: (token: string | null, target: string) => Promise<number>;
     /** The admin API route the `api` call exercises, as the OpenAPI document names it ("GET /site/users"). */
@@ -112,6 +117,10 @@ describe('admin authorization matrix', () => {
   const origin = () => fixture.twofold.url;
   const get = async (browser: Browser, path: string) => (await browser.request(path)).status;
   const post = async (browser: Browser, path: string, fields: Record<string, string> = {}) => (await postForm(browser, path, fields)).status;
+  const emailOf = async (userId: string) => (await store().users.findById(userId))!.email;
+  const suspended = async (userId: string) => {
+    await store().users.suspend(userId, new Date());
+  };
   const ROUTES: Route[] = [
     { name: 'settings', siteOnly: false, changes: false, page: (b) => get(b, '/admin/orgs/a/settings'), api: async (t) => (await callApi(origin(), t, 'GET', '/admin/api/organizations/a/policy')).status },
     { name: 'save policy', siteOnly: false, changes: true, page: (b) => post(b, '/admin/orgs/a/settings', { forceTwoFactor: 'on' }), api: async (t) => (await callApi(origin(), t, 'PUT', '/admin/api/organizations/a/policy', { forceTwoFactor: true })).status },
@@ -128,6 +137,14 @@ describe('admin authorization matrix', () => {
     { name: 'disable any user\'s 2FA', siteOnly: true, changes: true, page: (b, x) => post(b, `/admin/site/users/${x}/disable-2fa`) },
     { name: 'site audit log', siteOnly: true, changes: false, page: (b) => get(b, '/admin/site/audit') },
     { name: 'retry a failed e-mail', siteOnly: true, changes: true, page: (b, x) => post(b, `/admin/site/emails/${failedEmails.get(x)}/retry`) },
+    { name: 'suspend account: confirmation', siteOnly: false, changes: false, page: (b, x) => get(b, `/admin/orgs/a/members/${x}/suspend`) },
+    { name: 'suspend account', siteOnly: false, changes: true, page: (b, x) => post(b, `/admin/orgs/a/members/${x}/suspend`, { reason: 'left' }), api: async (t, x) => (await callApi(origin(), t, 'POST', `/admin/api/organizations/a/members/${x}/suspend`, { reason: 'left' })).status },
+    { name: 'reactivate account', siteOnly: false, changes: true, prepare: suspended, page: (b, x) => post(b, `/admin/orgs/a/members/${x}/reactivate`, { reason: 'back' }), api: async (t, x) => (await callApi(origin(), t, 'POST', `/admin/api/organizations/a/members/${x}/reactivate`, { reason: 'back' })).status },
+    { name: 'delete account', siteOnly: false, changes: true, page: async (b, x) => post(b, `/admin/orgs/a/members/${x}/delete`, { confirmEmail: await emailOf(x) }), api: async (t, x) => (await callApi(origin(), t, 'POST', `/admin/api/organizations/a/members/${x}/delete-account`, { confirmEmail: await emailOf(x) })).status },
+    { name: 'remove and suspend', siteOnly: false, changes: true, page: (b, x) => post(b, `/admin/orgs/a/members/${x}/remove`, { suspendAccount: 'on', reason: 'left' }), api: async (t, x) => (await callApi(origin(), t, 'DELETE', `/admin/api/organizations/a/members/${x}`, { suspendAccount: true, reason: 'left' })).status },
+    { name: 'suspend any user\'s account', siteOnly: true, changes: true, apiRoute: 'POST /site/users/{userId}/suspend', page: (b, x) => post(b, `/admin/site/users/${x}/suspend`, { reason: 'left' }), api: async (t, x) => (await callApi(origin(), t, 'POST', `/admin/api/site/users/${x}/suspend`, { reason: 'left' })).status },
+    { name: 'reactivate any user\'s account', siteOnly: true, changes: true, prepare: suspended, apiRoute: 'POST /site/users/{userId}/reactivate', page: (b, x) => post(b, `/admin/site/users/${x}/reactivate`, { reason: 'back' }), api: async (t, x) => (await callApi(origin(), t, 'POST', `/admin/api/site/users/${x}/reactivate`, { reason: 'back' })).status },
+    { name: 'delete any user\'s account', siteOnly: true, changes: true, apiRoute: 'POST /site/users/{userId}/delete', page: async (b, x) => post(b, `/admin/site/users/${x}/delete`, { confirmEmail: await emailOf(x) }), api: async (t, x) => (await callApi(origin(), t, 'POST', `/admin/api/site/users/${x}/delete`, { confirmEmail: await emailOf(x) })).status },
     // The site admins' console.
     { name: 'organizations', siteOnly: true, changes: false, apiRoute: 'GET /site/organizations', page: (b) => get(b, '/admin/site#organizations'), api: json('GET', '/site/organizations') },
     { name: 'create organization', siteOnly: true, changes: true, target: unusedName, state: organizationState, apiRoute: 'POST /site/organizations', page: (b, x) => post(b, '/admin/site/organizations', { name: 'New', slug: x, ownerEmail: '' }), api: (t, x) => json('POST', '/site/organizations', { name: 'New', slug: x })(t) },
@@ -167,6 +184,7 @@ describe('admin authorization matrix', () => {
           await store().organizations.setForceTwoFactor(a.id, false, new Date());
           await store().settings.set('site.two_factor_mode', 'optional');
           const target = await (route.target ?? freshTarget)();
+          await route.prepare?.(target);
           const state = route.state ?? stateOf;
           const before = await state(target);
           const status: number = via === 'page' ? await route.page!(browsers.get(actor)!, target) : await route.api!(tokens.get(actor)!, target);
@@ -198,6 +216,20 @@ describe('admin authorization matrix', () => {
       const status = path.endsWith('disable-2fa') ? (await bOwner.request(path)).status : (await postForm(bOwner, path, { role: 'owner' })).status;
       expect([path, status]).toStrictEqual([path, 404]);
     }
+    for (const action of ['suspend', 'reactivate', 'delete']) {
+      const path = `/admin/orgs/b/members/${target}/${action}`;
+      expect([path, (await bOwner.request(path)).status, (await postForm(bOwner, path, { reason: 'x', confirmEmail: 'x' })).status]).toStrictEqual([path, 404, 404]);
+    }
+    for (const action of ['suspend', 'reactivate', 'delete-account']) {
+      // Each action's own body: the API refuses a property a route does not take before anything else.
+      const body = action === 'delete-account' ? { confirmEmail: 'x' } : { reason: 'x' };
+      const api = await callApi(fixture.twofold.url, tokens.get('owner of B')!, 'POST', `/admin/api/organizations/b/members/${target}/${action}`, body);
+      expect([action, api.status]).toStrictEqual([action, 404]);
+    }
+    expect((await store().users.findById(target))?.suspendedAt).toBeNull();
+    // A's owners see the attempts on their member.
+    const seenByA = (await store().audit.list((await store().organizations.findBySlug('a'))!.id, { limit: 500, offset: 0 })).events.filter((event) => event.action === 'action.refused' && event.targetId === target);
+    expect(seenByA.map((event) => [event.actorEmail, event.details.reason])).toStrictEqual(Array.from({ length: 6 }, () => ['owner@b.test', 'not a member of b']));
     const api = await callApi(fixture.twofold.url, tokens.get('owner of B')!, 'POST', `/admin/api/organizations/b/members/${target}/disable-2fa`, {});
     expect(api.status).toBe(404);
     expect(api.json).toStrictEqual({ error: 'not_found', error_description: 'That person is not a member of this organization.' });
@@ -264,7 +296,8 @@ describe('admin authorization matrix', () => {
     // A site admin may.
     expect((await postForm(browsers.get('site admin')!, `/admin/orgs/a/members/${inBoth.id}/disable-2fa`, { reason: 'verified by phone' })).status).toBe(200);
     expect(await store().secondFactors.find(inBoth.id)).toBeNull();
-    const refusals = (await store().audit.list((await store().organizations.findBySlug('a'))!.id, { limit: 500, offset: 0 })).events.filter((event) => event.action === 'action.refused');
+    // Only the 2FA resets: B's owner guessing A's members' ids (above) is recorded in A's log too.
+    const refusals = (await store().audit.list((await store().organizations.findBySlug('a'))!.id, { limit: 500, offset: 0 })).events.filter((event) => event.action === 'action.refused' && event.details.attempted === 'two_factor.reset');
     expect(refusals.map((event) => event.targetId).sort()).toStrictEqual([inBoth.id, inBoth.id, siteAdminInA.id, siteAdminInA.id].sort());
   });
 });

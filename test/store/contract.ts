@@ -109,6 +109,38 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect((await store.users.listByEmailDomain('city.tes_', 10)).total).toBe(0);
         expect((await store.users.listByEmailDomain('%', 10)).total).toBe(0);
       });
+
+      it('suspends an account once, keeps it as it was, and reactivates it', async () => {
+        const ada = await store.users.create({ email: 'ada@x.test', name: 'Ada', passwordHash: 'h', siteAdmin: false });
+        expect(ada.suspendedAt).toBeNull();
+        const at = new Date('2026-02-03T04:05:06.000Z');
+        const raced = await Promise.all(Array.from({ length: 4 }, () => store.users.suspend(ada.id, at)));
+        expect(raced.sort()).toStrictEqual(['already-suspended', 'already-suspended', 'already-suspended', 'suspended']);
+        const suspended = await store.users.findById(ada.id);
+        expect(suspended).toStrictEqual({ ...ada, suspendedAt: at });
+        expect((await store.users.findByEmail('ada@x.test'))?.suspendedAt).toStrictEqual(at);
+        expect(await store.users.suspend('missing', at)).toBe('not-found');
+        expect(await store.users.reactivate(ada.id)).toBe(true);
+        expect(await store.users.reactivate(ada.id)).toBe(false);
+        expect(await store.users.findById(ada.id)).toStrictEqual(ada);
+      });
+
+      it('never suspends the last active site admin, also when two suspend each other at once', async () => {
+        const root = await store.users.create({ email: 'root@x.test', name: 'Root', passwordHash: 'h', siteAdmin: true });
+        const second = await store.users.create({ email: 'second@x.test', name: 'Second', passwordHash: 'h', siteAdmin: true });
+        const member = await store.users.create({ email: 'member@x.test', name: 'Member', passwordHash: 'h', siteAdmin: false });
+        const at = new Date();
+        expect(await store.users.suspend(second.id, at)).toBe('suspended');
+        // A suspended site admin is not an active one: root is the last.
+        expect(await store.users.suspend(root.id, at)).toBe('last-site-admin');
+        expect((await store.users.findById(root.id))?.suspendedAt).toBeNull();
+        expect(await store.users.suspend(member.id, at)).toBe('suspended');
+        expect(await store.users.reactivate(second.id)).toBe(true);
+        const crossed = await Promise.all([store.users.suspend(root.id, at), store.users.suspend(second.id, at)]);
+        expect(crossed).toContain('last-site-admin');
+        const active = [await store.users.findById(root.id), await store.users.findById(second.id)].filter((user) => user?.suspendedAt === null);
+        expect(active.length).toBeGreaterThanOrEqual(1);
+      });
     });
 
     describe('organizations', () => {
@@ -339,6 +371,14 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect(await store.clients.delete('rp')).toBe(false);
         expect(await store.clients.find('rp')).toBeNull();
         expect((await store.clients.list()).map((client) => client.clientId)).toStrictEqual(['other']);
+      });
+
+      it('keeps a back-channel logout URI, and none by default', async () => {
+        const told = await store.clients.create({ clientId: 'told', name: 'Told', sealedSecret: null, redirectUris: ['https://a.test/cb'], postLogoutRedirectUris: [], firstParty: false, backchannelLogoutUri: 'https://a.test/backchannel-logout' });
+        expect((await store.clients.find('told'))?.backchannelLogoutUri).toBe('https://a.test/backchannel-logout');
+        expect(told.backchannelLogoutUri).toBe('https://a.test/backchannel-logout');
+        await store.clients.create({ clientId: 'quiet', name: 'Quiet', sealedSecret: null, redirectUris: ['https://b.test/cb'], postLogoutRedirectUris: [], firstParty: false });
+        expect((await store.clients.find('quiet'))?.backchannelLogoutUri).toBeNull();
       });
     });
 
@@ -951,6 +991,149 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
       });
     });
 
+    describe('account erasure', () => {
+      it('deletes every record of the person, keeps their audit entries under a pseudonym, and frees the address', async () => {
+        const city = await store.organizations.create({ slug: 'city', name: 'City' });
+        const county = await store.organizations.create({ slug: 'county', name: 'County' });
+        const ada = await store.users.create({ email: 'ada@x.test', name: 'Ada Lovelace', passwordHash: 'argon2-hash', siteAdmin: false });
+        const bob = await store.users.create({ email: 'bob@x.test', name: 'Bob', passwordHash: 'h', siteAdmin: false });
+        const later = new Date(Date.now() + 3_600_000);
+        await store.memberships.put(city.id, ada.id, 'member');
+        await store.memberships.put(city.id, bob.id, 'owner');
+        await store.membershipInvitations.put({ organizationId: county.id, userId: ada.id, role: 'member', invitedBy: bob.id, expiresAt: later });
+        await store.invitations.create('link-hash', ada.id, later);
+        await store.identityLinks.link('https://idp.test', 'upstream-ada', ada.id);
+        await store.rememberedBrowsers.create({ userId: ada.id, tokenHash: 'browser-hash', description: 'Firefox', createdAt: new Date(), expiresAt: later });
+        await store.deadlineReminders.claim(ada.id, later, '7-days', new Date());
+        await store.securityKeys.add({ credentialId: 'ada-key', userId: ada.id, name: 'Blue key', publicKey: 'pk', counter: 0, transports: [], synced: false }, { recoveryKeyId: 'k', recoveryCodeHashes: ['r1'] });
+        await store.enrollments.put({ id: 'setup-ada', userId: ada.id, sealedSecret: 'sealed', sealedRecoveryCodes: null, expiresAt: later });
+        await store.oidc.upsert('Session', 'ada-session', { kind: 'Session', accountId: ada.id }, later);
+        await store.oidc.upsert('RefreshToken', 'ada-token', { kind: 'RefreshToken', accountId: ada.id, grantId: 'g' }, later);
+        await store.outbox.enqueue({ id: 'mail-ada', message: 'two-factor-enabled', to: 'ada@x.test', subject: 's', sealedBody: 'b', queuedAt: new Date(), giveUpAt: later });
+        await store.outbox.enqueue({ id: 'mail-bob', message: 'two-factor-enabled', to: 'bob@x.test', subject: 's', sealedBody: 'b', queuedAt: new Date(), giveUpAt: later });
+        await store.audit.append([
+          { organizationId: city.id, action: 'member.added', actorId: bob.id, actorEmail: 'bob@x.test', targetId: ada.id, targetEmail: 'ada@x.test', ip: null, details: { role: 'member' } },
+          { organizationId: city.id, action: 'two_factor.reset_by_admin', actorId: ada.id, actorEmail: 'ada@x.test', targetId: bob.id, targetEmail: 'bob@x.test', ip: null, details: { reason: 'Ada@X.test asked for it' } },
+          { organizationId: null, action: 'email.retried', actorId: null, actorEmail: null, targetId: ada.id, targetEmail: 'ada@x.test', ip: null, details: { to: 'ada@x.test', subject: 's' } },
+        ]);
+
+        expect(await store.erasure.erase(ada.id, 'deleted user 4f2c1a9e')).toBe(true);
+
+        expect(await store.users.findById(ada.id)).toBeNull();
+        expect(await store.users.findByEmail('ada@x.test')).toBeNull();
+        expect(await store.memberships.listByUser(ada.id)).toStrictEqual([]);
+        expect(await store.membershipInvitations.listByUser(ada.id)).toStrictEqual([]);
+        expect(await store.invitations.find('link-hash')).toBeNull();
+        expect(await store.identityLinks.findUser('https://idp.test', 'upstream-ada')).toBeNull();
+        expect(await store.rememberedBrowsers.findByTokenHash('browser-hash')).toBeNull();
+        expect(await store.secondFactors.find(ada.id)).toBeNull();
+        expect(await store.securityKeys.find('ada-key')).toBeNull();
+        expect(await store.enrollments.find('setup-ada')).toBeNull();
+        expect(await store.oidc.find('Session', 'ada-session')).toBeNull();
+        expect(await store.oidc.find('RefreshToken', 'ada-token')).toBeNull();
+        // Only the messages addressed to the person went.
+        expect((await store.outbox.claim('w', later, new Date(later.getTime() + 60_000), 10)).map((message) => message.id)).toStrictEqual(['mail-bob']);
+
+        const cityLog = (await store.audit.list(city.id, { limit: 10, offset: 0 })).events;
+        expect(cityLog.map((event) => [event.action, event.actorEmail, event.targetEmail, event.details]).sort()).toStrictEqual([
+          ['member.added', 'bob@x.test', 'deleted user 4f2c1a9e', { role: 'member' }],
+          ['two_factor.reset_by_admin', 'deleted user 4f2c1a9e', 'bob@x.test', { reason: 'deleted user 4f2c1a9e asked for it' }],
+        ].sort());
+        const siteLog = (await store.audit.list(null, { limit: 10, offset: 0 })).events;
+        expect(siteLog.map((event) => [event.targetEmail, event.details])).toStrictEqual([['deleted user 4f2c1a9e', { to: 'deleted user 4f2c1a9e', subject: 's' }]]);
+
+        // Someone else is untouched, and the address is free for a new, unrelated account.
+        expect(await store.users.findById(bob.id)).toStrictEqual(bob);
+        expect(await store.memberships.find(city.id, bob.id)).not.toBeNull();
+        const again = await store.users.create({ email: 'ada@x.test', name: 'Another Ada', passwordHash: null, siteAdmin: false });
+        expect(again.id).not.toBe(ada.id);
+        expect(await store.memberships.listByUser(again.id)).toStrictEqual([]);
+        expect(await store.erasure.erase(ada.id, 'deleted user 4f2c1a9e')).toBe(false);
+      });
+    });
+
+    describe('logout notices', () => {
+      const T = new Date('2026-03-01T08:00:00.000Z');
+      const at = (ms: number) => new Date(T.getTime() + ms);
+      const MINUTE = 60_000;
+      const notice = (sid: string, clientId = 'app') => ({ clientId, accountId: 'u1', sid });
+      const record = (notices: Array<ReturnType<typeof notice>>, queuedAt = T) => store.logoutNotices.record(notices, queuedAt, new Date(queuedAt.getTime() + GIVE_UP_AFTER_MS));
+
+      it('records at most one notice per session and application, also when racing, and claims it once', async () => {
+        const raced = await Promise.all(Array.from({ length: 5 }, () => record([notice('sid-1'), notice('sid-1', 'other-app')])));
+        expect(raced.flat()).toHaveLength(2);
+        expect(await record([notice('sid-1'), notice('sid-2')], at(MINUTE))).toHaveLength(1);
+        expect(await record([])).toStrictEqual([]);
+        expect(await store.logoutNotices.claim('w1', at(-1), at(MINUTE), 10)).toStrictEqual([]);
+        const claimed = await store.logoutNotices.claim('w1', at(MINUTE), at(2 * MINUTE), 10);
+        expect(claimed.map((claim) => [claim.clientId, claim.accountId, claim.sid, claim.attempts, claim.state]).sort()).toStrictEqual([
+          ['app', 'u1', 'sid-1', 1, 'pending'], ['app', 'u1', 'sid-2', 1, 'pending'], ['other-app', 'u1', 'sid-1', 1, 'pending'],
+        ]);
+        expect(claimed[0]).toStrictEqual(expect.objectContaining({ queuedAt: T, giveUpAt: at(GIVE_UP_AFTER_MS), lastError: null, finishedAt: null }));
+        expect(await store.logoutNotices.claim('w2', at(MINUTE + 1), at(3 * MINUTE), 10)).toStrictEqual([]);
+        for (const { id } of claimed) expect(await store.logoutNotices.markSent(id, 'w1', at(MINUTE + 2))).toBe(true);
+        // Once sent, the same session and application are never told again.
+        expect(await record([notice('sid-1')], at(5 * MINUTE))).toStrictEqual([]);
+        expect(await store.logoutNotices.claim('w1', at(10 * MINUTE), at(11 * MINUTE), 10)).toStrictEqual([]);
+      });
+
+      it('never gives two racing claimers the same notice, and claims only those asked for', async () => {
+        const ids = await record(Array.from({ length: 24 }, (_, n) => notice(`sid-${n}`)));
+        const claimedBy = await Promise.all(['a', 'b', 'c', 'd'].map(async (worker) => {
+          const mine: string[] = [];
+          for (let round = 0; round < 24; round += 1) {
+            const batch = await store.logoutNotices.claim(worker, at(MINUTE), at(10 * MINUTE), 3);
+            if (batch.length === 0) break;
+            mine.push(...batch.map((claim) => claim.id));
+          }
+          return mine;
+        }));
+        expect(claimedBy.flat().sort()).toStrictEqual([...ids].sort());
+        const [chosen] = await record([notice('chosen'), notice('left')], at(20 * MINUTE));
+        expect((await store.logoutNotices.claim('w', at(21 * MINUTE), at(22 * MINUTE), 10, [chosen!, 'missing'])).map((claim) => claim.id)).toStrictEqual([chosen]);
+        expect(await store.logoutNotices.claim('w', at(21 * MINUTE), at(22 * MINUTE), 10, [])).toStrictEqual([]);
+      });
+
+      it('lets another worker reclaim a notice whose lease ran out, and then only that worker finish it', async () => {
+        const [lost] = await record([notice('lost')]);
+        expect(await store.logoutNotices.claim('crashed', at(MINUTE), at(2 * MINUTE), 10)).toHaveLength(1);
+        expect(await store.logoutNotices.claim('other', at(2 * MINUTE - 1), at(5 * MINUTE), 10)).toStrictEqual([]);
+        const [reclaimed] = await store.logoutNotices.claim('other', at(2 * MINUTE), at(5 * MINUTE), 10);
+        expect([reclaimed?.id, reclaimed?.attempts]).toStrictEqual([lost, 2]);
+        expect(await store.logoutNotices.markSent(lost!, 'crashed', at(3 * MINUTE))).toBe(false);
+        expect(await store.logoutNotices.reschedule(lost!, 'crashed', at(4 * MINUTE), 'late')).toBe(false);
+        expect(await store.logoutNotices.markFailed(lost!, 'crashed', at(4 * MINUTE), 'late')).toBe(false);
+        expect(await store.logoutNotices.markSent(lost!, 'other', at(4 * MINUTE))).toBe(true);
+        expect(await store.logoutNotices.claim('anyone', at(60 * MINUTE), at(61 * MINUTE), 10)).toStrictEqual([]);
+      });
+
+      it('retries with backoff until it gives up, and purges what finished', async () => {
+        const [doomed] = await record([notice('doomed')]);
+        const [told] = await record([notice('told')]);
+        let now = T;
+        let attempts = 0;
+        for (;;) {
+          const batch = await store.logoutNotices.claim('w', now, new Date(now.getTime() + MINUTE), 10);
+          const claimed = batch.find((claim) => claim.id === doomed);
+          if (attempts === 0) expect(await store.logoutNotices.markSent(told!, 'w', now)).toBe(true);
+          expect(claimed?.attempts).toBe(++attempts);
+          const next = afterFailedAttempt(claimed!.attempts, now, claimed!.giveUpAt, 1000);
+          if (next.kind === 'give-up') {
+            expect(await store.logoutNotices.markFailed(doomed!, 'w', now, 'expected 200 OK, got: 503')).toBe(true);
+            break;
+          }
+          expect(await store.logoutNotices.reschedule(doomed!, 'w', next.at, 'connect ECONNREFUSED')).toBe(true);
+          expect(await store.logoutNotices.claim('w', new Date(next.at.getTime() - 1), next.at, 10)).toStrictEqual([]);
+          now = next.at;
+        }
+        expect(now).toStrictEqual(at(GIVE_UP_AFTER_MS));
+        expect(await store.logoutNotices.claim('w', at(2 * GIVE_UP_AFTER_MS), at(3 * GIVE_UP_AFTER_MS), 10)).toStrictEqual([]);
+        expect(await store.logoutNotices.purge(T)).toBe(0);
+        expect(await store.logoutNotices.purge(at(GIVE_UP_AFTER_MS))).toBe(1);
+        expect(await store.logoutNotices.purge(at(GIVE_UP_AFTER_MS + 1))).toBe(1);
+      });
+    });
+
     describe('oidc-provider models', () => {
       const inAnHour = () => new Date(Date.now() + 3_600_000);
 
@@ -1010,6 +1193,18 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         // Without an exception, every session ends.
         expect(await store.oidc.endSessionsOf('u1')).toBe(1);
         expect(await store.oidc.find('AccessToken', 't-mine')).toBeNull();
+      });
+
+      it('lists an account\'s live sessions with their ids', async () => {
+        const ada = { kind: 'Session', accountId: 'u1', authorizations: { app: { sid: 'sid-1', grantId: 'g1' } } };
+        await store.oidc.upsert('Session', 's1', ada, inAnHour());
+        await store.oidc.upsert('Session', 's2', { kind: 'Session', accountId: 'u1' }, inAnHour());
+        await store.oidc.upsert('Session', 'expired', { kind: 'Session', accountId: 'u1' }, new Date(Date.now() - 1000));
+        await store.oidc.upsert('Grant', 'g1', { kind: 'Grant', accountId: 'u1' }, inAnHour());
+        await store.oidc.upsert('Session', 'other', { kind: 'Session', accountId: 'u2' }, inAnHour());
+        const sessions = await store.oidc.sessionsOf('u1');
+        expect(sessions.sort((a, b) => a.id.localeCompare(b.id))).toStrictEqual([{ id: 's1', payload: ada }, { id: 's2', payload: { kind: 'Session', accountId: 'u1' } }]);
+        expect(await store.oidc.sessionsOf('nobody')).toStrictEqual([]);
       });
 
       it('destroys one model and revokes, per kind, what was issued under a grant', async () => {

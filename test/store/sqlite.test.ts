@@ -6,10 +6,10 @@ import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from '../support/twofold.js';
 import { storeContract } from './contract.js';
 
-/** The index in MIGRATIONS of the migration that brought security keys. */
-const SECURITY_KEYS_MIGRATION = MIGRATIONS.findIndex((migration) => migration.includes('CREATE TABLE security_keys'));
-
 storeContract('SQLite', async () => openSqliteStore(path.join(tempDir(), 'twofold.db')));
+
+/** The position of the migration that added security keys: the upgrade below starts from the schema before it. */
+const SECURITY_KEYS_MIGRATION = MIGRATIONS.findIndex((migration) => migration.includes('CREATE TABLE security_keys'));
 
 describe('SQLite schema upgrade to security keys', () => {
   it('keeps the authenticator apps and recovery codes saved before it, and their cascade', async () => {

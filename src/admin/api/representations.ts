@@ -20,6 +20,7 @@ export const memberJson = (row: MemberRow) => ({
   email: row.user.email,
   name: row.user.name,
   role: row.role,
+  suspended: row.user.suspendedAt !== null,
   twoFactor: { enrolled: row.enrolled, recoveryCodesRemaining: row.recoveryCodesRemaining, securityKeys: row.securityKeys, deadline: iso(row.deadline), overdue: row.overdue },
   lastSignInAt: iso(row.user.lastSignInAt),
 });

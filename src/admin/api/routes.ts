@@ -55,6 +55,7 @@ const route = <S extends ObjectSchema>(definition: ApiRoute<S>): ApiRoute => def
 const text = (description: string, maxLength: number, extra: Partial<StringSchema> = {}): StringSchema => ({ type: 'string', description, maxLength, ...extra });
 const URI = text('An absolute https URL (http only for localhost outside production); no fragment, no wildcard.', 2000, { format: 'uri' });
 const uris = (description: string) => ({ type: 'array' as const, description, items: URI, maxItems: MAX_URIS });
+const REASON = text('Why: kept in the audit log and told to the person.', 500);
 const PAGE: QueryParameter = { name: 'page', schema: text('The page, from 1; 25 entries a page.', 6) };
 
 /** `?twoFactor=none`: members without a second factor; `?twoFactor=overdue`: those past their deadline. */
@@ -148,9 +149,37 @@ export function adminApiRoutes(application: Pick<Application, 'organizations' | 
     route({
       method: 'DELETE', path: '/organizations/{slug}/members/{userId}', access: 'organization', status: 200,
       summary: 'Remove a member',
-      description: 'The account stays. The last owner cannot be removed.',
-      answers: '`{ removed: email }`',
-      handler: async ({ actor, params, ip }) => ({ removed: (await members.remove(actor, params.slug!, params.userId!, ip)).email }),
+      description: 'The account stays, unless `suspendAccount` suspends it too (an account of this organization alone). The last owner cannot be removed.',
+      body: objectSchema({ suspendAccount: { type: 'boolean', description: 'Suspend the account too.' }, reason: REASON }),
+      answers: '`{ removed: email, suspended }`',
+      async handler({ actor, params, body, ip }) {
+        const suspendAccount = body.suspendAccount === true;
+        const user = await members.remove(actor, params.slug!, params.userId!, ip, suspendAccount ? { suspendAccount: { reason: body.reason } } : {});
+        return { removed: user.email, suspended: suspendAccount };
+      },
+    }),
+    ...(['suspend', 'reactivate'] as const).map((action) => route({
+      method: 'POST', path: `/organizations/{slug}/members/{userId}/${action}`, access: 'organization', status: 200,
+      summary: action === 'suspend' ? "Suspend a member's account" : "Reactivate a member's account",
+      description: action === 'suspend'
+        ? 'It cannot sign in; every session, grant and token ends, and the applications are told. An owner may do it only for an account of this organization alone.'
+        : 'It can sign in again, as it was. An owner may do it only for an account of this organization alone.',
+      body: objectSchema({ reason: REASON }),
+      answers: '`{ userId, suspended }`',
+      async handler({ actor, params, body, ip }) {
+        const user = await members[action](actor, params.slug!, params.userId!, body.reason, ip);
+        return { userId: user.id, suspended: action === 'suspend' };
+      },
+    })),
+    route({
+      method: 'POST', path: '/organizations/{slug}/members/{userId}/delete-account', access: 'organization', status: 200,
+      summary: "Delete a member's account and personal data",
+      description: 'The audit entries stay, under a pseudonym. `confirmEmail` must be the account\'s address. An owner may do it only for an account of this organization alone.',
+      body: objectSchema({ confirmEmail: text('The account\'s email, typed to confirm.', 254), reason: REASON }, ['confirmEmail']),
+      answers: '`{ deleted: email }`',
+      async handler({ actor, params, body, ip }) {
+        return { deleted: (await members.deleteAccount(actor, params.slug!, params.userId!, { confirmEmail: body.confirmEmail, reason: body.reason }, ip)).email };
+      },
     }),
     route({
       method: 'PUT', path: '/organizations/{slug}/members/{userId}/role', access: 'organization', status: 200,
@@ -311,6 +340,27 @@ export function adminApiRoutes(application: Pick<Application, 'organizations' | 
       summary: "One user's profile",
       answers: '`{ id, email, name, siteAdmin, status, organizations, managedBy, twoFactor, lastSignInAt, createdAt }`',
       handler: async ({ actor, params }) => userProfileJson(await users.profile(actor, params.userId!)),
+    }),
+    ...(['suspend', 'reactivate'] as const).map((action) => route({
+      method: 'POST', path: `/site/users/{userId}/${action}`, access: 'site', status: 200,
+      summary: action === 'suspend' ? "Suspend anyone's account" : "Reactivate anyone's account",
+      description: action === 'suspend' ? 'Never the last active site admin.' : undefined,
+      body: objectSchema({ reason: REASON }),
+      answers: '`{ userId, suspended }`',
+      async handler({ actor, params, body, ip }) {
+        const user = await users[action](actor, params.userId!, body.reason, ip);
+        return { userId: user.id, suspended: action === 'suspend' };
+      },
+    })),
+    route({
+      method: 'POST', path: '/site/users/{userId}/delete', access: 'site', status: 200,
+      summary: "Delete anyone's account and personal data",
+      description: 'The audit entries stay, under a pseudonym. `confirmEmail` must be the account\'s address. Never the last active site admin.',
+      body: objectSchema({ confirmEmail: text('The account\'s email, typed to confirm.', 254), reason: REASON }, ['confirmEmail']),
+      answers: '`{ deleted: email }`',
+      async handler({ actor, params, body, ip }) {
+        return { deleted: (await users.delete(actor, params.userId!, { confirmEmail: body.confirmEmail, reason: body.reason }, ip)).email };
+      },
     }),
   ];
 }

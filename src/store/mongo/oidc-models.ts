@@ -101,6 +101,10 @@ export function mongoOidcModels(oidcModels: Collection<OidcDoc>): OidcModelRepos
       const result = await oidcModels.deleteMany({ expiresAt: { $ne: null, $lte: now } });
       return result.deletedCount;
     },
+    async sessionsOf(accountId) {
+      const docs = await oidcModels.find({ accountId, model: 'Session', ...live() }).toArray();
+      return docs.map((doc) => ({ id: doc._id.slice('Session:'.length), payload: payloadOf(doc)! }));
+    },
     async endSessionsOf(accountId, exceptSessionId) {
       const kept = exceptSessionId ? await oidcModels.findOne({ _id: oidcKey('Session', exceptSessionId) }) : null;
       const keptGrants = keptGrantIds(payloadOf(kept));

@@ -29,6 +29,9 @@ export function sqliteOidcModels(db: SqliteDatabase): OidcModelRepository {
     'SELECT model, id, grant_id FROM oidc_models WHERE account_id = ?',
   );
   const deleteOne = db.prepare('DELETE FROM oidc_models WHERE model = ? AND id = ?');
+  const sessionsOf = db.prepare<[string, number], { id: string; payload: string }>(
+    `SELECT id, payload FROM oidc_models WHERE account_id = ? AND model = 'Session' AND ${live}`,
+  );
   const endSessions = db.transaction((accountId: string, exceptSessionId: string | undefined) => {
     const kept = exceptSessionId ? parse(byId.get('Session', exceptSessionId, Date.now())) : null;
     const keptGrants = keptGrantIds(kept);
@@ -85,6 +88,9 @@ export function sqliteOidcModels(db: SqliteDatabase): OidcModelRepository {
     },
     async endSessionsOf(accountId, exceptSessionId) {
       return endSessions.immediate(accountId, exceptSessionId);
+    },
+    async sessionsOf(accountId) {
+      return sessionsOf.all(accountId, Date.now()).map((row) => ({ id: row.id, payload: JSON.parse(row.payload) as OidcPayload }));
     },
   };
 }

@@ -12,6 +12,7 @@ interface UserRow {
   managed_by: string | null;
   created_at: number;
   last_sign_in_at: number | null;
+  suspended_at: number | null;
 }
 
 const toUser = (row: UserRow): User => ({
@@ -23,6 +24,7 @@ const toUser = (row: UserRow): User => ({
   managedBy: row.managed_by,
   createdAt: new Date(row.created_at),
   lastSignInAt: row.last_sign_in_at === null ? null : new Date(row.last_sign_in_at),
+  suspendedAt: row.suspended_at === null ? null : new Date(row.suspended_at),
 });
 
 export function sqliteUsers(db: SqliteDatabase): UserRepository {
@@ -44,6 +46,11 @@ export function sqliteUsers(db: SqliteDatabase): UserRepository {
   const byDomain = db.prepare<[{ suffix: string; limit: number }], UserRow>(`SELECT * FROM users WHERE ${atDomain} ORDER BY email LIMIT @limit`);
   const countByDomain = db.prepare<[{ suffix: string }], { n: number }>(`SELECT COUNT(*) AS n FROM users WHERE ${atDomain}`);
   const countAll = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users');
+  // One statement: the count of the other active site admins is read under the same write lock.
+  const suspend = db.prepare<[{ id: string; at: number }]>(`UPDATE users SET suspended_at = @at
+    WHERE id = @id AND suspended_at IS NULL
+      AND (site_admin = 0 OR EXISTS (SELECT 1 FROM users other WHERE other.site_admin = 1 AND other.suspended_at IS NULL AND other.id <> @id))`);
+  const reactivate = db.prepare('UPDATE users SET suspended_at = NULL WHERE id = ? AND suspended_at IS NOT NULL');
 
   const insertAll = db.transaction((users: readonly NewUser[]) => users.map((user) => {
     const id = crypto.randomUUID();
@@ -99,6 +106,15 @@ export function sqliteUsers(db: SqliteDatabase): UserRepository {
     },
     async count() {
       return countAll.get()!.n;
+    },
+    async suspend(id, at) {
+      if (suspend.run({ id, at: at.getTime() }).changes === 1) return 'suspended';
+      const row = byId.get(id);
+      if (!row) return 'not-found';
+      return row.suspended_at === null ? 'last-site-admin' : 'already-suspended';
+    },
+    async reactivate(id) {
+      return reactivate.run(id).changes === 1;
     },
   };
 }
