@@ -320,13 +320,13 @@ export const SETTINGS = {
       name: 'OUTBOX_POLL_SECONDS',
       default: '5',
       parse: integer(1, 3600),
-      description: 'How often each process looks in the mail outbox for messages that are due: those queued by other processes or the command line, and retries. A message queued by the process itself is sent at once.',
+      description: 'How often each process looks in the mail outbox, and in the queue of logout tokens for applications, for what is due: what other processes or the command line queued, and retries. What the process queued itself is sent at once.',
     }),
     firstRetrySeconds: setting({
       name: 'OUTBOX_RETRY_SECONDS',
       default: '30',
       parse: integer(1, 3600),
-      description: 'Wait before the first retry of an e-mail the mail server did not take. Each further wait is twice as long, at most an hour; after 24 hours the message is marked failed and listed for site admins on `/admin/site`.',
+      description: 'Wait before the first retry of an e-mail the mail server did not take, or of a logout token an application did not take. Each further wait is twice as long, at most an hour; after 24 hours an e-mail is marked failed and listed for site admins on `/admin/site`, and a logout token is given up on (logged).',
     }),
   },
   lockout: {

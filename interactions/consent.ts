@@ -1,6 +1,7 @@
 import type { RouterContext } from '@koa/router';
 import { readForm } from '../src/http/forms.js';
 import { render } from '../src/http/views.js';
+import { requestedOrganizations } from '../src/policy/organization-scope.js';
 import type { InteractionDependencies } from './dependencies.js';
 import { finishStep, loadInteraction, type InteractionDetails } from './details.js';
 
@@ -9,6 +10,12 @@ const SCOPE_DESCRIPTIONS: Record<string, string> = {
   email: 'See your email address',
   profile: 'See your name',
   offline_access: 'Stay signed in when you are not using it',
+  organizations: 'See which organizations you belong to, and your role in each',
+};
+
+const describeScope = (scope: string) => {
+  const [organization] = requestedOrganizations(scope);
+  return organization === undefined ? SCOPE_DESCRIPTIONS[scope] ?? scope : `Sign you in for the organization “${organization}”`;
 };
 
 export async function showConsent({ provider }: InteractionDependencies, ctx: RouterContext, details: InteractionDetails): Promise<void> {
@@ -17,7 +24,7 @@ export async function showConsent({ provider }: InteractionDependencies, ctx: Ro
   render(ctx, 'consent', {
     uid: details.uid,
     clientName: client?.clientName ?? String(details.params.client_id),
-    permissions: requested.map((scope) => SCOPE_DESCRIPTIONS[scope] ?? scope),
+    permissions: requested.map(describeScope),
   });
 }
 

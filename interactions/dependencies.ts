@@ -13,5 +13,5 @@ export interface InteractionDependencies {
   readonly secondFactors: SecondFactorService;
   readonly federation: FederationService;
   /** Whom to ask when both phone and recovery codes are lost; which organizations require the second factor. */
-  readonly members: Pick<Members, 'whomToAsk' | 'enforcingOrganizationNames'>;
+  readonly members: Pick<Members, 'whomToAsk' | 'enforcingOrganizationNames' | 'organizationNamed'>;
 }

@@ -1,5 +1,6 @@
 import type { RouterContext } from '@koa/router';
-import { PASSWORD_SENTENCES } from '../src/application/sign-ins.js';
+import { SUSPENDED_SENTENCE } from '../src/application/account-status.js';
+import { PASSWORD_SENTENCES, type PasswordCheck } from '../src/application/sign-ins.js';
 import { readForm } from '../src/http/forms.js';
 import { readRememberedBrowser } from '../src/http/remembered-browser-cookie.js';
 import { render } from '../src/http/views.js';
@@ -9,6 +10,13 @@ import { passkeyProof, rememberPasswordVerified } from './password-verified.js';
 import { showChallenge } from './second-factor.js';
 import type { InteractionDependencies } from './dependencies.js';
 import { finishStep, loadInteraction, requestFacts, type InteractionDetails } from './details.js';
+
+/** What a refused password sign-in is told, and with which status. */
+const REFUSALS: Readonly<Record<Exclude<PasswordCheck['kind'], 'ok'>, readonly [string, number]>> = {
+  wrong: [PASSWORD_SENTENCES.wrong, 401],
+  throttled: [PASSWORD_SENTENCES.throttled, 429],
+  suspended: [SUSPENDED_SENTENCE, 403],
+};
 
 export interface LoginLocals {
   readonly email?: string;
@@ -71,8 +79,8 @@ export async function submitLogin(services: InteractionDependencies, ctx: Router
   const result = await services.signIns.checkPassword(email, form.field('password'), ctx.ip);
   const passkey = passkeyProof.read(ctx, details.uid);
   if (result.kind !== 'ok') {
-    const throttled = result.kind === 'throttled';
-    showLogin(services, ctx, details, { email, error: throttled ? PASSWORD_SENTENCES.throttled : PASSWORD_SENTENCES.wrong, passkeyAccepted: passkey !== null }, throttled ? 429 : 401);
+    const [error, status] = REFUSALS[result.kind];
+    showLogin(services, ctx, details, { email, error, passkeyAccepted: passkey !== null }, status);
     return;
   }
   // The passkey answered for this account earlier in this sign-in: with the password, two factors.

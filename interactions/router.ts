@@ -25,7 +25,8 @@ import {
   submitLoginSecurityKey,
 } from './second-factor.js';
 import { skipsConsent } from '../src/provider/first-party.js';
-import { SECOND_FACTOR_PROMPT } from '../src/provider/interaction-policy.js';
+import { ORGANIZATION_PROMPT, SECOND_FACTOR_PROMPT } from '../src/provider/interaction-policy.js';
+import { showNotAMember } from './organization.js';
 
 /**
  * The interaction pages oidc-provider sends the browser to. Every form posts under
@@ -40,6 +41,8 @@ export function interactionRouter(services: InteractionDependencies): Router {
     switch (details.prompt.name) {
       case 'login':
         return showLogin(services, ctx, details);
+      case ORGANIZATION_PROMPT:
+        return showNotAMember(services, ctx, details);
       case SECOND_FACTOR_PROMPT:
         return showSecondFactor(services, ctx, details);
       case 'consent': {

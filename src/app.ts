@@ -2,7 +2,7 @@ import type { Middleware } from 'koa';
 import Provider from 'oidc-provider';
 import { interactionRouter } from '../interactions/router.js';
 import { accountRouter } from './account/routes.js';
-import { adminApi } from './admin/api.js';
+import { adminApi } from './admin/api/index.js';
 import { adminRouter } from './admin/routes.js';
 import type { Application } from './application/index.js';
 import type { Composition } from './compose.js';
@@ -20,11 +20,16 @@ import { staticFiles } from './http/static-files.js';
 import { invitationRouter } from './invitations/routes.js';
 import { passwordRouter } from './password/routes.js';
 import { loadProviderKeys } from './keys/provider-keys.js';
+import { previousClientSecret } from './provider/adapter.js';
+import { LogoutTokenDelivery, queueEndSessionLogoutTokens } from './provider/back-channel-logout.js';
 import { providerConfiguration } from './provider/configuration.js';
 import { bindRememberedSignIns } from './provider/remembered-sign-ins.js';
+import { acceptPreviousClientSecrets } from './provider/rotated-client-secrets.js';
 
 export interface TwofoldApp extends Application {
   readonly provider: Provider;
+  /** Sends the logout tokens queued for applications (the worker loop runs it). */
+  readonly logoutTokens: LogoutTokenDelivery;
   /** The Node request listener: oidc-provider's Koa app with Twofold's routes in front. */
   readonly callback: ReturnType<Provider['callback']>;
 }
@@ -39,8 +44,10 @@ export async function createApp(
   { stopping = () => false }: { stopping?: () => boolean } = {},
 ): Promise<TwofoldApp> {
   const keys = await loadProviderKeys(store.keys, box);
-  const { signIns, secondFactors, federation } = application;
-  const provider = new Provider(config.issuer, providerConfiguration({ config, store, keys, box, log, accounts: signIns, secondFactors }));
+  const { signIns, secondFactors, federation, members, signOuts } = application;
+  const provider = new Provider(config.issuer, providerConfiguration({ config, store, keys, box, log, accounts: signIns, secondFactors, members }));
+  acceptPreviousClientSecrets(provider, previousClientSecret(store, box));
+  const logoutTokens = new LogoutTokenDelivery(provider, store.logoutNotices, queueEndSessionLogoutTokens(provider, signOuts), config, log, metrics);
   // Koa then believes only the addresses the proxies in front of it appended to X-Forwarded-For.
   provider.proxy = config.trustProxy > 0;
   provider.maxIpsCount = config.trustProxy;
@@ -69,5 +76,5 @@ export async function createApp(
   // What is left is oidc-provider's own endpoints; Twofold's routes check their bodies as they read them.
   provider.use(refuseOversizedBodies());
   provider.use(bindRememberedSignIns(secondFactors));
-  return { ...application, provider, callback: provider.callback() };
+  return { ...application, provider, logoutTokens, callback: provider.callback() };
 }

@@ -28,7 +28,8 @@ export class NotFoundError extends UserError {
 }
 
 export class ConflictError extends UserError {
-  constructor(message: string) {
+  /** `field`: the input that conflicts (a slug or client id already taken), for the sentence next to it. */
+  constructor(message: string, readonly field?: string) {
     super(message, 409);
   }
 }

@@ -5,7 +5,7 @@ import { compose, type Composition } from './compose.js';
 import { demoInstructions, seedDemo } from './demo/seed.js';
 import { gracefulServer } from './http/graceful-shutdown.js';
 import type { Logger } from './log.js';
-import { DELIVER_MAIL, twofoldJobs } from './worker/jobs.js';
+import { DELIVER_LOGOUT_TOKENS, DELIVER_MAIL, twofoldJobs } from './worker/jobs.js';
 import { PeriodicJobs } from './worker/periodic-jobs.js';
 
 export interface RunningTwofold {
@@ -46,8 +46,9 @@ export async function startTwofold(config: Config, log: Logger): Promise<Running
   });
 
   composition.metrics.collectProcessMetrics();
-  const worker = new PeriodicJobs(twofoldJobs({ config, store, application: composition.application, delivery: composition.delivery, log }), log);
+  const worker = new PeriodicJobs(twofoldJobs({ config, store, application: composition.application, delivery: composition.delivery, logoutTokens: app.logoutTokens, log }), log);
   composition.mailer.onQueued(() => worker.runSoon(DELIVER_MAIL));
+  app.signOuts.onRecorded(() => worker.runSoon(DELIVER_LOGOUT_TOKENS));
   worker.start();
 
   log.info(`Twofold is listening on ${config.host}:${(server.address() as { port: number }).port} as ${config.issuer} (store: ${store.kind})`);
@@ -63,6 +64,7 @@ export async function startTwofold(config: Config, log: Logger): Promise<Running
       const cut = await graceful.shutdown(graceMs);
       if (cut > 0) log.warn(`${cut} requests were still running after ${graceMs / 1000} s and were cut`);
       composition.delivery.stop();
+      app.logoutTokens.stop();
       await worker.stop();
       await composition.close();
     },

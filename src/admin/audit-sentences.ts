@@ -5,6 +5,7 @@ type Details = AuditEvent['details'];
 
 const someone = (event: AuditEvent) => event.targetEmail ?? 'someone';
 const role = (value: unknown) => (value === 'owner' ? 'an owner' : 'a member');
+const plural = (count: unknown, noun: string) => `${String(count)} ${noun}${count === 1 ? '' : 's'}`;
 const reason = (details: Details) => (details.reason ? ` Reason given: ${String(details.reason)}.` : '');
 
 const ROLLOUT_SETTINGS: Readonly<Record<string, string>> = {
@@ -65,7 +66,16 @@ const SENTENCES: Readonly<Record<AuditEvent['action'], (event: AuditEvent, detai
   'account.password_set': (e) => `${someone(e)} set a password from an invitation link.`,
   'account.password_changed': (e) => `${someone(e)} changed their password.`,
   'account.password_reset': (e) => `${someone(e)} set a new password from a reset link; every session was ended.`,
+  'account.suspended': (e, d) => `The account of ${someone(e)} was suspended: every session ended, and the applications were told.${reason(d)}`,
+  'account.reactivated': (e, d) => `The account of ${someone(e)} was reactivated.${reason(d)}`,
+  'account.deleted': (e, d) => `The account of ${someone(e)} was deleted, with its personal data.${reason(d)}`,
   'email.retried': (_e, d) => `The e-mail “${String(d.subject)}” to ${String(d.to)}, given up on, is being sent again.`,
+  'organization.created': (_e, d) => `The organization ${String(d.name)} (${String(d.slug)}) was created.`,
+  'organization.renamed': (_e, d) => `The organization ${String(d.slug)} was renamed from “${String(d.before)}” to “${String(d.name)}”.`,
+  'organization.deleted': (_e, d) => `The organization ${String(d.name)} (${String(d.slug)}) was deleted${d.members ? `; its ${plural(d.members, 'member')} kept their accounts` : ''}${d.managedAccounts ? `; ${plural(d.managedAccounts, 'account')} its identity provider managed ${d.managedAccounts === 1 ? 'was' : 'were'} e-mailed a link to set a password here` : ''}.`,
+  'client.registered': (_e, d) => `The ${d.confidential ? 'confidential' : 'public'} application ${String(d.name)} (${String(d.clientId)}) was registered${d.firstParty ? ' as first-party' : ''}.`,
+  'client.secret_rotated': (_e, d) => `The client secret of ${String(d.clientId)} was rotated; ${d.graceHours ? `the old one works for ${plural(d.graceHours, 'more hour')}` : 'the old one stopped working at once'}.`,
+  'client.deleted': (_e, d) => `The application ${String(d.name)} (${String(d.clientId)}) was deleted; its grants, codes and tokens were revoked (${String(d.revoked)} in all).`,
   'action.refused': (e, d) => `Refused: ${REFUSED[String(d.attempted)] ?? String(d.attempted)}${e.targetEmail ? ` for ${e.targetEmail}` : ''} (${String(d.reason)}).`,
 };
 
@@ -73,6 +83,9 @@ const REFUSED: Readonly<Record<string, string>> = {
   'two_factor.reset': 'disabling two-factor authentication',
   'federation.domains': 'assigning email domains',
   'federation.trust': 'trusting the identity provider for two-factor',
+  'account.suspend': 'suspending the account',
+  'account.reactivate': 'reactivating the account',
+  'account.delete': 'deleting the account',
 };
 
 export function describeAuditEvent(event: AuditEvent): string {

@@ -1,14 +1,12 @@
 import Router, { type RouterContext } from '@koa/router';
-import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config/index.js';
 import type { Application } from '../application/index.js';
 import { parseRole } from '../application/members.js';
-import { parseTwoFactorMode, TWO_FACTOR_MODES } from '../application/site.js';
-import type { User } from '../application/types.js';
+import type { Organization, User } from '../application/types.js';
 import { UserError, ValidationError } from '../errors.js';
 import type { DomainPreview } from '../federation/federation-service.js';
-import { readForm } from '../http/forms.js';
+import { readForm, type Form } from '../http/forms.js';
 import { render } from '../http/views.js';
 import { ADMIN_APP } from '../self-service/built-in-clients.js';
 import { SelfSignIn, type SelfSession } from '../self-service/self-sign-in.js';
@@ -16,34 +14,21 @@ import type { Adoption } from '../application/organizations.js';
 import { adoptionChart } from './adoption-chart.js';
 import { issueAdminApiToken } from './api-tokens.js';
 import { describeAuditEvent } from './audit-sentences.js';
+import { notice, redirectAfterPost } from './notices.js';
+import { siteRoutes } from './site-routes.js';
 
-/** Confirmations after a change, chosen by a query parameter from this list (never echoed input). */
-const NOTICES: Record<string, string> = {
-  saved: 'Saved.',
-  invited: 'They already have an account, so they were e-mailed an invitation. They join when they accept it, signed in as themselves.',
-  created: 'The member was added and e-mailed an invitation to set a password.',
-  'created-managed': 'The member was added. They sign in with your organization\'s identity provider; we e-mailed them how.',
-  withdrawn: 'The invitation was withdrawn.',
-  removed: 'The member was removed.',
-  role: 'The role was changed.',
-  disabled: 'Two-factor authentication was disabled. The member was signed out everywhere and e-mailed; they set it up again, with a new QR code, at their next sign-in if it is required.',
-  mode: 'The site-wide mode was saved.',
-  'identity-provider': 'The identity provider was saved. Accounts it manages sign in there; for them, this organization\'s own Force Two-Factor Authentication no longer applies.',
-  'identity-provider-removed': 'The identity provider was removed. Accounts it managed cannot sign in until a site admin lets them set a password here.',
-  domains: 'The email domains were saved. New addresses there get an account managed by the identity provider at their first sign-in.',
-  trust: 'Saved how far this identity provider is trusted.',
-  'managed-by': 'The account now signs in at its organization\'s identity provider.',
-  'password-again': 'The account signs in with a password here again. We e-mailed a link to set one.',
-  'email-retried': 'The e-mail will be sent again now, and retried for another 24 hours if the mail server does not take it.',
-};
+/** What the account pages of a member and of a site user offer (docs/rules.md, "People leave"). */
+type AccountAction = 'suspend' | 'reactivate' | 'delete';
+const ACCOUNT_ACTIONS: readonly AccountAction[] = ['suspend', 'reactivate', 'delete'];
+const ACCOUNT_ACTION_DONE: Readonly<Record<AccountAction, string>> = { suspend: 'suspended', reactivate: 'reactivated', delete: 'deleted' };
+const ACCOUNT_ACTION_TITLES: Readonly<Record<AccountAction, string>> = { suspend: 'Suspend account', reactivate: 'Reactivate account', delete: 'Delete account' };
+
+/** A refusal on a confirmation page: next to its field when it names one, above the form otherwise. */
+const problemOf = (error: UserError) => (error instanceof ValidationError && error.field ? { field: error.field, message: error.message } : { field: null, message: error.message });
+/** What was typed in a refused form, shown again so that it can be corrected (bounded: it is echoed into the page). */
+const typedAgain = (form: Form, field: string) => form.field(field).slice(0, 1000);
 
 const adoptionLocals = (adoption: Adoption) => ({ adoption, chart: adoptionChart(adoption) });
-
-const notice = (ctx: Context) => (typeof ctx.query.done === 'string' ? NOTICES[ctx.query.done] : undefined);
-const redirectAfterPost = (ctx: Context, to: string) => {
-  ctx.status = 303;
-  ctx.redirect(to);
-};
 
 /**
  * The owners' and site admins' pages under /admin (docs/rules.md, "Organization administration"; seed 000). Signed in through Twofold
@@ -53,11 +38,11 @@ const redirectAfterPost = (ctx: Context, to: string) => {
 export interface AdminDependencies {
   readonly config: Config;
   readonly provider: Provider;
-  readonly application: Pick<Application, 'organizations' | 'members' | 'users' | 'site' | 'federation' | 'secondFactors' | 'signIns' | 'outbox'>;
+  readonly application: Pick<Application, 'organizations' | 'organizationSetup' | 'members' | 'users' | 'clients' | 'site' | 'federation' | 'secondFactors' | 'signIns' | 'outbox'>;
 }
 
 export function adminRouter({ config, provider, application }: AdminDependencies): Router {
-  const { organizations, members, users, site, federation, secondFactors, signIns, outbox } = application;
+  const { organizations, members, users, federation, secondFactors, signIns } = application;
   const router = new Router({ prefix: '/admin' });
   const signIn = new SelfSignIn(provider, signIns, secondFactors, config.issuer, ADMIN_APP);
 
@@ -264,7 +249,7 @@ export function adminRouter({ config, provider, application }: AdminDependencies
     await members.withdrawInvitation(actor, slug(ctx), String(ctx.params.invitationId), ctx.ip);
     redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=withdrawn`);
   }));
-  router.get('/orgs/:slug/members/:userId/remove', page(async (ctx, actor) => {
+  const showRemoval = async (ctx: RouterContext, actor: User, status = 200, problem?: { field: string | null; message: string }, form: Record<string, string> = {}) => {
     const { organization, row } = await members.member(actor, slug(ctx), userId(ctx));
     render(ctx, 'admin/confirm-remove', {
       title: 'Remove member',
@@ -274,13 +259,76 @@ export function adminRouter({ config, provider, application }: AdminDependencies
       member: row,
       action: `${orgPath(ctx)}/members/${encodeURIComponent(row.user.id)}/remove`,
       cancelUrl: `${orgPath(ctx)}/members`,
-    });
+      problem,
+      form,
+    }, status);
+  };
+  router.get('/orgs/:slug/members/:userId/remove', page((ctx, actor) => showRemoval(ctx, actor)));
+  router.post('/orgs/:slug/members/:userId/remove', page(async (ctx, actor) => {
+    const form = await readForm(ctx);
+    const suspendAccount = form.field('suspendAccount') === 'on';
+    try {
+      await members.remove(actor, slug(ctx), userId(ctx), ctx.ip, suspendAccount ? { suspendAccount: { reason: form.field('reason') } } : {});
+    } catch (error) {
+      if (!(error instanceof UserError) || error.status === 404) throw error;
+      // The last owner is refused above the members table, as before; a refused suspension on the page that asked for it.
+      if (!suspendAccount) return showMembers(ctx, actor, error.status, undefined, {}, error.message);
+      return showRemoval(ctx, actor, error.status, problemOf(error), { suspendAccount: 'on', reason: typedAgain(form, 'reason') });
+    }
+    redirectAfterPost(ctx, `${orgPath(ctx)}/members?done=${suspendAccount ? 'removed-suspended' : 'removed'}`);
   }));
-  router.post('/orgs/:slug/members/:userId/remove', memberAction(async (ctx, actor) => {
-    await readForm(ctx);
-    await members.remove(actor, slug(ctx), userId(ctx), ctx.ip);
-    return 'removed';
-  }));
+
+  /**
+   * Suspend, reactivate and delete a member's account: a confirmation page each (the reason; for
+   * deletion the email typed again), and its form. An owner is offered them only for an account of
+   * this organization alone; the page otherwise says a site admin must.
+   */
+  interface AccountConfirmation {
+    /** `ownedHere` false: an owner may not act on it, and the page says who may. */
+    readonly subject: { readonly user: User; readonly ownedHere?: boolean };
+    readonly base: string;
+    readonly cancelUrl: string;
+    readonly organization?: Organization;
+  }
+  const showAccountConfirmation = (ctx: RouterContext, actor: User, action: AccountAction, page: AccountConfirmation, status = 200, problem?: { field: string | null; message: string }, form: Record<string, string> = {}) => {
+    render(ctx, 'admin/confirm-account', {
+      title: ACCOUNT_ACTION_TITLES[action],
+      actor,
+      section: page.organization ? 'members' : undefined,
+      organization: page.organization,
+      mode: action,
+      member: page.subject,
+      action: `${page.base}/${action}`,
+      cancelUrl: page.cancelUrl,
+      problem,
+      form,
+    }, status);
+  };
+  const accountActionRoutes = (path: string, load: (ctx: RouterContext, actor: User) => Promise<AccountConfirmation>, perform: (ctx: RouterContext, actor: User, action: AccountAction, form: Form) => Promise<string>) => {
+    for (const action of ACCOUNT_ACTIONS) {
+      router.get(`${path}/${action}`, page(async (ctx, actor) => showAccountConfirmation(ctx, actor, action, await load(ctx, actor))));
+      router.post(`${path}/${action}`, page(async (ctx, actor) => {
+        const form = await readForm(ctx);
+        let to: string;
+        try {
+          to = await perform(ctx, actor, action, form);
+        } catch (error) {
+          if (!(error instanceof UserError) || error.status === 404) throw error;
+          const typed = { reason: typedAgain(form, 'reason'), confirmEmail: typedAgain(form, 'confirmEmail') };
+          return showAccountConfirmation(ctx, actor, action, await load(ctx, actor), error.status, problemOf(error), typed);
+        }
+        redirectAfterPost(ctx, to);
+      }));
+    }
+  };
+  accountActionRoutes('/orgs/:slug/members/:userId', async (ctx, actor) => {
+    const { organization, row } = await members.member(actor, slug(ctx), userId(ctx));
+    return { subject: row, organization, base: `${orgPath(ctx)}/members/${encodeURIComponent(row.user.id)}`, cancelUrl: `${orgPath(ctx)}/members` };
+  }, async (ctx, actor, action, form) => {
+    if (action === 'delete') await members.deleteAccount(actor, slug(ctx), userId(ctx), { confirmEmail: form.field('confirmEmail'), reason: form.field('reason') }, ctx.ip);
+    else await members[action](actor, slug(ctx), userId(ctx), form.field('reason'), ctx.ip);
+    return `${orgPath(ctx)}/members?done=${ACCOUNT_ACTION_DONE[action]}`;
+  });
   router.post('/orgs/:slug/members/:userId/role', memberAction(async (ctx, actor) => {
     const form = await readForm(ctx);
     await members.setRole(actor, slug(ctx), userId(ctx), parseRole(form.field('role')), ctx.ip);
@@ -308,89 +356,20 @@ export function adminRouter({ config, provider, application }: AdminDependencies
     render(ctx, 'admin/audit', { title: `Audit log · ${log.organization.name}`, actor, section: 'audit', ...log, basePath: `${orgPath(ctx)}/audit`, describe: describeAuditEvent });
   }));
 
-  // Site admins.
-  const showSite = async (ctx: RouterContext, actor: User, status = 200, error?: string) => {
-    const mode = await site.twoFactorModeFor(actor);
-    const confirmSetupByEmail = await site.setupConfirmationFor(actor);
-    const query = typeof ctx.query.q === 'string' ? ctx.query.q.slice(0, 254) : '';
-    render(ctx, 'admin/site', {
-      title: 'Site settings',
-      actor,
-      mode,
-      modes: TWO_FACTOR_MODES,
-      confirmSetupByEmail,
-      query,
-      users: await users.search(actor, query),
-      failedEmails: await outbox.failed(actor),
-      notice: notice(ctx),
-      error,
-    }, status);
-  };
-  router.get('/site', page(showSite));
-  router.post('/site', page(async (ctx, actor) => {
-    const form = await readForm(ctx);
-    let mode;
-    try {
-      mode = parseTwoFactorMode(form.field('mode'));
-    } catch (error) {
-      return showSite(ctx, actor, 400, (error as Error).message);
-    }
-    const confirm = form.field('confirmSetupByEmail');
-    if (form.optionalField('confirmSetupByEmailShown') !== undefined && confirm !== '' && confirm !== 'on') {
-      return showSite(ctx, actor, 400, 'Choose whether a first set-up is confirmed by e-mail.');
-    }
-    await site.setTwoFactorMode(actor, mode, ctx.ip);
-    if (form.optionalField('confirmSetupByEmailShown') !== undefined) await site.setSetupConfirmation(actor, confirm === 'on', ctx.ip);
-    redirectAfterPost(ctx, '/admin/site?done=mode');
-  }));
-  router.post('/site/emails/:emailId/retry', page(async (ctx, actor) => {
-    await readForm(ctx);
-    await outbox.retry(actor, String(ctx.params.emailId), ctx.ip);
-    redirectAfterPost(ctx, '/admin/site?done=email-retried');
-  }));
-  const showUser = async (ctx: RouterContext, actor: User, status = 200, error?: string) => {
+  siteRoutes(router, { config, application, page });
+  // Suspend, reactivate and delete, for site admins, from any user's page (docs/rules.md, "People leave").
+  accountActionRoutes('/site/users/:userId', async (ctx, actor) => {
     const profile = await users.profile(actor, userId(ctx));
-    render(ctx, 'admin/user', { title: profile.user.email, actor, profile, notice: notice(ctx), error }, status);
-  };
-  router.get('/site/users/:userId', page(showUser));
-  const userAction = (action: (ctx: RouterContext, actor: User, form: Awaited<ReturnType<typeof readForm>>) => Promise<string>) => page(async (ctx, actor) => {
-    const form = await readForm(ctx);
-    let done: string;
-    try {
-      done = await action(ctx, actor, form);
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      return showUser(ctx, actor, error.status, error.message);
+    const base = `/admin/site/users/${encodeURIComponent(profile.user.id)}`;
+    return { subject: { user: profile.user }, base, cancelUrl: base };
+  }, async (ctx, actor, action, form) => {
+    if (action === 'delete') {
+      await users.delete(actor, userId(ctx), { confirmEmail: form.field('confirmEmail'), reason: form.field('reason') }, ctx.ip);
+      return '/admin/site?done=deleted';
     }
-    redirectAfterPost(ctx, `/admin/site/users/${encodeURIComponent(userId(ctx))}?done=${done}`);
+    await users[action](actor, userId(ctx), form.field('reason'), ctx.ip);
+    return `/admin/site/users/${encodeURIComponent(userId(ctx))}?done=${ACCOUNT_ACTION_DONE[action]}`;
   });
-  router.post('/site/users/:userId/managed-by', userAction(async (ctx, actor, form) => {
-    await users.handTo(actor, userId(ctx), form.field('organization'), ctx.ip);
-    return 'managed-by';
-  }));
-  router.post('/site/users/:userId/password-again', userAction(async (ctx, actor) => {
-    await users.returnToPassword(actor, userId(ctx), ctx.ip);
-    return 'password-again';
-  }));
-  router.get('/site/users/:userId/disable-2fa', page(async (ctx, actor) => {
-    const profile = await users.profile(actor, userId(ctx));
-    render(ctx, 'admin/confirm-disable', {
-      title: 'Disable 2FA',
-      actor,
-      member: profile,
-      action: `/admin/site/users/${encodeURIComponent(profile.user.id)}/disable-2fa`,
-      cancelUrl: `/admin/site/users/${encodeURIComponent(profile.user.id)}`,
-    });
-  }));
-  router.post('/site/users/:userId/disable-2fa', page(async (ctx, actor) => {
-    const form = await readForm(ctx);
-    await users.disableTwoFactor(actor, userId(ctx), ctx.ip, form.field('reason'));
-    redirectAfterPost(ctx, `/admin/site/users/${encodeURIComponent(userId(ctx))}?done=disabled`);
-  }));
-  router.get('/site/audit', page(async (ctx, actor) => {
-    const log = await organizations.siteAuditLog(actor, ctx.query.page);
-    render(ctx, 'admin/audit', { title: 'Site audit log', actor, ...log, basePath: '/admin/site/audit', describe: describeAuditEvent });
-  }));
 
   router.get('/api-token', page(async (ctx, actor) => {
     render(ctx, 'admin/api-token', { title: 'Admin API access token', actor });

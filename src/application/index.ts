@@ -5,11 +5,14 @@ import type { Mailer } from '../mail/mailer.js';
 import { PasswordHasher } from '../security/password-hasher.js';
 import { PasswordThrottle } from '../security/password-throttle.js';
 import type { SecretBox } from '../security/secret-box.js';
+import { BUILT_IN_CLIENT_IDS } from '../self-service/built-in-clients.js';
 import type { Store } from '../store/types.js';
+import { AccountLifecycle } from './account-lifecycle.js';
 import { AuditLog } from './audit-log.js';
 import { Clients } from './clients.js';
 import { Members } from './members.js';
 import type { ApplicationMetrics } from './metrics.js';
+import { OrganizationSetup } from './organization-setup.js';
 import { Organizations } from './organizations.js';
 import { MailOutbox } from './outbox.js';
 import { PasswordLinks } from './password-links.js';
@@ -17,6 +20,7 @@ import { SelfService } from './self-service.js';
 import { SecondFactorService } from './second-factors.js';
 import { SetupReminders } from './setup-reminders.js';
 import { SignIns } from './sign-ins.js';
+import { SignOuts } from './sign-outs.js';
 import { Site } from './site.js';
 import { UserImport } from './user-import.js';
 import { Users } from './users.js';
@@ -28,12 +32,15 @@ import { Users } from './users.js';
  */
 export interface Application {
   readonly organizations: Organizations;
+  readonly organizationSetup: OrganizationSetup;
   readonly members: Members;
   readonly users: Users;
   readonly clients: Clients;
   readonly site: Site;
   readonly secondFactors: SecondFactorService;
   readonly signIns: SignIns;
+  /** Ending sessions, and the logout notices for the applications (the server's worker sends them). */
+  readonly signOuts: SignOuts;
   readonly federation: FederationService;
   readonly passwordLinks: PasswordLinks;
   readonly selfService: SelfService;
@@ -54,19 +61,24 @@ export interface ApplicationDependencies {
 export function createApplication({ config, store, box, mailer, log, metrics }: ApplicationDependencies): Application {
   const audit = new AuditLog(store);
   const hasher = new PasswordHasher(config.passwordHash);
-  const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit, metrics);
+  const signOuts = new SignOuts(store);
+  const secondFactors = new SecondFactorService(store, box, config, mailer, log, audit, metrics, signOuts);
   const federation = new FederationService(store, box, config, audit, log);
-  const organizations = new Organizations(store, audit, mailer);
-  const passwordLinks = new PasswordLinks(store, hasher, mailer, audit, config.issuer, secondFactors);
-  const signIns = new SignIns(store, hasher, new PasswordThrottle(store.attempts, config.lockout), metrics, secondFactors);
+  const passwordLinks = new PasswordLinks(store, hasher, mailer, audit, config.issuer, secondFactors, signOuts);
+  const organizations = new Organizations(store, audit, mailer, passwordLinks);
+  const lifecycle = new AccountLifecycle(store, signOuts, secondFactors, audit, mailer, log);
+  const members = new Members(store, organizations, secondFactors, passwordLinks, audit, mailer, config.issuer, lifecycle);
+  const signIns = new SignIns(store, hasher, new PasswordThrottle(store.attempts, config.lockout), metrics, secondFactors, signOuts);
   return {
     organizations,
-    members: new Members(store, organizations, secondFactors, passwordLinks, audit, mailer, config.issuer),
-    users: new Users(store, organizations, secondFactors, federation, passwordLinks, hasher, audit),
-    clients: new Clients(store, box),
+    organizationSetup: new OrganizationSetup(organizations, members),
+    members,
+    users: new Users(store, organizations, secondFactors, federation, passwordLinks, hasher, audit, lifecycle),
+    clients: new Clients(store, box, audit, { production: config.production }, BUILT_IN_CLIENT_IDS),
     site: new Site(store, audit),
     secondFactors,
     signIns,
+    signOuts,
     federation,
     passwordLinks,
     selfService: new SelfService(store, signIns, secondFactors, passwordLinks, hasher, mailer, audit),

@@ -4,13 +4,14 @@ import type { Mailer } from '../mail/mailer.js';
 import type { Membership, MembershipInvitation, Organization, Role, Store, User } from '../store/types.js';
 import { enforcesTwoFactor, keyDeadline, setupDeadline } from '../policy/second-factor.js';
 import { organizationFacts } from './organization-facts.js';
+import type { AccountLifecycle, DeletionInput } from './account-lifecycle.js';
 import type { Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import { leavesAnOwner } from './authorization.js';
 import type { Organizations } from './organizations.js';
 import type { PasswordLinks } from './password-links.js';
 import type { SecondFactorService } from './second-factors.js';
-import { isRecordId, normalizeEmail, validateName } from './validation.js';
+import { isRecordId, isSlug, normalizeEmail, validateName } from './validation.js';
 
 export interface MemberRow {
   readonly user: User;
@@ -55,6 +56,13 @@ function memberRow(organization: Organization, membership: Membership, user: Use
   };
 }
 
+/** One entry of the `organizations` claim. */
+export interface OrganizationMembership {
+  readonly slug: string;
+  readonly name: string;
+  readonly role: Role;
+}
+
 /** A member as an owner sees them on the confirmation page, with what the owner may do about their 2FA. */
 export interface MemberDetail extends MemberRow {
   /** The account belongs to this organization alone (and is no site admin's): its owners may reset its 2FA. */
@@ -90,6 +98,20 @@ const INVITATION_NOT_FOUND = 'There is no such invitation any more. It may have 
 const OWNERS_SIGN_IN_HERE = (email: string) => `${email} signs in at an organization's identity provider, and owners always sign in here with a password, so that no provider can lock them out. A site admin can let them set one first.`;
 const MEMBERSHIP_INVITATION_TTL_MS = 14 * 24 * 60 * 60 * 1000;
 
+interface OwnedHereAction {
+  /** The action.refused entry's `attempted`. */
+  readonly attempted: string;
+  /** "only a site admin can …" */
+  readonly verb: string;
+}
+
+const OWNED_HERE_ONLY = {
+  twoFactorReset: { attempted: 'two_factor.reset', verb: 'disable their two-factor authentication' },
+  suspend: { attempted: 'account.suspend', verb: 'suspend their account' },
+  reactivate: { attempted: 'account.reactivate', verb: 'reactivate their account' },
+  delete: { attempted: 'account.delete', verb: 'delete their account' },
+} as const satisfies Record<string, OwnedHereAction>;
+
 export function parseRole(raw: unknown): Role {
   if (raw === 'owner' || raw === 'member') return raw;
   throw new ValidationError(`A role is owner or member, not "${String(raw)}".`, 'role');
@@ -110,6 +132,7 @@ export class Members {
     private readonly audit: AuditLog,
     private readonly mailer: Mailer,
     private readonly issuer: string,
+    private readonly lifecycle: AccountLifecycle,
   ) {}
 
   /** The members with their role, two-factor status and deadline, read in a fixed number of queries. */
@@ -130,6 +153,26 @@ export class Members {
     if (filter === 'without-2fa') return rows.filter((row) => !row.enrolled);
     if (filter === 'overdue') return rows.filter((row) => row.overdue);
     return rows;
+  }
+
+  /**
+   * The organizations the person is an accepted member of, with their role — the `organizations`
+   * claim (docs/rules.md, "Organizations in tokens"). Pending invitations are not memberships.
+   */
+  async organizationsOf(userId: string): Promise<OrganizationMembership[]> {
+    const memberships = await this.store.memberships.listByUser(userId);
+    const organizations = new Map((await this.store.organizations.findByIds(memberships.map((membership) => membership.organizationId))).map((organization) => [organization.id, organization]));
+    return memberships
+      .flatMap((membership) => {
+        const organization = organizations.get(membership.organizationId);
+        return organization ? [{ slug: organization.slug, name: organization.name, role: membership.role }] : [];
+      })
+      .sort((a, b) => a.slug.localeCompare(b.slug));
+  }
+
+  /** The organization with this slug, if there is one — for the page that tells a person they are not a member of it. */
+  async organizationNamed(slug: string): Promise<Organization | null> {
+    return isSlug(slug) ? this.store.organizations.findBySlug(slug) : null;
   }
 
   /** The names of the user's organizations that hold them to a second factor (for the grace interstitial). */
@@ -253,11 +296,20 @@ export class Members {
     await this.audit.record('member.invitation_withdrawn', [organization.id], await this.store.users.findById(taken.userId), { actor, ip });
   }
 
-  async remove(actor: Actor, slug: string, userId: string, ip: string | null): Promise<User> {
+  /**
+   * Removes the member. With `suspendAccount` — offered for an account of this organization alone,
+   * which nobody else would then look after — the account is suspended first (docs/rules.md, "People
+   * leave"), under the same rules as Suspend account.
+   */
+  async remove(actor: Actor, slug: string, userId: string, ip: string | null, { suspendAccount }: { suspendAccount?: { reason: string | undefined } } = {}): Promise<User> {
     const organization = await this.organizations.get(actor, slug);
     const { user, membership } = await this.#member(organization, userId);
     if (!leavesAnOwner(await this.#owners(organization), membership.role === 'owner', 'remove')) {
       throw new ConflictError(`${user.email} is the last owner of ${organization.name}. Make someone else an owner first.`);
+    }
+    if (suspendAccount) {
+      await this.#requireOwnedHere(actor, organization, user, ip, OWNED_HERE_ONLY.suspend);
+      await this.lifecycle.suspend(actor, user, suspendAccount.reason, ip);
     }
     await this.store.memberships.remove(organization.id, user.id);
     await this.audit.record('member.removed', [organization.id], user, { actor, ip });
@@ -285,13 +337,60 @@ export class Members {
   async disableTwoFactor(actor: Actor, slug: string, userId: string, ip: string | null, reason?: string): Promise<User> {
     const organization = await this.organizations.get(actor, slug);
     const { user } = await this.#member(organization, userId);
-    if (actor !== null && !actor.siteAdmin && !(await this.#ownedHere(organization, user))) {
-      await this.audit.record('action.refused', [organization.id], user, { actor, ip, details: { attempted: 'two_factor.reset', reason: user.siteAdmin ? 'site admin' : 'also in another organization' } });
-      throw new ForbiddenError(user.siteAdmin
-        ? `${user.email} is a site admin; only another site admin can disable their two-factor authentication.`
-        : `${user.email} also belongs to another organization, so only a site admin can disable their two-factor authentication. Ask a site admin of this site.`);
-    }
+    await this.#requireOwnedHere(actor, organization, user, ip, OWNED_HERE_ONLY.twoFactorReset);
     return disableTwoFactorOf(this.secondFactors, actor, user, ip, reason);
+  }
+
+  /**
+   * What an owner may do only to an account that belongs to their organization alone — weaken its
+   * sign-in, suspend or delete it (docs/security-model.md). Anyone else's needs a site admin: the
+   * page says so, nothing changes, and the attempt is recorded.
+   */
+  async #requireOwnedHere(actor: Actor, organization: Organization, user: User, ip: string | null, action: OwnedHereAction): Promise<void> {
+    if (actor === null || actor.siteAdmin || (await this.#ownedHere(organization, user))) return;
+    await this.audit.record('action.refused', [organization.id], user, { actor, ip, details: { attempted: action.attempted, reason: user.siteAdmin ? 'site admin' : 'also in another organization' } });
+    throw new ForbiddenError(user.siteAdmin
+      ? `${user.email} is a site admin; only another site admin can ${action.verb}.`
+      : `${user.email} also belongs to another organization, so only a site admin can ${action.verb}. Ask a site admin of this site.`);
+  }
+
+  /** Suspends a member's account (docs/rules.md, "People leave"); for an owner, only an account of this organization alone. */
+  async suspend(actor: Actor, slug: string, userId: string, reason: string | undefined, ip: string | null): Promise<User> {
+    const user = await this.#ownAccount(actor, slug, userId, ip, OWNED_HERE_ONLY.suspend);
+    await this.lifecycle.suspend(actor, user, reason, ip);
+    return user;
+  }
+
+  async reactivate(actor: Actor, slug: string, userId: string, reason: string | undefined, ip: string | null): Promise<User> {
+    const user = await this.#ownAccount(actor, slug, userId, ip, OWNED_HERE_ONLY.reactivate);
+    await this.lifecycle.reactivate(actor, user, reason, ip);
+    return user;
+  }
+
+  /** Deletes a member's account with its personal data; the owner types its email to confirm. */
+  async deleteAccount(actor: Actor, slug: string, userId: string, input: DeletionInput, ip: string | null): Promise<User> {
+    const user = await this.#ownAccount(actor, slug, userId, ip, OWNED_HERE_ONLY.delete);
+    await this.lifecycle.delete(actor, user, input, ip);
+    return user;
+  }
+
+  /**
+   * The account of a member that the actor may suspend or delete. An id that names someone outside
+   * the organization gets the same "not a member" as one that names nobody, and the attempt is
+   * recorded where that person's own organizations see it.
+   */
+  async #ownAccount(actor: Actor, slug: string, userId: string, ip: string | null, action: OwnedHereAction): Promise<User> {
+    const organization = await this.organizations.get(actor, slug);
+    let user: User;
+    try {
+      ({ user } = await this.#member(organization, userId));
+    } catch (error) {
+      const stranger = error instanceof NotFoundError && isRecordId(userId) ? await this.store.users.findById(userId) : null;
+      if (stranger) await this.audit.recordForUser('action.refused', stranger, { actor, ip, details: { attempted: action.attempted, reason: `not a member of ${organization.slug}` } });
+      throw error;
+    }
+    await this.#requireOwnedHere(actor, organization, user, ip, action);
+    return user;
   }
 
   /** Every member's role and two-factor status, for the compliance report. No secrets. */

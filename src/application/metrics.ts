@@ -1,7 +1,7 @@
 import type { FactorKind } from '../factors/factor.js';
 
-/** How a password check ended. */
-export const SIGN_IN_OUTCOMES = ['ok', 'invalid', 'locked'] as const;
+/** How a password check ended; `suspended`: the right password of a suspended account. */
+export const SIGN_IN_OUTCOMES = ['ok', 'invalid', 'locked', 'suspended'] as const;
 export type SignInOutcome = (typeof SIGN_IN_OUTCOMES)[number];
 
 /**

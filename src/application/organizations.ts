@@ -1,10 +1,12 @@
-import { ForbiddenError, NotFoundError, ConflictError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Mailer } from '../mail/mailer.js';
 import { enforcesTwoFactor } from '../policy/second-factor.js';
 import { DuplicateError, type AdoptionSnapshot, type AuditEvent, type Organization, type RolloutSettings, type Store } from '../store/types.js';
-import { actsSiteWide, type Actor } from './actor.js';
+import { isActive } from './account-status.js';
+import { actorName, actsSiteWide, requireSiteWide, via, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import { canManageOrganization } from './authorization.js';
+import type { PasswordLinks } from './password-links.js';
 import { isSlug, parsePageNumber, parseRolloutSettings, validateName, validateSlug, type RolloutInput } from './validation.js';
 
 export interface AuditPage {
@@ -29,6 +31,15 @@ export interface Adoption {
   readonly days: readonly Pick<AdoptionSnapshot, 'day' | 'members' | 'enrolled'>[];
 }
 
+/** An organization as the site console lists it: its size and how far enforcement has come, at a glance. */
+export interface OrganizationOverview {
+  readonly organization: Organization;
+  readonly members: number;
+  readonly owners: number;
+  /** Whom enforcement covers (every member, or the owners only), and how many of them have a second factor. */
+  readonly adoption: { readonly covers: 'members' | 'owners'; readonly total: number; readonly enrolled: number };
+}
+
 const dayOf = (date: Date) => date.toISOString().slice(0, 10);
 
 const NOT_FOUND = 'There is no such organization, or you are not one of its owners.';
@@ -45,16 +56,79 @@ export class Organizations {
     private readonly store: Pick<Store, 'organizations' | 'memberships' | 'users' | 'secondFactors' | 'securityKeys' | 'audit' | 'adoption'>,
     private readonly audit: AuditLog,
     private readonly mailer: Mailer,
+    private readonly passwordLinks: Pick<PasswordLinks, 'sendInvitation'>,
   ) {}
 
-  async create(actor: Actor, slug: string, name: string): Promise<Organization> {
-    if (!actsSiteWide(actor)) throw new ForbiddenError('Only site admins can create organizations.');
+  async create(actor: Actor, slug: string, name: string, ip: string | null = null): Promise<Organization> {
+    requireSiteWide(actor, 'Only site admins can create organizations.');
+    const input = { slug: validateSlug(slug), name: validateName(name, 'organization') };
+    let organization: Organization;
     try {
-      return await this.store.organizations.create({ slug: validateSlug(slug), name: validateName(name, 'organization') });
+      organization = await this.store.organizations.create(input);
     } catch (error) {
-      if (error instanceof DuplicateError) throw new ConflictError(`An organization with the slug "${slug}" already exists.`);
+      if (error instanceof DuplicateError) throw new ConflictError(`An organization with the slug "${slug}" already exists.`, 'slug');
       throw error;
     }
+    await this.audit.record('organization.created', [organization.id, null], null, { actor, ip, details: { slug: organization.slug, name: organization.name, ...via(actor) } });
+    return organization;
+  }
+
+  /** Every organization with its members and adoption, for the site console. */
+  async overview(actor: Actor): Promise<OrganizationOverview[]> {
+    requireSiteWide(actor);
+    return Promise.all((await this.store.organizations.list()).map((organization) => this.#overviewOf(organization)));
+  }
+
+  /** One organization as the site console lists it. */
+  async overviewOne(actor: Actor, slug: string): Promise<OrganizationOverview> {
+    requireSiteWide(actor);
+    return this.#overviewOf(await this.get(actor, slug));
+  }
+
+  async #overviewOf(organization: Organization): Promise<OrganizationOverview> {
+    const memberships = await this.store.memberships.listByOrganization(organization.id);
+    const covered = memberships.filter((membership) => organization.applyTo === 'all' || membership.role === 'owner').map((membership) => membership.userId);
+    return {
+      organization,
+      members: memberships.length,
+      owners: memberships.filter((membership) => membership.role === 'owner').length,
+      adoption: { covers: organization.applyTo === 'owners' ? 'owners' : 'members', total: covered.length, enrolled: (await this.store.secondFactors.enrolledAmong(covered)).size },
+    };
+  }
+
+  async rename(actor: Actor, slug: string, name: string, ip: string | null = null): Promise<Organization> {
+    requireSiteWide(actor, 'Only site admins can rename organizations.');
+    const organization = await this.get(actor, slug);
+    const renamed = validateName(name, 'organization');
+    if (renamed === organization.name) return organization;
+    await this.store.organizations.rename(organization.id, renamed);
+    await this.audit.record('organization.renamed', [organization.id, null], null, { actor, ip, details: { slug: organization.slug, before: organization.name, name: renamed, ...via(actor) } });
+    return { ...organization, name: renamed };
+  }
+
+  /**
+   * Deletes an organization once its slug is typed again (docs/rules.md, "The site admins'
+   * console"). Its members keep their accounts, and its audit log is kept until it ages out. Accounts
+   * its identity provider managed would have no way left to sign in: they are handed back to a
+   * password here and e-mailed a link to set one.
+   */
+  async delete(actor: Actor, slug: string, confirmation: string, ip: string | null = null): Promise<{ organization: Organization; members: number; managedAccounts: number }> {
+    requireSiteWide(actor, 'Only site admins can delete organizations.');
+    const organization = await this.get(actor, slug);
+    if (confirmation.trim() !== organization.slug) {
+      throw new ValidationError(`To delete ${organization.name}, type its slug, ${organization.slug}, exactly.`, 'confirm');
+    }
+    const members = (await this.store.memberships.listByOrganization(organization.id)).length;
+    const managed = await this.store.users.listManagedBy(organization.id);
+    await this.audit.record('organization.deleted', [organization.id, null], null, {
+      actor, ip, details: { slug: organization.slug, name: organization.name, members, managedAccounts: managed.length, ...via(actor) },
+    });
+    await this.store.organizations.delete(organization.id);
+    for (const user of managed) {
+      await this.audit.recordForUser('account.managed_by_changed', user, { actor, ip, details: { organization: null, because: 'organization deleted' } });
+      await this.passwordLinks.sendInvitation(user, null, actorName(actor));
+    }
+    return { organization, members, managedAccounts: managed.length };
   }
 
   async manageable(actor: Actor): Promise<Organization[]> {
@@ -86,7 +160,7 @@ export class Organizations {
     const organization = await this.get(actor, slug);
     if (organization.forceTwoFactor === on) return { organization, notified: 0 };
     await this.store.organizations.setForceTwoFactor(organization.id, on, now);
-    await this.audit.record('policy.changed', [organization.id], null, { actor, ip, details: { before: organization.forceTwoFactor, forceTwoFactor: on, ...(actor === null ? { via: 'command line' } : {}) } });
+    await this.audit.record('policy.changed', [organization.id], null, { actor, ip, details: { before: organization.forceTwoFactor, forceTwoFactor: on, ...via(actor) } });
     const updated = (await this.store.organizations.findById(organization.id))!;
     let notified = 0;
     if (on) {
@@ -95,7 +169,7 @@ export class Organizations {
       const enrolled = await this.store.secondFactors.enrolledAmong(memberships.map((membership) => membership.userId));
       const deadline = updated.gracePeriodDays > 0 ? new Date(updated.enforcementStartedAt!.getTime() + updated.gracePeriodDays * DAY_MS) : null;
       const deadlineText = deadline && deadline.getTime() > now.getTime() ? deadline.toISOString().slice(0, 10) : null;
-      for (const user of await this.store.users.findByIds(memberships.map((membership) => membership.userId).filter((id) => !enrolled.has(id)))) {
+      for (const user of (await this.store.users.findByIds(memberships.map((membership) => membership.userId).filter((id) => !enrolled.has(id)))).filter(isActive)) {
         await this.mailer.send({ to: user.email, message: 'organization-requires-2fa', locals: { organizationName: organization.name, deadline: deadlineText } });
         notified += 1;
       }
@@ -120,7 +194,7 @@ export class Organizations {
     if (Object.keys(changes).length === 0) return organization;
     const now = new Date();
     await this.store.organizations.setRollout(organization.id, settings, now);
-    await this.audit.record('policy.rollout_changed', [organization.id], null, { actor, ip, details: { ...changes, ...(actor === null ? { via: 'command line' } : {}) } });
+    await this.audit.record('policy.rollout_changed', [organization.id], null, { actor, ip, details: { ...changes, ...via(actor) } });
     return { ...organization, ...settings, keysRequiredSince: organization.keysRequiredSince ?? (settings.requiredFactor === 'security-key' ? now : null) };
   }
 
@@ -173,7 +247,7 @@ export class Organizations {
 
   /** Site-wide events, and events about people in no organization. */
   async siteAuditLog(actor: Actor, page: unknown): Promise<AuditPage> {
-    if (!actsSiteWide(actor)) throw new ForbiddenError('Only site admins can do this.');
+    requireSiteWide(actor);
     return this.#auditPage(null, page);
   }
 

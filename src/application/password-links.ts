@@ -5,6 +5,8 @@ import type { PasswordHasher } from '../security/password-hasher.js';
 import type { Store, User } from '../store/types.js';
 import type { AuditLog } from './audit-log.js';
 import type { SecondFactorService } from './second-factors.js';
+import { isActive, SUSPENDED_SENTENCE } from './account-status.js';
+import type { SignOuts } from './sign-outs.js';
 import { validatePassword } from './validation.js';
 
 /**
@@ -38,12 +40,13 @@ const MANAGED_ELSEWHERE = 'Your account now signs in at your organization\'s own
 
 export class PasswordLinks {
   constructor(
-    private readonly store: Pick<Store, 'invitations' | 'users' | 'memberships' | 'oidc'>,
+    private readonly store: Pick<Store, 'invitations' | 'users' | 'memberships'>,
     private readonly hasher: PasswordHasher,
     private readonly mailer: Mailer,
     private readonly audit: AuditLog,
     private readonly issuer: string,
     private readonly secondFactors: Pick<SecondFactorService, 'forgetAllBrowsers'>,
+    private readonly signOuts: Pick<SignOuts, 'endSessions'>,
   ) {}
 
   async #create(kind: PasswordLinkKind, user: User): Promise<string> {
@@ -79,6 +82,8 @@ export class PasswordLinks {
       const user = userId ? await this.store.users.findById(userId) : null;
       // An account handed to its organization's identity provider since the link was sent has no password here to set.
       if (user?.managedBy) throw new UserError(MANAGED_ELSEWHERE, 410, { href: '/account', label: 'Sign in' });
+      // A link does not open a suspended account: it could not sign in with the password anyway.
+      if (user && !isActive(user)) throw new UserError(SUSPENDED_SENTENCE, 403);
       if (user) return { user, hash };
     }
     throw new UserError(LINKS[kind].expired, 410, LINKS[kind].wayOn);
@@ -97,7 +102,7 @@ export class PasswordLinks {
     await this.store.users.updatePasswordHash(user.id, await this.hasher.hash(password));
     await this.endAllOf(user);
     if (kind === 'reset') {
-      await this.store.oidc.endSessionsOf(user.id);
+      await this.signOuts.endSessions(user.id);
       await this.secondFactors.forgetAllBrowsers(user, 'the password was reset', { actor: user, ip });
       await this.mailer.send({ to: user.email, message: 'password-changed', locals: { ip, how: 'reset' } });
     }

@@ -25,9 +25,11 @@ import {
 } from '../policy/second-factor.js';
 import type { SecretBox } from '../security/secret-box.js';
 import { DuplicateError, type RememberedBrowser, type SecondFactor, type SecurityKey, type Store, type User } from '../store/types.js';
+import { SUSPENDED_SENTENCE, isActive } from './account-status.js';
 import { actorName, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import type { ApplicationMetrics, SecondFactorOutcome } from './metrics.js';
+import type { SignOuts } from './sign-outs.js';
 import { organizationFacts } from './organization-facts.js';
 import { SecondFactorGuard, type ChallengeStanding, type GuardOutcome } from './second-factor-guard.js';
 import { SetupConfirmation, type EmailCodeCheck, type EmailCodeSending } from './setup-confirmation.js';
@@ -169,6 +171,7 @@ export class SecondFactorService {
     private readonly log: Logger,
     private readonly audit: AuditLog,
     private readonly metrics: ApplicationMetrics,
+    private readonly signOuts: Pick<SignOuts, 'endSessions'>,
   ) {
     this.#guard = new SecondFactorGuard(store.attempts, config.lockout);
     this.#totp = new TotpFactor(store, box, config.siteName);
@@ -452,7 +455,8 @@ export class SecondFactorService {
       this.log.warn('a security key answered with a signature counter that went backwards', { userId: owner.id, ip });
       await this.audit.recordForUser('security_key.counter_regressed', owner, { actor: null, ip, details: { name: regressed.keyName, counter: regressed.counter, stored: regressed.stored } });
     }
-    if (outcome.kind === 'ok') return { ok: true, user: owner, amr: outcome.value.amr, userVerified: outcome.value.userVerified };
+    // A right answer for a suspended account is told so, as a right password is (docs/rules.md, "People leave").
+    if (outcome.kind === 'ok') return isActive(owner) ? { ok: true, user: owner, amr: outcome.value.amr, userVerified: outcome.value.userVerified } : { ok: false, error: SUSPENDED_SENTENCE, status: 403 };
     if (outcome.kind === 'locked') return { ok: false, error: lockedSentence(outcome.until), status: 429 };
     if (outcome.kind === 'exhausted') return { ok: false, error: SECOND_FACTOR_SENTENCES.exhausted, status: 429 };
     return refused;
@@ -661,7 +665,7 @@ export class SecondFactorService {
       ip: context.ip,
       details: context.reason ? { reason: context.reason } : {},
     });
-    if (!byUser) await this.store.oidc.endSessionsOf(user.id);
+    if (!byUser) await this.signOuts.endSessions(user.id);
     await this.forgetAllBrowsers(user, 'two-factor authentication was turned off', context);
     await this.mailer.send({ to: user.email, message: 'two-factor-disabled', locals: { actor: byUser ? undefined : actorName(context.actor), reason: context.reason } });
     return true;

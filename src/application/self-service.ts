@@ -6,6 +6,7 @@ import type { Store, User } from '../store/types.js';
 import type { AuditLog } from './audit-log.js';
 import type { PasswordLinks } from './password-links.js';
 import type { SecondFactorService } from './second-factors.js';
+import { isActive } from './account-status.js';
 import { PASSWORD_SENTENCES, type SignIns } from './sign-ins.js';
 import { isLookupableEmail, validatePassword } from './validation.js';
 
@@ -98,7 +99,7 @@ export class SelfService {
     const byAddress = await this.store.attempts.charge(`password-reset:ip:${ip}`, now, forgetAt);
     if (byEmail.count > RESETS_PER_EMAIL || byAddress.count > RESETS_PER_ADDRESS) return;
     const user = isLookupableEmail(typed) ? await this.store.users.findByEmail(typed) : null;
-    if (!user) return;
+    if (!user || !isActive(user)) return;
     const manager = user.managedBy ? await this.store.organizations.findById(user.managedBy) : null;
     if (manager?.federation) {
       await this.mailer.send({ to: user.email, message: 'password-reset-elsewhere', locals: { organizationName: manager.name } });

@@ -3,6 +3,7 @@ import type { Mailer } from '../mail/mailer.js';
 import { daysLeft, dueReminder } from '../policy/second-factor.js';
 import type { Store } from '../store/types.js';
 import type { SecondFactorService } from './second-factors.js';
+import { isActive } from './account-status.js';
 
 /**
  * The reminder e-mails before a setup deadline (docs/rules.md, "Rolling enforcement out"): 7 days and
@@ -30,7 +31,8 @@ export class SetupReminders {
     }
     const enrolled = await this.store.secondFactors.enrolledAmong([...candidates]);
     let sent = 0;
-    for (const user of await this.store.users.findByIds([...candidates].filter((id) => !enrolled.has(id)))) {
+    // A suspended account is not reminded: it cannot sign in to set anything up.
+    for (const user of (await this.store.users.findByIds([...candidates].filter((id) => !enrolled.has(id)))).filter(isActive)) {
       // The user's own deadline: the earliest of all their organizations, as the sign-in applies it.
       const deadline = await this.secondFactors.deadline(user);
       const reminder = deadline ? dueReminder(deadline, now) : null;

@@ -1,11 +1,13 @@
 import type { PasswordHasher } from '../security/password-hasher.js';
 import type { PasswordThrottle } from '../security/password-throttle.js';
 import type { Store, User } from '../store/types.js';
+import { isActive } from './account-status.js';
 import type { ApplicationMetrics } from './metrics.js';
 import type { SecondFactorService } from './second-factors.js';
+import type { SignOuts } from './sign-outs.js';
 import { PASSWORD_MAX_LENGTH, isLookupableEmail } from './validation.js';
 
-export type PasswordCheck = { readonly kind: 'ok'; readonly user: User } | { readonly kind: 'wrong' } | { readonly kind: 'throttled' };
+export type PasswordCheck = { readonly kind: 'ok'; readonly user: User } | { readonly kind: 'wrong' } | { readonly kind: 'throttled' } | { readonly kind: 'suspended' };
 
 export const PASSWORD_SENTENCES = {
   wrong: 'Email or password is incorrect.',
@@ -18,17 +20,19 @@ export const PASSWORD_SENTENCES = {
  */
 export class SignIns {
   constructor(
-    private readonly store: Pick<Store, 'users' | 'oidc'>,
+    private readonly store: Pick<Store, 'users'>,
     private readonly hasher: PasswordHasher,
     private readonly throttle: PasswordThrottle,
     private readonly metrics: ApplicationMetrics,
     private readonly secondFactors: Pick<SecondFactorService, 'forgetAllBrowsers'>,
+    private readonly signOuts: Pick<SignOuts, 'endSessions'>,
   ) {}
 
   /**
    * Checks an email and password, throttled per email and per IP, with the same work whether or not
    * the email has an account — neither the sentence nor the time tells which emails exist. A hash
-   * made with older parameters (or imported from elsewhere) is upgraded on success.
+   * made with older parameters (or imported from elsewhere) is upgraded on success. A suspended
+   * account is told so only after its right password; a wrong one gets the usual answer.
    */
   async checkPassword(email: string, password: string, ip: string): Promise<PasswordCheck> {
     const attempt = await this.throttle.begin(email.slice(0, 254), ip);
@@ -51,14 +55,20 @@ export class SignIns {
       this.metrics.signIn('invalid');
       return { kind: 'wrong' };
     }
-    this.metrics.signIn('ok');
     await this.throttle.succeeded(attempt);
+    if (!isActive(user)) {
+      this.metrics.signIn('suspended');
+      return { kind: 'suspended' };
+    }
+    this.metrics.signIn('ok');
     if (this.hasher.needsRehash(user.passwordHash!)) await this.store.users.updatePasswordHash(user.id, await this.hasher.hash(password));
     return { kind: 'ok', user };
   }
 
-  account(userId: string): Promise<User | null> {
-    return this.store.users.findById(userId);
+  /** The account a sign-in, a session or a token is for — while it may sign in: a suspended one is not found. */
+  async account(userId: string): Promise<User | null> {
+    const user = await this.store.users.findById(userId);
+    return user && isActive(user) ? user : null;
   }
 
   recordSignIn(userId: string): Promise<void> {
@@ -70,7 +80,7 @@ export class SignIns {
    * forgets every remembered browser: another browser must not sign in on the password alone.
    */
   async endOtherSessions(user: User, keepSessionId: string, ip: string | null): Promise<number> {
-    const ended = await this.store.oidc.endSessionsOf(user.id, keepSessionId);
+    const ended = await this.signOuts.endSessions(user.id, keepSessionId);
     await this.secondFactors.forgetAllBrowsers(user, 'the user signed out every other session', { actor: user, ip });
     return ended;
   }

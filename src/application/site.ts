@@ -1,7 +1,7 @@
 import type { TwoFactorMode } from '../../config/index.js';
 import { ForbiddenError, ValidationError } from '../errors.js';
 import type { SettingsRepository, Store } from '../store/types.js';
-import { actsSiteWide, type Actor } from './actor.js';
+import { actsSiteWide, via, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 
 export const TWO_FACTOR_MODES: readonly TwoFactorMode[] = ['off', 'optional', 'required'];
@@ -63,7 +63,7 @@ export class Site {
     await this.audit.record('site.two_factor_mode_changed', [null], null, {
       actor,
       ip,
-      details: { mode, before, ...(actor === null ? { via: 'command line' } : {}) },
+      details: { mode, before, ...via(actor) },
     });
   }
 }

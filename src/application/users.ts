@@ -2,13 +2,15 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import type { FederationService } from '../federation/federation-service.js';
 import type { PasswordHasher } from '../security/password-hasher.js';
 import { DuplicateError, type Organization, type Role, type Store, type User } from '../store/types.js';
+import type { AccountLifecycle, DeletionInput } from './account-lifecycle.js';
+import { accountStatus, type AccountStatus } from './account-status.js';
 import { actsSiteWide, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import { disableTwoFactorOf, strongestFactorOf, type MemberRow } from './members.js';
 import type { Organizations } from './organizations.js';
 import type { PasswordLinks } from './password-links.js';
 import type { SecondFactorService } from './second-factors.js';
-import { isRecordId, normalizeEmail, validateName, validatePassword } from './validation.js';
+import { isRecordId, normalizeEmail, parsePageNumber, validateName, validatePassword } from './validation.js';
 
 export interface CreateUserInput {
   readonly email: string;
@@ -21,12 +23,43 @@ export interface CreateUserInput {
 export interface UserProfile extends Omit<MemberRow, 'deadline' | 'overdue'> {
   readonly organizations: Organization[];
   readonly managedBy: Organization | null;
+  readonly status: AccountStatus;
+}
+
+/** A user as the site console's search lists them. */
+export interface UserListRow {
+  readonly user: User;
+  readonly organizations: ReadonlyArray<{ readonly organization: Organization; readonly role: Role }>;
+  /** What second factors they have; `recoveryCodesRemaining` is null when they have none. */
+  readonly factors: { readonly app: boolean; readonly securityKeys: number; readonly recoveryCodesRemaining: number | null };
+  readonly status: AccountStatus;
+}
+
+export interface UserSearchPage {
+  /** The text searched for, trimmed; empty lists everyone. */
+  readonly query: string;
+  readonly rows: readonly UserListRow[];
+  readonly total: number;
+  readonly page: number;
+  readonly pages: number;
+}
+
+const USER_PAGE_SIZE = 25;
+const MAX_QUERY_LENGTH = 254;
+
+/** The search text from a query string: a string of at most 254 characters (absent: everyone). */
+function parseQuery(raw: unknown): string {
+  if (raw === undefined) return '';
+  if (typeof raw !== 'string') throw new ValidationError('Search for one text at a time.', 'q');
+  const text = raw.trim();
+  if (text.length > MAX_QUERY_LENGTH) throw new ValidationError(`The search text may have at most ${MAX_QUERY_LENGTH} characters.`, 'q');
+  return text;
 }
 
 /**
  * Accounts, as site admins and the operator handle them: creating them, finding anyone, the
- * break-glass reset of anyone's second factor, and handing an account to its organization's
- * identity provider and back (docs/security-model.md, "Managed accounts").
+ * break-glass reset of anyone's second factor, suspending and deleting anyone's account, and handing
+ * an account to its organization's identity provider and back (docs/security-model.md, "Managed accounts").
  */
 export class Users {
   constructor(
@@ -37,6 +70,7 @@ export class Users {
     private readonly passwordLinks: PasswordLinks,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditLog,
+    private readonly lifecycle: AccountLifecycle,
   ) {}
 
   #requireSiteWide(actor: Actor): void {
@@ -91,10 +125,32 @@ export class Users {
     return user;
   }
 
-  async search(actor: Actor, text: string): Promise<User[]> {
+  /**
+   * Anyone on the site whose email or name contains the text, a page at a time, each with their
+   * organizations, second factors, last sign-in and status — read in a fixed number of queries.
+   */
+  async search(actor: Actor, query: unknown, page: unknown): Promise<UserSearchPage> {
     this.#requireSiteWide(actor);
-    if (text.trim().length === 0) return [];
-    return this.store.users.search(text, 50);
+    const text = parseQuery(query);
+    const current = parsePageNumber(page);
+    const { users, total } = await this.store.users.search(text, { limit: USER_PAGE_SIZE, offset: (current - 1) * USER_PAGE_SIZE });
+    const ids = users.map((user) => user.id);
+    const [memberships, remaining, apps, keys] = await Promise.all([
+      this.store.memberships.listByUsers(ids),
+      this.store.secondFactors.recoveryCodesRemaining(ids),
+      this.store.secondFactors.appsAmong(ids),
+      this.store.securityKeys.countAmong(ids),
+    ]);
+    const organizations = new Map((await this.store.organizations.findByIds([...new Set(memberships.map((membership) => membership.organizationId))])).map((organization) => [organization.id, organization]));
+    const rows = users.map((user): UserListRow => ({
+      user,
+      organizations: memberships
+        .filter((membership) => membership.userId === user.id && organizations.has(membership.organizationId))
+        .map((membership) => ({ organization: organizations.get(membership.organizationId)!, role: membership.role })),
+      factors: { app: apps.has(user.id), securityKeys: keys.get(user.id) ?? 0, recoveryCodesRemaining: remaining.get(user.id) ?? null },
+      status: accountStatus(user),
+    }));
+    return { query: text, rows, total, page: current, pages: Math.max(1, Math.ceil(total / USER_PAGE_SIZE)) };
   }
 
   async profile(actor: Actor, userId: string): Promise<UserProfile> {
@@ -114,6 +170,7 @@ export class Users {
       strongestFactor: strongestFactorOf(secondFactor !== null, keys.get(user.id) ?? 0),
       organizations,
       managedBy: organizations.find((organization) => organization.id === user.managedBy) ?? null,
+      status: accountStatus(user),
     };
   }
 
@@ -125,6 +182,26 @@ export class Users {
     const { user } = await this.profile(actor, userId);
     if (actor === null && !reason?.trim()) throw new ValidationError('Say why (it is kept in the audit log and e-mailed to the user).', 'reason');
     return disableTwoFactorOf(this.secondFactors, actor, user, ip, reason);
+  }
+
+  /** Suspends anyone's account (site admins and the operator; never the last active site admin). */
+  async suspend(actor: Actor, userId: string, reason: string | undefined, ip: string | null): Promise<User> {
+    const { user } = await this.profile(actor, userId);
+    await this.lifecycle.suspend(actor, user, reason, ip);
+    return user;
+  }
+
+  async reactivate(actor: Actor, userId: string, reason: string | undefined, ip: string | null): Promise<User> {
+    const { user } = await this.profile(actor, userId);
+    await this.lifecycle.reactivate(actor, user, reason, ip);
+    return user;
+  }
+
+  /** Deletes anyone's account with its personal data; the actor types its email to confirm. */
+  async delete(actor: Actor, userId: string, input: DeletionInput, ip: string | null): Promise<User> {
+    const { user } = await this.profile(actor, userId);
+    await this.lifecycle.delete(actor, user, input, ip);
+    return user;
   }
 
   /** Hands a member's account to their organization's identity provider. */

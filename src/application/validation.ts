@@ -23,9 +23,9 @@ export function isSlug(raw: string): boolean {
   return /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(raw);
 }
 
-export function normalizeEmail(raw: string): string {
+export function normalizeEmail(raw: string, field = 'email'): string {
   const email = raw.trim().toLowerCase();
-  if (email.length > 254 || !EMAIL.test(email)) throw new ValidationError(`"${raw}" is not a valid email address.`, 'email');
+  if (email.length > 254 || !EMAIL.test(email)) throw new ValidationError(`"${raw}" is not a valid email address.`, field);
   return email;
 }
 
@@ -54,28 +54,72 @@ export function validatePassword(password: string): string {
 
 export function validateClientId(raw: string): string {
   if (!/^[A-Za-z0-9._~-]{1,128}$/.test(raw)) {
-    throw new ValidationError(`"${raw}" is not a valid client id: use 1 to 128 letters, digits and . _ ~ -`, 'clientId');
+    throw new ValidationError(`"${raw}" is not a valid client id: use 1 to 128 letters, digits, dots, underscores, tildes and dashes.`, 'clientId');
   }
   return raw;
 }
 
-/** A redirect URI: absolute http(s), no fragment (OAuth 2.0 §3.1.2). */
-export function validateRedirectUri(raw: string): string {
+/** What a registered URI may be depends on where the site runs (docs/rules.md, "Applications"). */
+export interface UriRules {
+  readonly production: boolean;
+}
+
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
+const MAX_URI_LENGTH = 2000;
+
+/**
+ * A URI an application registers — where codes are sent back, where the person lands after signing
+ * out, where logout tokens are posted: absolute, https (plain http only for localhost, and only
+ * outside production), no fragment (OAuth 2.0 §3.1.2), no wildcard, no user name or password. The
+ * sentence names the URI, since a form may list several; `field` is where it goes.
+ */
+export function validateRedirectUri(raw: string, { production }: UriRules, field = 'redirectUris'): string {
+  const refuse = (why: string) => new ValidationError(`"${raw}" ${why}`, field);
+  if (raw.length > MAX_URI_LENGTH) throw new ValidationError(`A URI may have at most ${MAX_URI_LENGTH} characters; "${raw.slice(0, 40)}…" has ${raw.length}.`, field);
   let url: URL;
   try {
+    if (/[\s\p{Cc}]/u.test(raw)) throw new TypeError('whitespace');
     url = new URL(raw);
   } catch {
-    throw new ValidationError(`"${raw}" is not a valid URL.`, 'redirectUri');
+    throw refuse('is not a valid URL.');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(`"${raw}" must be an http or https URL.`, 'redirectUri');
-  if (url.hash || raw.includes('#')) throw new ValidationError(`"${raw}" must not contain a fragment (#).`, 'redirectUri');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw refuse('must be an http or https URL.');
+  if (url.hash || raw.includes('#')) throw refuse('must not contain a fragment (#).');
+  if (raw.includes('*')) throw refuse('must not contain a wildcard (*): register each address in full.');
+  if (url.username || url.password) throw refuse('must not contain a user name or password.');
+  if (url.protocol === 'http:') {
+    if (production) throw refuse('must be an https URL: this site runs in production, where plain http is refused.');
+    if (!LOOPBACK_HOSTS.has(url.hostname)) throw refuse('must be an https URL: plain http is allowed only for localhost.');
+  }
   return raw;
+}
+
+/** How many URIs of one kind an application may register. */
+export const MAX_URIS = 20;
+
+/** A list of URIs, each checked, without repeats; `what` names them in the sentence ("redirect URIs"). */
+export function validateUriList(raws: readonly string[], rules: UriRules, field: string, what: string): string[] {
+  if (raws.length > MAX_URIS) throw new ValidationError(`Register at most ${MAX_URIS} ${what}.`, field);
+  return [...new Set(raws.map((raw) => validateRedirectUri(raw, rules, field)))];
 }
 
 export function validateClientSecret(raw: string): string {
   if (raw.length < 32) throw new ValidationError('The client secret must have at least 32 characters.', 'secret');
   if (raw.length > 512) throw new ValidationError('The client secret must have at most 512 characters.', 'secret');
   return raw;
+}
+
+/** How long a rotated client secret may keep working: a week at most. */
+export const MAX_SECRET_GRACE_HOURS = 168;
+
+/** The hours a rotated secret keeps working, from a form, the API or the command line: 0 when absent. */
+export function parseGraceHours(raw: unknown): number {
+  if (raw === undefined || raw === '') return 0;
+  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+  if (!/^\d{1,3}$/.test(text) || Number(text) > MAX_SECRET_GRACE_HOURS) {
+    throw new ValidationError(`The old secret can keep working for a whole number of hours from 0 to ${MAX_SECRET_GRACE_HOURS}.`, 'graceHours');
+  }
+  return Number(text);
 }
 
 /** Page numbers go into a query's offset: whole numbers from 1 to this only. */

@@ -3,6 +3,7 @@ import type { Application } from '../application/index.js';
 import { parseRole } from '../application/members.js';
 import { parseTwoFactorMode } from '../application/site.js';
 import type { Role } from '../application/types.js';
+import { MAX_SECRET_GRACE_HOURS } from '../application/validation.js';
 import { ValidationError } from '../errors.js';
 import { exportMembers } from '../import/member-export.js';
 import { readCsv, readJsonLines, type ImportFormat } from '../import/read-records.js';
@@ -69,13 +70,36 @@ async function passwordFrom(args: ParsedArgs, context: CommandContext): Promise<
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   'org create': {
-    usage: 'org create <slug> --name <name>',
-    summary: 'Create an organization.',
+    usage: 'org create <slug> --name <name> [--owner <email>]',
+    summary: 'Create an organization; --owner makes its first owner (an existing account directly, a new address gets an account and an e-mailed link to set its password).',
+    options: { name: { value: true }, owner: { value: true } },
+    async run(args, { application }) {
+      const [slug] = positionals(args, ['slug']);
+      const owner = one(args, 'owner');
+      const { organization, owner: added } = await application.organizationSetup.create(OPERATOR, { slug: slug!, name: required(args, 'name'), ...(owner === undefined ? {} : { ownerEmail: owner }) });
+      const ownerText = added ? ` ${added.user.email} is its owner${added.outcome === 'created' ? ' and was e-mailed a link to set a password' : ''}.` : '';
+      return `Created organization "${organization.slug}" (${organization.name}).${ownerText}`;
+    },
+  },
+  'org rename': {
+    usage: 'org rename <slug> --name <name>',
+    summary: 'Give an organization a new name (its slug stays).',
     options: { name: { value: true } },
     async run(args, { application }) {
       const [slug] = positionals(args, ['slug']);
-      const organization = await application.organizations.create(OPERATOR, slug!, required(args, 'name'));
-      return `Created organization "${organization.slug}" (${organization.name}).`;
+      const organization = await application.organizations.rename(OPERATOR, slug!, required(args, 'name'));
+      return `"${organization.slug}" is now called ${organization.name}.`;
+    },
+  },
+  'org delete': {
+    usage: 'org delete <slug> --confirm <slug>',
+    summary: 'Delete an organization (type its slug again after --confirm). Its members keep their accounts; its audit log is kept until AUDIT_RETENTION_DAYS.',
+    options: { confirm: { value: true } },
+    async run(args, { application }) {
+      const [slug] = positionals(args, ['slug']);
+      const { organization, members, managedAccounts } = await application.organizations.delete(OPERATOR, slug!, required(args, 'confirm'));
+      const managed = managedAccounts ? `; ${managedAccounts} account${managedAccounts === 1 ? '' : 's'} its identity provider managed ${managedAccounts === 1 ? 'was' : 'were'} e-mailed a link to set a password here` : '';
+      return `Deleted organization "${organization.slug}" (${organization.name}); its ${members} member${members === 1 ? '' : 's'} kept their accounts${managed}.`;
     },
   },
   'org set': {
@@ -240,11 +264,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     },
   },
   'client create': {
-    usage: 'client create <client-id> --redirect-uri <url>... [--post-logout-redirect-uri <url>]... [--secret <secret>] [--name <name>] [--first-party]',
-    summary: 'Register a relying party. Without --secret it is a public client (PKCE only).',
+    usage: 'client create <client-id> --redirect-uri <url>... [--post-logout-redirect-uri <url>]... [--backchannel-logout-uri <url>] [--secret <secret>] [--name <name>] [--first-party]',
+    summary: 'Register a relying party. Without --secret it is a public client (PKCE only). With --backchannel-logout-uri it is sent a logout token whenever a session it signed in to ends.',
     options: {
       'redirect-uri': { value: true, repeatable: true },
       'post-logout-redirect-uri': { value: true, repeatable: true },
+      'backchannel-logout-uri': { value: true },
       secret: { value: true },
       name: { value: true },
       'first-party': { value: false },
@@ -253,16 +278,56 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       const [clientId] = positionals(args, ['client-id']);
       const redirectUris = args.values.get('redirect-uri') ?? [];
       if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required.');
-      const client = await application.clients.create(OPERATOR, {
+      const { client } = await application.clients.create(OPERATOR, {
         clientId: clientId!,
         name: one(args, 'name'),
         redirectUris,
         postLogoutRedirectUris: args.values.get('post-logout-redirect-uri') ?? [],
         secret: one(args, 'secret'),
         firstParty: args.flags.has('first-party'),
+        backchannelLogoutUri: one(args, 'backchannel-logout-uri'),
       });
       const kind = client.sealedSecret ? 'confidential (client_secret_basic)' : 'public (PKCE, no secret)';
-      return `Created ${client.firstParty ? 'first-party ' : ''}${kind} client "${client.clientId}".`;
+      const told = client.backchannelLogoutUri ? `; logout tokens go to ${client.backchannelLogoutUri}` : '';
+      return `Created ${client.firstParty ? 'first-party ' : ''}${kind} client "${client.clientId}"${told}.`;
+    },
+  },
+  'client list': {
+    usage: 'client list',
+    summary: 'List the registered relying parties: client id, kind, name and redirect URIs, one per line.',
+    options: {},
+    async run(args, { application }) {
+      positionals(args, []);
+      const clients = await application.clients.list(OPERATOR);
+      if (clients.length === 0) return 'No applications are registered.';
+      return clients.map((client) => [
+        client.clientId,
+        client.sealedSecret ? 'confidential' : 'public',
+        client.firstParty ? 'first-party' : 'third-party',
+        JSON.stringify(client.name),
+        client.redirectUris.join(' '),
+      ].join('\t')).join('\n');
+    },
+  },
+  'client rotate-secret': {
+    usage: 'client rotate-secret <client-id> [--grace-hours N]',
+    summary: `Give a confidential client a new secret, printed once; the old one keeps working for N hours (0 to ${MAX_SECRET_GRACE_HOURS}; default 0: it stops at once).`,
+    options: { 'grace-hours': { value: true } },
+    async run(args, { application }) {
+      const [clientId] = positionals(args, ['client-id']);
+      const { client, secret, previousSecretExpiresAt } = await application.clients.rotateSecret(OPERATOR, clientId!, one(args, 'grace-hours'));
+      const old = previousSecretExpiresAt ? `the old one works until ${previousSecretExpiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC` : 'the old one no longer works';
+      return `New client secret for "${client.clientId}" (shown only now; ${old}): ${secret}`;
+    },
+  },
+  'client delete': {
+    usage: 'client delete <client-id>',
+    summary: 'Delete a relying party and revoke everything issued to it (grants, codes, access and refresh tokens).',
+    options: {},
+    async run(args, { application }) {
+      const [clientId] = positionals(args, ['client-id']);
+      const { client, revoked } = await application.clients.delete(OPERATOR, clientId!);
+      return `Deleted client "${client.clientId}"; its grants, codes and tokens were revoked (${revoked} in all).`;
     },
   },
   'site set': {
@@ -286,6 +351,37 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
         lines.push(`A first set-up is ${on ? 'now' : 'no longer'} confirmed by an e-mailed code, where no organization decides it.`);
       }
       return lines.join('\n');
+    },
+  },
+  'user suspend': {
+    usage: 'user suspend <email> --reason <text>',
+    summary: 'Suspend an account: it is signed out everywhere, its tokens stop working, the applications it signed in to are told, and it cannot sign in until reactivated. Audited; the person is e-mailed.',
+    options: { reason: { value: true } },
+    async run(args, { application: { users } }) {
+      const [email] = positionals(args, ['email']);
+      const user = await users.suspend(OPERATOR, (await users.byEmail(OPERATOR, email!)).id, required(args, 'reason'), null);
+      return `${user.email} is suspended: signed out everywhere, the applications told, and e-mailed.`;
+    },
+  },
+  'user reactivate': {
+    usage: 'user reactivate <email> --reason <text>',
+    summary: 'Let a suspended account sign in again, as it was. Audited; the person is e-mailed.',
+    options: { reason: { value: true } },
+    async run(args, { application: { users } }) {
+      const [email] = positionals(args, ['email']);
+      const user = await users.reactivate(OPERATOR, (await users.byEmail(OPERATOR, email!)).id, required(args, 'reason'), null);
+      return `${user.email} is active again and was e-mailed.`;
+    },
+  },
+  'user delete': {
+    usage: 'user delete <email> --confirm <email> [--reason <text>]',
+    summary: 'Delete an account and its personal data (its audit entries stay under a pseudonym; the address can be used again). --confirm repeats the email.',
+    options: { confirm: { value: true }, reason: { value: true } },
+    async run(args, { application: { users } }) {
+      const [email] = positionals(args, ['email']);
+      const confirmEmail = required(args, 'confirm');
+      const user = await users.delete(OPERATOR, (await users.byEmail(OPERATOR, email!)).id, { confirmEmail, reason: one(args, 'reason') }, null);
+      return `${user.email} is deleted; its audit entries are kept under a pseudonym.`;
     },
   },
   'user disable-2fa': {

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import * as oidc from 'openid-client';
 import type { Config } from '../../config/index.js';
+import { isActive, SUSPENDED_SENTENCE } from '../application/account-status.js';
 import type { Actor } from '../application/actor.js';
 import type { AuditLog } from '../application/audit-log.js';
 import { isLookupableEmail, isSlug, normalizeEmail, validateName } from '../application/validation.js';
@@ -441,8 +442,15 @@ export class FederationService {
     return this.#ensureMember(organization, user);
   }
 
-  /** A managed account always belongs to its organization (an owner who removed it cannot orphan it). */
+  /**
+   * A managed account always belongs to its organization (an owner who removed it cannot orphan it) —
+   * unless it is suspended: then the upstream sign-in is refused, and nothing changes.
+   */
   async #ensureMember(organization: Organization, user: User): Promise<User> {
+    if (!isActive(user)) {
+      this.log.warn('federation: a suspended account signed in upstream; refused', { organization: organization.slug, userId: user.id });
+      throw new UserError(SUSPENDED_SENTENCE, 403);
+    }
     if (!(await this.store.memberships.find(organization.id, user.id))) {
       await this.store.memberships.put(organization.id, user.id, 'member');
       await this.audit.record('member.added', [organization.id], user, { actor: null, details: { via: 'identity provider sign-in of a managed account' } });

@@ -5,6 +5,7 @@ import client from 'prom-client';
 import { LOCKOUT_KINDS, SECOND_FACTOR_OUTCOMES, SIGN_IN_OUTCOMES, type ApplicationMetrics, type LockoutKind, type SecondFactorOutcome, type SignInOutcome } from '../application/metrics.js';
 import type { FactorKind } from '../factors/factor.js';
 import type { MailMetrics } from '../mail/mailer.js';
+import { LOGOUT_TOKEN_OUTCOMES, type LogoutTokenMetrics, type LogoutTokenOutcome } from '../provider/back-channel-logout.js';
 import { MESSAGES } from '../mail/messages.js';
 import type { OutboxDepth } from '../store/types.js';
 
@@ -20,7 +21,7 @@ const DEPTH_REUSED_MS = 1000;
  * each from a fixed list — never an email, a user id or a path. Counters with known labels start at
  * zero, so a rate is defined before the first event.
  */
-export class TwofoldMetrics implements ApplicationMetrics, MailMetrics {
+export class TwofoldMetrics implements ApplicationMetrics, MailMetrics, LogoutTokenMetrics {
   readonly registry = new client.Registry();
   readonly #requests = new client.Counter({
     name: 'twofold_http_requests_total',
@@ -37,7 +38,7 @@ export class TwofoldMetrics implements ApplicationMetrics, MailMetrics {
   });
   readonly #signIns = new client.Counter({
     name: 'twofold_sign_ins_total',
-    help: 'Password checks at sign-in, by outcome: ok, invalid (wrong email or password), locked (throttled).',
+    help: 'Password checks at sign-in, by outcome: ok, invalid (wrong email or password), locked (throttled), suspended (the right password of a suspended account).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
@@ -53,6 +54,12 @@ export class TwofoldMetrics implements ApplicationMetrics, MailMetrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly #logoutTokens = new client.Counter({
+    name: 'twofold_logout_tokens_total',
+    help: 'Logout tokens for applications (back-channel logout), by outcome: sent, retried (the application did not take it; tried again later), failed (given up on after 24 hours).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly #queued = this.#mailCounter('twofold_emails_queued_total', 'E-mails recorded in the outbox, by message.');
   readonly #sent = this.#mailCounter('twofold_emails_sent_total', 'E-mails the mail server took, by message.');
   readonly #deliveryErrors = this.#mailCounter('twofold_email_delivery_errors_total', 'Attempts the mail server did not take (each is retried), by message.');
@@ -64,6 +71,7 @@ export class TwofoldMetrics implements ApplicationMetrics, MailMetrics {
     for (const outcome of SIGN_IN_OUTCOMES) this.#signIns.inc({ outcome }, 0);
     for (const factor of FACTORS) for (const outcome of SECOND_FACTOR_OUTCOMES) this.#secondFactor.inc({ factor, outcome }, 0);
     for (const kind of LOCKOUT_KINDS) this.#lockouts.inc({ kind }, 0);
+    for (const outcome of LOGOUT_TOKEN_OUTCOMES) this.#logoutTokens.inc({ outcome }, 0);
     for (const counter of [this.#queued, this.#sent, this.#deliveryErrors, this.#failed]) for (const message of MESSAGE_NAMES) counter.inc({ message }, 0);
     const readDepth = () => this.#readDepth();
     const outbox = (read: (depth: OutboxDepth) => number) => async function collect(this: client.Gauge) {
@@ -107,6 +115,10 @@ export class TwofoldMetrics implements ApplicationMetrics, MailMetrics {
 
   lockout(kind: LockoutKind): void {
     this.#lockouts.inc({ kind });
+  }
+
+  logoutToken(outcome: LogoutTokenOutcome): void {
+    this.#logoutTokens.inc({ outcome });
   }
 
   queued(message: string): void {

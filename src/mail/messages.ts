@@ -21,6 +21,9 @@ export const MESSAGES = {
   'security-key-added': { subject: 'A security key or passkey was added to your account' },
   'security-key-removed': { subject: 'A security key or passkey was removed from your account' },
   'setup-email-code': { subject: 'Your code to finish setting up two-factor authentication' },
+  'account-suspended': { subject: 'Your account was suspended' },
+  'account-reactivated': { subject: 'Your account was reactivated' },
+  'account-deleted': { subject: 'Your account was deleted' },
 } as const;
 
 export type MessageName = keyof typeof MESSAGES;

@@ -16,10 +16,24 @@ export function clientMetadata(client: Client, box: SecretBox): AdapterPayload {
       : { client_secret: box.open(client.sealedSecret, clientSecretContext(client.clientId)), token_endpoint_auth_method: 'client_secret_basic' }),
     redirect_uris: [...client.redirectUris],
     post_logout_redirect_uris: [...client.postLogoutRedirectUris],
+    // The session id goes in the ID token and in the logout token, so the application knows which of its sessions ended.
+    ...(client.backchannelLogoutUri ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     scope: RELYING_PARTY_SCOPES,
     first_party: client.firstParty,
+  };
+}
+
+/**
+ * The secret a client had before its last rotation, while its grace period lasts; null otherwise
+ * (docs/security-model.md, "Client secrets").
+ */
+export function previousClientSecret(store: Pick<Store, 'clients'>, box: SecretBox) {
+  return async (clientId: string, now = new Date()): Promise<string | null> => {
+    const client = await store.clients.find(clientId);
+    if (!client?.previousSealedSecret || !client.previousSecretExpiresAt || client.previousSecretExpiresAt.getTime() <= now.getTime()) return null;
+    return box.open(client.previousSealedSecret, clientSecretContext(client.clientId));
   };
 }
 
@@ -32,7 +46,7 @@ export function createAdapterClass(store: Pick<Store, 'oidc' | 'clients'>, box: 
     constructor(private readonly name: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-      if (this.name === 'Client') throw new Error('Clients are created with the twofold command line, not through oidc-provider.');
+      if (this.name === 'Client') throw new Error('Clients are registered through Twofold\'s application layer (the site console, the admin API or the command line), not through oidc-provider.');
       await store.oidc.upsert(this.name, id, payload, expiresIn ? new Date(Date.now() + expiresIn * 1000) : null);
     }
 

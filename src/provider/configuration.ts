@@ -1,4 +1,4 @@
-import { errors, type KoaContextWithOIDC, type Configuration, type Grant } from 'oidc-provider';
+import { errors, type AccountClaims, type KoaContextWithOIDC, type Configuration, type Grant } from 'oidc-provider';
 import type { Config } from '../../config/index.js';
 import { readRememberedBrowser } from '../http/remembered-browser-cookie.js';
 import { renderHtml } from '../http/views.js';
@@ -11,8 +11,11 @@ import { createAdapterClass } from './adapter.js';
 import { errorSentence } from './error-sentences.js';
 import { skipsConsent } from './first-party.js';
 import { interactionPolicy } from './interaction-policy.js';
+import { keepOrganizationScopes, ORGANIZATION_SCOPES_PARAM, restoreOrganizationScopes } from './organization-scopes.js';
 import type { SecondFactorService } from '../application/second-factors.js';
+import type { Members } from '../application/members.js';
 import type { SignIns } from '../application/sign-ins.js';
+import { ORGANIZATIONS_SCOPE, organizationSignIn, requestedOrganizations, type OrganizationSignIn } from '../policy/organization-scope.js';
 import type { AcrClaimRequest } from '../policy/acr-request.js';
 import { meetsRule, type SecondFactorStep } from '../policy/second-factor.js';
 import { ADMIN_SCOPE, builtInClients, isAdminClient } from '../self-service/built-in-clients.js';
@@ -26,6 +29,8 @@ export interface ProviderDependencies {
   readonly log: Logger;
   readonly accounts: SignIns;
   readonly secondFactors: SecondFactorService;
+  /** The memberships that the `organizations` and `organization:<slug>` scopes put in tokens. */
+  readonly members: Pick<Members, 'organizationsOf'>;
 }
 
 const MINUTE = 60;
@@ -36,6 +41,21 @@ const DAY = 24 * HOUR;
 export const SESSION_TTL_SECONDS = 14 * DAY;
 /** The options of oidc-provider's long-lived cookies, the session's among them. */
 export const LONG_COOKIE = Object.freeze({ signed: true, httpOnly: true, sameSite: 'lax' as const });
+
+/**
+ * `organization:<slug>` is no scope oidc-provider knows (organization-scopes.ts keeps it in the
+ * request), so consent never adds it to a grant; it is added here, so that the code and the tokens
+ * carry it and the ID token can name the organization (`org_slug`). It grants nothing: it narrows the
+ * sign-in to one organization.
+ */
+async function coverOrganizationScopes(ctx: KoaContextWithOIDC, grant: Grant): Promise<Grant> {
+  const granted = new Set(grant.getOIDCScope().split(' '));
+  const missing = requestedOrganizations(ctx.oidc.requestParamScopes).map((slug) => `organization:${slug}`).filter((scope) => !granted.has(scope));
+  if (missing.length === 0) return grant;
+  grant.addOIDCScope(missing.join(' '));
+  await grant.save();
+  return grant;
+}
 
 /** Adds to a grant whatever the current request asks for and the grant does not cover yet. */
 export function coverRequest(ctx: KoaContextWithOIDC, grant: Grant): void {
@@ -50,17 +70,33 @@ export function coverRequest(ctx: KoaContextWithOIDC, grant: Grant): void {
  * organization: their grant is made without a consent page. Third-party clients keep the default.
  */
 async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undefined> {
+  // The first of Twofold's hooks to run when oidc-provider resumes an authorization request.
+  restoreOrganizationScopes(ctx);
   const { oidc } = ctx;
   const accountId = oidc.session?.accountId;
   const clientId = oidc.client!.clientId;
   const grantId = oidc.result?.consent?.grantId ?? oidc.session?.grantIdFor(clientId);
   let grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
   if (grant && (grant.accountId !== accountId || grant.clientId !== clientId)) grant = undefined;
-  if (!skipsConsent(ctx.oidc.client) || !accountId) return grant;
+  if (!skipsConsent(ctx.oidc.client) || !accountId) return grant && coverOrganizationScopes(ctx, grant);
   grant ??= new oidc.provider.Grant({ accountId, clientId });
   coverRequest(ctx, grant);
   await grant.save();
   return grant;
+}
+
+/**
+ * Whether a sign-in may go on for the organization its scope names, if it names one: at every
+ * authorization request, and whenever its code or refresh token is redeemed (docs/rules.md,
+ * "Organizations in tokens"). The memberships are read only when an organization is named.
+ */
+function organizationSignInOf({ members }: Pick<ProviderDependencies, 'members'>) {
+  return async (accountId: string, scope: string | Iterable<string> | undefined): Promise<OrganizationSignIn> => {
+    const requested = requestedOrganizations(scope);
+    if (requested.length === 0) return { kind: 'allowed', slug: null };
+    const memberships = await members.organizationsOf(accountId);
+    return organizationSignIn(requested, new Set(memberships.map((membership) => membership.slug)));
+  };
 }
 
 /** Where the sign-in stands with the second factor, decided by src/policy from the stored facts and this request. */
@@ -92,7 +128,8 @@ function levelOfAccessToken(store: Pick<Store, 'oidc'>) {
 
 const REDEEMED_FOR_TOKENS: ReadonlySet<string> = new Set(['AuthorizationCode', 'RefreshToken']);
 
-export function providerConfiguration({ config, store, keys, box, log, accounts, secondFactors }: ProviderDependencies): Configuration {
+export function providerConfiguration({ config, store, keys, box, log, accounts, secondFactors, members }: ProviderDependencies): Configuration {
+  const organizationSignInFor = organizationSignInOf({ members });
   return {
     adapter: createAdapterClass(store, box),
     clients: builtInClients(config.issuer),
@@ -107,36 +144,58 @@ export function providerConfiguration({ config, store, keys, box, log, accounts,
      * being redeemed: the pages are not the only way to tokens, so the rule is applied again here. A
      * code or refresh token from a sign-in that did not reach what the rule requires now (enforcement
      * switched on since, 2FA set up since, the remembered browser it signed in on removed or expired)
-     * gets no tokens.
+     * gets no tokens. A suspended account is not found at all, so its codes and refresh tokens are
+     * refused (`invalid_grant`), and so is a sign-in for one organization once the person has left it.
+     * Memberships are read afresh each time, so a refreshed ID token lists the organizations of today.
      */
     async findAccount(_ctx, sub, token) {
       const user = await accounts.account(sub);
       if (!user) return undefined;
       if (token && REDEEMED_FOR_TOKENS.has(token.kind)) {
-        const redeemed = token as unknown as { clientId?: string; acr?: string; sessionUid?: string };
+        const redeemed = token as unknown as { clientId?: string; acr?: string; sessionUid?: string; scope?: string };
         const browser = { signInSessionUid: redeemed.sessionUid };
         if (!meetsRule(await secondFactors.stepFor(user, { adminArea: isAdminClient(redeemed.clientId) }, redeemed.acr, browser))) {
           throw new errors.InvalidGrant('the second factor is required; sign the user in again');
         }
+        if ((await organizationSignInFor(user.id, redeemed.scope)).kind !== 'allowed') {
+          throw new errors.InvalidGrant('the account is no longer a member of the organization this sign-in was for');
+        }
       }
       return {
         accountId: user.id,
-        async claims() {
-          return { sub: user.id, email: user.email, email_verified: true, name: user.name };
+        async claims(_use, scope) {
+          const claims: AccountClaims = { sub: user.id, email: user.email, email_verified: true, name: user.name };
+          const scopes = new Set(scope?.split(' '));
+          const [slug] = requestedOrganizations(scopes);
+          if (!scopes.has(ORGANIZATIONS_SCOPE) && slug === undefined) return claims;
+          const memberships = await members.organizationsOf(user.id);
+          if (scopes.has(ORGANIZATIONS_SCOPE)) claims.organizations = memberships;
+          if (slug !== undefined && memberships.some((membership) => membership.slug === slug)) claims.org_slug = slug;
+          return claims;
         },
       };
     },
     claims: {
-      openid: ['sub', 'acr', 'amr', 'auth_time'],
+      openid: ['sub', 'acr', 'amr', 'auth_time', 'org_slug'],
       email: ['email', 'email_verified'],
       profile: ['name'],
+      [ORGANIZATIONS_SCOPE]: ['organizations'],
     },
-    scopes: ['openid', 'offline_access', 'email', 'profile', ADMIN_SCOPE],
+    scopes: ['openid', 'offline_access', 'email', 'profile', ORGANIZATIONS_SCOPE, ADMIN_SCOPE],
     acrValues: [...ACR_VALUES],
     conformIdTokenClaims: false,
     responseTypes: ['code'],
     pkce: { required: () => true },
     extraClientMetadata: { properties: ['first_party'] },
+    extraParams: { [ORGANIZATION_SCOPES_PARAM]: keepOrganizationScopes },
+    /*
+     * oidc-provider's outgoing requests refuse private and loopback addresses, a guard for providers
+     * where anyone may register a client. Twofold registers clients only through site admins and the
+     * operator, and its only outgoing requests from oidc-provider are logout tokens to the back-channel
+     * logout URI they registered — an intranet application as often as not — so these go where
+     * registered (docs/security-model.md, "Back-channel logout").
+     */
+    fetch: (url, options) => globalThis.fetch(url, { ...options, dispatcher: undefined } as RequestInit),
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
@@ -147,6 +206,7 @@ export function providerConfiguration({ config, store, keys, box, log, accounts,
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
       revocation: { enabled: true },
+      backchannelLogout: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
@@ -161,7 +221,7 @@ export function providerConfiguration({ config, store, keys, box, log, accounts,
       },
     },
     interactions: {
-      policy: interactionPolicy(secondFactorStep({ accounts, secondFactors })),
+      policy: interactionPolicy(secondFactorStep({ accounts, secondFactors }), (ctx) => organizationSignInFor(ctx.oidc.session!.accountId!, ctx.oidc.requestParamScopes)),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     loadExistingGrant,

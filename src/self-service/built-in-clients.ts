@@ -18,10 +18,13 @@ export interface BuiltInApp {
 export const ADMIN_SCOPE = 'twofold:admin';
 
 /** Scopes a registered relying party may ask for. */
-export const RELYING_PARTY_SCOPES = 'openid offline_access email profile';
+export const RELYING_PARTY_SCOPES = 'openid offline_access email profile organizations';
 
 export const ACCOUNT_APP: BuiltInApp = { clientId: 'twofold-account', name: 'Your account', path: '/account', scope: 'openid' };
 export const ADMIN_APP: BuiltInApp = { clientId: 'twofold-admin', name: 'Organization administration', path: '/admin', scope: `openid ${ADMIN_SCOPE}` };
+
+/** Twofold's own apps' client ids, which no registered application may take. */
+export const BUILT_IN_CLIENT_IDS: readonly string[] = [ACCOUNT_APP.clientId, ADMIN_APP.clientId];
 
 /** The admin pages and the admin API: site admins always need the second factor there. */
 export const isAdminClient = (clientId: unknown) => clientId === ADMIN_APP.clientId;

@@ -20,6 +20,11 @@ export interface User {
   readonly managedBy: string | null;
   readonly createdAt: Date;
   readonly lastSignInAt: Date | null;
+  /**
+   * When the account was suspended: it cannot sign in, and nothing it was given works. Null while it
+   * is active (docs/rules.md, "People leave").
+   */
+  readonly suspendedAt: Date | null;
 }
 
 export interface NewUser {
@@ -92,14 +97,30 @@ export interface Client {
   readonly name: string;
   /** Sealed with the SecretBox; null for a public client (PKCE, no client authentication). */
   readonly sealedSecret: string | null;
+  /**
+   * The secret before the last rotation, sealed, while it still works: until `previousSecretExpiresAt`
+   * (docs/security-model.md, "Client secrets"). Null when there is none.
+   */
+  readonly previousSealedSecret: string | null;
+  readonly previousSecretExpiresAt: Date | null;
   readonly redirectUris: readonly string[];
   readonly postLogoutRedirectUris: readonly string[];
+  /** Where the application takes logout tokens (OpenID Connect Back-Channel Logout 1.0); null when it takes none. */
+  readonly backchannelLogoutUri: string | null;
   /** First-party clients skip the consent page. */
   readonly firstParty: boolean;
   readonly createdAt: Date;
 }
 
-export type NewClient = Omit<Client, 'createdAt'>;
+export type NewClient = Omit<Client, 'createdAt' | 'previousSealedSecret' | 'previousSecretExpiresAt' | 'backchannelLogoutUri'> & {
+  readonly backchannelLogoutUri?: string | null;
+};
+
+/** A rotated secret: the new one, and the old one while it keeps working (or null when it stops at once). */
+export interface SecretRotation {
+  readonly sealedSecret: string;
+  readonly previous: { readonly sealedSecret: string; readonly expiresAt: Date } | null;
+}
 
 /** A unique key (email, slug, client id, federated domain, identity link) already exists; `field` names it. */
 export class DuplicateError extends Error {
@@ -122,8 +143,11 @@ export interface UserRepository {
   /** The email is matched case-insensitively. */
   findByEmail(email: string): Promise<User | null>;
   findByIds(ids: readonly string[]): Promise<User[]>;
-  /** Users whose email contains `text` (case-insensitive), by email, at most `limit`. */
-  search(text: string, limit: number): Promise<User[]>;
+  /**
+   * Users whose email or name contains `text` (case-insensitive, literally: no character is a
+   * pattern), by email, one page of them, and how many match in all. An empty `text` matches everyone.
+   */
+  search(text: string, page: { limit: number; offset: number }): Promise<{ users: User[]; total: number }>;
   updatePasswordHash(id: string, passwordHash: string): Promise<void>;
   /**
    * Hands the account to an organization's identity provider, removing its local password; null
@@ -132,8 +156,19 @@ export interface UserRepository {
   setManagedBy(id: string, organizationId: string | null): Promise<void>;
   /** Users whose email is at exactly this domain, by email: at most `limit` of them, and how many in all. */
   listByEmailDomain(domain: string, limit: number): Promise<{ users: User[]; total: number }>;
+  /** The accounts this organization's identity provider manages, by email. */
+  listManagedBy(organizationId: string): Promise<User[]>;
   recordSignIn(id: string, at: Date): Promise<void>;
   count(): Promise<number>;
+  /**
+   * Suspends the account at `at`, unless it is suspended already or it is the last active site admin
+   * (a site admin not suspended): then nothing changes. Of racing calls one suspends, and of two site
+   * admins suspending each other at once at least one stays active. On MongoDB the last-site-admin
+   * check follows the write, which is undone when it finds no active site admin left.
+   */
+  suspend(id: string, at: Date): Promise<'suspended' | 'already-suspended' | 'last-site-admin' | 'not-found'>;
+  /** Lifts the suspension; returns whether the account was suspended. */
+  reactivate(id: string): Promise<boolean>;
 }
 
 export interface OrganizationRepository {
@@ -145,6 +180,14 @@ export interface OrganizationRepository {
   setForceTwoFactor(id: string, on: boolean, at: Date): Promise<void>;
   /** Requiring a security key or passkey records `at` as when keys were first required, unless one is recorded already. */
   setRollout(id: string, settings: RolloutSettings, at: Date): Promise<void>;
+  rename(id: string, name: string): Promise<void>;
+  /**
+   * Deletes the organization with its memberships, membership invitations, email domains and adoption
+   * snapshots; the accounts stay. Accounts it managed are left managed by no one. Its audit events are
+   * kept (they are pruned by age like any other). Returns whether it existed. Not atomic on MongoDB (no
+   * multi-document transaction there): the organization goes first, then what belonged to it.
+   */
+  delete(id: string): Promise<boolean>;
   /**
    * Sets the organization's identity provider and its email domains, or removes both (null), in one
    * step: a domain another organization holds rejects the call with DuplicateError('domain') and
@@ -168,12 +211,21 @@ export interface MembershipRepository {
   find(organizationId: string, userId: string): Promise<Membership | null>;
   listByUser(userId: string): Promise<Membership[]>;
   listByOrganization(organizationId: string): Promise<Membership[]>;
+  /** The memberships of all these users, in one query for any number of them. */
+  listByUsers(userIds: readonly string[]): Promise<Membership[]>;
 }
 
 export interface ClientRepository {
   create(client: NewClient): Promise<Client>;
   find(clientId: string): Promise<Client | null>;
   list(): Promise<Client[]>;
+  /**
+   * Replaces the secret, if it still is `currentSealedSecret`: of two racing rotations one wins and the
+   * other gets false (and so does a client that does not exist).
+   */
+  rotateSecret(clientId: string, currentSealedSecret: string, rotation: SecretRotation): Promise<boolean>;
+  /** Returns whether it existed. What oidc-provider issued to it is revoked separately (`oidc.revokeByClientId`). */
+  delete(clientId: string): Promise<boolean>;
 }
 
 export interface SettingsRepository {
@@ -217,12 +269,19 @@ export interface OidcModelRepository {
    */
   revokeByGrantId(model: string, grantId: string): Promise<void>;
   /**
+   * Deletes everything issued to the client, of every kind: grants, codes, access and refresh tokens.
+   * Sessions stay (they belong to the person, not to one application). Returns how many were deleted.
+   */
+  revokeByClientId(clientId: string): Promise<number>;
+  /**
    * Ends an account's sign-ins: deletes every model stored with its account id (sessions, grants,
    * codes, tokens) except the session `exceptSessionId` and the grants it holds, with what was issued
    * under them. Returns how many sessions were ended. Not atomic on MongoDB (no multi-document
    * transaction there): a model saved while it runs may outlive it.
    */
   endSessionsOf(accountId: string, exceptSessionId?: string): Promise<number>;
+  /** The account's live sessions, each with its id (which `endSessionsOf` may keep). */
+  sessionsOf(accountId: string): Promise<Array<{ readonly id: string; readonly payload: OidcPayload }>>;
   /** Deletes every expired row; returns how many. MongoDB also expires rows by a TTL index. */
   purgeExpired(now?: Date): Promise<number>;
 }
@@ -263,6 +322,8 @@ export interface SecondFactorRepository {
   find(userId: string): Promise<SecondFactor | null>;
   /** Which of these users have a second factor (for member lists). */
   enrolledAmong(userIds: readonly string[]): Promise<Set<string>>;
+  /** Which of these users have an authenticator app (a second factor with a TOTP secret, not only keys). */
+  appsAmong(userIds: readonly string[]): Promise<Set<string>>;
   /**
    * What a member list shows of these users' second factors, in one query for any number of them: for
    * each enrolled user, how many recovery codes are still unused (0 when all are). Users without a
@@ -431,6 +492,15 @@ export type AuditAction =
   | 'security_key.removed'
   | 'security_key.counter_regressed'
   | 'email.retried'
+  | 'organization.created'
+  | 'organization.renamed'
+  | 'organization.deleted'
+  | 'client.registered'
+  | 'client.secret_rotated'
+  | 'client.deleted'
+  | 'account.suspended'
+  | 'account.reactivated'
+  | 'account.deleted'
   | 'action.refused';
 
 /** One security event, as the audit log shows it. Never holds a secret, code or password. */
@@ -632,6 +702,63 @@ export interface AdoptionRepository {
   list(organizationId: string, sinceDay: string): Promise<AdoptionSnapshot[]>;
 }
 
+/**
+ * Deleting an account: every record of the person goes, in one step. What the organization's history
+ * needs stays: its audit entries, with the person shown as a pseudonym (docs/rules.md, "People leave").
+ */
+export interface AccountErasureRepository {
+  /**
+   * Deletes the account and what belongs to it — memberships and invitations to organizations,
+   * password links, identity links, second factor (app, security keys, recovery codes) and setups in
+   * progress, remembered browsers, deadline reminders, the oidc-provider models stored with its id,
+   * and every outbox message addressed to its email — and writes `pseudonym` in place of its email in
+   * the audit entries it acted in or was the target of (their details included). Returns false when
+   * there is no such account. All or nothing on SQLite; on MongoDB one collection after the other, the
+   * account itself last, so that erasing again completes one that stopped part-way.
+   */
+  erase(userId: string, pseudonym: string): Promise<boolean>;
+}
+
+/**
+ * A logout token to send to an application (OpenID Connect Back-Channel Logout 1.0): the session
+ * `sid` of account `accountId` at client `clientId` has ended. Kept in the store from before the
+ * session is destroyed until the application has taken it, like the mail outbox.
+ */
+export interface LogoutNotice {
+  readonly id: string;
+  readonly clientId: string;
+  readonly accountId: string;
+  readonly sid: string;
+  readonly state: OutboxState;
+  readonly queuedAt: Date;
+  readonly giveUpAt: Date;
+  /** Attempts so far; a claim counts as one. */
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly finishedAt: Date | null;
+}
+
+export type NewLogoutNotice = Pick<LogoutNotice, 'clientId' | 'accountId' | 'sid'>;
+
+export interface LogoutNoticeRepository {
+  /**
+   * Records the notices, due at `queuedAt`, each unless one for the same session and client was
+   * recorded before (sent or not): at most one per session and application, also when racing.
+   * Returns the ids of those recorded now.
+   */
+  record(notices: readonly NewLogoutNotice[], queuedAt: Date, giveUpAt: Date): Promise<string[]>;
+  /** As the mail outbox's `claim`: due notices, oldest first, leased to `worker` until `leaseUntil`; of racing claimers one gets each. */
+  claim(worker: string, now: Date, leaseUntil: Date, limit: number, ids?: readonly string[]): Promise<LogoutNotice[]>;
+  /** Records the notice as sent; only for the worker holding its claim. */
+  markSent(id: string, worker: string, now: Date): Promise<boolean>;
+  /** Releases the claim after a failed attempt: due again at `nextAttemptAt`. Only for the claim's worker. */
+  reschedule(id: string, worker: string, nextAttemptAt: Date, error: string): Promise<boolean>;
+  /** Gives up on the notice. Only for the claim's worker. */
+  markFailed(id: string, worker: string, now: Date, error: string): Promise<boolean>;
+  /** Deletes the notices that finished (sent or given up on) before `before`; returns how many. */
+  purge(before: Date): Promise<number>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'mongodb';
   readonly users: UserRepository;
@@ -653,6 +780,8 @@ export interface Store {
   readonly rememberedBrowsers: RememberedBrowserRepository;
   readonly deadlineReminders: DeadlineReminderRepository;
   readonly adoption: AdoptionRepository;
+  readonly erasure: AccountErasureRepository;
+  readonly logoutNotices: LogoutNoticeRepository;
   /** Resolves when the database answers; rejects when it is closed or cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -45,7 +45,7 @@ const PARTNER_SECRET = 'a partner secret of at least 32 characters';
     await page.getByRole('button', { name: 'Continue' }).click();
     return secret;
   };
-  const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
+  // The focus lands on an autofocused field once the page has loaded: the journeys wait for it there.
   const inView = (page: Page, selector: string) => page.locator(selector).evaluate((element) => {
     const box = element.getBoundingClientRect();
     return box.top >= 0 && box.bottom <= window.innerHeight;
@@ -78,7 +78,7 @@ const PARTNER_SECRET = 'a partner secret of at least 32 characters';
     await page.getByRole('button', { name: 'Set password' }).click();
     await page.getByText('The two passwords are not the same.').waitFor();
     // The field in error has the focus, and says why.
-    expect(await focusedId(page)).toBe('confirm');
+    await page.waitForFunction((id) => document.activeElement?.id === id, 'confirm');
     await expectAccessible(page, 'set a new password, error');
     await page.getByLabel('New password', { exact: true }).fill('a brand new password');
     await page.getByLabel('New password again').fill('a brand new password');
@@ -121,7 +121,7 @@ const PARTNER_SECRET = 'a partner secret of at least 32 characters';
     await page.getByRole('button', { name: 'Set up a new authenticator app' }).click();
     await page.getByText('That password is not right.').waitFor();
     // Not 960 px down with the focus on the body: the wrong field has the focus, in view; the passcode not yet checked is kept.
-    expect(await focusedId(page)).toBe('new-app-password');
+    await page.waitForFunction((id) => document.activeElement?.id === id, 'new-app-password');
     expect(await inView(page, '#new-app-password')).toBe(true);
     expect(await page.locator('#new-app-passcode').inputValue()).toBe(keptPasscode);
     await expectAccessible(page, 'account, wrong password');

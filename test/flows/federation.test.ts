@@ -74,6 +74,23 @@ describe('organizations federated to their own identity provider (docs/security-
     expect(await store().identityLinks.findUser(upstream.issuer, 'upstream-clerk')).toBe((await store().users.findByEmail('clerk@county.test'))!.id);
   });
 
+  it('refuses the upstream sign-in of a suspended managed account — also after its owner removed it, which would otherwise add it back — and signs it in once reactivated', async () => {
+    const leaver = await fixture.twofold.app.users.create(OPERATOR, { email: 'leaver@county.test', name: 'Leaver', orgs: [{ slug: 'county', role: 'member' }] });
+    upstream.accounts.set('leaver@county.test', { sub: 'upstream-leaver', email: 'leaver@county.test', email_verified: true });
+    expect((await signInFederated('leaver@county.test')).page.url).toStartWith(REDIRECT_URI);
+    await fixture.twofold.app.members.remove(OPERATOR, 'county', leaver.id, null, { suspendAccount: { reason: 'left' } });
+
+    const { page } = await signInFederated('leaver@county.test');
+    expect([page.status, page.html]).toStrictEqual([403, expect.stringContaining("This account is suspended. Ask your organization's owner or IT team.")]);
+    expect(page.url).not.toStartWith(REDIRECT_URI);
+    // The upstream sign-in did not make it a member again.
+    expect(await store().memberships.listByUser(leaver.id)).toStrictEqual([]);
+    expect(fixture.twofold.logLines).toContainEqual(expect.stringMatching(/federation: a suspended account signed in upstream; refused/));
+
+    await fixture.twofold.app.users.reactivate(OPERATOR, leaver.id, 'rehired', null);
+    expect((await signInFederated('leaver@county.test')).page.url).toStartWith(REDIRECT_URI);
+  });
+
   it('still applies a local organization\'s enforcement after the upstream sign-in', async () => {
     const { browser, pending, page } = await signInFederated('both@county.test');
     // City forces 2FA and is not federated.

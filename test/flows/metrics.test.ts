@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { OPERATOR } from '../../src/application/actor.js';
 import { LOCKOUT_KINDS, SECOND_FACTOR_OUTCOMES, SIGN_IN_OUTCOMES } from '../../src/application/metrics.js';
+import { LOGOUT_TOKEN_OUTCOMES } from '../../src/provider/back-channel-logout.js';
 import { ROUTE_GROUP_NAMES } from '../../src/http/route-groups.js';
 import { MESSAGES } from '../../src/mail/messages.js';
 import { Browser, type Page } from '../support/browser.js';
@@ -34,7 +35,7 @@ const valueOf = (all: Sample[], name: string, labels: Record<string, string> = {
 const ALLOWED_LABELS: Record<string, (value: string) => boolean> = {
   route: (value) => ROUTE_GROUP_NAMES.includes(value),
   status: (value) => /^[1-5]\d\d$/.test(value),
-  outcome: (value) => ([...SIGN_IN_OUTCOMES, ...SECOND_FACTOR_OUTCOMES] as string[]).includes(value),
+  outcome: (value) => ([...SIGN_IN_OUTCOMES, ...SECOND_FACTOR_OUTCOMES, ...LOGOUT_TOKEN_OUTCOMES] as string[]).includes(value),
   factor: (value) => ['totp', 'recovery-code', 'security-key'].includes(value),
   kind: (value) => (LOCKOUT_KINDS as readonly string[]).includes(value),
   message: (value) => Object.keys(MESSAGES).includes(value),
@@ -128,7 +129,7 @@ describe('/metrics', () => {
         sent: valueOf(all, 'twofold_emails_sent_total', { message: 'second-factor-failures' }),
       }).toStrictEqual({
         // ok: setup, second, third; invalid: the wrong password and two for nobody; locked: nobody's third.
-        signIns: { ok: 3, invalid: 3, locked: 1 },
+        signIns: { ok: 3, invalid: 3, locked: 1, suspended: 0 },
         totp: { ok: 1, invalid: 2, replayed: 1, locked: 1, exhausted: 0, skipped_in_grace: 0, remembered: 0 },
         lockouts: { second_factor: 1, password: 1, address: 0 },
         queued: 1,

@@ -48,7 +48,10 @@ describe('admin authorization matrix', () => {
   };
   const stateOf = async (userId: string) => {
     const a = (await store().organizations.findBySlug('a'))!;
+    const user = await store().users.findById(userId);
     return {
+      exists: user !== null,
+      suspended: user?.suspendedAt != null,
       membership: await store().memberships.find(a.id, userId),
       enrolled: (await store().secondFactors.find(userId)) !== null,
       forced: a.forceTwoFactor,
@@ -94,12 +97,30 @@ describe('admin authorization matrix', () => {
     readonly siteOnly: boolean;
     /** Whether the route changes something (then a refused call must leave the state as it was). */
     readonly changes: boolean;
+    /** Brings the fresh target to where the route acts on it (a suspended account, for Reactivate). */
+    readonly prepare?: (target: string) => Promise<void>;
     readonly page?: (browser: Browser, target: string) => Promise<number>;
     readonly api?: (token: string | null, target: string) => Promise<number>;
+    /** The admin API route the `api` call exercises, as the OpenAPI document names it ("GET /site/users"). */
+    readonly apiRoute?: string;
+    /** What each call acts on (default: a fresh member of A with 2FA), and what a refused call must leave as it was. */
+    readonly target?: () => Promise<string>;
+    readonly state?: (target: string) => Promise<unknown>;
   }
+  /** The site console's targets: a fresh organization, a fresh confidential application, or a slug / client id not taken yet. */
+  const freshOrganization = async () => (await fixture.twofold.app.organizations.create(OPERATOR, `org${++targetCounter}`, `Organization ${targetCounter}`)).slug;
+  const freshApplication = async () => (await fixture.twofold.app.clients.create(OPERATOR, { clientId: `app${++targetCounter}`, redirectUris: ['https://rp.example.test/cb'], secret: 's'.repeat(40) })).client.clientId;
+  const unusedName = async () => `new${++targetCounter}`;
+  const organizationState = async (slug: string) => store().organizations.findBySlug(slug);
+  const applicationState = async (clientId: string) => store().clients.find(clientId);
+  const json = (method: string, path: string, body?: unknown) => async (t: string | null) => (await callApi(origin(), t, method, `/admin/api${path}`, body)).status;
   const origin = () => fixture.twofold.url;
   const get = async (browser: Browser, path: string) => (await browser.request(path)).status;
   const post = async (browser: Browser, path: string, fields: Record<string, string> = {}) => (await postForm(browser, path, fields)).status;
+  const emailOf = async (userId: string) => (await store().users.findById(userId))!.email;
+  const suspended = async (userId: string) => {
+    await store().users.suspend(userId, new Date());
+  };
   const ROUTES: Route[] = [
     { name: 'settings', siteOnly: false, changes: false, page: (b) => get(b, '/admin/orgs/a/settings'), api: async (t) => (await callApi(origin(), t, 'GET', '/admin/api/organizations/a/policy')).status },
     { name: 'save policy', siteOnly: false, changes: true, page: (b) => post(b, '/admin/orgs/a/settings', { forceTwoFactor: 'on' }), api: async (t) => (await callApi(origin(), t, 'PUT', '/admin/api/organizations/a/policy', { forceTwoFactor: true })).status },
@@ -116,7 +137,33 @@ describe('admin authorization matrix', () => {
     { name: 'disable any user\'s 2FA', siteOnly: true, changes: true, page: (b, x) => post(b, `/admin/site/users/${x}/disable-2fa`) },
     { name: 'site audit log', siteOnly: true, changes: false, page: (b) => get(b, '/admin/site/audit') },
     { name: 'retry a failed e-mail', siteOnly: true, changes: true, page: (b, x) => post(b, `/admin/site/emails/${failedEmails.get(x)}/retry`) },
+    { name: 'suspend account: confirmation', siteOnly: false, changes: false, page: (b, x) => get(b, `/admin/orgs/a/members/${x}/suspend`) },
+    { name: 'suspend account', siteOnly: false, changes: true, page: (b, x) => post(b, `/admin/orgs/a/members/${x}/suspend`, { reason: 'left' }), api: async (t, x) => (await callApi(origin(), t, 'POST', `/admin/api/organizations/a/members/${x}/suspend`, { reason: 'left' })).status },
+    { name: 'reactivate account', siteOnly: false, changes: true, prepare: suspended, page: (b, x) => post(b, `/admin/orgs/a/members/${x}/reactivate`, { reason: 'back' }), api: async (t, x) => (await callApi(origin(), t, 'POST', `/admin/api/organizations/a/members/${x}/reactivate`, { reason: 'back' })).status },
+    { name: 'delete account', siteOnly: false, changes: true, page: async (b, x) => post(b, `/admin/orgs/a/members/${x}/delete`, { confirmEmail: await emailOf(x) }), api: async (t, x) => (await callApi(origin(), t, 'POST', `/admin/api/organizations/a/members/${x}/delete-account`, { confirmEmail: await emailOf(x) })).status },
+    { name: 'remove and suspend', siteOnly: false, changes: true, page: (b, x) => post(b, `/admin/orgs/a/members/${x}/remove`, { suspendAccount: 'on', reason: 'left' }), api: async (t, x) => (await callApi(origin(), t, 'DELETE', `/admin/api/organizations/a/members/${x}`, { suspendAccount: true, reason: 'left' })).status },
+    { name: 'suspend any user\'s account', siteOnly: true, changes: true, apiRoute: 'POST /site/users/{userId}/suspend', page: (b, x) => post(b, `/admin/site/users/${x}/suspend`, { reason: 'left' }), api: async (t, x) => (await callApi(origin(), t, 'POST', `/admin/api/site/users/${x}/suspend`, { reason: 'left' })).status },
+    { name: 'reactivate any user\'s account', siteOnly: true, changes: true, prepare: suspended, apiRoute: 'POST /site/users/{userId}/reactivate', page: (b, x) => post(b, `/admin/site/users/${x}/reactivate`, { reason: 'back' }), api: async (t, x) => (await callApi(origin(), t, 'POST', `/admin/api/site/users/${x}/reactivate`, { reason: 'back' })).status },
+    { name: 'delete any user\'s account', siteOnly: true, changes: true, apiRoute: 'POST /site/users/{userId}/delete', page: async (b, x) => post(b, `/admin/site/users/${x}/delete`, { confirmEmail: await emailOf(x) }), api: async (t, x) => (await callApi(origin(), t, 'POST', `/admin/api/site/users/${x}/delete`, { confirmEmail: await emailOf(x) })).status },
+    // The site admins' console.
+    { name: 'organizations', siteOnly: true, changes: false, apiRoute: 'GET /site/organizations', page: (b) => get(b, '/admin/site#organizations'), api: json('GET', '/site/organizations') },
+    { name: 'create organization', siteOnly: true, changes: true, target: unusedName, state: organizationState, apiRoute: 'POST /site/organizations', page: (b, x) => post(b, '/admin/site/organizations', { name: 'New', slug: x, ownerEmail: '' }), api: (t, x) => json('POST', '/site/organizations', { name: 'New', slug: x })(t) },
+    { name: 'rename organization: form', siteOnly: true, changes: false, target: freshOrganization, page: (b, x) => get(b, `/admin/site/organizations/${x}/rename`) },
+    { name: 'rename organization', siteOnly: true, changes: true, target: freshOrganization, state: organizationState, apiRoute: 'PATCH /site/organizations/{slug}', page: (b, x) => post(b, `/admin/site/organizations/${x}/rename`, { name: 'Renamed' }), api: (t, x) => json('PATCH', `/site/organizations/${x}`, { name: 'Renamed' })(t) },
+    { name: 'delete organization: confirmation', siteOnly: true, changes: false, target: freshOrganization, page: (b, x) => get(b, `/admin/site/organizations/${x}/delete`) },
+    { name: 'delete organization', siteOnly: true, changes: true, target: freshOrganization, state: organizationState, apiRoute: 'DELETE /site/organizations/{slug}', page: (b, x) => post(b, `/admin/site/organizations/${x}/delete`, { confirm: x }), api: (t, x) => json('DELETE', `/site/organizations/${x}`, { confirm: x })(t) },
+    { name: 'applications', siteOnly: true, changes: false, target: freshApplication, apiRoute: 'GET /site/applications', page: (b) => get(b, '/admin/site#applications'), api: json('GET', '/site/applications') },
+    { name: 'one application', siteOnly: true, changes: false, target: freshApplication, apiRoute: 'GET /site/applications/{clientId}', api: (t, x) => json('GET', `/site/applications/${x}`)(t) },
+    { name: 'register application', siteOnly: true, changes: true, target: unusedName, state: applicationState, apiRoute: 'POST /site/applications', page: (b, x) => post(b, '/admin/site/applications', { name: 'New', clientId: x, redirectUris: 'https://rp.example.test/cb', kind: 'confidential' }), api: (t, x) => json('POST', '/site/applications', { name: 'New', clientId: x, redirectUris: ['https://rp.example.test/cb'] })(t) },
+    { name: 'rotate secret: form', siteOnly: true, changes: false, target: freshApplication, page: (b, x) => get(b, `/admin/site/applications/${x}/rotate-secret`) },
+    { name: 'rotate secret', siteOnly: true, changes: true, target: freshApplication, state: applicationState, apiRoute: 'POST /site/applications/{clientId}/rotate-secret', page: (b, x) => post(b, `/admin/site/applications/${x}/rotate-secret`, { graceHours: '1' }), api: (t, x) => json('POST', `/site/applications/${x}/rotate-secret`, { graceHours: 1 })(t) },
+    { name: 'delete application: confirmation', siteOnly: true, changes: false, target: freshApplication, page: (b, x) => get(b, `/admin/site/applications/${x}/delete`) },
+    { name: 'delete application', siteOnly: true, changes: true, target: freshApplication, state: applicationState, apiRoute: 'DELETE /site/applications/{clientId}', page: (b, x) => post(b, `/admin/site/applications/${x}/delete`), api: (t, x) => json('DELETE', `/site/applications/${x}`)(t) },
+    { name: 'search users', siteOnly: true, changes: false, apiRoute: 'GET /site/users', page: (b) => get(b, '/admin/site?q=target&page=1#users'), api: json('GET', '/site/users?q=target&page=1') },
+    { name: 'a user, as JSON', siteOnly: true, changes: false, apiRoute: 'GET /site/users/{userId}', api: (t, x) => json('GET', `/site/users/${x}`)(t) },
   ];
+  /** The API routes this matrix does not reach through a named `apiRoute` above, but through the older rows. */
+  const COVERED_BY_OLDER_ROWS = ['GET /site/two-factor-mode', 'PUT /site/two-factor-mode'];
 
   /** Forms are followed through their redirect (a 2xx page); an anonymous GET is redirected to sign in. */
   const classify = (status: number): Outcome => {
@@ -136,20 +183,31 @@ describe('admin authorization matrix', () => {
           const a = (await store().organizations.findBySlug('a'))!;
           await store().organizations.setForceTwoFactor(a.id, false, new Date());
           await store().settings.set('site.two_factor_mode', 'optional');
-          const target = await freshTarget();
-          const before = await stateOf(target);
+          const target = await (route.target ?? freshTarget)();
+          await route.prepare?.(target);
+          const state = route.state ?? stateOf;
+          const before = await state(target);
           const status: number = via === 'page' ? await route.page!(browsers.get(actor)!, target) : await route.api!(tokens.get(actor)!, target);
           expect([actor, status]).toStrictEqual([actor, expect.toBeWithinRange(100, 499)]);
           const outcome = classify(status);
           expect([actor, status, outcome]).toStrictEqual([actor, status, expected(actor, route.siteOnly)]);
-          if (outcome !== 'allowed' && route.changes) expect([actor, await stateOf(target)]).toStrictEqual([actor, before]);
-          if (outcome === 'allowed' && route.changes) expect([actor, await stateOf(target)]).not.toStrictEqual([actor, before]);
+          if (outcome !== 'allowed' && route.changes) expect([actor, await state(target)]).toStrictEqual([actor, before]);
+          if (outcome === 'allowed' && route.changes) expect([actor, await state(target)]).not.toStrictEqual([actor, before]);
           row.push(`${actor}: ${status} ${outcome}`);
         }
         matrix.push(`${`${route.name} (${via})`.padEnd(34)} ${row.join(' | ')}`);
       });
     }
   }
+
+  it('covers every site console route of the admin API, as the OpenAPI document made from the router lists them', async () => {
+    const document = await (await fetch(new URL('/admin/api/openapi.json', origin()))).json() as { paths: Record<string, Record<string, { tags: string[] }>> };
+    const consoleRoutes = Object.entries(document.paths).flatMap(([path, operations]) => Object.entries(operations)
+      .filter(([, operation]) => operation.tags.includes('Site console'))
+      .map(([method]) => `${method.toUpperCase()} ${path}`));
+    expect(consoleRoutes.length).toBeGreaterThan(10);
+    expect(consoleRoutes.sort()).toStrictEqual([...ROUTES.flatMap((route) => (route.apiRoute ? [route.apiRoute] : [])), ...COVERED_BY_OLDER_ROWS].sort());
+  });
 
   it('hides other organizations\' members from an owner who guesses their ids', async () => {
     const bOwner = browsers.get('owner of B')!;
@@ -158,6 +216,20 @@ describe('admin authorization matrix', () => {
       const status = path.endsWith('disable-2fa') ? (await bOwner.request(path)).status : (await postForm(bOwner, path, { role: 'owner' })).status;
       expect([path, status]).toStrictEqual([path, 404]);
     }
+    for (const action of ['suspend', 'reactivate', 'delete']) {
+      const path = `/admin/orgs/b/members/${target}/${action}`;
+      expect([path, (await bOwner.request(path)).status, (await postForm(bOwner, path, { reason: 'x', confirmEmail: 'x' })).status]).toStrictEqual([path, 404, 404]);
+    }
+    for (const action of ['suspend', 'reactivate', 'delete-account']) {
+      // Each action's own body: the API refuses a property a route does not take before anything else.
+      const body = action === 'delete-account' ? { confirmEmail: 'x' } : { reason: 'x' };
+      const api = await callApi(fixture.twofold.url, tokens.get('owner of B')!, 'POST', `/admin/api/organizations/b/members/${target}/${action}`, body);
+      expect([action, api.status]).toStrictEqual([action, 404]);
+    }
+    expect((await store().users.findById(target))?.suspendedAt).toBeNull();
+    // A's owners see the attempts on their member.
+    const seenByA = (await store().audit.list((await store().organizations.findBySlug('a'))!.id, { limit: 500, offset: 0 })).events.filter((event) => event.action === 'action.refused' && event.targetId === target);
+    expect(seenByA.map((event) => [event.actorEmail, event.details.reason])).toStrictEqual(Array.from({ length: 6 }, () => ['owner@b.test', 'not a member of b']));
     const api = await callApi(fixture.twofold.url, tokens.get('owner of B')!, 'POST', `/admin/api/organizations/b/members/${target}/disable-2fa`, {});
     expect(api.status).toBe(404);
     expect(api.json).toStrictEqual({ error: 'not_found', error_description: 'That person is not a member of this organization.' });
@@ -224,7 +296,8 @@ describe('admin authorization matrix', () => {
     // A site admin may.
     expect((await postForm(browsers.get('site admin')!, `/admin/orgs/a/members/${inBoth.id}/disable-2fa`, { reason: 'verified by phone' })).status).toBe(200);
     expect(await store().secondFactors.find(inBoth.id)).toBeNull();
-    const refusals = (await store().audit.list((await store().organizations.findBySlug('a'))!.id, { limit: 500, offset: 0 })).events.filter((event) => event.action === 'action.refused');
+    // Only the 2FA resets: B's owner guessing A's members' ids (above) is recorded in A's log too.
+    const refusals = (await store().audit.list((await store().organizations.findBySlug('a'))!.id, { limit: 500, offset: 0 })).events.filter((event) => event.action === 'action.refused' && event.details.attempted === 'two_factor.reset');
     expect(refusals.map((event) => event.targetId).sort()).toStrictEqual([inBoth.id, inBoth.id, siteAdminInA.id, siteAdminInA.id].sort());
   });
 });

@@ -41,10 +41,25 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         await store.users.create({ email: 'bob@y.test', name: 'Bob', passwordHash: null, siteAdmin: false });
         expect((await store.users.findByIds([b.id, a.id, 'missing'])).map((user) => user.email)).toStrictEqual(['ann.lee+city@x.test', 'annaxlee@x.test']);
         expect(await store.users.findByIds([])).toStrictEqual([]);
-        expect((await store.users.search('ANN', 10)).map((user) => user.email)).toStrictEqual(['ann.lee+city@x.test', 'annaxlee@x.test']);
+        const emails = async (text: string, limit = 10, offset = 0) => (await store.users.search(text, { limit, offset })).users.map((user) => user.email);
+        expect(await emails('ANN')).toStrictEqual(['ann.lee+city@x.test', 'annaxlee@x.test']);
         // . and + are not patterns.
-        expect((await store.users.search('ann.lee+', 10)).map((user) => user.email)).toStrictEqual(['ann.lee+city@x.test']);
-        expect((await store.users.search('x.test', 1)).length).toStrictEqual(1);
+        expect(await emails('ann.lee+')).toStrictEqual(['ann.lee+city@x.test']);
+        expect((await emails('x.test', 1)).length).toStrictEqual(1);
+      });
+
+      it('searches names too, a page at a time, with the number of matches in all', async () => {
+        await store.users.create({ email: 'zed@x.test', name: 'Ada Lovelace', passwordHash: null, siteAdmin: false });
+        await store.users.create({ email: 'ada@y.test', name: 'Someone', passwordHash: null, siteAdmin: false });
+        await store.users.create({ email: 'bob@y.test', name: 'Bob (admin) [100%]', passwordHash: null, siteAdmin: false });
+        const page = (text: string, limit: number, offset: number) => store.users.search(text, { limit, offset }).then(({ users, total }) => ({ emails: users.map((user) => user.email), total }));
+        expect(await page('lovelace', 10, 0)).toStrictEqual({ emails: ['zed@x.test'], total: 1 });
+        expect(await page('ADA', 10, 0)).toStrictEqual({ emails: ['ada@y.test', 'zed@x.test'], total: 2 });
+        expect(await page('ada', 1, 1)).toStrictEqual({ emails: ['zed@x.test'], total: 2 });
+        // Brackets, parentheses and percent signs in a name are not patterns either.
+        expect(await page('(admin) [100%]', 10, 0)).toStrictEqual({ emails: ['bob@y.test'], total: 1 });
+        expect(await page('', 2, 0)).toStrictEqual({ emails: ['ada@y.test', 'bob@y.test'], total: 3 });
+        expect(await page('nobody', 10, 0)).toStrictEqual({ emails: [], total: 0 });
       });
 
       it('creates many users in one batch, all or none', async () => {
@@ -94,6 +109,38 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect((await store.users.listByEmailDomain('city.tes_', 10)).total).toBe(0);
         expect((await store.users.listByEmailDomain('%', 10)).total).toBe(0);
       });
+
+      it('suspends an account once, keeps it as it was, and reactivates it', async () => {
+        const ada = await store.users.create({ email: 'ada@x.test', name: 'Ada', passwordHash: 'h', siteAdmin: false });
+        expect(ada.suspendedAt).toBeNull();
+        const at = new Date('2026-02-03T04:05:06.000Z');
+        const raced = await Promise.all(Array.from({ length: 4 }, () => store.users.suspend(ada.id, at)));
+        expect(raced.sort()).toStrictEqual(['already-suspended', 'already-suspended', 'already-suspended', 'suspended']);
+        const suspended = await store.users.findById(ada.id);
+        expect(suspended).toStrictEqual({ ...ada, suspendedAt: at });
+        expect((await store.users.findByEmail('ada@x.test'))?.suspendedAt).toStrictEqual(at);
+        expect(await store.users.suspend('missing', at)).toBe('not-found');
+        expect(await store.users.reactivate(ada.id)).toBe(true);
+        expect(await store.users.reactivate(ada.id)).toBe(false);
+        expect(await store.users.findById(ada.id)).toStrictEqual(ada);
+      });
+
+      it('never suspends the last active site admin, also when two suspend each other at once', async () => {
+        const root = await store.users.create({ email: 'root@x.test', name: 'Root', passwordHash: 'h', siteAdmin: true });
+        const second = await store.users.create({ email: 'second@x.test', name: 'Second', passwordHash: 'h', siteAdmin: true });
+        const member = await store.users.create({ email: 'member@x.test', name: 'Member', passwordHash: 'h', siteAdmin: false });
+        const at = new Date();
+        expect(await store.users.suspend(second.id, at)).toBe('suspended');
+        // A suspended site admin is not an active one: root is the last.
+        expect(await store.users.suspend(root.id, at)).toBe('last-site-admin');
+        expect((await store.users.findById(root.id))?.suspendedAt).toBeNull();
+        expect(await store.users.suspend(member.id, at)).toBe('suspended');
+        expect(await store.users.reactivate(second.id)).toBe(true);
+        const crossed = await Promise.all([store.users.suspend(root.id, at), store.users.suspend(second.id, at)]);
+        expect(crossed).toContain('last-site-admin');
+        const active = [await store.users.findById(root.id), await store.users.findById(second.id)].filter((user) => user?.suspendedAt === null);
+        expect(active.length).toBeGreaterThanOrEqual(1);
+      });
     });
 
     describe('organizations', () => {
@@ -110,6 +157,41 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         const duplicate = store.organizations.create({ slug: 'city', name: 'Again' });
         await expect(duplicate).rejects.toBeInstanceOf(DuplicateError);
         await expect(duplicate).rejects.toHaveProperty('field', 'slug');
+      });
+
+      it('renames an organization', async () => {
+        const city = await store.organizations.create({ slug: 'city', name: 'City' });
+        await store.organizations.rename(city.id, 'City of Springfield');
+        expect(await store.organizations.findBySlug('city')).toStrictEqual({ ...city, name: 'City of Springfield' });
+      });
+
+      it('deletes an organization with what belongs to it, keeping the accounts and the audit log', async () => {
+        const city = await store.organizations.create({ slug: 'city', name: 'City' });
+        const county = await store.organizations.create({ slug: 'county', name: 'County' });
+        const ada = await store.users.create({ email: 'ada@x.test', name: 'Ada', passwordHash: 'h', siteAdmin: false });
+        const clerk = await store.users.create({ email: 'clerk@city.test', name: 'Clerk', passwordHash: null, siteAdmin: false, managedBy: city.id });
+        await store.memberships.put(city.id, ada.id, 'owner');
+        await store.memberships.put(county.id, ada.id, 'member');
+        await store.memberships.put(city.id, clerk.id, 'member');
+        await store.membershipInvitations.put({ organizationId: city.id, userId: clerk.id, role: 'owner', invitedBy: null, expiresAt: new Date(Date.now() + 60_000) });
+        await store.organizations.setFederation(city.id, { issuer: 'https://idp.city.test', clientId: 'c', sealedClientSecret: 's', domains: ['city.test'], trustedForTwoFactor: false });
+        await store.adoption.record({ organizationId: city.id, day: '2026-03-02', members: 2, enrolled: 1 });
+        await store.audit.append([{ organizationId: city.id, action: 'policy.changed', actorId: null, actorEmail: null, targetId: null, targetEmail: null, ip: null, details: {} }]);
+        expect(await store.users.listManagedBy(city.id)).toStrictEqual([clerk]);
+
+        expect(await store.organizations.delete(city.id)).toBe(true);
+        expect(await store.organizations.delete(city.id)).toBe(false);
+        expect(await store.organizations.findBySlug('city')).toBeNull();
+        expect(await store.organizations.findByFederatedDomain('city.test')).toBeNull();
+        expect((await store.memberships.listByUser(ada.id)).map((membership) => membership.organizationId)).toStrictEqual([county.id]);
+        expect(await store.memberships.listByOrganization(city.id)).toStrictEqual([]);
+        expect(await store.membershipInvitations.listByUser(clerk.id)).toStrictEqual([]);
+        expect(await store.adoption.list(city.id, '2000-01-01')).toStrictEqual([]);
+        expect(await store.users.findById(ada.id)).toStrictEqual(ada);
+        expect((await store.users.findById(clerk.id))?.managedBy).toBeNull();
+        expect((await store.audit.list(city.id, { limit: 10, offset: 0 })).total).toBe(1);
+        // The slug can be used again.
+        expect((await store.organizations.create({ slug: 'city', name: 'New City' })).id).not.toBe(city.id);
       });
 
       it('stores a federation, finds it by domain, and keeps a domain to one organization', async () => {
@@ -230,6 +312,7 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         const ada = await store.users.create({ email: 'ada@x.test', name: 'Ada', passwordHash: null, siteAdmin: false });
         const bob = await store.users.create({ email: 'bob@x.test', name: 'Bob', passwordHash: null, siteAdmin: false });
 
+        expect(await store.memberships.listByUsers([])).toStrictEqual([]);
         const first = await store.memberships.put(city.id, ada.id, 'member');
         expect(first.role).toBe('member');
         const promoted = await store.memberships.put(city.id, ada.id, 'owner');
@@ -244,6 +327,9 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect((await store.memberships.find(city.id, bob.id))?.role).toBe('member');
         await store.memberships.putMany([{ organizationId: county.id, userId: bob.id, role: 'owner' }, { organizationId: city.id, userId: bob.id, role: 'member' }]);
         expect((await store.memberships.find(county.id, bob.id))?.role).toBe('owner');
+        expect((await store.memberships.listByUsers([ada.id, bob.id, 'missing'])).map((m) => [m.userId, m.organizationId]).sort()).toStrictEqual([
+          [ada.id, city.id], [ada.id, county.id], [bob.id, city.id], [bob.id, county.id],
+        ].sort());
         expect(await store.memberships.remove(city.id, bob.id)).toBe(true);
         expect(await store.memberships.remove(city.id, bob.id)).toBe(false);
         expect(await store.memberships.find(city.id, bob.id)).toBeNull();
@@ -268,6 +354,43 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         const duplicate = store.clients.create({ ...created });
         await expect(duplicate).rejects.toBeInstanceOf(DuplicateError);
         await expect(duplicate).rejects.toHaveProperty('field', 'clientId');
+        expect([created.previousSealedSecret, created.previousSecretExpiresAt, created.backchannelLogoutUri]).toStrictEqual([null, null, null]);
+      });
+
+      it('keeps a back-channel logout URI', async () => {
+        await store.clients.create({ clientId: 'rp', name: 'RP', sealedSecret: 's', redirectUris: ['https://rp.test/cb'], postLogoutRedirectUris: [], backchannelLogoutUri: 'https://rp.test/logout', firstParty: false });
+        expect((await store.clients.find('rp'))?.backchannelLogoutUri).toBe('https://rp.test/logout');
+      });
+
+      it('rotates a secret only from the one it replaces, keeping the old one until a moment or not at all', async () => {
+        await store.clients.create({ clientId: 'rp', name: 'RP', sealedSecret: 'first', redirectUris: ['https://rp.test/cb'], postLogoutRedirectUris: [], firstParty: false });
+        const until = new Date('2031-05-06T07:08:09.000Z');
+        expect(await store.clients.rotateSecret('rp', 'first', { sealedSecret: 'second', previous: { sealedSecret: 'first', expiresAt: until } })).toBe(true);
+        expect(await store.clients.find('rp')).toMatchObject({ sealedSecret: 'second', previousSealedSecret: 'first', previousSecretExpiresAt: until });
+        // A rotation that raced and lost, and one of a client that does not exist, change nothing.
+        expect(await store.clients.rotateSecret('rp', 'first', { sealedSecret: 'third', previous: null })).toBe(false);
+        expect(await store.clients.rotateSecret('none', 'first', { sealedSecret: 'third', previous: null })).toBe(false);
+        expect((await store.clients.find('rp'))?.sealedSecret).toBe('second');
+        const racing = await Promise.all(['a', 'b', 'c'].map((next) => store.clients.rotateSecret('rp', 'second', { sealedSecret: next, previous: null })));
+        expect(racing.filter(Boolean)).toHaveLength(1);
+        expect(await store.clients.find('rp')).toMatchObject({ previousSealedSecret: null, previousSecretExpiresAt: null });
+      });
+
+      it('deletes a client once', async () => {
+        await store.clients.create({ clientId: 'rp', name: 'RP', sealedSecret: null, redirectUris: ['https://rp.test/cb'], postLogoutRedirectUris: [], firstParty: false });
+        await store.clients.create({ clientId: 'other', name: 'Other', sealedSecret: null, redirectUris: ['https://o.test/cb'], postLogoutRedirectUris: [], firstParty: false });
+        expect(await store.clients.delete('rp')).toBe(true);
+        expect(await store.clients.delete('rp')).toBe(false);
+        expect(await store.clients.find('rp')).toBeNull();
+        expect((await store.clients.list()).map((client) => client.clientId)).toStrictEqual(['other']);
+      });
+
+      it('keeps a back-channel logout URI, and none by default', async () => {
+        const told = await store.clients.create({ clientId: 'told', name: 'Told', sealedSecret: null, redirectUris: ['https://a.test/cb'], postLogoutRedirectUris: [], firstParty: false, backchannelLogoutUri: 'https://a.test/backchannel-logout' });
+        expect((await store.clients.find('told'))?.backchannelLogoutUri).toBe('https://a.test/backchannel-logout');
+        expect(told.backchannelLogoutUri).toBe('https://a.test/backchannel-logout');
+        await store.clients.create({ clientId: 'quiet', name: 'Quiet', sealedSecret: null, redirectUris: ['https://b.test/cb'], postLogoutRedirectUris: [], firstParty: false });
+        expect((await store.clients.find('quiet'))?.backchannelLogoutUri).toBeNull();
       });
     });
 
@@ -358,6 +481,8 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         await enable(a.id);
         expect(await store.secondFactors.enrolledAmong([a.id, b.id])).toStrictEqual(new Set([a.id]));
         expect(await store.secondFactors.enrolledAmong([])).toStrictEqual(new Set());
+        expect(await store.secondFactors.appsAmong([a.id, b.id])).toStrictEqual(new Set([a.id]));
+        expect(await store.secondFactors.appsAmong([])).toStrictEqual(new Set());
         expect(await store.secondFactors.disable(a.id)).toBe(true);
         expect(await store.secondFactors.disable(a.id)).toBe(false);
         expect(await store.secondFactors.find(a.id)).toBeNull();
@@ -397,6 +522,8 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect(factor?.sealedSecret).toBeNull();
         expect(factor?.recoveryCodes.map((code) => code.hash)).toStrictEqual(['r1', 'r2']);
         expect(await store.secondFactors.enrolledAmong([id])).toStrictEqual(new Set([id]));
+        // Keys only: no authenticator app.
+        expect(await store.secondFactors.appsAmong([id])).toStrictEqual(new Set());
         // A second key keeps the codes it has.
         expect(await store.securityKeys.add(key(id, 'cred-b', { synced: true }), codes(['other']))).toStrictEqual({ first: false });
         expect((await store.secondFactors.find(id))?.recoveryCodes.map((code) => code.hash)).toStrictEqual(['r1', 'r2']);
@@ -876,6 +1003,149 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
       });
     });
 
+    describe('account erasure', () => {
+      it('deletes every record of the person, keeps their audit entries under a pseudonym, and frees the address', async () => {
+        const city = await store.organizations.create({ slug: 'city', name: 'City' });
+        const county = await store.organizations.create({ slug: 'county', name: 'County' });
+        const ada = await store.users.create({ email: 'ada@x.test', name: 'Ada Lovelace', passwordHash: 'argon2-hash', siteAdmin: false });
+        const bob = await store.users.create({ email: 'bob@x.test', name: 'Bob', passwordHash: 'h', siteAdmin: false });
+        const later = new Date(Date.now() + 3_600_000);
+        await store.memberships.put(city.id, ada.id, 'member');
+        await store.memberships.put(city.id, bob.id, 'owner');
+        await store.membershipInvitations.put({ organizationId: county.id, userId: ada.id, role: 'member', invitedBy: bob.id, expiresAt: later });
+        await store.invitations.create('link-hash', ada.id, later);
+        await store.identityLinks.link('https://idp.test', 'upstream-ada', ada.id);
+        await store.rememberedBrowsers.create({ userId: ada.id, tokenHash: 'browser-hash', description: 'Firefox', createdAt: new Date(), expiresAt: later });
+        await store.deadlineReminders.claim(ada.id, later, '7-days', new Date());
+        await store.securityKeys.add({ credentialId: 'ada-key', userId: ada.id, name: 'Blue key', publicKey: 'pk', counter: 0, transports: [], synced: false }, { recoveryKeyId: 'k', recoveryCodeHashes: ['r1'] });
+        await store.enrollments.put({ id: 'setup-ada', userId: ada.id, sealedSecret: 'sealed', sealedRecoveryCodes: null, expiresAt: later });
+        await store.oidc.upsert('Session', 'ada-session', { kind: 'Session', accountId: ada.id }, later);
+        await store.oidc.upsert('RefreshToken', 'ada-token', { kind: 'RefreshToken', accountId: ada.id, grantId: 'g' }, later);
+        await store.outbox.enqueue({ id: 'mail-ada', message: 'two-factor-enabled', to: 'ada@x.test', subject: 's', sealedBody: 'b', queuedAt: new Date(), giveUpAt: later });
+        await store.outbox.enqueue({ id: 'mail-bob', message: 'two-factor-enabled', to: 'bob@x.test', subject: 's', sealedBody: 'b', queuedAt: new Date(), giveUpAt: later });
+        await store.audit.append([
+          { organizationId: city.id, action: 'member.added', actorId: bob.id, actorEmail: 'bob@x.test', targetId: ada.id, targetEmail: 'ada@x.test', ip: null, details: { role: 'member' } },
+          { organizationId: city.id, action: 'two_factor.reset_by_admin', actorId: ada.id, actorEmail: 'ada@x.test', targetId: bob.id, targetEmail: 'bob@x.test', ip: null, details: { reason: 'Ada@X.test asked for it' } },
+          { organizationId: null, action: 'email.retried', actorId: null, actorEmail: null, targetId: ada.id, targetEmail: 'ada@x.test', ip: null, details: { to: 'ada@x.test', subject: 's' } },
+        ]);
+
+        expect(await store.erasure.erase(ada.id, 'deleted user 4f2c1a9e')).toBe(true);
+
+        expect(await store.users.findById(ada.id)).toBeNull();
+        expect(await store.users.findByEmail('ada@x.test')).toBeNull();
+        expect(await store.memberships.listByUser(ada.id)).toStrictEqual([]);
+        expect(await store.membershipInvitations.listByUser(ada.id)).toStrictEqual([]);
+        expect(await store.invitations.find('link-hash')).toBeNull();
+        expect(await store.identityLinks.findUser('https://idp.test', 'upstream-ada')).toBeNull();
+        expect(await store.rememberedBrowsers.findByTokenHash('browser-hash')).toBeNull();
+        expect(await store.secondFactors.find(ada.id)).toBeNull();
+        expect(await store.securityKeys.find('ada-key')).toBeNull();
+        expect(await store.enrollments.find('setup-ada')).toBeNull();
+        expect(await store.oidc.find('Session', 'ada-session')).toBeNull();
+        expect(await store.oidc.find('RefreshToken', 'ada-token')).toBeNull();
+        // Only the messages addressed to the person went.
+        expect((await store.outbox.claim('w', later, new Date(later.getTime() + 60_000), 10)).map((message) => message.id)).toStrictEqual(['mail-bob']);
+
+        const cityLog = (await store.audit.list(city.id, { limit: 10, offset: 0 })).events;
+        expect(cityLog.map((event) => [event.action, event.actorEmail, event.targetEmail, event.details]).sort()).toStrictEqual([
+          ['member.added', 'bob@x.test', 'deleted user 4f2c1a9e', { role: 'member' }],
+          ['two_factor.reset_by_admin', 'deleted user 4f2c1a9e', 'bob@x.test', { reason: 'deleted user 4f2c1a9e asked for it' }],
+        ].sort());
+        const siteLog = (await store.audit.list(null, { limit: 10, offset: 0 })).events;
+        expect(siteLog.map((event) => [event.targetEmail, event.details])).toStrictEqual([['deleted user 4f2c1a9e', { to: 'deleted user 4f2c1a9e', subject: 's' }]]);
+
+        // Someone else is untouched, and the address is free for a new, unrelated account.
+        expect(await store.users.findById(bob.id)).toStrictEqual(bob);
+        expect(await store.memberships.find(city.id, bob.id)).not.toBeNull();
+        const again = await store.users.create({ email: 'ada@x.test', name: 'Another Ada', passwordHash: null, siteAdmin: false });
+        expect(again.id).not.toBe(ada.id);
+        expect(await store.memberships.listByUser(again.id)).toStrictEqual([]);
+        expect(await store.erasure.erase(ada.id, 'deleted user 4f2c1a9e')).toBe(false);
+      });
+    });
+
+    describe('logout notices', () => {
+      const T = new Date('2026-03-01T08:00:00.000Z');
+      const at = (ms: number) => new Date(T.getTime() + ms);
+      const MINUTE = 60_000;
+      const notice = (sid: string, clientId = 'app') => ({ clientId, accountId: 'u1', sid });
+      const record = (notices: Array<ReturnType<typeof notice>>, queuedAt = T) => store.logoutNotices.record(notices, queuedAt, new Date(queuedAt.getTime() + GIVE_UP_AFTER_MS));
+
+      it('records at most one notice per session and application, also when racing, and claims it once', async () => {
+        const raced = await Promise.all(Array.from({ length: 5 }, () => record([notice('sid-1'), notice('sid-1', 'other-app')])));
+        expect(raced.flat()).toHaveLength(2);
+        expect(await record([notice('sid-1'), notice('sid-2')], at(MINUTE))).toHaveLength(1);
+        expect(await record([])).toStrictEqual([]);
+        expect(await store.logoutNotices.claim('w1', at(-1), at(MINUTE), 10)).toStrictEqual([]);
+        const claimed = await store.logoutNotices.claim('w1', at(MINUTE), at(2 * MINUTE), 10);
+        expect(claimed.map((claim) => [claim.clientId, claim.accountId, claim.sid, claim.attempts, claim.state]).sort()).toStrictEqual([
+          ['app', 'u1', 'sid-1', 1, 'pending'], ['app', 'u1', 'sid-2', 1, 'pending'], ['other-app', 'u1', 'sid-1', 1, 'pending'],
+        ]);
+        expect(claimed[0]).toStrictEqual(expect.objectContaining({ queuedAt: T, giveUpAt: at(GIVE_UP_AFTER_MS), lastError: null, finishedAt: null }));
+        expect(await store.logoutNotices.claim('w2', at(MINUTE + 1), at(3 * MINUTE), 10)).toStrictEqual([]);
+        for (const { id } of claimed) expect(await store.logoutNotices.markSent(id, 'w1', at(MINUTE + 2))).toBe(true);
+        // Once sent, the same session and application are never told again.
+        expect(await record([notice('sid-1')], at(5 * MINUTE))).toStrictEqual([]);
+        expect(await store.logoutNotices.claim('w1', at(10 * MINUTE), at(11 * MINUTE), 10)).toStrictEqual([]);
+      });
+
+      it('never gives two racing claimers the same notice, and claims only those asked for', async () => {
+        const ids = await record(Array.from({ length: 24 }, (_, n) => notice(`sid-${n}`)));
+        const claimedBy = await Promise.all(['a', 'b', 'c', 'd'].map(async (worker) => {
+          const mine: string[] = [];
+          for (let round = 0; round < 24; round += 1) {
+            const batch = await store.logoutNotices.claim(worker, at(MINUTE), at(10 * MINUTE), 3);
+            if (batch.length === 0) break;
+            mine.push(...batch.map((claim) => claim.id));
+          }
+          return mine;
+        }));
+        expect(claimedBy.flat().sort()).toStrictEqual([...ids].sort());
+        const [chosen] = await record([notice('chosen'), notice('left')], at(20 * MINUTE));
+        expect((await store.logoutNotices.claim('w', at(21 * MINUTE), at(22 * MINUTE), 10, [chosen!, 'missing'])).map((claim) => claim.id)).toStrictEqual([chosen]);
+        expect(await store.logoutNotices.claim('w', at(21 * MINUTE), at(22 * MINUTE), 10, [])).toStrictEqual([]);
+      });
+
+      it('lets another worker reclaim a notice whose lease ran out, and then only that worker finish it', async () => {
+        const [lost] = await record([notice('lost')]);
+        expect(await store.logoutNotices.claim('crashed', at(MINUTE), at(2 * MINUTE), 10)).toHaveLength(1);
+        expect(await store.logoutNotices.claim('other', at(2 * MINUTE - 1), at(5 * MINUTE), 10)).toStrictEqual([]);
+        const [reclaimed] = await store.logoutNotices.claim('other', at(2 * MINUTE), at(5 * MINUTE), 10);
+        expect([reclaimed?.id, reclaimed?.attempts]).toStrictEqual([lost, 2]);
+        expect(await store.logoutNotices.markSent(lost!, 'crashed', at(3 * MINUTE))).toBe(false);
+        expect(await store.logoutNotices.reschedule(lost!, 'crashed', at(4 * MINUTE), 'late')).toBe(false);
+        expect(await store.logoutNotices.markFailed(lost!, 'crashed', at(4 * MINUTE), 'late')).toBe(false);
+        expect(await store.logoutNotices.markSent(lost!, 'other', at(4 * MINUTE))).toBe(true);
+        expect(await store.logoutNotices.claim('anyone', at(60 * MINUTE), at(61 * MINUTE), 10)).toStrictEqual([]);
+      });
+
+      it('retries with backoff until it gives up, and purges what finished', async () => {
+        const [doomed] = await record([notice('doomed')]);
+        const [told] = await record([notice('told')]);
+        let now = T;
+        let attempts = 0;
+        for (;;) {
+          const batch = await store.logoutNotices.claim('w', now, new Date(now.getTime() + MINUTE), 10);
+          const claimed = batch.find((claim) => claim.id === doomed);
+          if (attempts === 0) expect(await store.logoutNotices.markSent(told!, 'w', now)).toBe(true);
+          expect(claimed?.attempts).toBe(++attempts);
+          const next = afterFailedAttempt(claimed!.attempts, now, claimed!.giveUpAt, 1000);
+          if (next.kind === 'give-up') {
+            expect(await store.logoutNotices.markFailed(doomed!, 'w', now, 'expected 200 OK, got: 503')).toBe(true);
+            break;
+          }
+          expect(await store.logoutNotices.reschedule(doomed!, 'w', next.at, 'connect ECONNREFUSED')).toBe(true);
+          expect(await store.logoutNotices.claim('w', new Date(next.at.getTime() - 1), next.at, 10)).toStrictEqual([]);
+          now = next.at;
+        }
+        expect(now).toStrictEqual(at(GIVE_UP_AFTER_MS));
+        expect(await store.logoutNotices.claim('w', at(2 * GIVE_UP_AFTER_MS), at(3 * GIVE_UP_AFTER_MS), 10)).toStrictEqual([]);
+        expect(await store.logoutNotices.purge(T)).toBe(0);
+        expect(await store.logoutNotices.purge(at(GIVE_UP_AFTER_MS))).toBe(1);
+        expect(await store.logoutNotices.purge(at(GIVE_UP_AFTER_MS + 1))).toBe(1);
+      });
+    });
+
     describe('oidc-provider models', () => {
       const inAnHour = () => new Date(Date.now() + 3_600_000);
 
@@ -937,6 +1207,18 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect(await store.oidc.find('AccessToken', 't-mine')).toBeNull();
       });
 
+      it('lists an account\'s live sessions with their ids', async () => {
+        const ada = { kind: 'Session', accountId: 'u1', authorizations: { app: { sid: 'sid-1', grantId: 'g1' } } };
+        await store.oidc.upsert('Session', 's1', ada, inAnHour());
+        await store.oidc.upsert('Session', 's2', { kind: 'Session', accountId: 'u1' }, inAnHour());
+        await store.oidc.upsert('Session', 'expired', { kind: 'Session', accountId: 'u1' }, new Date(Date.now() - 1000));
+        await store.oidc.upsert('Grant', 'g1', { kind: 'Grant', accountId: 'u1' }, inAnHour());
+        await store.oidc.upsert('Session', 'other', { kind: 'Session', accountId: 'u2' }, inAnHour());
+        const sessions = await store.oidc.sessionsOf('u1');
+        expect(sessions.sort((a, b) => a.id.localeCompare(b.id))).toStrictEqual([{ id: 's1', payload: ada }, { id: 's2', payload: { kind: 'Session', accountId: 'u1' } }]);
+        expect(await store.oidc.sessionsOf('nobody')).toStrictEqual([]);
+      });
+
       it('destroys one model and revokes, per kind, what was issued under a grant', async () => {
         await store.oidc.upsert('AccessToken', 'a1', { kind: 'AccessToken', grantId: 'g1' }, inAnHour());
         await store.oidc.upsert('RefreshToken', 'r1', { kind: 'RefreshToken', grantId: 'g1' }, inAnHour());
@@ -951,6 +1233,20 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         await store.oidc.revokeByGrantId('RefreshToken', 'g1');
         expect(await store.oidc.find('RefreshToken', 'r1')).toBeNull();
         expect(await store.oidc.find('Interaction', 'i1')).not.toBeNull();
+      });
+
+      it('revokes everything issued to one client, and nothing of another or of a session', async () => {
+        for (const [model, id, clientId] of [['Grant', 'g1', 'rp'], ['AuthorizationCode', 'c1', 'rp'], ['AccessToken', 'a1', 'rp'], ['RefreshToken', 'r1', 'rp'], ['RefreshToken', 'r2', 'other']] as const) {
+          await store.oidc.upsert(model, id, { kind: model, clientId, accountId: 'u1', grantId: 'g1' }, inAnHour());
+        }
+        await store.oidc.upsert('Session', 's1', { kind: 'Session', accountId: 'u1', authorizations: { rp: { grantId: 'g1' } } }, inAnHour());
+        expect(await store.oidc.revokeByClientId('rp')).toBe(4);
+        for (const [model, id] of [['Grant', 'g1'], ['AuthorizationCode', 'c1'], ['AccessToken', 'a1'], ['RefreshToken', 'r1']] as const) {
+          expect([model, id, await store.oidc.find(model, id)]).toStrictEqual([model, id, null]);
+        }
+        expect(await store.oidc.find('RefreshToken', 'r2')).not.toBeNull();
+        expect(await store.oidc.find('Session', 's1')).not.toBeNull();
+        expect(await store.oidc.revokeByClientId('rp')).toBe(0);
       });
     });
   });

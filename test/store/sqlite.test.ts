@@ -8,13 +8,16 @@ import { storeContract } from './contract.js';
 
 storeContract('SQLite', async () => openSqliteStore(path.join(tempDir(), 'twofold.db')));
 
+/** The position of the migration that added security keys: the upgrade below starts from the schema before it. */
+const SECURITY_KEYS_MIGRATION = MIGRATIONS.findIndex((migration) => migration.includes('CREATE TABLE security_keys'));
+
 describe('SQLite schema upgrade to security keys', () => {
   it('keeps the authenticator apps and recovery codes saved before it, and their cascade', async () => {
     const file = path.join(tempDir(), 'twofold.db');
     // A database as the version before security keys left it.
     const old = new Database(file);
     old.pragma('foreign_keys = ON');
-    MIGRATIONS.slice(0, -1).forEach((migration, index) => {
+    MIGRATIONS.slice(0, SECURITY_KEYS_MIGRATION).forEach((migration, index) => {
       old.exec(migration);
       old.pragma(`user_version = ${index + 1}`);
     });

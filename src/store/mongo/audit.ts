@@ -23,6 +23,9 @@ export const auditSchema = new mongoose.Schema<AuditDoc>(
 );
 auditSchema.index({ organizationId: 1, seq: -1 });
 auditSchema.index({ at: 1 });
+// Erasing an account finds the entries it acted in or was the target of.
+auditSchema.index({ actorId: 1 }, { sparse: true });
+auditSchema.index({ targetId: 1 }, { sparse: true });
 
 export function mongoAudit(auditEvents: Collection<AuditDoc>): AuditRepository {
   return {

@@ -13,6 +13,8 @@ export const deadlineReminderSchema = new mongoose.Schema<DeadlineReminderDoc>(
   { _id: { type: String, required: true }, userId: { type: String, required: true }, sentAt: { type: Date, required: true } },
   { ...schemaOptions, collection: 'deadlineReminders' },
 );
+// Erasing an account deletes its reminders.
+deadlineReminderSchema.index({ userId: 1 });
 
 export function mongoDeadlineReminders(reminders: Collection<DeadlineReminderDoc>): DeadlineReminderRepository {
   return {

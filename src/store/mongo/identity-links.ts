@@ -20,6 +20,8 @@ export const identityLinkSchema = new mongoose.Schema<IdentityLinkDoc>(
 );
 identityLinkSchema.index({ issuer: 1, subject: 1 }, { unique: true });
 identityLinkSchema.index({ issuer: 1, userId: 1 }, { unique: true });
+// Erasing an account finds its links by user.
+identityLinkSchema.index({ userId: 1 });
 
 export function mongoIdentityLinks(identityLinks: Collection<IdentityLinkDoc>): IdentityLinkRepository {
   return {

@@ -1,16 +1,18 @@
 import mongoose from 'mongoose';
 import type { Store } from '../types.js';
 import { connect, openCollection } from './database.js';
-import { markManagedAccounts } from './migrations.js';
+import { backfillClientIds, markManagedAccounts } from './migrations.js';
 import { adoptionSchema, mongoAdoption } from './adoption.js';
 import { attemptSchema, mongoAttempts } from './attempts.js';
 import { auditSchema, mongoAudit } from './audit.js';
 import { clientSchema, mongoClients } from './clients.js';
 import { deadlineReminderSchema, mongoDeadlineReminders } from './deadline-reminders.js';
 import { enrollmentSchema, mongoEnrollments } from './enrollments.js';
+import { mongoErasure } from './erasure.js';
 import { identityLinkSchema, mongoIdentityLinks } from './identity-links.js';
 import { invitationSchema, mongoInvitations } from './invitations.js';
 import { keySchema, mongoKeys } from './keys.js';
+import { logoutNoticeSchema, mongoLogoutNotices } from './logout-notices.js';
 import { membershipInvitationSchema, mongoMembershipInvitations } from './membership-invitations.js';
 import { membershipSchema, mongoMemberships } from './memberships.js';
 import { mongoOidcModels, oidcModelSchema } from './oidc-models.js';
@@ -47,12 +49,14 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
   const rememberedBrowsers = await openCollection(connection, 'RememberedBrowser', rememberedBrowserSchema);
   const deadlineReminders = await openCollection(connection, 'DeadlineReminder', deadlineReminderSchema);
   const adoption = await openCollection(connection, 'AdoptionSnapshot', adoptionSchema);
+  const logoutNotices = await openCollection(connection, 'LogoutNotice', logoutNoticeSchema);
   await markManagedAccounts({ users, organizations, memberships, settings });
+  await backfillClientIds({ oidcModels, settings });
 
   return {
     kind: 'mongodb',
     users: mongoUsers(users),
-    organizations: mongoOrganizations(organizations),
+    organizations: mongoOrganizations(organizations, { memberships, membershipInvitations, adoption, users }),
     memberships: mongoMemberships(memberships),
     clients: mongoClients(clients),
     settings: mongoSettings(settings),
@@ -70,6 +74,11 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
     rememberedBrowsers: mongoRememberedBrowsers(rememberedBrowsers),
     deadlineReminders: mongoDeadlineReminders(deadlineReminders),
     adoption: mongoAdoption(adoption),
+    erasure: mongoErasure({
+      users, memberships, membershipInvitations, invitations, identityLinks, rememberedBrowsers, deadlineReminders,
+      secondFactors, securityKeys, enrollments, oidcModels, outbox, auditEvents,
+    }),
+    logoutNotices: mongoLogoutNotices(logoutNotices),
     async ping() {
       // A closed client would connect again for the command: refuse before asking.
       if (connection.readyState !== mongoose.ConnectionStates.connected || !connection.db) throw new Error('The MongoDB connection is closed.');

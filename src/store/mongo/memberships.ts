@@ -60,5 +60,10 @@ export function mongoMemberships(memberships: Collection<MembershipDoc>): Member
       const docs = await memberships.find({ organizationId }).sort({ createdAt: 1 }).toArray();
       return docs.map(toMembership);
     },
+    async listByUsers(userIds) {
+      if (userIds.length === 0) return [];
+      const docs = await memberships.find({ userId: { $in: [...userIds] } }).sort({ createdAt: 1 }).toArray();
+      return docs.map(toMembership);
+    },
   };
 }

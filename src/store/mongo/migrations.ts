@@ -1,5 +1,6 @@
 import type { Collection } from './database.js';
 import type { MembershipDoc } from './memberships.js';
+import type { OidcDoc } from './oidc-models.js';
 import type { OrganizationDoc } from './organizations.js';
 import type { SettingDoc } from './settings.js';
 import type { UserDoc } from './users.js';
@@ -28,4 +29,20 @@ export async function markManagedAccounts({ users, organizations, memberships, s
     }
   }
   await settings.updateOne({ _id: MANAGED_ACCOUNTS_MARKED }, { $set: { value: new Date().toISOString() } }, { upsert: true });
+}
+
+const CLIENT_IDS_BACKFILLED = 'migration.oidc-client-ids';
+
+/**
+ * Once per database, the same data step as the embedded store's schema migration 9: oidc-provider's
+ * models saved before clients could be deleted get their client id beside the payload, so that
+ * deleting a client finds everything issued to it. Idempotent.
+ */
+export async function backfillClientIds({ oidcModels, settings }: { oidcModels: Collection<OidcDoc>; settings: Collection<SettingDoc> }): Promise<void> {
+  if (await settings.findOne({ _id: CLIENT_IDS_BACKFILLED }, { projection: { _id: 1 } })) return;
+  for await (const doc of oidcModels.find({ clientId: { $exists: false } }).project<Pick<OidcDoc, '_id' | 'payload'>>({ payload: 1 })) {
+    const { clientId } = JSON.parse(doc.payload) as { clientId?: unknown };
+    await oidcModels.updateOne({ _id: doc._id, clientId: { $exists: false } }, { $set: { clientId: typeof clientId === 'string' ? clientId : null } });
+  }
+  await settings.updateOne({ _id: CLIENT_IDS_BACKFILLED }, { $set: { value: new Date().toISOString() } }, { upsert: true });
 }

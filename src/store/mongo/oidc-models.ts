@@ -17,6 +17,8 @@ export interface OidcDoc {
   uid: string | null;
   userCode: string | null;
   accountId: string | null;
+  /** Absent on documents written before clients could be deleted: `backfillClientIds` adds it. */
+  clientId?: string | null;
   expiresAt: Date | null;
 }
 
@@ -30,12 +32,14 @@ export const oidcModelSchema = new mongoose.Schema<OidcDoc>(
     uid: { type: String, default: null },
     userCode: { type: String, default: null },
     accountId: { type: String, default: null },
+    clientId: { type: String, default: null },
     expiresAt: { type: Date, default: null },
   },
   { ...schemaOptions, collection: 'oidc_models', minimize: false },
 );
 oidcModelSchema.index({ accountId: 1 }, { sparse: true });
 oidcModelSchema.index({ grantId: 1 }, { sparse: true });
+oidcModelSchema.index({ clientId: 1 }, { sparse: true });
 oidcModelSchema.index({ model: 1, uid: 1 }, { sparse: true });
 oidcModelSchema.index({ model: 1, userCode: 1 }, { sparse: true });
 oidcModelSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
@@ -62,6 +66,7 @@ export function mongoOidcModels(oidcModels: Collection<OidcDoc>): OidcModelRepos
           uid: payload.uid ?? null,
           userCode: payload.userCode ?? null,
           accountId: typeof payload.accountId === 'string' ? payload.accountId : null,
+          clientId: typeof payload.clientId === 'string' ? payload.clientId : null,
           expiresAt,
         },
         { upsert: true },
@@ -89,9 +94,16 @@ export function mongoOidcModels(oidcModels: Collection<OidcDoc>): OidcModelRepos
     async revokeByGrantId(model, grantId) {
       await oidcModels.deleteMany({ model, grantId });
     },
+    async revokeByClientId(clientId) {
+      return (await oidcModels.deleteMany({ clientId, model: { $ne: 'Session' } })).deletedCount;
+    },
     async purgeExpired(now = new Date()) {
       const result = await oidcModels.deleteMany({ expiresAt: { $ne: null, $lte: now } });
       return result.deletedCount;
+    },
+    async sessionsOf(accountId) {
+      const docs = await oidcModels.find({ accountId, model: 'Session', ...live() }).toArray();
+      return docs.map((doc) => ({ id: doc._id.slice('Session:'.length), payload: payloadOf(doc)! }));
     },
     async endSessionsOf(accountId, exceptSessionId) {
       const kept = exceptSessionId ? await oidcModels.findOne({ _id: oidcKey('Session', exceptSessionId) }) : null;

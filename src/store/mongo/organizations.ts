@@ -1,7 +1,11 @@
 import crypto from 'node:crypto';
 import mongoose from 'mongoose';
 import { DuplicateError, type Federation, type Organization, type OrganizationRepository } from '../types.js';
+import type { AdoptionDoc } from './adoption.js';
 import { insertUnique, isDuplicateKey, schemaOptions, type Collection } from './database.js';
+import type { MembershipInvitationDoc } from './membership-invitations.js';
+import type { MembershipDoc } from './memberships.js';
+import type { UserDoc } from './users.js';
 
 export interface OrganizationDoc {
   _id: string;
@@ -61,7 +65,15 @@ const toOrganization = (doc: OrganizationDoc): Organization => ({
   createdAt: doc.createdAt,
 });
 
-export function mongoOrganizations(organizations: Collection<OrganizationDoc>): OrganizationRepository {
+/** What belongs to an organization and goes when it is deleted (the embedded store's foreign keys do this there). */
+export interface OrganizationDependents {
+  readonly memberships: Collection<MembershipDoc>;
+  readonly membershipInvitations: Collection<MembershipInvitationDoc>;
+  readonly adoption: Collection<AdoptionDoc>;
+  readonly users: Collection<UserDoc>;
+}
+
+export function mongoOrganizations(organizations: Collection<OrganizationDoc>, dependents: OrganizationDependents): OrganizationRepository {
   return {
     async create(organization) {
       const doc: OrganizationDoc = {
@@ -105,6 +117,18 @@ export function mongoOrganizations(organizations: Collection<OrganizationDoc>): 
       await organizations.updateOne({ _id: id }, { $set: { gracePeriodDays, rememberBrowserDays, applyTo, requiredFactor, confirmSetupByEmail } });
       // Only the first time keys are required is kept, as with enforcement.
       if (requiredFactor === 'security-key') await organizations.updateOne({ _id: id, keysRequiredSince: null }, { $set: { keysRequiredSince: at } });
+    },
+    async rename(id, name) {
+      await organizations.updateOne({ _id: id }, { $set: { name } });
+    },
+    async delete(id) {
+      // The domains live in the organization's own document and go with it.
+      if ((await organizations.deleteOne({ _id: id })).deletedCount === 0) return false;
+      await dependents.memberships.deleteMany({ organizationId: id });
+      await dependents.membershipInvitations.deleteMany({ organizationId: id });
+      await dependents.adoption.deleteMany({ organizationId: id });
+      await dependents.users.updateMany({ managedBy: id }, { $set: { managedBy: null } });
+      return true;
     },
     async setFederation(id, federation) {
       // One update of one document: the unique index on federatedDomains refuses it whole or lets it

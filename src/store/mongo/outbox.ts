@@ -42,6 +42,8 @@ export const outboxSchema = new mongoose.Schema<OutboxDoc>(
 outboxSchema.index({ state: 1, nextAttemptAt: 1 });
 outboxSchema.index({ state: 1, queuedAt: 1 });
 outboxSchema.index({ state: 1, finishedAt: -1 });
+// Erasing an account deletes the messages addressed to it.
+outboxSchema.index({ to: 1 });
 
 const toEntry = (doc: OutboxDoc): OutboxEntry => ({
   id: doc._id,

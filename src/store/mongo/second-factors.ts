@@ -63,6 +63,11 @@ export function mongoSecondFactors(secondFactors: Collection<SecondFactorDoc>, s
       const docs = await secondFactors.find({ _id: { $in: [...userIds] } }).project<Pick<SecondFactorDoc, '_id'>>({ _id: 1 }).toArray();
       return new Set(docs.map((doc) => doc._id));
     },
+    async appsAmong(userIds) {
+      if (userIds.length === 0) return new Set();
+      const docs = await secondFactors.find({ _id: { $in: [...userIds] }, sealedSecret: { $ne: null } }).project<Pick<SecondFactorDoc, '_id'>>({ _id: 1 }).toArray();
+      return new Set(docs.map((doc) => doc._id));
+    },
     async recoveryCodesRemaining(userIds) {
       if (userIds.length === 0) return new Map();
       const docs = await secondFactors.find({ _id: { $in: [...userIds] } }).project<Pick<SecondFactorDoc, '_id' | 'recoveryCodes'>>({ recoveryCodes: 1 }).toArray();

@@ -13,6 +13,8 @@ export interface UserDoc {
   managedBy?: string | null;
   createdAt: Date;
   lastSignInAt: Date | null;
+  /** Missing on accounts written before suspension existed: they are active. */
+  suspendedAt?: Date | null;
 }
 
 export const userSchema = new mongoose.Schema<UserDoc>(
@@ -25,6 +27,7 @@ export const userSchema = new mongoose.Schema<UserDoc>(
     managedBy: { type: String, default: null },
     createdAt: { type: Date, required: true },
     lastSignInAt: { type: Date, default: null },
+    suspendedAt: { type: Date, default: null },
   },
   { ...schemaOptions, collection: 'users' },
 );
@@ -38,6 +41,7 @@ const toUser = (doc: UserDoc): User => ({
   managedBy: doc.managedBy ?? null,
   createdAt: doc.createdAt,
   lastSignInAt: doc.lastSignInAt ?? null,
+  suspendedAt: doc.suspendedAt ?? null,
 });
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -57,6 +61,7 @@ export function mongoUsers(users: Collection<UserDoc>): UserRepository {
         managedBy: user.managedBy ?? null,
         createdAt: new Date(),
         lastSignInAt: null,
+        suspendedAt: null,
       }));
       if (docs.length === 0) return [];
       try {
@@ -82,8 +87,17 @@ export function mongoUsers(users: Collection<UserDoc>): UserRepository {
       const docs = await users.find({ _id: { $in: ids } }).sort({ email: 1 }).toArray();
       return docs.map(toUser);
     },
-    async search(text, limit) {
-      const docs = await users.find({ email: { $regex: escapeRegex(text.trim().toLowerCase()) } }).sort({ email: 1 }).limit(limit).toArray();
+    async search(text, { limit, offset }) {
+      const pattern = escapeRegex(text.trim().toLowerCase());
+      const filter = { $or: [{ email: { $regex: pattern } }, { name: { $regex: pattern, $options: 'i' } }] };
+      const [docs, total] = await Promise.all([
+        users.find(filter).sort({ email: 1 }).skip(offset).limit(limit).toArray(),
+        users.countDocuments(filter),
+      ]);
+      return { users: docs.map(toUser), total };
+    },
+    async listManagedBy(organizationId) {
+      const docs = await users.find({ managedBy: organizationId }).sort({ email: 1 }).toArray();
       return docs.map(toUser);
     },
     async updatePasswordHash(id, passwordHash) {
@@ -105,6 +119,21 @@ export function mongoUsers(users: Collection<UserDoc>): UserRepository {
     },
     async count() {
       return users.estimatedDocumentCount();
+    },
+    async suspend(id, at) {
+      // `suspendedAt: null` also matches accounts written before the field existed.
+      const suspended = await users.findOneAndUpdate({ _id: id, suspendedAt: null }, { $set: { suspendedAt: at } }, { returnDocument: 'after' });
+      if (!suspended) return (await users.findOne({ _id: id }, { projection: { _id: 1 } })) ? 'already-suspended' : 'not-found';
+      // No multi-document transaction: the count follows the write, and the write is undone when it left no active site admin.
+      if (suspended.siteAdmin && (await users.countDocuments({ siteAdmin: true, suspendedAt: null })) === 0) {
+        await users.updateOne({ _id: id, suspendedAt: at }, { $set: { suspendedAt: null } });
+        return 'last-site-admin';
+      }
+      return 'suspended';
+    },
+    async reactivate(id) {
+      const result = await users.updateOne({ _id: id, suspendedAt: { $ne: null } }, { $set: { suspendedAt: null } });
+      return result.modifiedCount === 1;
     },
   };
 }

@@ -6,9 +6,11 @@ import { sqliteAudit } from './audit.js';
 import { sqliteClients } from './clients.js';
 import { sqliteDeadlineReminders } from './deadline-reminders.js';
 import { sqliteEnrollments } from './enrollments.js';
+import { sqliteErasure } from './erasure.js';
 import { sqliteIdentityLinks } from './identity-links.js';
 import { sqliteInvitations } from './invitations.js';
 import { sqliteKeys } from './keys.js';
+import { sqliteLogoutNotices } from './logout-notices.js';
 import { sqliteMembershipInvitations } from './membership-invitations.js';
 import { sqliteMemberships } from './memberships.js';
 import { sqliteOidcModels } from './oidc-models.js';
@@ -44,6 +46,8 @@ export function openSqliteStore(file: string): Store {
     rememberedBrowsers: sqliteRememberedBrowsers(db),
     deadlineReminders: sqliteDeadlineReminders(db),
     adoption: sqliteAdoption(db),
+    erasure: sqliteErasure(db),
+    logoutNotices: sqliteLogoutNotices(db),
     async ping() {
       // Throws once the database is closed.
       ping.get();

@@ -23,6 +23,7 @@ export function sqliteMemberships(db: SqliteDatabase): MembershipRepository {
   const del = db.prepare('DELETE FROM memberships WHERE organization_id = ? AND user_id = ?');
   const byUser = db.prepare<[string], MembershipRow>('SELECT * FROM memberships WHERE user_id = ? ORDER BY created_at');
   const byOrganization = db.prepare<[string], MembershipRow>('SELECT * FROM memberships WHERE organization_id = ? ORDER BY created_at');
+  const byUsers = db.prepare<[string], MembershipRow>('SELECT * FROM memberships WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY created_at');
 
   const putAll = db.transaction((entries: Parameters<MembershipRepository['putMany']>[0]) => {
     for (const entry of entries) upsert.run(entry.organizationId, entry.userId, entry.role, Date.now());
@@ -47,6 +48,10 @@ export function sqliteMemberships(db: SqliteDatabase): MembershipRepository {
     },
     async listByOrganization(organizationId) {
       return byOrganization.all(organizationId).map(toMembership);
+    },
+    async listByUsers(userIds) {
+      if (userIds.length === 0) return [];
+      return byUsers.all(JSON.stringify(userIds)).map(toMembership);
     },
   };
 }

@@ -237,6 +237,43 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX security_keys_by_user ON security_keys (user_id);
   `,
+  // The site admins' console: rotated client secrets with their grace period, back-channel logout, and
+  // what oidc-provider issued to a client found by its id (to revoke it when the client is deleted).
+  `
+  ALTER TABLE clients ADD COLUMN previous_sealed_secret TEXT;
+  ALTER TABLE clients ADD COLUMN previous_secret_expires_at INTEGER;
+  ALTER TABLE clients ADD COLUMN backchannel_logout_uri TEXT;
+  ALTER TABLE oidc_models ADD COLUMN client_id TEXT;
+  UPDATE oidc_models SET client_id = json_extract(payload, '$.clientId');
+  CREATE INDEX oidc_models_by_client ON oidc_models (client_id) WHERE client_id IS NOT NULL;
+  CREATE INDEX users_by_managed_by ON users (managed_by) WHERE managed_by IS NOT NULL;
+  `,
+  // People leave: suspension, erasure (which finds a person's rows by these indexes), and the queue
+  // of logout tokens for the applications (whose back-channel logout URI the migration before added).
+  `
+  ALTER TABLE users ADD COLUMN suspended_at INTEGER;
+  CREATE INDEX pending_enrollments_by_user ON pending_enrollments (user_id);
+  CREATE INDEX outbox_by_recipient ON outbox (recipient);
+  CREATE INDEX audit_events_by_actor ON audit_events (actor_id) WHERE actor_id IS NOT NULL;
+  CREATE INDEX audit_events_by_target ON audit_events (target_id) WHERE target_id IS NOT NULL;
+  CREATE TABLE logout_notices (
+    id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    sid TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
+    queued_at INTEGER NOT NULL,
+    give_up_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    worker TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    finished_at INTEGER,
+    UNIQUE (client_id, sid)
+  );
+  CREATE INDEX logout_notices_due ON logout_notices (state, next_attempt_at);
+  CREATE INDEX logout_notices_finished ON logout_notices (state, finished_at);
+  `,
   // Phishing-resistant sign-in and the e-mailed confirmation of a first set-up (docs/rules.md):
   // which factor an organization requires, since when keys are, and whether a first set-up needs the
   // e-mailed code (on by default, for the organizations that exist as for new ones).

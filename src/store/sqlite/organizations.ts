@@ -49,6 +49,9 @@ export function sqliteOrganizations(db: SqliteDatabase): OrganizationRepository 
   const setStarted = db.prepare('UPDATE organizations SET enforcement_started_at = COALESCE(enforcement_started_at, ?) WHERE id = ?');
   const setRollout = db.prepare(`UPDATE organizations SET grace_period_days = ?, remember_browser_days = ?, apply_to = ?, required_factor = ?,
     confirm_setup_by_email = ?, keys_required_since = CASE WHEN ? = 'security-key' THEN COALESCE(keys_required_since, ?) ELSE keys_required_since END WHERE id = ?`);
+  const setName = db.prepare('UPDATE organizations SET name = ? WHERE id = ?');
+  // Memberships, invitations, domains and adoption snapshots go with it (ON DELETE CASCADE); managed accounts are set free (SET NULL).
+  const remove = db.prepare('DELETE FROM organizations WHERE id = ?');
   const switchForce = db.transaction((id: string, on: boolean, at: Date) => {
     setForce.run(on ? 1 : 0, id);
     if (on) setStarted.run(at.getTime(), id);
@@ -95,6 +98,12 @@ export function sqliteOrganizations(db: SqliteDatabase): OrganizationRepository 
     },
     async setRollout(id, settings, at) {
       setRollout.run(settings.gracePeriodDays, settings.rememberBrowserDays, settings.applyTo, settings.requiredFactor, settings.confirmSetupByEmail ? 1 : 0, settings.requiredFactor, at.getTime(), id);
+    },
+    async rename(id, name) {
+      setName.run(name, id);
+    },
+    async delete(id) {
+      return remove.run(id).changes === 1;
     },
     async setFederation(id, federation) {
       try {

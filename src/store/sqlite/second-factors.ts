@@ -29,6 +29,7 @@ export function sqliteSecondFactors(db: SqliteDatabase): SecondFactorRepository 
   const useCode = db.prepare('UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND id = ? AND used_at IS NULL');
   const remove = db.prepare('DELETE FROM second_factors WHERE user_id = ?');
   const enrolledAmong = db.prepare<[string], { user_id: string }>('SELECT user_id FROM second_factors WHERE user_id IN (SELECT value FROM json_each(?))');
+  const appsAmong = db.prepare<[string], { user_id: string }>('SELECT user_id FROM second_factors WHERE sealed_secret IS NOT NULL AND user_id IN (SELECT value FROM json_each(?))');
   // The LEFT JOIN keeps an enrolled user whose codes are all used, with 0.
   const remainingAmong = db.prepare<[string], { user_id: string; remaining: number }>(`
     SELECT s.user_id, COUNT(c.id) AS remaining FROM second_factors s
@@ -72,6 +73,10 @@ export function sqliteSecondFactors(db: SqliteDatabase): SecondFactorRepository 
     async enrolledAmong(userIds) {
       if (userIds.length === 0) return new Set();
       return new Set(enrolledAmong.all(JSON.stringify(userIds)).map((row) => row.user_id));
+    },
+    async appsAmong(userIds) {
+      if (userIds.length === 0) return new Set();
+      return new Set(appsAmong.all(JSON.stringify(userIds)).map((row) => row.user_id));
     },
     async recoveryCodesRemaining(userIds) {
       if (userIds.length === 0) return new Map();
