@@ -35,6 +35,7 @@ const SENTENCES: Readonly<Record<AuditEvent['action'], (event: AuditEvent, detai
   'policy.changed': (_e, d) => `Force Two-Factor Authentication was switched ${d.forceTwoFactor ? 'on' : 'off'}.`,
   'policy.rollout_changed': (_e, d) => `The rollout settings were changed: ${rolloutChanges(d)}.`,
   'site.setup_confirmation_changed': (_e, d) => `Confirm first set-up by e-mail was switched ${d.on ? 'on' : 'off'} for the whole site.`,
+  'second_factor.reported': (e, d) => `${someone(e)} reported that ${d.factor === 'key' ? 'a security key or passkey' : d.factor === 'recovery-codes' ? 'new recovery codes' : 'an authenticator app'} was added without them ("This wasn't me"); it was removed and the account suspended.`,
   'setup.email_code_exhausted': (e) => `A first set-up for ${someone(e)} was stopped after ${EMAIL_CODE_TRIES} wrong e-mailed codes; whoever tried may know the password.`,
   'remembered_browser.added': (e, d) => `${someone(e)} asked to remember a browser for ${String(d.days)} days.`,
   'remembered_browser.removed': (e, d) => `${d.count === undefined ? 'A remembered browser' : `${String(d.count)} remembered browsers`} of ${someone(e)} ${d.count === 1 || d.count === undefined ? 'was' : 'were'} forgotten (${String(d.why)}).`,

@@ -32,6 +32,7 @@ import type { ApplicationMetrics, SecondFactorOutcome } from './metrics.js';
 import type { SignOuts } from './sign-outs.js';
 import { organizationFacts } from './organization-facts.js';
 import { SecondFactorGuard, type ChallengeStanding, type GuardOutcome } from './second-factor-guard.js';
+import { NotMeLinks, type ReportedFactor } from './not-me-links.js';
 import { SetupConfirmation, type EmailCodeCheck, type EmailCodeSending } from './setup-confirmation.js';
 import { readSiteSetupConfirmation, readSiteTwoFactorMode } from './site.js';
 
@@ -161,6 +162,7 @@ export class SecondFactorService {
   readonly #recoveryCodes: RecoveryCodeFactor;
   readonly #keys: SecurityKeyFactor;
   readonly #confirmation: SetupConfirmation;
+  readonly #notMe: NotMeLinks;
   readonly #methods: ReadonlyMap<FactorKind, SecondFactorMethod>;
 
   constructor(
@@ -178,6 +180,7 @@ export class SecondFactorService {
     this.#recoveryCodes = new RecoveryCodeFactor(store, box);
     this.#keys = new SecurityKeyFactor(store, relyingPartyOf(config.issuer, config.siteName), box.deriveKey(PASSKEY_CHALLENGE_PURPOSE));
     this.#confirmation = new SetupConfirmation(store, box.deriveKey(SETUP_EMAIL_CODE_PURPOSE), mailer);
+    this.#notMe = new NotMeLinks(store, config.issuer);
     this.#methods = new Map<FactorKind, SecondFactorMethod>([[this.#totp.kind, this.#totp], [this.#recoveryCodes.kind, this.#recoveryCodes], [this.#keys.kind, this.#keys]]);
   }
 
@@ -374,7 +377,7 @@ export class SecondFactorService {
     await this.#recoveryCodes.hold(holdId, user, recovery.codes);
     this.log.info('two-factor authentication enabled', { userId: user.id });
     await this.audit.recordForUser('two_factor.enabled', user, { actor: user, ip });
-    await this.mailer.send({ to: user.email, message: 'two-factor-enabled' });
+    await this.mailer.send({ to: user.email, message: 'two-factor-enabled', locals: { notMeUrl: await this.#notMe.create(user, { kind: 'app' }) } });
     return { ok: true, amr: 'otp' };
   }
 
@@ -499,7 +502,8 @@ export class SecondFactorService {
     this.log.info('security key added', { userId: user.id, first });
     if (first) await this.audit.recordForUser('two_factor.enabled', user, { actor: user, ip });
     await this.audit.recordForUser('security_key.added', user, { actor: user, ip, details: { name } });
-    await this.mailer.send({ to: user.email, message: 'security-key-added', locals: { keyName: name, first, ip } });
+    const notMeUrl = await this.#notMe.create(user, { kind: 'key', credentialId: registration.key.credentialId, name });
+    await this.mailer.send({ to: user.email, message: 'security-key-added', locals: { keyName: name, first, ip, notMeUrl } });
     return { ok: true, first, amr: this.#keys.amrOf(registration.key) };
   }
 
@@ -552,7 +556,7 @@ export class SecondFactorService {
     await this.store.enrollments.delete(holdId);
     this.log.info('authenticator app replaced', { userId: user.id });
     await this.audit.recordForUser('two_factor.replaced', user, { actor: user, ip });
-    await this.mailer.send({ to: user.email, message: 'authenticator-replaced', locals: { ip } });
+    await this.mailer.send({ to: user.email, message: 'authenticator-replaced', locals: { ip, notMeUrl: await this.#notMe.create(user, { kind: 'app' }) } });
     return { ok: true, amr: 'otp' };
   }
 
@@ -647,7 +651,7 @@ export class SecondFactorService {
     await this.#recoveryCodes.hold(holdId, user, codes);
     this.log.info('recovery codes regenerated', { userId: user.id });
     await this.audit.recordForUser('recovery_codes.regenerated', user, { actor: user, ip });
-    await this.mailer.send({ to: user.email, message: 'recovery-codes-regenerated' });
+    await this.mailer.send({ to: user.email, message: 'recovery-codes-regenerated', locals: { notMeUrl: await this.#notMe.create(user, { kind: 'recovery-codes' }) } });
     return true;
   }
 
@@ -669,6 +673,31 @@ export class SecondFactorService {
     await this.forgetAllBrowsers(user, 'two-factor authentication was turned off', context);
     await this.mailer.send({ to: user.email, message: 'two-factor-disabled', locals: { actor: byUser ? undefined : actorName(context.actor), reason: context.reason } });
     return true;
+  }
+
+  /**
+   * Takes back a factor its person reported they did not add ("This wasn't me"; docs/rules.md, "The
+   * first set-up belongs to the person"): an app, with the whole second factor it is part of (its
+   * recovery codes were shown to whoever added it); a key; or a set of recovery codes, replaced by
+   * a set nobody sees. The caller suspends the account and ends its sessions.
+   */
+  async removeReported(user: User, factor: ReportedFactor, ip: string | null): Promise<void> {
+    if (factor.kind === 'app') {
+      await this.disable(user, { actor: user, ip, reason: 'reported as not added by the person' });
+      return;
+    }
+    if (factor.kind === 'recovery-codes') {
+      await this.#recoveryCodes.replace(user.id);
+      await this.audit.recordForUser('recovery_codes.regenerated', user, { actor: user, ip, details: { why: 'reported as not made by the person' } });
+      return;
+    }
+    const removed = await this.store.securityKeys.remove(user.id, factor.credentialId);
+    if (removed === 'not-found') return;
+    await this.audit.recordForUser('security_key.removed', user, { actor: user, ip, details: { name: factor.name } });
+    if (removed === 'removed-last') {
+      await this.audit.recordForUser('two_factor.disabled', user, { actor: user, ip });
+      await this.forgetAllBrowsers(user, 'two-factor authentication was turned off', { actor: user, ip });
+    }
   }
 
   remainingRecoveryCodes(record: SecondFactor | null): number {

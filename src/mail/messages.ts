@@ -21,6 +21,7 @@ export const MESSAGES = {
   'security-key-added': { subject: 'A security key or passkey was added to your account' },
   'security-key-removed': { subject: 'A security key or passkey was removed from your account' },
   'setup-email-code': { subject: 'Your code to finish setting up two-factor authentication' },
+  'factor-reported': { subject: 'A member reported a sign-in method they did not add' },
   'account-suspended': { subject: 'Your account was suspended' },
   'account-reactivated': { subject: 'Your account was reactivated' },
   'account-deleted': { subject: 'Your account was deleted' },

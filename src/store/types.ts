@@ -464,6 +464,7 @@ export type AuditAction =
   | 'site.two_factor_mode_changed'
   | 'site.setup_confirmation_changed'
   | 'setup.email_code_exhausted'
+  | 'second_factor.reported'
   | 'member.added'
   | 'member.removed'
   | 'member.role_changed'

@@ -7,7 +7,7 @@ import { ACR } from '../../src/policy/acr.js';
 import { adminApiToken, adminBrowser, callApi } from '../support/admin.js';
 import { Browser, formAction, type Page } from '../support/browser.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
-import { REDIRECT_URI, exchangeCode, signInWithPassword, startSignIn, type PendingSignIn } from '../support/relying-party.js';
+import { REDIRECT_URI, exchangeCode, oidc, signInAndAllow, signInWithPassword, startSignIn, type PendingSignIn } from '../support/relying-party.js';
 import { codeAt, completeSetup, emailCodeFor, recoveryCodesOf, setupKeyOf } from '../support/second-factor.js';
 import { reportSkip } from '../support/skips.js';
 import { emailedSetupCode } from '../support/smtp.js';
@@ -317,6 +317,74 @@ describe('phishing-resistant sign-in and the first set-up', () => {
       expect(setup.html).not.toContain('Email code');
       const codes = await browser.submit(setup, formAction(setup.html, '/setup'), { token: await codeAt(setupKeyOf(setup.html), 0) });
       expect(recoveryCodesOf(codes.html)).toHaveLength(10);
+    });
+  });
+
+  describe('"This wasn\'t me" in the e-mail about a new factor', () => {
+    /** The link of the newest e-mail to `to` whose subject matches. */
+    const notMeLink = async (to: string, subject: RegExp) => {
+      const mail = await fixture.smtp.waitFor(to, subject);
+      expect(mail.html).toContain('>This wasn\'t me</a>');
+      return /(https?:\/\/\S+\/not-me\/[A-Za-z0-9_-]{43})/.exec(mail.text)![1]!;
+    };
+
+    it('takes the account back from a password thief who enrolled first: the factor removed, both sessions ended, the account suspended, the owners told', async () => {
+      // An organization that does not ask the e-mailed code at the first set-up, so the thief gets through.
+      await twofold().app.organizations.create(OPERATOR, 'lax', 'Lax Office');
+      await twofold().app.organizations.setRollout(OPERATOR, 'lax', { confirmSetupByEmail: false }, null);
+      await twofold().app.users.create(OPERATOR, { email: 'boss@lax.test', password: PASSWORD, orgs: [{ slug: 'lax', role: 'owner' }] });
+      const victim = await fixture.newUser([{ slug: 'lax', role: 'member' }]);
+      const target = await user(victim);
+      // The person's own sign-in, from before the organization forced two-factor authentication.
+      const ownPending = await startSignIn(fixture.rp, { scope: 'openid offline_access', prompt: 'consent' });
+      const ownTokens = await exchangeCode(fixture.rp, await signInAndAllow(new Browser(twofold().url), ownPending, victim, PASSWORD), ownPending);
+      await twofold().app.organizations.setForceTwoFactor(OPERATOR, 'lax', true, null);
+      // The thief signs in with the password, sets up their own phone and gets tokens.
+      const thief = new Browser(twofold().url);
+      const pending = await startSignIn(fixture.rp, { scope: 'openid offline_access', prompt: 'consent' });
+      const { landed } = await completeSetup(thief, await signInWithPassword(thief, pending, victim, PASSWORD), -1);
+      const thiefTokens = await exchangeCode(fixture.rp, landed.url, pending);
+      expect(await store().secondFactors.find(target.id)).not.toBeNull();
+      const link = await notMeLink(victim, /Two-factor authentication is now on/);
+
+      // Opening the link (as a mail scanner would) changes nothing; it says what will happen.
+      const page = await new Browser(twofold().url).visit(link);
+      expect(page.status).toBe(200);
+      expect(page.html).toContain('Did someone else add this?');
+      expect(page.headers.get('cache-control')).toContain('no-store');
+      expect(await store().secondFactors.find(target.id)).not.toBeNull();
+      expect((await user(victim)).suspendedAt).toBeNull();
+
+      const victimBrowser = new Browser(twofold().url);
+      const confirm = await victimBrowser.visit(link);
+      const done = await victimBrowser.submit(confirm, formAction(confirm.html, new URL(link).pathname), {});
+      expect(done.html).toContain('Your account is secured');
+      expect(done.html).toContain('Your organization\'s owners were told');
+      expect(await store().secondFactors.find(target.id)).toBeNull();
+      expect((await user(victim)).suspendedAt).toBeInstanceOf(Date);
+      await expect(oidc.refreshTokenGrant(fixture.rp, thiefTokens.refresh_token!)).rejects.toHaveProperty('error', 'invalid_grant');
+      await expect(oidc.refreshTokenGrant(fixture.rp, ownTokens.refresh_token!)).rejects.toHaveProperty('error', 'invalid_grant');
+      const owners = await fixture.smtp.waitFor('boss@lax.test', /A member reported a sign-in method they did not add/);
+      expect(owners.text).toContain(victim);
+      const lax = (await store().organizations.findBySlug('lax'))!;
+      expect((await store().audit.list(lax.id, { limit: 100, offset: 0 })).events.map((event) => event.action)).toEqual(expect.arrayContaining(['second_factor.reported', 'account.suspended']));
+      // The thief's password sign-in is refused now, and the link works once.
+      const again = await signInWithPassword(new Browser(twofold().url), await startSignIn(fixture.rp), victim, PASSWORD);
+      expect(again.html).toContain('This account is suspended.');
+      expect((await new Browser(twofold().url).visit(link)).status).toBe(410);
+    });
+
+    it('removes only the key an e-mail reported, and nothing for a made-up link', async () => {
+      const { email, key } = await memberWithPasskey();
+      const link = await notMeLink(email, /A security key or passkey was added/);
+      expect((await new Browser(twofold().url).visit(link.replace(/.{5}$/, 'AAAAA'))).status).toBe(410);
+      expect(await store().securityKeys.find(key.id)).not.toBeNull();
+      const browser = new Browser(twofold().url);
+      const confirm = await browser.visit(link);
+      expect(confirm.html).toContain('the security key or passkey “Laptop passkey”');
+      await browser.submit(confirm, formAction(confirm.html, new URL(link).pathname), {});
+      expect(await store().securityKeys.find(key.id)).toBeNull();
+      expect((await user(email)).suspendedAt).toBeInstanceOf(Date);
     });
   });
 });
