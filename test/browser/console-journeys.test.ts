@@ -45,8 +45,8 @@ const PASSWORD = 'a long enough password';
     // Site admins need a second factor for the admin area.
     await page.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
     const secret = secretOf(await scanQrCode(page, SHOTS));
-    await page.getByLabel('Token').fill(authenticatorCode(secret));
     await typeEmailedCode(page);
+    await page.getByLabel('Token').fill(authenticatorCode(secret));
     await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await page.getByRole('button', { name: 'Continue' }).click();
 

@@ -70,8 +70,8 @@ const scanQrCode = (page: Page) => scanQr(page, SHOTS).then((uri) => uri.href);
     await owner.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
     await expectAccessible(owner, 'setup');
     const ownerSecret = new URL(await scanQrCode(owner)).searchParams.get('secret')!;
-    await owner.getByLabel('Token').fill(authenticatorCode(ownerSecret));
     await typeEmailedCode(owner);
+    await owner.getByLabel('Token').fill(authenticatorCode(ownerSecret));
     await owner.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await owner.getByRole('heading', { name: 'Recovery codes' }).waitFor();
     await expectAccessible(owner, 'recovery codes');
@@ -96,8 +96,8 @@ const scanQrCode = (page: Page) => scanQr(page, SHOTS).then((uri) => uri.href);
     // The key shown as text is the one in the QR code.
     expect((await page.getByLabel('Setup key').textContent())!.replace(/\s/g, '')).toBe(secret);
 
-    await page.getByLabel('Token').fill(authenticatorCode(secret));
     await typeEmailedCode(page);
+    await page.getByLabel('Token').fill(authenticatorCode(secret));
     await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await page.getByRole('heading', { name: 'Recovery codes' }).waitFor();
     await page.screenshot({ path: path.join(SHOTS, '2-recovery-codes.png'), fullPage: true });
@@ -166,12 +166,12 @@ const scanQrCode = (page: Page) => scanQr(page, SHOTS).then((uri) => uri.href);
     const newSecret = new URL(await scanQrCode(page)).searchParams.get('secret')!;
     // A new QR code.
     expect(newSecret).not.toBe(secret);
-    await page.getByLabel('Token').fill(authenticatorCode(secret, 60));
     await typeEmailedCode(page);
+    await page.getByLabel('Token').fill(authenticatorCode(secret, 60));
     await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await page.getByText('That code is not valid or has expired.').waitFor();
-    await page.getByLabel('Token').fill(authenticatorCode(newSecret));
     await typeEmailedCode(page);
+    await page.getByLabel('Token').fill(authenticatorCode(newSecret));
     await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByText(`You are signed in as ${DEMO.member.email}`).waitFor();
@@ -193,8 +193,8 @@ const scanQrCode = (page: Page) => scanQr(page, SHOTS).then((uri) => uri.href);
     await page.getByRole('button', { name: 'Activate 2FA' }).click();
 
     const secret = new URL(await scanQrCode(page)).searchParams.get('secret')!;
-    await page.getByLabel('Token').fill(authenticatorCode(secret));
     await typeEmailedCode(page);
+    await page.getByLabel('Token').fill(authenticatorCode(secret));
     await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await page.getByRole('heading', { name: 'Recovery codes' }).waitFor();
     await page.getByRole('button', { name: 'Continue' }).click();

@@ -160,8 +160,8 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
     await signInAtDemo(page, email);
     await page.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
     const secret = secretOf(await scanQrCode(page, SHOTS));
-    await page.getByLabel('Token').fill(authenticatorCode(secret, -30));
     await typeEmailedCode(page);
+    await page.getByLabel('Token').fill(authenticatorCode(secret, -30));
     await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await page.getByRole('button', { name: 'Continue' }).click();
     expect((await amrAtDemo(page)).amr).toStrictEqual(['mfa', 'otp', 'pwd']);
