@@ -5,7 +5,8 @@ import { readForm } from '../src/http/forms.js';
 import { readRememberedBrowser } from '../src/http/remembered-browser-cookie.js';
 import { render } from '../src/http/views.js';
 import { REMEMBERED_BROWSER } from '../src/provider/remembered-sign-ins.js';
-import { rememberPasswordVerified } from './password-verified.js';
+import { reachedTwoFactorAcr } from '../src/policy/acr-request.js';
+import { passkeyProof, rememberPasswordVerified } from './password-verified.js';
 import { showChallenge } from './second-factor.js';
 import type { InteractionDependencies } from './dependencies.js';
 import { finishStep, loadInteraction, requestFacts, type InteractionDetails } from './details.js';
@@ -17,14 +18,46 @@ const REFUSALS: Readonly<Record<Exclude<PasswordCheck['kind'], 'ok'>, readonly [
   suspended: [SUSPENDED_SENTENCE, 403],
 };
 
-export async function showLogin(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, locals: { email?: string; error?: string } = {}, status = 200): Promise<void> {
+export interface LoginLocals {
+  readonly email?: string;
+  readonly error?: string;
+  /** A passkey that was not accepted. */
+  readonly passkeyError?: string;
+  /** A passkey answered without verifying the person: the password is asked for this account. */
+  readonly passkeyAccepted?: boolean;
+}
+
+export async function showLogin(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, locals: LoginLocals = {}, status = 200): Promise<void> {
   render(ctx, 'login', {
     federation: await services.federation.anyFederated(),
     title: 'Sign in',
     uid: details.uid,
     email: locals.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
     error: locals.error,
+    passkeyError: locals.passkeyError,
+    passkeyAccepted: locals.passkeyAccepted === true,
+    passkeyOptions: locals.passkeyAccepted ? null : await services.secondFactors.passkeyOptions(details.uid),
   }, status);
+}
+
+/**
+ * "Sign in with a passkey" (docs/rules.md, "Phishing-resistant sign-in"): the passkey names its
+ * account. With the device's PIN or fingerprint it is two factors at once and the sign-in is done;
+ * without, it is one, and the password is asked for that account next.
+ */
+export async function submitPasskey(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
+  const details = await loadInteraction(services, ctx, 'login');
+  const form = await readForm(ctx);
+  const result = await services.secondFactors.signInWithPasskey(details.uid, form.field('response'), ctx.ip);
+  if (!result.ok) return showLogin(services, ctx, details, { passkeyError: result.error }, result.status);
+  if (!result.userVerified) {
+    passkeyProof.remember(ctx, details.uid, result.user.id, result.amr);
+    return showLogin(services, ctx, details, { email: result.user.email, passkeyAccepted: true });
+  }
+  await services.signIns.recordSignIn(result.user.id);
+  await finishStep(services, ctx, {
+    login: { accountId: result.user.id, amr: [result.amr, 'user', 'mfa'], acr: reachedTwoFactorAcr(details.params.acr_values, true), remember: true },
+  }, false);
 }
 
 export async function submitLogin(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
@@ -44,9 +77,19 @@ export async function submitLogin(services: InteractionDependencies, ctx: Router
     return;
   }
   const result = await services.signIns.checkPassword(email, form.field('password'), ctx.ip);
+  const passkey = passkeyProof.read(ctx, details.uid);
   if (result.kind !== 'ok') {
     const [error, status] = REFUSALS[result.kind];
-    showLogin(services, ctx, details, { email, error }, status);
+    showLogin(services, ctx, details, { email, error, passkeyAccepted: passkey !== null }, status);
+    return;
+  }
+  // The passkey answered for this account earlier in this sign-in: with the password, two factors.
+  if (passkey?.accountId === result.user.id) {
+    passkeyProof.forget(ctx, details.uid);
+    await services.signIns.recordSignIn(result.user.id);
+    await finishStep(services, ctx, {
+      login: { accountId: result.user.id, amr: ['pwd', passkey.amr, 'mfa'], acr: reachedTwoFactorAcr(details.params.acr_values, true), remember: true },
+    }, false);
     return;
   }
   // When the rule already says "passcode" for this request, ask for it in this same step: the sign-in

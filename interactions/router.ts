@@ -3,7 +3,7 @@ import { readForm } from '../src/http/forms.js';
 import type { InteractionDependencies } from './dependencies.js';
 import { grantConsent, showConsent, submitConsent } from './consent.js';
 import { finishStep, loadInteraction } from './details.js';
-import { finishFederatedLogin, showLogin, submitLogin } from './login.js';
+import { finishFederatedLogin, showLogin, submitLogin, submitPasskey } from './login.js';
 import {
   continueAfterSetup,
   openAccountAfterSignIn,
@@ -19,6 +19,7 @@ import {
   submitRecovery,
   submitSetup,
   showSecurityKeySetup,
+  resendSetupEmailCode,
   submitSecurityKeySetup,
   submitSecurityKey,
   submitLoginSecurityKey,
@@ -54,6 +55,7 @@ export function interactionRouter(services: InteractionDependencies): Router {
   });
 
   router.post('/login', (ctx) => submitLogin(services, ctx));
+  router.post('/passkey', (ctx) => submitPasskey(services, ctx));
   router.get('/federated', (ctx) => finishFederatedLogin(services, ctx));
   router.get('/login/challenge', (ctx) => showLoginChallenge(services, ctx));
   router.post('/login/challenge', (ctx) => submitLoginChallenge(services, ctx));
@@ -65,6 +67,7 @@ export function interactionRouter(services: InteractionDependencies): Router {
   router.post('/grace', (ctx) => submitGrace(services, ctx));
   router.get('/setup/security-key', (ctx) => showSecurityKeySetup(services, ctx));
   router.post('/setup/security-key', (ctx) => submitSecurityKeySetup(services, ctx));
+  router.post('/setup/email-code', (ctx) => resendSetupEmailCode(services, ctx));
   router.get('/recovery-codes.txt', (ctx) => downloadRecoveryCodes(services, ctx));
   router.post('/continue', (ctx) => continueAfterSetup(services, ctx));
   router.post('/account', (ctx) => openAccountAfterSignIn(services, ctx));

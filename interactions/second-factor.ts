@@ -1,6 +1,8 @@
 import type { RouterContext } from '@koa/router';
 import { NotFoundError, UserError } from '../src/errors.js';
-import { readForm } from '../src/http/forms.js';
+import { EMAIL_CODE_SENTENCES } from '../src/application/setup-confirmation.js';
+import { readForm, type Form } from '../src/http/forms.js';
+import { readMailboxProof } from '../src/http/mailbox-proof-cookie.js';
 import { render } from '../src/http/views.js';
 import { sendRecoveryCodesFile } from '../src/http/recovery-codes-file.js';
 import { describeBrowser, writeRememberedBrowser } from '../src/http/remembered-browser-cookie.js';
@@ -10,7 +12,7 @@ import { GRACE_REASON, SECOND_FACTOR_PROMPT, SETUP_DEFERRED, SETUP_REASON } from
 import { LONG_COOKIE, SESSION_TTL_SECONDS } from '../src/provider/configuration.js';
 import type { InteractionDependencies } from './dependencies.js';
 import type { User } from '../src/application/types.js';
-import { EXPIRED_SENTENCE, finishStep, loadInteraction, restartUrlOf, type InteractionDetails } from './details.js';
+import { EXPIRED_SENTENCE, finishStep, loadInteraction, requestFacts, restartUrlOf, type InteractionDetails } from './details.js';
 import { forgetPasswordVerified, readPasswordVerified } from './password-verified.js';
 
 /*
@@ -31,6 +33,14 @@ async function loadStep(services: InteractionDependencies, ctx: RouterContext): 
 }
 
 const isSetup = (details: InteractionDetails) => details.prompt.reasons.includes(SETUP_REASON);
+/** A security key or passkey is the only way on; said where the page cannot use one. */
+const KEYS_ONLY_WITHOUT_SCRIPT = 'Your organization requires a security key or passkey, so open this page in a browser that runs JavaScript, or ask your organization\'s owner or IT team for help.';
+const NO_RECOVERY_HERE = 'This application asks for your security key or passkey itself: a recovery code is not enough here.';
+const KEYS_ONLY = 'Your organization requires a security key or passkey for signing in: use it here. An authenticator app is not enough.';
+/** The e-mailed code typed on a first set-up's page, and whether this browser just proved the mailbox. */
+const firstSetupProof = (ctx: RouterContext, form: Form, user: User) => ({ emailCode: form.field('emailCode'), mailboxProvenAt: readMailboxProof(ctx, user) });
+/** RFC 8176 values a security key or passkey reports. */
+const byKey = (amr: string) => amr === 'hwk' || amr === 'swk';
 const isGrace = (details: InteractionDetails) => details.prompt.reasons.includes(GRACE_REASON);
 
 /**
@@ -38,11 +48,14 @@ const isGrace = (details: InteractionDetails) => details.prompt.reasons.includes
  * "Set up now" and "Remind me later". It is shown only while the deadline is ahead.
  */
 async function showGrace(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, user: User): Promise<void> {
-  const deadline = await services.secondFactors.deadline(user);
+  // A member who has an app, where a security key or passkey is required, is given time to add one.
+  const forKey = (await services.secondFactors.facts(user)).enrolled;
+  const deadline = forKey ? await services.secondFactors.keyDeadline(user) : await services.secondFactors.deadline(user);
   if (!deadline) throw new UserError(EXPIRED_SENTENCE, 400);
   const names = await services.members.enforcingOrganizationNames(user);
   render(ctx, 'grace', {
-    title: 'Set up two-factor authentication',
+    title: forKey ? 'Add a security key or passkey' : 'Set up two-factor authentication',
+    forKey,
     action: `/interaction/${details.uid}/grace`,
     deadline,
     deadlineText: `${deadline.toISOString().slice(0, 10)} at ${deadline.toISOString().slice(11, 16)} UTC`,
@@ -66,7 +79,34 @@ export async function submitGrace(services: InteractionDependencies, ctx: Router
   await finishStep(services, ctx, { [SETUP_DEFERRED]: true });
 }
 
-async function showSetup(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, user: User, error?: string, status = 200): Promise<void> {
+/** What went wrong on a set-up page, next to its field; or a note about the e-mailed code. */
+interface SetupProblem {
+  readonly field: 'token' | 'name' | 'key' | 'emailCode';
+  readonly error: string;
+  /** The key's name as typed, kept for another try. */
+  readonly name?: string;
+}
+
+/**
+ * The e-mailed code of a first set-up (docs/rules.md, "The first set-up belongs to the person"): sent
+ * when the page first shows, unless one is live or the mailbox was just proven by a link.
+ */
+async function emailCodeLocals(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, user: User, problem?: SetupProblem, sentNow = false) {
+  const confirmation = await services.secondFactors.firstSetupConfirmation(details.uid, user, readMailboxProof(ctx, user));
+  if (!confirmation.required) return { emailCode: null };
+  return {
+    emailCode: {
+      email: user.email,
+      resendAction: `/interaction/${details.uid}/setup/email-code`,
+      sent: sentNow || confirmation.sending === 'sent',
+      error: problem?.field === 'emailCode' ? problem.error : confirmation.sending === 'limited' ? EMAIL_CODE_SENTENCES.limited : undefined,
+    },
+  };
+}
+
+async function showSetup(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, user: User, problem?: SetupProblem, status = 200, sentNow = false): Promise<void> {
+  // Where a security key or passkey is required, an authenticator app is not offered.
+  if (await services.secondFactors.keysRequired(user, requestFacts(details))) return showKeySetup(services, ctx, details, user, problem, status, sentNow);
   const enrollment = await services.secondFactors.enrollment(details.uid, user);
   render(ctx, 'setup', {
     title: 'Set up two-factor authentication',
@@ -75,24 +115,29 @@ async function showSetup(services: InteractionDependencies, ctx: RouterContext, 
     email: user.email,
     required: true,
     securityKeyUrl: `/interaction/${details.uid}/setup/security-key`,
-    error,
+    error: problem?.field === 'token' ? problem.error : undefined,
+    ...(await emailCodeLocals(services, ctx, details, user, problem, sentNow)),
   }, status);
 }
 
 /** The setup page's other way: a security key or passkey instead of an app. */
-async function showKeySetup(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, user: User, problem?: { field: 'name' | 'key'; error: string; name: string }, status = 200): Promise<void> {
+async function showKeySetup(services: InteractionDependencies, ctx: RouterContext, details: InteractionDetails, user: User, problem?: SetupProblem, status = 200, sentNow = false): Promise<void> {
+  const keysOnly = await services.secondFactors.keysRequired(user, requestFacts(details));
+  const adding = (await services.secondFactors.facts(user)).enrolled;
   render(ctx, 'security-key-add', {
-    title: 'Set up two-factor authentication',
-    heading: 'Set up two-factor authentication',
+    title: adding ? 'Add a security key or passkey' : 'Set up two-factor authentication',
+    heading: adding ? 'Add a security key or passkey' : 'Set up two-factor authentication',
     required: true,
+    keysOnly,
     action: `/interaction/${details.uid}/setup/security-key`,
     options: await services.secondFactors.keyRegistrationOptions(details.uid, user),
     name: problem?.name,
     nameError: problem?.field === 'name' ? problem.error : undefined,
     keyError: problem?.field === 'key' ? problem.error : undefined,
-    otherWays: 'Set up an authenticator app instead.',
-    otherUrl: `/interaction/${details.uid}`,
+    otherWays: keysOnly ? KEYS_ONLY_WITHOUT_SCRIPT : 'Set up an authenticator app instead.',
+    otherUrl: keysOnly ? undefined : `/interaction/${details.uid}`,
     otherLabel: 'Use an authenticator app instead',
+    ...(await emailCodeLocals(services, ctx, details, user, problem, sentNow)),
   }, status);
 }
 
@@ -158,15 +203,16 @@ export async function showChallenge(
   keyError?: string,
 ): Promise<void> {
   const state = await around(services, step);
-  const { hasApp } = await services.secondFactors.facts(step.user);
-  const keyOptions = state.standing === 'open' ? await services.secondFactors.keyAuthenticationOptions(step.details.uid, step.user) : null;
+  const offer = await services.secondFactors.challengeOffer(step.user, requestFacts(step.details));
+  const keyOptions = state.standing === 'open' && offer.key ? await services.secondFactors.keyAuthenticationOptions(step.details.uid, step.user) : null;
   render(ctx, 'challenge', {
-    title: hasApp ? 'Enter your one-time passcode' : 'Use your security key or passkey',
+    title: offer.app ? 'Enter your one-time passcode' : 'Use your security key or passkey',
     action: `${step.base}/challenge`,
     keyAction: `${step.base}/security-key`,
-    recoveryUrl: `${step.base}/recovery`,
+    recoveryUrl: offer.recoveryCode ? `${step.base}/recovery` : undefined,
     rememberDays: await services.secondFactors.rememberBrowserDays(step.user),
-    hasApp,
+    hasApp: offer.app,
+    keysOnly: offer.keysRequired && offer.key,
     keyOptions,
     error,
     keyError,
@@ -176,11 +222,13 @@ export async function showChallenge(
 
 async function showRecovery(services: InteractionDependencies, ctx: RouterContext, step: ChallengeStep, error?: string, status = 200): Promise<void> {
   const state = await around(services, step);
+  const offer = await services.secondFactors.challengeOffer(step.user, requestFacts(step.details));
   render(ctx, 'recovery', {
     title: 'Use a recovery code',
     action: `${step.base}/recovery`,
     backUrl: step.challengeUrl,
-    hasApp: (await services.secondFactors.facts(step.user)).hasApp,
+    hasApp: offer.app,
+    keysOnly: offer.keysRequired && offer.key,
     error,
     ...state,
   }, state.standing === 'open' ? status : 429);
@@ -227,7 +275,7 @@ async function passSecondFactor(
     if (remembered) writeRememberedBrowser(ctx, remembered.token, remembered.expiresAt);
   }
   await services.signIns.recordSignIn(user.id);
-  const result = { login: { accountId: user.id, amr: [...new Set([...step.baseAmr, proved.amr, 'mfa'])], acr: reachedTwoFactorAcr(details.params.acr_values), remember: true } };
+  const result = { login: { accountId: user.id, amr: [...new Set([...step.baseAmr, proved.amr, 'mfa'])], acr: reachedTwoFactorAcr(details.params.acr_values, byKey(proved.amr)), remember: true } };
   const remaining = await services.secondFactors.recoveryCodesLeft(user);
   if (!usedRecoveryCode && remaining > FEW_RECOVERY_CODES) return finishStep(services, ctx, result, !step.inLogin);
   const continueUrl = await services.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: !step.inLogin });
@@ -262,27 +310,43 @@ export async function openAccountAfterSignIn(services: InteractionDependencies, 
 export async function submitSetup(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
   const { details, user } = await loadStep(services, ctx);
   const form = await readForm(ctx);
-  const result = await services.secondFactors.completeEnrollment(details.uid, user, form.field('token'), ctx.ip);
-  if (!result.ok) return showSetup(services, ctx, details, user, result.error, result.status);
+  if (await services.secondFactors.keysRequired(user, requestFacts(details))) return showKeySetup(services, ctx, details, user, { field: 'key', error: KEYS_ONLY }, 400);
+  const result = await services.secondFactors.completeEnrollment(details.uid, user, form.field('token'), ctx.ip, firstSetupProof(ctx, form, user));
+  if (!result.ok) return showSetup(services, ctx, details, user, { field: result.field ?? 'token', error: result.error }, result.status);
   ctx.status = 303;
   ctx.redirect(`/interaction/${details.uid}`);
 }
 
 export async function showSecurityKeySetup(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
   const { details, user } = await loadStep(services, ctx);
-  if (!isSetup(details)) throw new UserError(EXPIRED_SENTENCE, 400);
+  if (!isSetup(details) && !isGrace(details)) throw new UserError(EXPIRED_SENTENCE, 400);
   await showKeySetup(services, ctx, details, user);
 }
 
-/** A security key as the first factor: the recovery codes follow, as after an app. */
+/**
+ * A security key as the first factor: the recovery codes follow, as after an app. Added beside an
+ * app the sign-in already proved (a key is required now), it goes on to the application at once.
+ */
 export async function submitSecurityKeySetup(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
   const { details, user } = await loadStep(services, ctx);
-  if (!isSetup(details)) throw new UserError(EXPIRED_SENTENCE, 400);
+  if (!isSetup(details) && !isGrace(details)) throw new UserError(EXPIRED_SENTENCE, 400);
   const form = await readForm(ctx);
-  const result = await services.secondFactors.addSecurityKey(details.uid, user, form.field('response'), form.field('name'), ctx.ip);
+  const result = await services.secondFactors.addSecurityKey(details.uid, user, form.field('response'), form.field('name'), ctx.ip, firstSetupProof(ctx, form, user));
   if (!result.ok) return showKeySetup(services, ctx, details, user, { field: result.field, error: result.error, name: form.field('name').slice(0, 60) }, result.status);
+  if (!result.first) return passSecondFactor(services, ctx, await promptChallenge(services, ctx), { amr: result.amr });
   ctx.status = 303;
   ctx.redirect(`/interaction/${details.uid}`);
+}
+
+/** "Send a new code" on a first set-up's page: a fresh e-mailed code, and the page again (app or key, as the form says). */
+export async function resendSetupEmailCode(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
+  const { details, user } = await loadStep(services, ctx);
+  if (!isSetup(details) && !isGrace(details)) throw new UserError(EXPIRED_SENTENCE, 400);
+  const form = await readForm(ctx);
+  const sending = await services.secondFactors.resendSetupCode(details.uid, user);
+  const problem = sending === 'limited' ? { field: 'emailCode' as const, error: EMAIL_CODE_SENTENCES.limited } : undefined;
+  const show = form.field('for') === 'key' ? showKeySetup : showSetup;
+  await show(services, ctx, details, user, problem, problem ? 429 : 200, sending === 'sent');
 }
 
 export async function downloadRecoveryCodes(services: InteractionDependencies, ctx: RouterContext): Promise<void> {
@@ -304,6 +368,7 @@ export async function continueAfterSetup(services: InteractionDependencies, ctx:
 const submitChallengeWith = (load: LoadChallenge) => async (services: InteractionDependencies, ctx: RouterContext): Promise<void> => {
   const step = await load(services, ctx);
   const form = await readForm(ctx);
+  if (!(await services.secondFactors.challengeOffer(step.user, requestFacts(step.details))).app) return showChallenge(services, ctx, step, undefined, 400, KEYS_ONLY);
   const result = await services.secondFactors.check(step.user, 'totp', form.field('passcode'), step.details.uid, ctx.ip);
   if (!result.ok) return showChallenge(services, ctx, step, result.error, result.status);
   await passSecondFactor(services, ctx, step, { amr: result.amr, rememberThisBrowser: form.field('remember') === 'on' });
@@ -324,6 +389,7 @@ const showRecoveryWith = (load: LoadChallenge) => async (services: InteractionDe
 const submitRecoveryWith = (load: LoadChallenge) => async (services: InteractionDependencies, ctx: RouterContext): Promise<void> => {
   const step = await load(services, ctx);
   const form = await readForm(ctx);
+  if (!(await services.secondFactors.challengeOffer(step.user, requestFacts(step.details))).recoveryCode) return showChallenge(services, ctx, step, undefined, 400, NO_RECOVERY_HERE);
   const result = await services.secondFactors.check(step.user, 'recovery-code', form.field('code'), step.details.uid, ctx.ip);
   if (!result.ok) return showRecovery(services, ctx, step, result.error, result.status);
   await passSecondFactor(services, ctx, step, { amr: result.amr, usedRecoveryCode: true });

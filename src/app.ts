@@ -18,6 +18,7 @@ import { routeByPrefix } from './http/route-by-prefix.js';
 import { securityHeaders } from './http/security-headers.js';
 import { staticFiles } from './http/static-files.js';
 import { invitationRouter } from './invitations/routes.js';
+import { notMeRouter } from './not-me/routes.js';
 import { passwordRouter } from './password/routes.js';
 import { loadProviderKeys } from './keys/provider-keys.js';
 import { previousClientSecret } from './provider/adapter.js';
@@ -70,6 +71,7 @@ export async function createApp(
     '/admin': [adminApi({ config, provider, log, application }), adminRouter({ config, provider, application }).routes() as Middleware],
     '/invitation': [invitationRouter(application).routes() as Middleware],
     '/password': [passwordRouter(application).routes() as Middleware],
+    '/not-me': [notMeRouter(application).routes() as Middleware],
     '/federation': [federationRouter(application).routes() as Middleware],
     ...(config.demo ? { '/demo': [demoRelyingParty({ config, log }).routes() as Middleware] } : {}),
   }));

@@ -7,7 +7,9 @@ import type { SecondFactorService } from '../application/second-factors.js';
 import type { FieldProblem, Reauthentication, SelfService } from '../application/self-service.js';
 import type { SignIns } from '../application/sign-ins.js';
 import { NotFoundError } from '../errors.js';
+import { EMAIL_CODE_SENTENCES } from '../application/setup-confirmation.js';
 import { readForm, type Form } from '../http/forms.js';
+import { readMailboxProof } from '../http/mailbox-proof-cookie.js';
 import { sendRecoveryCodesFile } from '../http/recovery-codes-file.js';
 import { render } from '../http/views.js';
 import { canActivate, canDeactivate } from '../policy/second-factor.js';
@@ -174,7 +176,25 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
     redirectTo(ctx, '/account/2fa/setup');
   }));
 
-  const showSetup = async (ctx: Context, account: AccountSession, hold: string, action: string, error?: string, status = 200) => {
+  /**
+   * The e-mailed code of a first factor (docs/rules.md, "The first set-up belongs to the person"): sent
+   * when the page first shows, unless one is live or this browser just proved the mailbox.
+   */
+  const emailCodeLocals = async (ctx: Context, account: AccountSession, hold: string, problem?: { field: string; error: string }, sentNow = false) => {
+    const confirmation = await secondFactors.firstSetupConfirmation(hold, account.user, readMailboxProof(ctx, account.user));
+    if (!confirmation.required) return { emailCode: null };
+    return {
+      emailCode: {
+        email: account.user.email,
+        resendAction: '/account/2fa/email-code',
+        sent: sentNow || confirmation.sending === 'sent',
+        error: problem?.field === 'emailCode' ? problem.error : confirmation.sending === 'limited' ? EMAIL_CODE_SENTENCES.limited : undefined,
+      },
+    };
+  };
+  const firstSetupProof = (ctx: Context, form: Form, account: AccountSession) => ({ emailCode: form.field('emailCode'), mailboxProvenAt: readMailboxProof(ctx, account.user) });
+
+  const showSetup = async (ctx: Context, account: AccountSession, hold: string, action: string, problem?: { field: string; error: string }, status = 200, sentNow = false) => {
     if (!(await secondFactors.enrollmentPending(hold, account.user))) return ctx.redirect('/account');
     render(ctx, 'setup', {
       title: 'Set up two-factor authentication',
@@ -184,7 +204,8 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
       required: false,
       replacing: hold === newAppHoldId(account),
       cancelUrl: '/account',
-      error,
+      error: problem?.field === 'token' ? problem.error : undefined,
+      ...(hold === holdId(account) ? await emailCodeLocals(ctx, account, hold, problem, sentNow) : { emailCode: null }),
     }, status);
   };
 
@@ -194,8 +215,8 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
   });
 
   router.post('/2fa/setup', change(async (ctx, account, form) => {
-    const result = await secondFactors.completeEnrollment(holdId(account), account.user, form.field('token'), ctx.ip);
-    if (!result.ok) return showSetup(ctx, account, holdId(account), '/account/2fa/setup', result.error, result.status);
+    const result = await secondFactors.completeEnrollment(holdId(account), account.user, form.field('token'), ctx.ip, firstSetupProof(ctx, form, account));
+    if (!result.ok) return showSetup(ctx, account, holdId(account), '/account/2fa/setup', { field: result.field ?? 'token', error: result.error }, result.status);
     await signIn.recordSecondFactor(account);
     redirectTo(ctx, '/account/recovery-codes?after=enabled');
   }));
@@ -216,7 +237,7 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
 
   router.post('/2fa/new-app/setup', change(async (ctx, account, form) => {
     const result = await secondFactors.replaceAuthenticator(newAppHoldId(account), account.user, form.field('token'), ctx.ip);
-    if (!result.ok) return showSetup(ctx, account, newAppHoldId(account), '/account/2fa/new-app/setup', result.error, result.status);
+    if (!result.ok) return showSetup(ctx, account, newAppHoldId(account), '/account/2fa/new-app/setup', { field: 'token', error: result.error }, result.status);
     redirectTo(ctx, '/account?done=new-app');
   }));
 
@@ -273,8 +294,9 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
     redirectTo(ctx, '/account?done=browser-removed');
   }));
 
-  const showKeyAddition = (ctx: Context, options: unknown) => {
+  const showKeyAddition = async (ctx: Context, account: AccountSession, options: unknown, sentNow = false, emailProblem?: { field: string; error: string }) => {
     render(ctx, 'security-key-add', {
+      ...(await emailCodeLocals(ctx, account, holdId(account), emailProblem, sentNow)),
       title: 'Add security key or passkey',
       heading: 'Add security key or passkey',
       required: false,
@@ -301,11 +323,11 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
     if (!account) return;
     const options = await secondFactors.heldKeyRegistration(holdId(account), account.user);
     if (!options) return ctx.redirect('/account');
-    showKeyAddition(ctx, options);
+    await showKeyAddition(ctx, account, options);
   });
 
   router.post('/security-keys/new', change(async (ctx, account, form) => {
-    const result = await secondFactors.addSecurityKey(holdId(account), account.user, form.field('response'), form.field('name'), ctx.ip);
+    const result = await secondFactors.addSecurityKey(holdId(account), account.user, form.field('response'), form.field('name'), ctx.ip, firstSetupProof(ctx, form, account));
     // The answer spent the challenge: another try starts again from the password (and second factor),
     // so that only the person who proved who they are ever gets registration options.
     if (!result.ok) return showAccount(ctx, account, { section: 'add-key', field: 'password', message: `${result.error} ${ASK_AGAIN}` }, result.status);
@@ -352,6 +374,18 @@ export function accountRouter({ config, provider, signIns, secondFactors, member
     const removed = await secondFactors.removeSecurityKey(account.user, credentialId, ctx.ip);
     if (!removed.ok) return showKeyRemoval(ctx, account, credentialId, { section: 'remove-key', field: 'password', message: removed.error }, removed.status);
     redirectTo(ctx, `/account?done=${removed.last ? 'key-removed-last' : 'key-removed'}`);
+  }));
+
+  /** "Send a new code" on a first set-up's page (an app's or a key's, as the form says). */
+  router.post('/2fa/email-code', change(async (ctx, account, form) => {
+    const sending = await secondFactors.resendSetupCode(holdId(account), account.user);
+    const problem = sending === 'limited' ? { field: 'emailCode', error: EMAIL_CODE_SENTENCES.limited } : undefined;
+    if (form.field('for') === 'key') {
+      const options = await secondFactors.heldKeyRegistration(holdId(account), account.user);
+      if (!options) return redirectTo(ctx, '/account');
+      return showKeyAddition(ctx, account, options, sending === 'sent', problem);
+    }
+    await showSetup(ctx, account, holdId(account), '/account/2fa/setup', problem, problem ? 429 : 200, sending === 'sent');
   }));
 
   router.post('/sessions/end-others', change(async (ctx, account) => {

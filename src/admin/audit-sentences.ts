@@ -1,3 +1,4 @@
+import { EMAIL_CODE_TRIES } from '../application/setup-confirmation.js';
 import type { AuditEvent } from '../application/types.js';
 
 type Details = AuditEvent['details'];
@@ -11,9 +12,15 @@ const ROLLOUT_SETTINGS: Readonly<Record<string, string>> = {
   gracePeriodDays: 'grace period (days)',
   rememberBrowserDays: 'remember a browser for (days)',
   applyTo: 'apply to',
+  requiredFactor: 'required second factor',
+  confirmSetupByEmail: 'confirm first set-up by e-mail',
 };
-const APPLY_TO: Readonly<Record<string, string>> = { all: 'all members', owners: 'owners only' };
-const rolloutValue = (name: string, value: unknown) => (name === 'applyTo' ? APPLY_TO[String(value)] ?? String(value) : String(value));
+const NAMED_VALUES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  applyTo: { all: 'all members', owners: 'owners only' },
+  requiredFactor: { any: 'any', 'security-key': 'security key or passkey only' },
+  confirmSetupByEmail: { true: 'on', false: 'off' },
+};
+const rolloutValue = (name: string, value: unknown) => NAMED_VALUES[name]?.[String(value)] ?? String(value);
 /** "grace period (days) from 0 to 14, apply to from all members to owners only" — each setting with its before and after. */
 const rolloutChanges = (details: Details) => Object.keys(ROLLOUT_SETTINGS)
   .filter((name) => `${name}Before` in details)
@@ -27,6 +34,9 @@ const rolloutChanges = (details: Details) => Object.keys(ROLLOUT_SETTINGS)
 const SENTENCES: Readonly<Record<AuditEvent['action'], (event: AuditEvent, details: Details) => string>> = {
   'policy.changed': (_e, d) => `Force Two-Factor Authentication was switched ${d.forceTwoFactor ? 'on' : 'off'}.`,
   'policy.rollout_changed': (_e, d) => `The rollout settings were changed: ${rolloutChanges(d)}.`,
+  'site.setup_confirmation_changed': (_e, d) => `Confirm first set-up by e-mail was switched ${d.on ? 'on' : 'off'} for the whole site.`,
+  'second_factor.reported': (e, d) => `${someone(e)} reported that ${d.factor === 'key' ? 'a security key or passkey' : d.factor === 'recovery-codes' ? 'new recovery codes' : 'an authenticator app'} was added without them ("This wasn't me"); it was removed and the account suspended.`,
+  'setup.email_code_exhausted': (e) => `A first set-up for ${someone(e)} was stopped after ${EMAIL_CODE_TRIES} wrong e-mailed codes; whoever tried may know the password.`,
   'remembered_browser.added': (e, d) => `${someone(e)} asked to remember a browser for ${String(d.days)} days.`,
   'remembered_browser.removed': (e, d) => `${d.count === undefined ? 'A remembered browser' : `${String(d.count)} remembered browsers`} of ${someone(e)} ${d.count === 1 || d.count === undefined ? 'was' : 'were'} forgotten (${String(d.why)}).`,
   'site.two_factor_mode_changed': (_e, d) => `The site-wide two-factor mode was set to ${String(d.mode)}.`,

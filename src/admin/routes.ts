@@ -110,6 +110,8 @@ export function adminRouter({ config, provider, application }: AdminDependencies
         gracePeriodDays: String(organization.gracePeriodDays),
         rememberBrowserDays: String(organization.rememberBrowserDays),
         applyTo: organization.applyTo,
+        requiredFactor: organization.requiredFactor,
+        confirmSetupByEmail: organization.confirmSetupByEmail ? 'on' : 'off',
       },
       ...adoptionLocals(await organizations.adoption(actor, slug(ctx))),
       ...problems,
@@ -120,7 +122,14 @@ export function adminRouter({ config, provider, application }: AdminDependencies
     const form = await readForm(ctx);
     const value = form.field('forceTwoFactor');
     if (value !== '' && value !== 'on') return showSettings(ctx, actor, 400, { error: 'Choose whether to force two-factor authentication.' });
-    const rollout = { gracePeriodDays: form.optionalField('gracePeriodDays'), rememberBrowserDays: form.optionalField('rememberBrowserDays'), applyTo: form.optionalField('applyTo') };
+    const rollout = {
+      gracePeriodDays: form.optionalField('gracePeriodDays'),
+      rememberBrowserDays: form.optionalField('rememberBrowserDays'),
+      applyTo: form.optionalField('applyTo'),
+      requiredFactor: form.optionalField('requiredFactor'),
+      // A checkbox sends nothing when unticked: the form says it showed one, and then nothing means off.
+      confirmSetupByEmail: form.optionalField('confirmSetupByEmailShown') === undefined ? undefined : form.field('confirmSetupByEmail') || 'off',
+    };
     try {
       // Before the switch, so that a switch-on e-mail already names the new grace period's deadline.
       await organizations.setRollout(actor, slug(ctx), rollout, ctx.ip);

@@ -60,6 +60,7 @@ export function siteRoutes(router: Router, { config, application, page }: SiteRo
   }
   const showSite = async (ctx: RouterContext, actor: User, status = 200, problems: SiteProblems = {}) => {
     const mode = await site.twoFactorModeFor(actor);
+    const confirmSetupByEmail = await site.setupConfirmationFor(actor);
     let search: UserSearchPage | null = null;
     let searchError: string | undefined;
     try {
@@ -74,6 +75,7 @@ export function siteRoutes(router: Router, { config, application, page }: SiteRo
       actor,
       mode,
       modes: TWO_FACTOR_MODES,
+      confirmSetupByEmail,
       organizations: await organizations.overview(actor),
       applications: await clients.list(actor),
       query: typeof ctx.query.q === 'string' ? ctx.query.q.slice(0, 254) : '',
@@ -95,7 +97,12 @@ export function siteRoutes(router: Router, { config, application, page }: SiteRo
     } catch (error) {
       return showSite(ctx, actor, 400, { modeError: (error as Error).message });
     }
+    // A checkbox sends nothing when unticked: the form says it showed one, and then nothing means off.
+    const shown = form.optionalField('confirmSetupByEmailShown') !== undefined;
+    const confirm = form.field('confirmSetupByEmail');
+    if (shown && confirm !== '' && confirm !== 'on') return showSite(ctx, actor, 400, { modeError: 'Choose whether a first set-up is confirmed by e-mail.' });
     await site.setTwoFactorMode(actor, mode, ctx.ip);
+    if (shown) await site.setSetupConfirmation(actor, confirm === 'on', ctx.ip);
     redirectAfterPost(ctx, '/admin/site?done=mode');
   }));
   router.post('/site/emails/:emailId/retry', page(async (ctx, actor) => {

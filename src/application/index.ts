@@ -8,6 +8,8 @@ import type { SecretBox } from '../security/secret-box.js';
 import { BUILT_IN_CLIENT_IDS } from '../self-service/built-in-clients.js';
 import type { Store } from '../store/types.js';
 import { AccountLifecycle } from './account-lifecycle.js';
+import { FactorReports } from './factor-reports.js';
+import { NotMeLinks } from './not-me-links.js';
 import { AuditLog } from './audit-log.js';
 import { Clients } from './clients.js';
 import { Members } from './members.js';
@@ -47,6 +49,7 @@ export interface Application {
   readonly userImport: UserImport;
   readonly outbox: MailOutbox;
   readonly setupReminders: SetupReminders;
+  readonly factorReports: FactorReports;
 }
 
 export interface ApplicationDependencies {
@@ -85,5 +88,6 @@ export function createApplication({ config, store, box, mailer, log, metrics }: 
     userImport: new UserImport(store, hasher, audit),
     outbox: new MailOutbox(store, mailer, audit),
     setupReminders: new SetupReminders(store, secondFactors, mailer, log),
+    factorReports: new FactorReports(store, new NotMeLinks(store, config.issuer), secondFactors, signOuts, lifecycle, audit, mailer, log),
   };
 }

@@ -2,7 +2,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { isFederated } from '../federation/federation-service.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Membership, MembershipInvitation, Organization, Role, Store, User } from '../store/types.js';
-import { enforcesTwoFactor, setupDeadline } from '../policy/second-factor.js';
+import { enforcesTwoFactor, keyDeadline, setupDeadline } from '../policy/second-factor.js';
 import { organizationFacts } from './organization-facts.js';
 import type { AccountLifecycle, DeletionInput } from './account-lifecycle.js';
 import type { Actor } from './actor.js';
@@ -21,9 +21,12 @@ export interface MemberRow {
   readonly recoveryCodesRemaining: number;
   /** How many security keys and passkeys. */
   readonly securityKeys: number;
+  /** The member's strongest second factor (docs/rules.md, "Phishing-resistant sign-in"): a security key or passkey over an app. */
+  readonly strongestFactor: 'security-key' | 'app' | null;
   /**
    * The deadline this organization gives the member to set up a second factor (docs/rules.md,
-   * "Rolling enforcement out"); null when it holds them to none, or they have one. Only this
+   * "Rolling enforcement out") — or, where it requires a security key or passkey, to add one to
+   * their app; null when it holds them to none, or they have what it asks. Only this
    * organization's own: what other organizations ask of the member is not its owners' business.
    */
   readonly deadline: Date | null;
@@ -34,9 +37,23 @@ export interface MemberRow {
 /** Which members a list shows: everyone, those without a second factor, or those past their deadline. */
 export type MemberFilter = 'all' | 'without-2fa' | 'overdue';
 
-/** The deadline an organization gives one of its members, from its current settings. */
-export function organizationDeadline(organization: Organization, membership: Pick<Membership, 'role' | 'createdAt'>): Date | null {
-  return setupDeadline([organizationFacts(organization, membership, false)]);
+/** A security key or passkey counts over an app (docs/rules.md, "Phishing-resistant sign-in"). */
+export function strongestFactorOf(enrolled: boolean, securityKeys: number): MemberRow['strongestFactor'] {
+  return securityKeys > 0 ? 'security-key' : enrolled ? 'app' : null;
+}
+
+/** What a member's row says of their second factor, from what they have and the organization's current settings. */
+function memberRow(organization: Organization, membership: Membership, user: User, factors: Pick<MemberRow, 'enrolled' | 'recoveryCodesRemaining' | 'securityKeys'>, now: Date): MemberRow {
+  const facts = [organizationFacts(organization, membership, false)];
+  const deadline = !factors.enrolled ? setupDeadline(facts) : factors.securityKeys === 0 ? keyDeadline(facts) : null;
+  return {
+    user,
+    role: membership.role,
+    ...factors,
+    strongestFactor: strongestFactorOf(factors.enrolled, factors.securityKeys),
+    deadline,
+    overdue: deadline !== null && deadline.getTime() <= now.getTime(),
+  };
 }
 
 /** One entry of the `organizations` claim. */
@@ -128,12 +145,11 @@ export class Members {
       this.store.secondFactors.recoveryCodesRemaining(ids),
       this.store.securityKeys.countAmong(ids),
     ]);
-    const rows = users.map((user): MemberRow => {
-      const membership = memberships.get(user.id)!;
-      const enrolled = remaining.has(user.id);
-      const deadline = enrolled ? null : organizationDeadline(organization, membership);
-      return { user, role: membership.role, enrolled, recoveryCodesRemaining: remaining.get(user.id) ?? 0, securityKeys: keys.get(user.id) ?? 0, deadline, overdue: deadline !== null && deadline.getTime() <= now.getTime() };
-    });
+    const rows = users.map((user) => memberRow(organization, memberships.get(user.id)!, user, {
+      enrolled: remaining.has(user.id),
+      recoveryCodesRemaining: remaining.get(user.id) ?? 0,
+      securityKeys: keys.get(user.id) ?? 0,
+    }, now));
     if (filter === 'without-2fa') return rows.filter((row) => !row.enrolled);
     if (filter === 'overdue') return rows.filter((row) => row.overdue);
     return rows;
@@ -198,18 +214,15 @@ export class Members {
     const organization = await this.organizations.get(actor, slug);
     const { user, membership } = await this.#member(organization, userId);
     const secondFactor = await this.store.secondFactors.find(user.id);
-    const deadline = secondFactor === null ? organizationDeadline(organization, membership) : null;
     const keys = await this.store.securityKeys.countAmong([user.id]);
     return {
       organization,
       row: {
-        user,
-        role: membership.role,
-        enrolled: secondFactor !== null,
-        recoveryCodesRemaining: this.secondFactors.remainingRecoveryCodes(secondFactor),
-        deadline,
-        overdue: deadline !== null && deadline.getTime() <= Date.now(),
-        securityKeys: keys.get(user.id) ?? 0,
+        ...memberRow(organization, membership, user, {
+          enrolled: secondFactor !== null,
+          recoveryCodesRemaining: this.secondFactors.remainingRecoveryCodes(secondFactor),
+          securityKeys: keys.get(user.id) ?? 0,
+        }, new Date()),
         ownedHere: await this.#ownedHere(organization, user),
       },
     };

@@ -13,5 +13,8 @@ export function organizationFacts(organization: Organization, membership: Pick<M
     joinedAt: membership.createdAt,
     gracePeriodDays: organization.gracePeriodDays,
     rememberBrowserDays: organization.rememberBrowserDays,
+    requiredFactor: organization.requiredFactor,
+    keysRequiredSince: organization.keysRequiredSince,
+    confirmSetupByEmail: organization.confirmSetupByEmail,
   };
 }

@@ -22,6 +22,8 @@ export interface Adoption {
   readonly covers: 'members' | 'owners';
   readonly total: number;
   readonly enrolled: number;
+  /** Of those enrolled, how many have a security key or passkey. */
+  readonly withKeys: number;
   readonly enforcementStartedAt: Date | null;
   /** The deadline of those who were members when enforcement started; null without enforcement. */
   readonly deadline: Date | null;
@@ -51,7 +53,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 export class Organizations {
   constructor(
-    private readonly store: Pick<Store, 'organizations' | 'memberships' | 'users' | 'secondFactors' | 'audit' | 'adoption'>,
+    private readonly store: Pick<Store, 'organizations' | 'memberships' | 'users' | 'secondFactors' | 'securityKeys' | 'audit' | 'adoption'>,
     private readonly audit: AuditLog,
     private readonly mailer: Mailer,
     private readonly passwordLinks: Pick<PasswordLinks, 'sendInvitation'>,
@@ -183,16 +185,17 @@ export class Organizations {
   async setRollout(actor: Actor, slug: string, input: RolloutInput, ip: string | null): Promise<Organization> {
     const organization = await this.get(actor, slug);
     const settings = parseRolloutSettings(input, organization);
-    const changes: Record<string, string | number> = {};
-    for (const name of ['gracePeriodDays', 'rememberBrowserDays', 'applyTo'] as const satisfies readonly (keyof RolloutSettings)[]) {
+    const changes: Record<string, string | number | boolean> = {};
+    for (const name of ['gracePeriodDays', 'rememberBrowserDays', 'applyTo', 'requiredFactor', 'confirmSetupByEmail'] as const satisfies readonly (keyof RolloutSettings)[]) {
       if (settings[name] === organization[name]) continue;
       changes[`${name}Before`] = organization[name];
       changes[`${name}After`] = settings[name];
     }
     if (Object.keys(changes).length === 0) return organization;
-    await this.store.organizations.setRollout(organization.id, settings);
+    const now = new Date();
+    await this.store.organizations.setRollout(organization.id, settings, now);
     await this.audit.record('policy.rollout_changed', [organization.id], null, { actor, ip, details: { ...changes, ...via(actor) } });
-    return { ...organization, ...settings };
+    return { ...organization, ...settings, keysRequiredSince: organization.keysRequiredSince ?? (settings.requiredFactor === 'security-key' ? now : null) };
   }
 
   /** Adoption at a glance (docs/rules.md, "Rolling enforcement out"): for the settings and members pages. */
@@ -205,6 +208,7 @@ export class Organizations {
       covers: organization.applyTo === 'owners' ? 'owners' : 'members',
       total: today.members,
       enrolled: today.enrolled,
+      withKeys: (await this.store.securityKeys.countAmong(await this.#covered(organization))).size,
       enforcementStartedAt: start,
       deadline: start ? new Date(start.getTime() + organization.gracePeriodDays * DAY_MS) : null,
       days: start ? [...history.map(({ day, members, enrolled }) => ({ day, members, enrolled })), { day: dayOf(now), ...today }] : [],
@@ -225,10 +229,15 @@ export class Organizations {
 
   /** The members enforcement covers, and how many of them have a second factor. */
   async #countAdoption(organization: Organization): Promise<{ members: number; enrolled: number }> {
-    const covered = (await this.store.memberships.listByOrganization(organization.id))
+    const covered = await this.#covered(organization);
+    return { members: covered.length, enrolled: (await this.store.secondFactors.enrolledAmong(covered)).size };
+  }
+
+  /** The ids of the members enforcement covers: all, or the owners only. */
+  async #covered(organization: Organization): Promise<string[]> {
+    return (await this.store.memberships.listByOrganization(organization.id))
       .filter((membership) => organization.applyTo === 'all' || membership.role === 'owner')
       .map((membership) => membership.userId);
-    return { members: covered.length, enrolled: (await this.store.secondFactors.enrolledAmong(covered)).size };
   }
 
   async auditLog(actor: Actor, slug: string, page: unknown): Promise<AuditPage & { organization: Organization }> {

@@ -6,12 +6,16 @@ import { TotpFactor, type TotpSetupView } from '../factors/totp/index.js';
 import { SecurityKeyFactor, relyingPartyOf } from '../factors/webauthn/index.js';
 import type { Logger } from '../log.js';
 import type { Mailer } from '../mail/mailer.js';
-import { isTwoFactorAcr, relyingPartyAsksForSecondFactor, sessionLevelOf, type AcrClaimRequest } from '../policy/acr-request.js';
+import { relyingPartyAsksForPhishingResistant, relyingPartyAsksForSecondFactor, sessionLevelOf, type AcrClaimRequest } from '../policy/acr-request.js';
 import { ACR } from '../policy/acr.js';
 import {
   canDeactivate,
+  challengeOffer,
+  confirmsFirstSetupByEmail,
   decideSecondFactor,
+  keyDeadline,
   nextSecondFactorStep,
+  type ChallengeOffer,
   rememberBrowserDays,
   rememberedUntil,
   setupDeadline,
@@ -21,13 +25,16 @@ import {
 } from '../policy/second-factor.js';
 import type { SecretBox } from '../security/secret-box.js';
 import { DuplicateError, type RememberedBrowser, type SecondFactor, type SecurityKey, type Store, type User } from '../store/types.js';
+import { SUSPENDED_SENTENCE, isActive } from './account-status.js';
 import { actorName, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
 import type { ApplicationMetrics, SecondFactorOutcome } from './metrics.js';
 import type { SignOuts } from './sign-outs.js';
 import { organizationFacts } from './organization-facts.js';
 import { SecondFactorGuard, type ChallengeStanding, type GuardOutcome } from './second-factor-guard.js';
-import { readSiteTwoFactorMode } from './site.js';
+import { NotMeLinks, type ReportedFactor } from './not-me-links.js';
+import { SetupConfirmation, type EmailCodeCheck, type EmailCodeSending } from './setup-confirmation.js';
+import { readSiteSetupConfirmation, readSiteTwoFactorMode } from './site.js';
 
 /** The sentences users see for outcomes every factor shares (shown next to the field). */
 export const SECOND_FACTOR_SENTENCES = {
@@ -41,10 +48,18 @@ export const SECOND_FACTOR_SENTENCES = {
   keyNameMissing: 'Give the key a name, so that you can tell it from others later (for example "Blue YubiKey").',
   keyNameTooLong: 'Use a name of at most 60 characters.',
   keyNotFound: 'That security key or passkey is not on your account.',
+  passkeyNotAccepted: 'That passkey was not accepted. Try again, or sign in with your email and password.',
   lastKeyRequired: 'This is your only second factor, and your organization or this site requires one. Add another key or an authenticator app first.',
 } as const;
 
 const KEY_NAME_MAX = 60;
+const PASSKEY_CHALLENGE_PURPOSE = 'passkey-sign-in-challenge';
+const SETUP_EMAIL_CODE_PURPOSE = 'setup-email-code';
+
+/** A sign-in with a passkey alone: whose account and what it proved, or the sentence to show. */
+export type PasskeySignIn =
+  | { readonly ok: true; readonly user: User; readonly amr: string; readonly userVerified: boolean }
+  | { readonly ok: false; readonly error: string; readonly status: number };
 
 export function lockedSentence(until: Date, now = new Date()): string {
   const minutes = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000));
@@ -58,9 +73,25 @@ function checkOutcome(outcome: GuardOutcome<unknown>, replayed: boolean): Second
 }
 
 /** `amr`: what the factor proved, for the sign-in's `amr` (RFC 8176): `otp`, or `hwk`/`swk` for a security key. */
-export type CodeCheck = { readonly ok: true; readonly amr: string; readonly remainingRecoveryCodes?: number } | { readonly ok: false; readonly error: string; readonly status: number };
+export type CodeCheck =
+  | { readonly ok: true; readonly amr: string; readonly remainingRecoveryCodes?: number }
+  /** `field`: the e-mailed code was what was wrong, not the factor's own. */
+  | { readonly ok: false; readonly error: string; readonly status: number; readonly field?: 'emailCode' };
 
-export type KeyAddition = { readonly ok: true; readonly first: boolean; readonly amr: string } | { readonly ok: false; readonly error: string; readonly status: number; readonly field: 'name' | 'key' };
+export type KeyAddition = { readonly ok: true; readonly first: boolean; readonly amr: string } | { readonly ok: false; readonly error: string; readonly status: number; readonly field: 'name' | 'key' | 'emailCode' };
+
+/**
+ * What confirms a first set-up besides the factor itself (docs/rules.md, "The first set-up belongs to
+ * the person"): the code e-mailed for it, or a recent proof of the mailbox (an e-mailed link used in
+ * this browser).
+ */
+export interface FirstSetupProof {
+  readonly emailCode?: string;
+  readonly mailboxProvenAt: Date | null;
+}
+
+/** Whether a first set-up shown now needs the e-mailed code, and whether one was just sent. */
+export type FirstSetupConfirmation = { readonly required: false } | { readonly required: true; readonly sending: EmailCodeSending };
 
 export type KeyRemoval = { readonly ok: true; readonly last: boolean } | { readonly ok: false; readonly error: string; readonly status: number };
 
@@ -105,6 +136,16 @@ export interface NewRememberedBrowser {
   readonly expiresAt: Date;
 }
 
+/** The rule's decision for a user's stored facts and what a request asks. */
+function decisionFor(facts: UserFacts, request: AuthorizationRequestFacts) {
+  return decideSecondFactor({
+    ...facts,
+    relyingPartyAsks: relyingPartyAsksForSecondFactor(request.acrValues, request.acrClaim),
+    relyingPartyAsksPhishingResistant: relyingPartyAsksForPhishingResistant(request.acrValues, request.acrClaim),
+    adminArea: request.adminArea,
+  });
+}
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
 
@@ -120,10 +161,12 @@ export class SecondFactorService {
   readonly #totp: TotpFactor;
   readonly #recoveryCodes: RecoveryCodeFactor;
   readonly #keys: SecurityKeyFactor;
+  readonly #confirmation: SetupConfirmation;
+  readonly #notMe: NotMeLinks;
   readonly #methods: ReadonlyMap<FactorKind, SecondFactorMethod>;
 
   constructor(
-    private readonly store: Pick<Store, 'secondFactors' | 'securityKeys' | 'enrollments' | 'attempts' | 'settings' | 'memberships' | 'organizations' | 'oidc' | 'rememberedBrowsers'>,
+    private readonly store: Pick<Store, 'users' | 'secondFactors' | 'securityKeys' | 'enrollments' | 'attempts' | 'settings' | 'memberships' | 'organizations' | 'oidc' | 'rememberedBrowsers'>,
     box: SecretBox,
     private readonly config: Config,
     private readonly mailer: Mailer,
@@ -135,7 +178,9 @@ export class SecondFactorService {
     this.#guard = new SecondFactorGuard(store.attempts, config.lockout);
     this.#totp = new TotpFactor(store, box, config.siteName);
     this.#recoveryCodes = new RecoveryCodeFactor(store, box);
-    this.#keys = new SecurityKeyFactor(store, relyingPartyOf(config.issuer, config.siteName));
+    this.#keys = new SecurityKeyFactor(store, relyingPartyOf(config.issuer, config.siteName), box.deriveKey(PASSKEY_CHALLENGE_PURPOSE));
+    this.#confirmation = new SetupConfirmation(store, box.deriveKey(SETUP_EMAIL_CODE_PURPOSE), mailer);
+    this.#notMe = new NotMeLinks(store, config.issuer);
     this.#methods = new Map<FactorKind, SecondFactorMethod>([[this.#totp.kind, this.#totp], [this.#recoveryCodes.kind, this.#recoveryCodes], [this.#keys.kind, this.#keys]]);
   }
 
@@ -176,14 +221,33 @@ export class SecondFactorService {
    */
   async stepFor(user: User, request: AuthorizationRequestFacts, sessionAcr: unknown, browser?: BrowserFacts, now = new Date()): Promise<SecondFactorStep> {
     const facts = await this.facts(user);
-    const decision = decideSecondFactor({
-      ...facts,
-      relyingPartyAsks: relyingPartyAsksForSecondFactor(request.acrValues, request.acrClaim),
-      adminArea: request.adminArea,
-    });
     let level = sessionLevelOf(sessionAcr);
     if (level === 'remembered-browser' && !(await this.#remembered(user, facts, browser, now))) level = 'password';
-    return nextSecondFactorStep(decision, { enrolled: facts.enrolled, level, deadline: setupDeadline(facts.organizations), now });
+    return nextSecondFactorStep(decisionFor(facts, request), {
+      enrolled: facts.enrolled,
+      hasKey: facts.securityKeys.length > 0,
+      level,
+      deadline: setupDeadline(facts.organizations),
+      keyDeadline: keyDeadline(facts.organizations),
+      now,
+    });
+  }
+
+  /** Which factors the challenge offers this user for this request (docs/rules.md, "Phishing-resistant sign-in"). */
+  async challengeOffer(user: User, request: AuthorizationRequestFacts): Promise<ChallengeOffer & { readonly keysRequired: boolean }> {
+    const facts = await this.facts(user);
+    const decision = decisionFor(facts, request);
+    return { ...challengeOffer(decision, { hasApp: facts.hasApp, hasKey: facts.securityKeys.length > 0 }), keysRequired: decision.keysRequired };
+  }
+
+  /** Whether this user, for this request, must set up (or add) a security key or passkey rather than an app. */
+  async keysRequired(user: User, request: AuthorizationRequestFacts): Promise<boolean> {
+    return decisionFor(await this.facts(user), request).keysRequired;
+  }
+
+  /** The deadline to add a security key or passkey, where the user's organizations require one. */
+  async keyDeadline(user: User): Promise<Date | null> {
+    return keyDeadline((await this.facts(user)).organizations);
   }
 
   /**
@@ -291,13 +355,15 @@ export class SecondFactorService {
    * Proves the held secret with a code and saves it, with a new set of recovery codes held (sealed)
    * under the same id until the person has seen them.
    */
-  async completeEnrollment(holdId: string, user: User, input: string, ip: string): Promise<CodeCheck> {
+  async completeEnrollment(holdId: string, user: User, input: string, ip: string, firstSetup: FirstSetupProof): Promise<CodeCheck> {
     const proof = await this.#totp.prove(holdId, user, input);
     if (!proof.ok) {
       if (proof.reason === 'malformed') return { ok: false, error: proof.problem, status: 400 };
       if (proof.reason === 'invalid') return { ok: false, error: this.#totp.invalidSentence, status: 400 };
       return { ok: false, error: (await this.#recoveryCodes.held(holdId, user)) ? SECOND_FACTOR_SENTENCES.alreadyEnabled : SECOND_FACTOR_SENTENCES.setupExpired, status: 400 };
     }
+    const confirmed = await this.#confirmFirstSetup(holdId, user, firstSetup);
+    if (!confirmed.ok) return { ...confirmed, field: 'emailCode' };
     const recovery = await this.#recoveryCodes.newSet();
     const enabled = await this.store.secondFactors.enable({
       userId: user.id,
@@ -307,11 +373,48 @@ export class SecondFactorService {
       recoveryCodeHashes: recovery.hashes,
     });
     if (!enabled) return { ok: false, error: SECOND_FACTOR_SENTENCES.alreadyEnabled, status: 409 };
+    await this.#confirmation.spend(holdId);
     await this.#recoveryCodes.hold(holdId, user, recovery.codes);
     this.log.info('two-factor authentication enabled', { userId: user.id });
     await this.audit.recordForUser('two_factor.enabled', user, { actor: user, ip });
-    await this.mailer.send({ to: user.email, message: 'two-factor-enabled' });
+    await this.mailer.send({ to: user.email, message: 'two-factor-enabled', locals: { notMeUrl: await this.#notMe.create(user, { kind: 'app' }) } });
     return { ok: true, amr: 'otp' };
+  }
+
+  /**
+   * Whether the first set-up held under `holdId` must be confirmed with an e-mailed code (docs/rules.md,
+   * "The first set-up belongs to the person"); if so, a code is sent unless one is still live. Nothing
+   * is needed for a user who already has a factor.
+   */
+  async firstSetupConfirmation(holdId: string, user: User, mailboxProvenAt: Date | null): Promise<FirstSetupConfirmation> {
+    if (!(await this.#firstSetupNeedsCode(user, await this.facts(user), mailboxProvenAt))) return { required: false };
+    return { required: true, sending: await this.#confirmation.send(holdId, user) };
+  }
+
+  /** "Send a new code" on a first set-up's page. */
+  resendSetupCode(holdId: string, user: User): Promise<EmailCodeSending> {
+    return this.#confirmation.send(holdId, user, { fresh: true });
+  }
+
+  async #firstSetupNeedsCode(user: User, facts: UserFacts, mailboxProvenAt: Date | null): Promise<boolean> {
+    if (facts.enrolled) return false;
+    return confirmsFirstSetupByEmail({
+      organizations: facts.organizations,
+      siteWide: await readSiteSetupConfirmation(this.store.settings),
+      managedAccount: user.managedBy !== null,
+      mailboxProvenAt,
+      now: new Date(),
+    });
+  }
+
+  async #confirmFirstSetup(holdId: string, user: User, proof: FirstSetupProof): Promise<EmailCodeCheck> {
+    if (!(await this.#firstSetupNeedsCode(user, await this.facts(user), proof.mailboxProvenAt))) return { ok: true };
+    const checked = await this.#confirmation.check(holdId, user, proof.emailCode);
+    if (!checked.ok && checked.status === 429) {
+      this.log.warn('a first set-up ran out of tries for its e-mailed code', { userId: user.id });
+      await this.audit.recordForUser('setup.email_code_exhausted', user, { actor: user, ip: null });
+    }
+    return checked;
   }
 
   /** Options for adding a security key, with a new challenge held under `holdId` (a sign-in, or an account session after re-authentication). */
@@ -322,6 +425,44 @@ export class SecondFactorService {
   /** The options of an addition begun under `holdId` and not yet answered; null otherwise. */
   heldKeyRegistration(holdId: string, user: User) {
     return this.#keys.heldRegistrationOptions(holdId, user);
+  }
+
+  /** Options for signing in with a passkey alone, for the sign-in `holdId`; nothing is stored until it is answered. */
+  passkeyOptions(holdId: string) {
+    return this.#keys.passkeyOptions(holdId);
+  }
+
+  /**
+   * A sign-in with a passkey alone (docs/rules.md, "Phishing-resistant sign-in"): whose account it is
+   * and what it proved. Once the key names its account, the answer counts against the same per-sign-in
+   * limit and account lockout as any factor; a counter that went backwards is audited.
+   */
+  async signInWithPasskey(holdId: string, input: string, ip: string): Promise<PasskeySignIn> {
+    const refused = { ok: false, error: SECOND_FACTOR_SENTENCES.passkeyNotAccepted, status: 400 } as const;
+    const ownerId = await this.#keys.ownerOf(input);
+    const owner = ownerId ? await this.store.users.findById(ownerId) : null;
+    if (!owner) {
+      // Spent all the same: the page must be opened again for another try.
+      await this.#keys.verifyPasskey(holdId, input);
+      this.metrics.secondFactorCheck('security-key', 'invalid');
+      return refused;
+    }
+    let regressed: { keyName: string; counter: number; stored: number } | undefined;
+    const outcome = await this.#guard.attempt(owner.id, holdId, async () => {
+      const answer = await this.#keys.verifyPasskey(holdId, input);
+      if (!answer.ok) regressed = answer.regressed;
+      return answer.ok ? answer : null;
+    });
+    this.metrics.secondFactorCheck('security-key', checkOutcome(outcome, false));
+    if (regressed) {
+      this.log.warn('a security key answered with a signature counter that went backwards', { userId: owner.id, ip });
+      await this.audit.recordForUser('security_key.counter_regressed', owner, { actor: null, ip, details: { name: regressed.keyName, counter: regressed.counter, stored: regressed.stored } });
+    }
+    // A right answer for a suspended account is told so, as a right password is (docs/rules.md, "People leave").
+    if (outcome.kind === 'ok') return isActive(owner) ? { ok: true, user: owner, amr: outcome.value.amr, userVerified: outcome.value.userVerified } : { ok: false, error: SUSPENDED_SENTENCE, status: 403 };
+    if (outcome.kind === 'locked') return { ok: false, error: lockedSentence(outcome.until), status: 429 };
+    if (outcome.kind === 'exhausted') return { ok: false, error: SECOND_FACTOR_SENTENCES.exhausted, status: 429 };
+    return refused;
   }
 
   /** Options for signing in with one of the user's keys, with a new challenge held under `holdId`; null when the user has none. */
@@ -336,12 +477,14 @@ export class SecondFactorService {
    * two-factor authentication on: recovery codes are made and held (sealed)
    * under `holdId` until the person has seen them.
    */
-  async addSecurityKey(holdId: string, user: User, input: string, typedName: string, ip: string): Promise<KeyAddition> {
+  async addSecurityKey(holdId: string, user: User, input: string, typedName: string, ip: string, firstSetup: FirstSetupProof): Promise<KeyAddition> {
     const name = typedName.trim().replace(/\s+/g, ' ');
     // Spent first, whatever else is wrong: a refused addition never leaves a challenge to answer.
     const registration = await this.#keys.register(holdId, user, input, name);
     if (name === '') return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNameMissing, status: 400, field: 'name' };
     if (name.length > KEY_NAME_MAX) return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNameTooLong, status: 400, field: 'name' };
+    const confirmed = await this.#confirmFirstSetup(holdId, user, firstSetup);
+    if (!confirmed.ok) return { ...confirmed, field: 'emailCode' };
     if (!registration.ok) {
       if (registration.reason === 'expired') return { ok: false, error: SECOND_FACTOR_SENTENCES.keySetupExpired, status: 400, field: 'key' };
       return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNotAdded, status: 400, field: 'key' };
@@ -355,10 +498,12 @@ export class SecondFactorService {
       throw error;
     }
     if (first) await this.#recoveryCodes.hold(holdId, user, recovery.codes);
+    if (first) await this.#confirmation.spend(holdId);
     this.log.info('security key added', { userId: user.id, first });
     if (first) await this.audit.recordForUser('two_factor.enabled', user, { actor: user, ip });
     await this.audit.recordForUser('security_key.added', user, { actor: user, ip, details: { name } });
-    await this.mailer.send({ to: user.email, message: 'security-key-added', locals: { keyName: name, first, ip } });
+    const notMeUrl = await this.#notMe.create(user, { kind: 'key', credentialId: registration.key.credentialId, name });
+    await this.mailer.send({ to: user.email, message: 'security-key-added', locals: { keyName: name, first, ip, notMeUrl } });
     return { ok: true, first, amr: this.#keys.amrOf(registration.key) };
   }
 
@@ -411,7 +556,7 @@ export class SecondFactorService {
     await this.store.enrollments.delete(holdId);
     this.log.info('authenticator app replaced', { userId: user.id });
     await this.audit.recordForUser('two_factor.replaced', user, { actor: user, ip });
-    await this.mailer.send({ to: user.email, message: 'authenticator-replaced', locals: { ip } });
+    await this.mailer.send({ to: user.email, message: 'authenticator-replaced', locals: { ip, notMeUrl: await this.#notMe.create(user, { kind: 'app' }) } });
     return { ok: true, amr: 'otp' };
   }
 
@@ -506,7 +651,7 @@ export class SecondFactorService {
     await this.#recoveryCodes.hold(holdId, user, codes);
     this.log.info('recovery codes regenerated', { userId: user.id });
     await this.audit.recordForUser('recovery_codes.regenerated', user, { actor: user, ip });
-    await this.mailer.send({ to: user.email, message: 'recovery-codes-regenerated' });
+    await this.mailer.send({ to: user.email, message: 'recovery-codes-regenerated', locals: { notMeUrl: await this.#notMe.create(user, { kind: 'recovery-codes' }) } });
     return true;
   }
 
@@ -528,6 +673,31 @@ export class SecondFactorService {
     await this.forgetAllBrowsers(user, 'two-factor authentication was turned off', context);
     await this.mailer.send({ to: user.email, message: 'two-factor-disabled', locals: { actor: byUser ? undefined : actorName(context.actor), reason: context.reason } });
     return true;
+  }
+
+  /**
+   * Takes back a factor its person reported they did not add ("This wasn't me"; docs/rules.md, "The
+   * first set-up belongs to the person"): an app, with the whole second factor it is part of (its
+   * recovery codes were shown to whoever added it); a key; or a set of recovery codes, replaced by
+   * a set nobody sees. The caller suspends the account and ends its sessions.
+   */
+  async removeReported(user: User, factor: ReportedFactor, ip: string | null): Promise<void> {
+    if (factor.kind === 'app') {
+      await this.disable(user, { actor: user, ip, reason: 'reported as not added by the person' });
+      return;
+    }
+    if (factor.kind === 'recovery-codes') {
+      await this.#recoveryCodes.replace(user.id);
+      await this.audit.recordForUser('recovery_codes.regenerated', user, { actor: user, ip, details: { why: 'reported as not made by the person' } });
+      return;
+    }
+    const removed = await this.store.securityKeys.remove(user.id, factor.credentialId);
+    if (removed === 'not-found') return;
+    await this.audit.recordForUser('security_key.removed', user, { actor: user, ip, details: { name: factor.name } });
+    if (removed === 'removed-last') {
+      await this.audit.recordForUser('two_factor.disabled', user, { actor: user, ip });
+      await this.forgetAllBrowsers(user, 'two-factor authentication was turned off', { actor: user, ip });
+    }
   }
 
   remainingRecoveryCodes(record: SecondFactor | null): number {

@@ -6,7 +6,7 @@ import type { AccountLifecycle, DeletionInput } from './account-lifecycle.js';
 import { accountStatus, type AccountStatus } from './account-status.js';
 import { actsSiteWide, type Actor } from './actor.js';
 import type { AuditLog } from './audit-log.js';
-import { disableTwoFactorOf, type MemberRow } from './members.js';
+import { disableTwoFactorOf, strongestFactorOf, type MemberRow } from './members.js';
 import type { Organizations } from './organizations.js';
 import type { PasswordLinks } from './password-links.js';
 import type { SecondFactorService } from './second-factors.js';
@@ -167,6 +167,7 @@ export class Users {
       enrolled: secondFactor !== null,
       recoveryCodesRemaining: this.secondFactors.remainingRecoveryCodes(secondFactor),
       securityKeys: keys.get(user.id) ?? 0,
+      strongestFactor: strongestFactorOf(secondFactor !== null, keys.get(user.id) ?? 0),
       organizations,
       managedBy: organizations.find((organization) => organization.id === user.managedBy) ?? null,
       status: accountStatus(user),

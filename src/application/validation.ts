@@ -139,6 +139,10 @@ export interface RolloutInput {
   readonly gracePeriodDays?: unknown;
   readonly rememberBrowserDays?: unknown;
   readonly applyTo?: unknown;
+  /** `any` or `security-key`. */
+  readonly requiredFactor?: unknown;
+  /** A boolean, or from a form or the command line `on`/`off`. */
+  readonly confirmSetupByEmail?: unknown;
 }
 
 export const ROLLOUT_MAX_DAYS = 90;
@@ -155,9 +159,22 @@ function parseDays(raw: unknown, field: string, label: string): number {
 export function parseRolloutSettings(input: RolloutInput, current: RolloutSettings): RolloutSettings {
   const applyTo = input.applyTo ?? current.applyTo;
   if (applyTo !== 'all' && applyTo !== 'owners') throw new ValidationError('Apply to is either all members (all) or owners only (owners).', 'applyTo');
+  const requiredFactor = input.requiredFactor ?? current.requiredFactor;
+  if (requiredFactor !== 'any' && requiredFactor !== 'security-key') {
+    throw new ValidationError('The required second factor is either any (any) or a security key or passkey only (security-key).', 'requiredFactor');
+  }
   return {
     gracePeriodDays: input.gracePeriodDays === undefined ? current.gracePeriodDays : parseDays(input.gracePeriodDays, 'gracePeriodDays', 'The grace period'),
     rememberBrowserDays: input.rememberBrowserDays === undefined ? current.rememberBrowserDays : parseDays(input.rememberBrowserDays, 'rememberBrowserDays', 'How long a browser is remembered'),
     applyTo,
+    requiredFactor,
+    confirmSetupByEmail: input.confirmSetupByEmail === undefined ? current.confirmSetupByEmail : parseSwitch(input.confirmSetupByEmail, 'confirmSetupByEmail', 'Confirm first set-up by e-mail'),
   };
+}
+
+/** A yes/no setting: true or false, or `on`/`off` as forms and the command line send it. */
+function parseSwitch(raw: unknown, field: string, label: string): boolean {
+  if (raw === true || raw === 'on') return true;
+  if (raw === false || raw === 'off') return false;
+  throw new ValidationError(`${label} is either on or off.`, field);
 }

@@ -103,12 +103,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     },
   },
   'org set': {
-    usage: 'org set <slug> [--force-2fa on|off] [--grace-days N] [--remember-days N] [--apply-to all|owners]',
-    summary: "Change an organization's Force Two-Factor Authentication and how it is rolled out: the grace period, how long a browser may be remembered (days, 0–90), and whether it applies to all members or owners only.",
-    options: { 'force-2fa': { value: true }, 'grace-days': { value: true }, 'remember-days': { value: true }, 'apply-to': { value: true } },
+    usage: 'org set <slug> [--force-2fa on|off] [--grace-days N] [--remember-days N] [--apply-to all|owners] [--required-factor any|security-key] [--confirm-setup-by-email on|off]',
+    summary: "Change an organization's Force Two-Factor Authentication and how it is rolled out: the grace period, how long a browser may be remembered (days, 0–90), whether it applies to all members or owners only, which second factor members must have, and whether a first set-up needs a code e-mailed to the member.",
+    options: {
+      'force-2fa': { value: true }, 'grace-days': { value: true }, 'remember-days': { value: true }, 'apply-to': { value: true }, 'required-factor': { value: true }, 'confirm-setup-by-email': { value: true },
+    },
     async run(args, { application }) {
       const [slug] = positionals(args, ['slug']);
-      if (args.values.size === 0) throw new UsageError('Say what to set: --force-2fa, --grace-days, --remember-days or --apply-to.');
+      if (args.values.size === 0) throw new UsageError('Say what to set: --force-2fa, --grace-days, --remember-days, --apply-to, --required-factor or --confirm-setup-by-email.');
       const force = one(args, 'force-2fa');
       const on = force === undefined ? undefined : onOff(force, 'force-2fa');
       // The rollout first: it checks every value before anything changes, and a switch-on e-mail then names the new deadline.
@@ -116,9 +118,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
         gracePeriodDays: one(args, 'grace-days'),
         rememberBrowserDays: one(args, 'remember-days'),
         applyTo: one(args, 'apply-to'),
+        requiredFactor: one(args, 'required-factor'),
+        confirmSetupByEmail: one(args, 'confirm-setup-by-email'),
       }, null);
-      const rolloutGiven = ['grace-days', 'remember-days', 'apply-to'].some((name) => args.values.has(name));
-      const lines = rolloutGiven ? [`"${slug}": grace period ${organization.gracePeriodDays} days, browsers remembered for ${organization.rememberBrowserDays} days, applies to ${organization.applyTo === 'owners' ? 'owners only' : 'all members'}.`] : [];
+      const rolloutGiven = ['grace-days', 'remember-days', 'apply-to', 'required-factor', 'confirm-setup-by-email'].some((name) => args.values.has(name));
+      const lines = rolloutGiven ? [
+        `"${slug}": grace period ${organization.gracePeriodDays} days, browsers remembered for ${organization.rememberBrowserDays} days, applies to ${organization.applyTo === 'owners' ? 'owners only' : 'all members'}, `
+        + `${organization.requiredFactor === 'security-key' ? 'a security key or passkey required' : 'any second factor'}, first set-up ${organization.confirmSetupByEmail ? '' : 'not '}confirmed by e-mail.`,
+      ] : [];
       if (on !== undefined) {
         const { notified } = await application.organizations.setForceTwoFactor(OPERATOR, slug!, on, null);
         const mailed = notified ? ` ${notified} member${notified === 1 ? '' : 's'} without it ${notified === 1 ? 'was' : 'were'} e-mailed.` : '';
@@ -324,14 +331,26 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     },
   },
   'site set': {
-    usage: 'site set --2fa off|optional|required',
-    summary: 'Set the site-wide two-factor mode.',
-    options: { '2fa': { value: true } },
+    usage: 'site set [--2fa off|optional|required] [--confirm-setup-by-email on|off]',
+    summary: 'Set the site-wide two-factor mode, and whether a first set-up is confirmed by an e-mailed code where no organization decides it.',
+    options: { '2fa': { value: true }, 'confirm-setup-by-email': { value: true } },
     async run(args, { application }) {
       positionals(args, []);
-      const mode = parseTwoFactorMode(required(args, '2fa'));
-      await application.site.setTwoFactorMode(OPERATOR, mode, null);
-      return `Site-wide two-factor mode is now ${mode}.`;
+      if (args.values.size === 0) throw new UsageError('Say what to set: --2fa or --confirm-setup-by-email.');
+      const given = one(args, '2fa');
+      const mode = given === undefined ? undefined : parseTwoFactorMode(given);
+      const confirm = one(args, 'confirm-setup-by-email');
+      const on = confirm === undefined ? undefined : onOff(confirm, 'confirm-setup-by-email');
+      const lines: string[] = [];
+      if (mode !== undefined) {
+        await application.site.setTwoFactorMode(OPERATOR, mode, null);
+        lines.push(`Site-wide two-factor mode is now ${mode}.`);
+      }
+      if (on !== undefined) {
+        await application.site.setSetupConfirmation(OPERATOR, on, null);
+        lines.push(`A first set-up is ${on ? 'now' : 'no longer'} confirmed by an e-mailed code, where no organization decides it.`);
+      }
+      return lines.join('\n');
     },
   },
   'user suspend': {

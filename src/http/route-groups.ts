@@ -14,6 +14,7 @@ const ROUTE_GROUPS: ReadonlyArray<readonly [prefix: string, group: string]> = [
   ['/admin', 'admin'],
   ['/invitation', 'invitation'],
   ['/password', 'password'],
+  ['/not-me', 'not_me'],
   ['/federation', 'federation'],
   ['/demo', 'demo'],
   // oidc-provider's endpoints.

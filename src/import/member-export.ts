@@ -2,7 +2,8 @@ import type { MemberRow } from '../application/members.js';
 import { writeCsv } from './csv.js';
 import type { ImportFormat } from './read-records.js';
 
-export const EXPORT_COLUMNS = ['email', 'name', 'role', 'two_factor', 'recovery_codes_remaining', 'security_keys', 'last_sign_in_at', 'setup_deadline'] as const;
+export const EXPORT_COLUMNS = ['email', 'name', 'role', 'two_factor', 'strongest_factor', 'recovery_codes_remaining', 'security_keys', 'last_sign_in_at', 'setup_deadline'] as const;
+const STRONGEST: Readonly<Record<NonNullable<MemberRow['strongestFactor']>, string>> = { 'security-key': 'security key or passkey', app: 'authenticator app' };
 
 /**
  * The compliance report owners ask for before switching enforcement on: every member with role and
@@ -14,6 +15,7 @@ export function exportMembers(members: readonly MemberRow[], format: ImportForma
     name: member.user.name,
     role: member.role,
     two_factor: member.enrolled ? 'enrolled' : 'not enrolled',
+    strongest_factor: member.strongestFactor ? STRONGEST[member.strongestFactor] : '',
     recovery_codes_remaining: member.recoveryCodesRemaining,
     security_keys: member.securityKeys,
     last_sign_in_at: member.user.lastSignInAt?.toISOString() ?? '',

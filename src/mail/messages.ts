@@ -1,6 +1,7 @@
 /**
  * The e-mails Twofold sends (docs/rules.md, "E-mail"). Each names its pug template in views/mail/ and its subject.
- * None ever contains a secret, a passcode or a recovery code.
+ * None ever contains a secret, a passcode or a recovery code; the one code sent is the code that
+ * confirms a first set-up, which proves the mailbox itself (sealed in the outbox until sent, as every body).
  */
 export const MESSAGES = {
   'two-factor-enabled': { subject: 'Two-factor authentication is now on for your account' },
@@ -19,6 +20,8 @@ export const MESSAGES = {
   'authenticator-replaced': { subject: 'A new authenticator app is set up for your account' },
   'security-key-added': { subject: 'A security key or passkey was added to your account' },
   'security-key-removed': { subject: 'A security key or passkey was removed from your account' },
+  'setup-email-code': { subject: 'Your code to finish setting up two-factor authentication' },
+  'factor-reported': { subject: 'A member reported a sign-in method they did not add' },
   'account-suspended': { subject: 'Your account was suspended' },
   'account-reactivated': { subject: 'Your account was reactivated' },
   'account-deleted': { subject: 'Your account was deleted' },

@@ -3,6 +3,7 @@ import type { RouterContext } from '@koa/router';
 import type { PasswordLinkKind, PasswordLinks } from '../application/password-links.js';
 import { ValidationError } from '../errors.js';
 import { readForm } from '../http/forms.js';
+import { writeMailboxProof } from '../http/mailbox-proof-cookie.js';
 import { render } from '../http/views.js';
 
 /** What a page says for each kind of e-mailed link; the form and its checks are the same for both. */
@@ -39,6 +40,7 @@ export function addPasswordLinkPages(router: Router, path: string, passwordLinks
     const token = String(ctx.params.token);
     try {
       const user = await passwordLinks.setPassword(kind, token, form.field('password'), form.field('confirm'), ctx.ip);
+      writeMailboxProof(ctx, user);
       render(ctx, 'password-set-done', { title: page.doneTitle, message: page.done, email: user.email });
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;

@@ -1,7 +1,8 @@
 import { ACR } from './acr.js';
 import type { SessionLevel } from './second-factor.js';
 
-const TWO_FACTOR_LEVELS: ReadonlySet<string> = new Set([ACR.twoFactor, ACR.papeMultiFactor]);
+const TWO_FACTOR_LEVELS: ReadonlySet<string> = new Set([ACR.twoFactor, ACR.papeMultiFactor, ACR.phishingResistant]);
+const KNOWN_LEVELS: ReadonlySet<string> = new Set([ACR.password, ...TWO_FACTOR_LEVELS]);
 
 export interface AcrClaimRequest {
   readonly essential?: boolean;
@@ -15,13 +16,28 @@ export interface AcrClaimRequest {
  * the password level does not require the second factor; values Twofold does not know are ignored.
  */
 export function relyingPartyAsksForSecondFactor(acrValues: unknown, acrClaim: AcrClaimRequest | undefined): boolean {
+  const requested = requestedLevels(acrValues, acrClaim);
+  return requested.some((value) => TWO_FACTOR_LEVELS.has(value)) && !requested.includes(ACR.password);
+}
+
+/**
+ * Did the relying party ask for the phishing-resistant level — a security key or passkey — and accept
+ * nothing weaker? A request that also names the two-factor or password level does not require a key.
+ */
+export function relyingPartyAsksForPhishingResistant(acrValues: unknown, acrClaim: AcrClaimRequest | undefined): boolean {
+  const known = requestedLevels(acrValues, acrClaim).filter((value) => KNOWN_LEVELS.has(value));
+  return known.length > 0 && known.every((value) => value === ACR.phishingResistant);
+}
+
+/** The `acr` values a request names: `acr_values`, and an essential `acr` claim request. */
+function requestedLevels(acrValues: unknown, acrClaim: AcrClaimRequest | undefined): string[] {
   const requested: string[] = [];
   if (typeof acrValues === 'string') requested.push(...acrValues.split(' ').filter(Boolean));
   if (acrClaim?.essential === true) {
     if (typeof acrClaim.value === 'string') requested.push(acrClaim.value);
     if (Array.isArray(acrClaim.values)) requested.push(...acrClaim.values.filter((value): value is string => typeof value === 'string'));
   }
-  return requested.some((value) => TWO_FACTOR_LEVELS.has(value)) && !requested.includes(ACR.password);
+  return requested;
 }
 
 /** Whether a sign-in's `acr` is a two-factor level. */
@@ -31,14 +47,20 @@ export function isTwoFactorAcr(acr: unknown): boolean {
 
 /** How far a session got, by its `acr`. */
 export function sessionLevelOf(acr: unknown): SessionLevel {
+  if (acr === ACR.phishingResistant) return 'phishing-resistant';
   if (isTwoFactorAcr(acr)) return 'two-factor';
   return acr === ACR.rememberedBrowser ? 'remembered-browser' : 'password';
 }
 
-/** The `acr` to report after a second factor: the two-factor level the relying party named, else ours. */
-export function reachedTwoFactorAcr(acrValues: unknown): string {
+/**
+ * The `acr` to report after a second factor: the level the relying party named that the sign-in
+ * reached, else the highest it reached. Only a security key or passkey (`byKey`) reaches the
+ * phishing-resistant level.
+ */
+export function reachedTwoFactorAcr(acrValues: unknown, byKey = false): string {
   const requested = typeof acrValues === 'string' ? acrValues.split(' ') : [];
-  return requested.find((value) => TWO_FACTOR_LEVELS.has(value)) ?? ACR.twoFactor;
+  const reached = (value: string) => TWO_FACTOR_LEVELS.has(value) && (byKey || value !== ACR.phishingResistant);
+  return requested.find(reached) ?? (byKey ? ACR.phishingResistant : ACR.twoFactor);
 }
 
 /** The `acr` claim request inside an authorization request's `claims` parameter (JSON text), if any. */

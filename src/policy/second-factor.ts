@@ -9,10 +9,15 @@ import type { TwoFactorMode } from '../../config/index.js';
  *      manages the user's account;
  *   4. the relying party asked for it (acr_values, or an essential acr claim);
  *   5. the user is a site admin and is signing in to the admin area.
+ * Which factor does: any (an app, a key, a recovery code), unless an enforcing organization requires
+ * a security key or passkey, or the relying party asks for the phishing-resistant level.
  */
 
 /** Whom an organization's enforcement covers: every member, or its owners only. */
 export type ApplyTo = 'all' | 'owners';
+
+/** Which second factor an organization's members must have: any, or a security key or passkey (phishing-resistant). */
+export type RequiredFactor = 'any' | 'security-key';
 
 export interface OrganizationFacts {
   readonly slug: string;
@@ -27,6 +32,11 @@ export interface OrganizationFacts {
   readonly gracePeriodDays: number;
   /** How long the organization lets a browser be remembered; 0 is never. */
   readonly rememberBrowserDays: number;
+  readonly requiredFactor: RequiredFactor;
+  /** When the organization first required a security key or passkey; switching back and again keeps that moment. Null if never. */
+  readonly keysRequiredSince: Date | null;
+  /** A member's first second factor is activated only with a code e-mailed to them as well. */
+  readonly confirmSetupByEmail: boolean;
   /**
    * The organization signs this account in at its own identity provider (it is federated, and the
    * account is one that provider manages); its own enforcement then leaves the account to that
@@ -41,12 +51,14 @@ export interface SecondFactorFacts {
   readonly organizations: readonly OrganizationFacts[];
   readonly siteAdmin: boolean;
   readonly relyingPartyAsks: boolean;
+  /** The relying party asked for the phishing-resistant level: a security key or passkey, in this sign-in. */
+  readonly relyingPartyAsksPhishingResistant?: boolean;
   /** The sign-in is for the admin pages or the admin API. */
   readonly adminArea: boolean;
 }
 
 /** What a request adds to the stored facts. */
-export type SecondFactorRequest = Pick<SecondFactorFacts, 'relyingPartyAsks' | 'adminArea'>;
+export type SecondFactorRequest = Pick<SecondFactorFacts, 'relyingPartyAsks' | 'relyingPartyAsksPhishingResistant' | 'adminArea'>;
 
 export type SecondFactorReason = 'enrolled' | 'site-required' | 'organization' | 'relying-party' | 'site-admin';
 
@@ -57,6 +69,10 @@ export interface SecondFactorDecision {
   readonly enforcingOrganizations: readonly string[];
   /** The decision is for the admin pages or the admin API, where only a real second factor counts. */
   readonly adminArea: boolean;
+  /** Only a security key or passkey will do as the user's factor: an enforcing organization requires one, or the relying party asks for it. */
+  readonly keysRequired: boolean;
+  /** The relying party asked for the phishing-resistant level: this sign-in itself must use a key. */
+  readonly phishingResistantAsked: boolean;
 }
 
 export function enforcesTwoFactor(organization: Pick<OrganizationFacts, 'forceTwoFactor' | 'managesAccount' | 'role' | 'applyTo'>): boolean {
@@ -64,14 +80,22 @@ export function enforcesTwoFactor(organization: Pick<OrganizationFacts, 'forceTw
 }
 
 export function decideSecondFactor(facts: SecondFactorFacts): SecondFactorDecision {
-  const enforcingOrganizations = facts.organizations.filter(enforcesTwoFactor).map((organization) => organization.slug);
+  const enforcing = facts.organizations.filter(enforcesTwoFactor);
+  const phishingResistantAsked = facts.relyingPartyAsksPhishingResistant === true;
   const reasons: SecondFactorReason[] = [];
   if (facts.enrolled) reasons.push('enrolled');
   if (facts.siteMode === 'required') reasons.push('site-required');
-  if (enforcingOrganizations.length > 0) reasons.push('organization');
-  if (facts.relyingPartyAsks) reasons.push('relying-party');
+  if (enforcing.length > 0) reasons.push('organization');
+  if (facts.relyingPartyAsks || phishingResistantAsked) reasons.push('relying-party');
   if (facts.siteAdmin && facts.adminArea) reasons.push('site-admin');
-  return { required: reasons.length > 0, reasons, enforcingOrganizations, adminArea: facts.adminArea };
+  return {
+    required: reasons.length > 0,
+    reasons,
+    enforcingOrganizations: enforcing.map((organization) => organization.slug),
+    adminArea: facts.adminArea,
+    keysRequired: phishingResistantAsked || enforcing.some((organization) => organization.requiredFactor === 'security-key'),
+    phishingResistantAsked,
+  };
 }
 
 /**
@@ -101,9 +125,10 @@ export type SecondFactorStep = 'none' | 'grace' | 'setup' | 'challenge';
 /**
  * How far the session got: the password only; a browser the user asked us to remember after a real
  * second factor (docs/rules.md, "Remembered browsers"); or the two-factor level (its `acr`: Twofold's
- * own second factor, or a provider a site admin trusts for it).
+ * own second factor, or a provider a site admin trusts for it); or two factors one of which was a
+ * security key or passkey, the phishing-resistant level.
  */
-export type SessionLevel = 'password' | 'remembered-browser' | 'two-factor';
+export type SessionLevel = 'password' | 'remembered-browser' | 'two-factor' | 'phishing-resistant';
 
 /** The reasons a remembered browser may stand in for: never a relying party's explicit request, nor a site admin's admin area. */
 const REMEMBERABLE: ReadonlySet<SecondFactorReason> = new Set(['enrolled', 'site-required', 'organization']);
@@ -119,23 +144,48 @@ export function rememberedBrowserSuffices(decision: SecondFactorDecision): boole
 
 export interface StepFacts {
   readonly enrolled: boolean;
+  /** The user has a security key or passkey. */
+  readonly hasKey: boolean;
   readonly level: SessionLevel;
   /** The user's setup deadline (`setupDeadline`), or null when no grace applies. */
   readonly deadline: Date | null;
+  /** The deadline to add a security key where organizations require one (`keyDeadline`), or null. */
+  readonly keyDeadline: Date | null;
   readonly now: Date;
 }
 
 /**
  * What a sign-in must do next. A required user without a second factor may put setup off only while
  * organizations alone require it and their deadline is ahead; any other reason (the site mode, a
- * relying party's request, the admin area) asks for setup at once. (An admin who resets a user's 2FA
- * also ends their sessions, so no old session outlives a reset.)
+ * relying party's request, the admin area) asks for setup at once. Where a security key or passkey is
+ * required, a user who has one proves it (`challenge`: the page then offers the key, not the app);
+ * one who has only an app first proves that, then adds a key — put off until the organizations'
+ * deadline for keys, at once for a relying party that asks for the phishing-resistant level. (An
+ * admin who resets a user's 2FA also ends their sessions, so no old session outlives a reset.)
  */
 export function nextSecondFactorStep(decision: SecondFactorDecision, facts: StepFacts): SecondFactorStep {
-  if (!decision.required || facts.level === 'two-factor') return 'none';
-  if (facts.level === 'remembered-browser' && rememberedBrowserSuffices(decision)) return 'none';
-  if (facts.enrolled) return 'challenge';
-  return inGracePeriod(decision, facts.deadline, facts.now) ? 'grace' : 'setup';
+  if (!decision.required) return 'none';
+  const keyDue = decision.keysRequired && !facts.hasKey;
+  const proven = facts.level === 'two-factor' || facts.level === 'phishing-resistant';
+  const keyProven = facts.level === 'phishing-resistant' || !decision.phishingResistantAsked;
+  if (proven && keyProven && !keyDue) return 'none';
+  if (facts.level === 'remembered-browser' && !keyDue && rememberedBrowserSuffices(decision)) return 'none';
+  if (!facts.enrolled) return inGracePeriod(decision, facts.deadline, facts.now) ? 'grace' : 'setup';
+  if (!proven || facts.hasKey) return 'challenge';
+  const keyGrace = !decision.phishingResistantAsked && facts.keyDeadline !== null && facts.now.getTime() < facts.keyDeadline.getTime();
+  return keyGrace ? 'grace' : 'setup';
+}
+
+/** Which factors the challenge offers: a key where one is required and the user has one, never the app then; no recovery code for a relying party that asks for a key. */
+export interface ChallengeOffer {
+  readonly app: boolean;
+  readonly key: boolean;
+  readonly recoveryCode: boolean;
+}
+
+export function challengeOffer(decision: Pick<SecondFactorDecision, 'keysRequired' | 'phishingResistantAsked'>, factors: { readonly hasApp: boolean; readonly hasKey: boolean }): ChallengeOffer {
+  const keyOnly = factors.hasKey && decision.keysRequired;
+  return { app: factors.hasApp && !keyOnly, key: factors.hasKey, recoveryCode: !(decision.phishingResistantAsked && factors.hasKey) };
 }
 
 /**
@@ -169,6 +219,48 @@ export function setupDeadline(organizations: readonly OrganizationFacts[]): Date
   }
   return earliest === null ? null : new Date(earliest);
 }
+
+/**
+ * The deadline to add a security key or passkey, for a user whose organizations require one: for each
+ * enforcing organization that does, the latest of enforcement starting, keys being first required, and
+ * the user joining, plus that organization's grace period; the earliest wins. Null when none does.
+ */
+export function keyDeadline(organizations: readonly OrganizationFacts[]): Date | null {
+  let earliest: number | null = null;
+  for (const organization of organizations.filter((candidate) => enforcesTwoFactor(candidate) && candidate.requiredFactor === 'security-key')) {
+    const start = Math.max(
+      organization.enforcementStartedAt?.getTime() ?? organization.joinedAt.getTime(),
+      organization.keysRequiredSince?.getTime() ?? organization.joinedAt.getTime(),
+      organization.joinedAt.getTime(),
+    );
+    const deadline = start + organization.gracePeriodDays * DAY_MS;
+    if (earliest === null || deadline < earliest) earliest = deadline;
+  }
+  return earliest === null ? null : new Date(earliest);
+}
+
+/**
+ * Whether a user's first second factor must be confirmed with a code e-mailed to them (docs/rules.md,
+ * "The first set-up belongs to the person"): the organizations that hold the user to a second factor
+ * decide — one asking is enough — and the site-wide setting decides for everyone else. Never for an
+ * account an organization's identity provider manages (that provider vouches for it), nor when the
+ * mailbox was proven in the last 30 minutes (the sign-in began from an e-mailed link).
+ */
+export function confirmsFirstSetupByEmail(facts: {
+  readonly organizations: readonly OrganizationFacts[];
+  readonly siteWide: boolean;
+  readonly managedAccount: boolean;
+  readonly mailboxProvenAt: Date | null;
+  readonly now: Date;
+}): boolean {
+  if (facts.managedAccount) return false;
+  if (facts.mailboxProvenAt && facts.now.getTime() - facts.mailboxProvenAt.getTime() < MAILBOX_PROOF_MS && facts.mailboxProvenAt.getTime() <= facts.now.getTime()) return false;
+  const holding = facts.organizations.filter(enforcesTwoFactor);
+  return holding.length > 0 ? holding.some((organization) => organization.confirmSetupByEmail) : facts.siteWide;
+}
+
+/** How long an e-mailed link's proof of the mailbox spares the e-mailed code at a first set-up. */
+export const MAILBOX_PROOF_MS = 30 * 60 * 1000;
 
 /** Whole days left until the deadline, counting a part of a day as one (0 once it has passed). */
 export function daysLeft(deadline: Date, now: Date): number {

@@ -50,6 +50,9 @@ export interface Federation {
 /** Whom Force Two-Factor Authentication covers. */
 export type ApplyTo = 'all' | 'owners';
 
+/** Which second factor an organization's members must have (docs/rules.md, "Phishing-resistant sign-in"). */
+export type RequiredFactor = 'any' | 'security-key';
+
 /** How an organization rolls enforcement out (docs/rules.md, "Rolling enforcement out", "Remembered browsers"). */
 export interface RolloutSettings {
   /** Days a member without a second factor may put setup off, 0–90. */
@@ -57,6 +60,10 @@ export interface RolloutSettings {
   /** Days a browser may be remembered after a second factor, 0–90 (0: never). */
   readonly rememberBrowserDays: number;
   readonly applyTo: ApplyTo;
+  /** Which second factor members must have: any, or a security key or passkey. */
+  readonly requiredFactor: RequiredFactor;
+  /** A member's first second factor needs a code e-mailed to them as well. */
+  readonly confirmSetupByEmail: boolean;
 }
 
 export interface Organization extends RolloutSettings {
@@ -67,6 +74,8 @@ export interface Organization extends RolloutSettings {
   readonly forceTwoFactor: boolean;
   /** The first time enforcement was switched on; kept when it is switched off. Null if never. */
   readonly enforcementStartedAt: Date | null;
+  /** The first time the organization required a security key or passkey; kept when it stops. Null if never. */
+  readonly keysRequiredSince: Date | null;
   readonly federation: Federation | null;
   readonly createdAt: Date;
 }
@@ -169,7 +178,8 @@ export interface OrganizationRepository {
   findByIds(ids: readonly string[]): Promise<Organization[]>;
   /** Switching it on records `at` as the enforcement start, unless one is recorded already. */
   setForceTwoFactor(id: string, on: boolean, at: Date): Promise<void>;
-  setRollout(id: string, settings: RolloutSettings): Promise<void>;
+  /** Requiring a security key or passkey records `at` as when keys were first required, unless one is recorded already. */
+  setRollout(id: string, settings: RolloutSettings, at: Date): Promise<void>;
   rename(id: string, name: string): Promise<void>;
   /**
    * Deletes the organization with its memberships, membership invitations, email domains and adoption
@@ -452,6 +462,9 @@ export type AuditAction =
   | 'remembered_browser.added'
   | 'remembered_browser.removed'
   | 'site.two_factor_mode_changed'
+  | 'site.setup_confirmation_changed'
+  | 'setup.email_code_exhausted'
+  | 'second_factor.reported'
   | 'member.added'
   | 'member.removed'
   | 'member.role_changed'

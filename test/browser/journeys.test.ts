@@ -8,6 +8,7 @@ import { expectAccessible } from '../support/accessibility.js';
 import { PHONE_TOOLS, authenticatorCode, scanQrCode as scanQr } from '../support/authenticator.js';
 import { launchChromium, missingForBrowserTests } from '../support/chromium.js';
 import { reportSkip } from '../support/skips.js';
+import { typeEmailedCode } from '../support/browser-suite.js';
 import { TestSmtpServer } from '../support/smtp.js';
 import { startTestInstance, tempDir, type TestInstance } from '../support/twofold.js';
 
@@ -36,17 +37,17 @@ const scanQrCode = (page: Page) => scanQr(page, SHOTS).then((uri) => uri.href);
 
   const signInFromDemo = async (page: Page, email: string, password: string) => {
     await page.goto(`${twofold.url}/demo`);
-    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Sign in', exact: true }).click();
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   };
   const signOutOfDemo = async (page: Page) => {
     await page.getByRole('link', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
     await expectAccessible(page, 'sign out');
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    await page.getByRole('link', { name: 'Sign in', exact: true }).waitFor();
   };
 
   it('seed 000: the owner forces 2FA; a member scans the QR code, keeps the codes, and signs in with passcodes from then on', async () => {
@@ -56,7 +57,7 @@ const scanQrCode = (page: Page) => scanQr(page, SHOTS).then((uri) => uri.href);
     await expectAccessible(owner, 'sign-in');
     await owner.getByLabel('Email').fill(DEMO.owner.email);
     await owner.getByLabel('Password').fill(DEMO.owner.password);
-    await owner.getByRole('button', { name: 'Sign in' }).click();
+    await owner.getByRole('button', { name: 'Sign in', exact: true }).click();
     await owner.getByRole('link', { name: DEMO.organization.name }).waitFor();
     await expectAccessible(owner, 'admin: organizations');
     await owner.getByRole('link', { name: DEMO.organization.name }).click();
@@ -69,6 +70,7 @@ const scanQrCode = (page: Page) => scanQr(page, SHOTS).then((uri) => uri.href);
     await owner.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
     await expectAccessible(owner, 'setup');
     const ownerSecret = new URL(await scanQrCode(owner)).searchParams.get('secret')!;
+    await typeEmailedCode(owner);
     await owner.getByLabel('Token').fill(authenticatorCode(ownerSecret));
     await owner.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await owner.getByRole('heading', { name: 'Recovery codes' }).waitFor();
@@ -94,6 +96,7 @@ const scanQrCode = (page: Page) => scanQr(page, SHOTS).then((uri) => uri.href);
     // The key shown as text is the one in the QR code.
     expect((await page.getByLabel('Setup key').textContent())!.replace(/\s/g, '')).toBe(secret);
 
+    await typeEmailedCode(page);
     await page.getByLabel('Token').fill(authenticatorCode(secret));
     await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await page.getByRole('heading', { name: 'Recovery codes' }).waitFor();
@@ -158,14 +161,16 @@ const scanQrCode = (page: Page) => scanQr(page, SHOTS).then((uri) => uri.href);
     await page.goto(`${twofold.url}/demo/login`);
     await page.getByLabel('Email').fill(DEMO.member.email);
     await page.getByLabel('Password').fill(DEMO.member.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
     const newSecret = new URL(await scanQrCode(page)).searchParams.get('secret')!;
     // A new QR code.
     expect(newSecret).not.toBe(secret);
+    await typeEmailedCode(page);
     await page.getByLabel('Token').fill(authenticatorCode(secret, 60));
     await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await page.getByText('That code is not valid or has expired.').waitFor();
+    await typeEmailedCode(page);
     await page.getByLabel('Token').fill(authenticatorCode(newSecret));
     await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await page.getByRole('button', { name: 'Continue' }).click();
@@ -181,13 +186,14 @@ const scanQrCode = (page: Page) => scanQr(page, SHOTS).then((uri) => uri.href);
     await page.goto(`${twofold.url}/account`);
     await page.getByLabel('Email').fill('optional@demo.test');
     await page.getByLabel('Password').fill('optional-user-password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
     await expectAccessible(page, 'account');
     await page.locator('#activate').getByLabel('Current password').fill('optional-user-password');
     await page.getByRole('button', { name: 'Activate 2FA' }).click();
 
     const secret = new URL(await scanQrCode(page)).searchParams.get('secret')!;
+    await typeEmailedCode(page);
     await page.getByLabel('Token').fill(authenticatorCode(secret));
     await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await page.getByRole('heading', { name: 'Recovery codes' }).waitFor();

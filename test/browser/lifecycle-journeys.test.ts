@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { OPERATOR } from '../../src/application/actor.js';
 import { expectAccessible } from '../support/accessibility.js';
 import { PHONE_TOOLS, authenticatorCode, scanQrCode, secretOf } from '../support/authenticator.js';
-import { useBrowserSuite } from '../support/browser-suite.js';
+import { typeEmailedCode, useBrowserSuite } from '../support/browser-suite.js';
 import { missingForBrowserTests } from '../support/chromium.js';
 import { REDIRECT_URI, discover, startSignIn } from '../support/relying-party.js';
 import { reportSkip } from '../support/skips.js';
@@ -35,7 +35,7 @@ const PASSWORD = 'a long enough password';
   const signIn = async (page: Page, email: string) => {
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   };
 
   it('an owner suspends, reactivates, removes and suspends, and deletes members; the suspended member is told at sign-in', async () => {
@@ -98,6 +98,7 @@ const PASSWORD = 'a long enough password';
     await signIn(admin, 'root@site.test');
     await admin.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
     const secret = secretOf(await scanQrCode(admin, SHOTS));
+    await typeEmailedCode(admin);
     await admin.getByLabel('Token').fill(authenticatorCode(secret, -30));
     await admin.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await admin.getByRole('button', { name: 'Continue' }).click();

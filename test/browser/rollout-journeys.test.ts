@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { OPERATOR } from '../../src/application/actor.js';
 import { expectAccessible } from '../support/accessibility.js';
 import { PHONE_TOOLS, authenticatorCode, scanQrCode, secretOf } from '../support/authenticator.js';
-import { useBrowserSuite } from '../support/browser-suite.js';
+import { typeEmailedCode, useBrowserSuite } from '../support/browser-suite.js';
 import { missingForBrowserTests } from '../support/chromium.js';
 import { reportSkip } from '../support/skips.js';
 import { tempDir } from '../support/twofold.js';
@@ -33,7 +33,7 @@ const PASSWORD = 'a long enough password';
   const signIn = async (page: Page, email: string) => {
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   };
   const signOut = async (page: Page) => {
     await page.getByRole('link', { name: 'Sign out' }).click();
@@ -67,6 +67,7 @@ const PASSWORD = 'a long enough password';
     await member.getByRole('button', { name: 'Set up now' }).click();
     await member.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
     const secret = secretOf(await scanQrCode(member, SHOTS));
+    await typeEmailedCode(member);
     await member.getByLabel('Token').fill(authenticatorCode(secret, -30));
     await member.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await member.getByRole('button', { name: 'Continue' }).click();

@@ -4,7 +4,7 @@ import { OPERATOR } from '../../src/application/actor.js';
 import { DEMO } from '../../src/demo/seed.js';
 import { expectAccessible, withoutJavaScript } from '../support/accessibility.js';
 import { PHONE_TOOLS, authenticatorCode, scanQrCode, secretOf } from '../support/authenticator.js';
-import { useBrowserSuite } from '../support/browser-suite.js';
+import { typeEmailedCode, useBrowserSuite } from '../support/browser-suite.js';
 import { missingForBrowserTests } from '../support/chromium.js';
 import { reportSkip } from '../support/skips.js';
 import { freePort, tempDir } from '../support/twofold.js';
@@ -51,10 +51,10 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
   const member = (email: string) => suite.twofold.app.users.create(OPERATOR, { email, password: PASSWORD, orgs: [{ slug: DEMO.organization.slug, role: 'member' }] });
   const signInAtDemo = async (page: Page, email: string) => {
     await page.goto(`${suite.twofold.url}/demo`);
-    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Sign in', exact: true }).click();
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   };
   /** The `amr` of the ID token, as the demo application shows it after the sign-in. */
   const amrAtDemo = async (page: Page) => {
@@ -65,7 +65,7 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
   const signOutOfDemo = async (page: Page) => {
     await page.getByRole('link', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    await page.getByRole('link', { name: 'Sign in', exact: true }).waitFor();
   };
 
   it('forced setup with a key only, sign-in with it, a second key, remove one, and the admin reset removes them all', async () => {
@@ -81,12 +81,13 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
     await page.getByLabel('Name of the key').waitFor();
     await expectAccessible(page, 'setup: security key');
     await page.getByLabel('Name of the key').fill('Blue key');
+    await typeEmailedCode(page);
     await page.getByRole('button', { name: 'Add security key or passkey' }).click();
     await page.getByRole('heading', { name: 'Recovery codes' }).waitFor();
     expect(await page.locator('#recovery-codes code').count()).toBe(10);
     await expectAccessible(page, 'recovery codes after a key');
     await page.getByRole('button', { name: 'Continue' }).click();
-    expect(await amrAtDemo(page)).toStrictEqual({ amr: ['hwk', 'mfa', 'pwd'], acr: 'urn:twofold:acr:two-factor' });
+    expect(await amrAtDemo(page)).toStrictEqual({ amr: ['hwk', 'mfa', 'pwd'], acr: 'urn:twofold:acr:phishing-resistant' });
     expect(await credentialsOn(usbKey)).toHaveLength(1);
     const [saved] = await suite.twofold.store.securityKeys.listByUser(userId);
     expect([saved?.name, saved?.credentialId]).toStrictEqual(['Blue key', (await credentialsOn(usbKey))[0]!.credentialId.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')]);
@@ -118,6 +119,7 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
     await usbKey.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: usbKey.authenticatorId });
     const laptop = await plugInKey(page, 'internal');
     await page.getByLabel('Name of the key').fill('Laptop passkey');
+    await typeEmailedCode(page);
     await page.getByRole('button', { name: 'Add security key or passkey' }).click();
     await page.getByText('Your security key or passkey is added.').waitFor();
     expect((await suite.twofold.store.securityKeys.listByUser(userId)).map((key) => key.name)).toStrictEqual(['Blue key', 'Laptop passkey']);
@@ -158,6 +160,7 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
     await signInAtDemo(page, email);
     await page.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
     const secret = secretOf(await scanQrCode(page, SHOTS));
+    await typeEmailedCode(page);
     await page.getByLabel('Token').fill(authenticatorCode(secret, -30));
     await page.getByRole('button', { name: 'Activate two-factor authentication' }).click();
     await page.getByRole('button', { name: 'Continue' }).click();
@@ -170,6 +173,7 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
     await addKey.getByLabel('One-time passcode').fill(authenticatorCode(secret));
     await addKey.getByRole('button', { name: 'Add security key or passkey' }).click();
     await page.getByLabel('Name of the key').fill('Office key');
+    await typeEmailedCode(page);
     await page.getByRole('button', { name: 'Add security key or passkey' }).click();
     await page.getByText('Your security key or passkey is added.').waitFor();
     const factor = await suite.twofold.store.secondFactors.find(userId);
@@ -193,6 +197,7 @@ async function credentialsOn(key: VirtualKey): Promise<Array<{ credentialId: str
     await signInAtDemo(scripted, email);
     await scripted.getByRole('link', { name: 'Use a security key or passkey instead' }).click();
     await scripted.getByLabel('Name of the key').fill('Key');
+    await typeEmailedCode(scripted);
     await scripted.getByRole('button', { name: 'Add security key or passkey' }).click();
     await scripted.getByRole('heading', { name: 'Recovery codes' }).waitFor();
     const codes = await scripted.locator('#recovery-codes code').allInnerTexts();

@@ -97,7 +97,7 @@ async function startRelyingParty(issuer: string, clientId: string, port: number)
   const signIn = async (page: Page, email: string) => {
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   };
 
   it('returns a form_post sign-in to the relying party, and signs in as someone else over that session', async () => {

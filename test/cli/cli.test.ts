@@ -54,7 +54,7 @@ describe('twofold command line', () => {
     const dir = tempDir();
     await cli(dir, ['org', 'create', 'city', '--name', 'City']);
     const set = await cli(dir, ['org', 'set', 'city', '--grace-days', '14', '--remember-days', '7', '--apply-to', 'owners', '--force-2fa', 'on']);
-    expect(set).toMatchObject({ status: 0, out: ['Force Two-Factor Authentication is on for "city".\n"city": grace period 14 days, browsers remembered for 7 days, applies to owners only.'] });
+    expect(set).toMatchObject({ status: 0, out: ['Force Two-Factor Authentication is on for "city".\n"city": grace period 14 days, browsers remembered for 7 days, applies to owners only, any second factor, first set-up confirmed by e-mail.'] });
     for (const argv of [['--grace-days', '91'], ['--grace-days', '-1'], ['--remember-days', 'abc'], ['--apply-to', 'everyone'], ['--grace-days', '3', '--force-2fa', 'maybe'], []]) {
       const refused = await cli(dir, ['org', 'set', 'city', ...argv]);
       expect([argv, refused.status !== 0, refused.err.length]).toStrictEqual([argv, true, 1]);

@@ -49,12 +49,12 @@ describe('twofold user import and member export', () => {
 
     const csv = await cli(dir, ['member', 'export', 'city']);
     expect(csv.out[0]!.split('\n')).toStrictEqual([
-      'email,name,role,two_factor,recovery_codes_remaining,security_keys,last_sign_in_at,setup_deadline',
-      'ada@city.test,"Lovelace, Ada",owner,not enrolled,0,0,,',
-      'bob@city.test,Bob,member,not enrolled,0,0,,',
+      'email,name,role,two_factor,strongest_factor,recovery_codes_remaining,security_keys,last_sign_in_at,setup_deadline',
+      'ada@city.test,"Lovelace, Ada",owner,not enrolled,,0,0,,',
+      'bob@city.test,Bob,member,not enrolled,,0,0,,',
     ]);
     const jsonl = (await cli(dir, ['member', 'export', 'county', '--format', 'jsonl'])).out[0]!.split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(jsonl).toStrictEqual([{ email: 'ada@city.test', name: 'Lovelace, Ada', role: 'member', two_factor: 'not enrolled', recovery_codes_remaining: 0, security_keys: 0, last_sign_in_at: '', setup_deadline: '' }]);
+    expect(jsonl).toStrictEqual([{ email: 'ada@city.test', name: 'Lovelace, Ada', role: 'member', two_factor: 'not enrolled', strongest_factor: '', recovery_codes_remaining: 0, security_keys: 0, last_sign_in_at: '', setup_deadline: '' }]);
     // No hashes in the report.
     expect(csv.out[0]!).not.toContain('$argon2');
 

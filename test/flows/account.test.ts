@@ -3,7 +3,7 @@ import { OPERATOR } from '../../src/application/actor.js';
 
 import { Browser, formAction, type Page } from '../support/browser.js';
 import { REDIRECT_URI, oidc, signInWithPassword, startSignIn } from '../support/relying-party.js';
-import { codeAt, completeSetup, recoveryCodesOf, setupKeyOf } from '../support/second-factor.js';
+import { codeAt, completeSetup, emailCodeFor, recoveryCodesOf, setupKeyOf } from '../support/second-factor.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
 import type { TestSmtpServer } from '../support/smtp.js';
 import type { TestInstance } from '../support/twofold.js';
@@ -44,7 +44,7 @@ describe('the account page (/account)', () => {
     const setup = await browser.submit(page, formAction(page.html, '/2fa/activate'), { 'activate-password': PASSWORD });
     expect(setup.html).toMatch(/<h1>Set up two-factor authentication<\/h1>/);
     const secret = setupKeyOf(setup.html);
-    const codesPage = await browser.submit(setup, formAction(setup.html, '/2fa/setup'), { token: await codeAt(secret) });
+    const codesPage = await browser.submit(setup, formAction(setup.html, '/2fa/setup'), { token: await codeAt(secret), ...(await emailCodeFor(setup)) });
     const firstCodes = recoveryCodesOf(codesPage.html);
     expect(firstCodes).toHaveLength(10);
     const enabled = await browser.submit(codesPage, formAction(codesPage.html, '/recovery-codes/done?after=enabled'), {});
@@ -77,7 +77,7 @@ describe('the account page (/account)', () => {
     const { browser, page } = await openAccount(email);
     const setup = await browser.submit(page, formAction(page.html, '/2fa/activate'), { 'activate-password': PASSWORD });
     const secret = setupKeyOf(setup.html);
-    const codesPage = await browser.submit(setup, formAction(setup.html, '/2fa/setup'), { token: await codeAt(secret) });
+    const codesPage = await browser.submit(setup, formAction(setup.html, '/2fa/setup'), { token: await codeAt(secret), ...(await emailCodeFor(setup)) });
     const enabled = await browser.submit(codesPage, formAction(codesPage.html, '/recovery-codes/done?after=enabled'), {});
 
     const tooFarAhead = await browser.submit(enabled, formAction(enabled.html, '/2fa/deactivate'), { 'deactivate-password': PASSWORD, 'deactivate-passcode': await codeAt(secret, 5) });
@@ -148,7 +148,7 @@ describe('the account page (/account)', () => {
 
     const { browser, page } = await openAccount(email);
     const setup = await browser.submit(page, formAction(page.html, '/2fa/activate'), { 'activate-password': PASSWORD });
-    const codesPage = await browser.submit(setup, formAction(setup.html, '/2fa/setup'), { token: await codeAt(setupKeyOf(setup.html)) });
+    const codesPage = await browser.submit(setup, formAction(setup.html, '/2fa/setup'), { token: await codeAt(setupKeyOf(setup.html)), ...(await emailCodeFor(setup)) });
     const enabled: Page = await browser.submit(codesPage, formAction(codesPage.html, '/recovery-codes/done?after=enabled'), {});
     const done = await browser.submit(enabled, formAction(enabled.html, '/sessions/end-others'), {});
     expect(done.html).toMatch(/Every other session is signed out\./);

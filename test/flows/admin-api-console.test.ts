@@ -99,9 +99,9 @@ describe('the admin API: the console\'s routes, bodies checked against their def
 
     // The case, and a typo that used to do nothing silently.
     const policy = await api('PUT', '/organizations/city/policy', '{"__proto__": 1, "constructor": 2}');
-    expect(policy).toStrictEqual({ status: 400, json: { error: 'invalid_request', error_description: 'Unknown properties "__proto__", "constructor". This endpoint takes "forceTwoFactor", "gracePeriodDays", "rememberBrowserDays", "applyTo".' } });
+    expect(policy).toStrictEqual({ status: 400, json: { error: 'invalid_request', error_description: 'Unknown properties "__proto__", "constructor". This endpoint takes "forceTwoFactor", "gracePeriodDays", "rememberBrowserDays", "applyTo", "requiredFactor", "confirmSetupByEmail".' } });
     const typo = await api('PUT', '/organizations/city/policy', { forceTwoFacter: false });
-    expect(typo.json.error_description).toBe('Unknown property "forceTwoFacter". This endpoint takes "forceTwoFactor", "gracePeriodDays", "rememberBrowserDays", "applyTo".');
+    expect(typo.json.error_description).toBe('Unknown property "forceTwoFacter". This endpoint takes "forceTwoFactor", "gracePeriodDays", "rememberBrowserDays", "applyTo", "requiredFactor", "confirmSetupByEmail".');
     const none = await api('DELETE', '/site/applications/app', { force: true });
     expect(none.json.error_description).toBe('Unknown property "force". This endpoint takes no body.');
     // A caller who may not act learns nothing from the body: authorization comes first.

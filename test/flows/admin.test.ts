@@ -273,7 +273,10 @@ describe('organization administration (/admin and /admin/api)', () => {
       gracePeriodDays: 0,
       rememberBrowserDays: 0,
       applyTo: 'all',
+      requiredFactor: 'any',
+      confirmSetupByEmail: true,
       enforcementStartedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+      keysRequiredSince: null,
     });
     const members = (await callApi(url(), token, 'GET', '/admin/api/organizations/springfield/members')).json.members as Array<{ email: string; twoFactor: { enrolled: boolean } }>;
     expect(members.find((member) => member.email === 'nina@springfield.test')?.twoFactor.enrolled).toBe(true);

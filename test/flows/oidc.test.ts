@@ -55,7 +55,7 @@ describe('OIDC flows through the real app, with openid-client as the relying par
     const metadata = (await discover(twofold.url, 'spa')).serverMetadata();
     expect(metadata.issuer).toBe(twofold.url);
     expect(metadata.code_challenge_methods_supported).toStrictEqual(['S256']);
-    expect(metadata.acr_values_supported).toStrictEqual([ACR.password, ACR.twoFactor, ACR.papeMultiFactor]);
+    expect(metadata.acr_values_supported).toStrictEqual([ACR.password, ACR.twoFactor, ACR.papeMultiFactor, ACR.phishingResistant]);
     expect(metadata.grant_types_supported).toContain('refresh_token');
     expect(metadata.end_session_endpoint).toBeTruthy();
     expect(metadata.response_types_supported).toStrictEqual(['code']);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ACR } from '../../src/policy/acr.js';
 import { Browser, csrfTokenOf, formAction } from '../support/browser.js';
 import { REDIRECT_URI, exchangeCode, oidc, signInAndAllow, signInWithPassword, startSignIn } from '../support/relying-party.js';
-import { codeAt, completeSetup, recoveryCodesOf, setupKeyOf, submitPasscode } from '../support/second-factor.js';
+import { codeAt, completeSetup, emailCodeFor, recoveryCodesOf, setupKeyOf, submitPasscode } from '../support/second-factor.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
 import { reportSkip } from '../support/skips.js';
 import type { TestSmtpServer } from '../support/smtp.js';
@@ -54,7 +54,7 @@ describe('the second factor through the real app, with openid-client as the rely
     expect(setupKeyOf(reloaded.html)).toBe(setupKeyOf(page.html));
 
     const secret = setupKeyOf(page.html);
-    const codesPage = await browser.submit(page, formAction(page.html, '/setup'), { token: await codeAt(secret) });
+    const codesPage = await browser.submit(page, formAction(page.html, '/setup'), { token: await codeAt(secret), ...(await emailCodeFor(page)) });
     expect(codesPage.html).toMatch(/<h1>Recovery codes<\/h1>/);
     expect(codesPage.headers.get('cache-control')).toBe('no-store');
     const codes = recoveryCodesOf(codesPage.html);

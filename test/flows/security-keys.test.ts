@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Browser, formAction, type Page } from '../support/browser.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
 import { REDIRECT_URI, exchangeCode, signInWithPassword, startSignIn } from '../support/relying-party.js';
-import { recoveryCodesOf } from '../support/second-factor.js';
+import { emailCodeFor, recoveryCodesOf } from '../support/second-factor.js';
 import { SoftwareKey } from '../support/software-key.js';
 
 /** The WebAuthn options a page hands its script (HTML-escaped JSON in data-webauthn-options). */
@@ -43,10 +43,10 @@ describe('security keys over HTTP', () => {
     const keyPage = await browser.visit(/href="([^"]+\/setup\/security-key)"/.exec(setup.html)![1]!);
     const options = optionsOf(keyPage);
     expect(options.rp?.id).toBe('127.0.0.1');
-    const codesPage = await browser.submit(keyPage, formAction(keyPage.html, '/setup/security-key'), { name: 'Desk key', response: JSON.stringify(key.register({ challenge: options.challenge })) });
+    const codesPage = await browser.submit(keyPage, formAction(keyPage.html, '/setup/security-key'), { name: 'Desk key', response: JSON.stringify(key.register({ challenge: options.challenge })), ...(await emailCodeFor(keyPage)) });
     expect(recoveryCodesOf(codesPage.html)).toHaveLength(10);
     const landed = await browser.submit(codesPage, formAction(codesPage.html, '/continue'), {});
-    expect(await amrOf(browser, landed, pending)).toStrictEqual({ amr: ['hwk', 'mfa', 'pwd'], acr: 'urn:twofold:acr:two-factor' });
+    expect(await amrOf(browser, landed, pending)).toStrictEqual({ amr: ['hwk', 'mfa', 'pwd'], acr: 'urn:twofold:acr:phishing-resistant' });
 
     const again = new Browser(fixture.twofold.url);
     const next = await startSignIn(fixture.rp);

@@ -49,7 +49,14 @@ describe('the log never holds a secret', () => {
       await signInWithPassword(new Browser(twofold.url), await startSignIn(rp), 'ada@city.test', WRONG_PASSWORD);
       const first = new Browser(twofold.url);
       const pending = await startSignIn(rp, { scope: 'openid email offline_access', prompt: 'consent' });
-      const { secret, codes, landed } = await completeSetup(first, await signInWithPassword(first, pending, 'ada@city.test', PASSWORD));
+      const setupPage = await signInWithPassword(first, pending, 'ada@city.test', PASSWORD);
+      // The code that confirms the first set-up, read from the outbox (the mail server is down): never to be logged either.
+      // Claimed as a worker would, later than any lease the instance's own worker holds on it now.
+      const codeAt0 = new Date(Date.now() + 10 * LEASE_MS);
+      const [codeMail] = (await twofold.store.outbox.claim('test', codeAt0, new Date(codeAt0.getTime() + 1), 10)).filter((message) => /finish setting up/.test(message.subject));
+      const emailCode = /Your code: (\d{6})/.exec((JSON.parse(twofold.composition.box.open(codeMail!.sealedBody, bodyContext(codeMail!.id))) as MailBody).text)![1]!;
+      passcodes.push(emailCode);
+      const { secret, codes, landed } = await completeSetup(first, setupPage, 0, emailCode);
       secrets.push(secret, ...codes);
       passcodes.push(await codeAt(secret));
       const callback = (await allow(first, landed)).url;

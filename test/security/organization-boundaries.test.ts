@@ -259,7 +259,7 @@ describe('organizations are trust boundaries: an owner cannot reach another orga
       const account = await user(email);
       const key = new SoftwareKey(url(), new URL(url()).hostname);
       const options = await app().secondFactors.keyRegistrationOptions(`test-${name}`, account);
-      const added = await app().secondFactors.addSecurityKey(`test-${name}`, account, JSON.stringify(key.register({ challenge: options.challenge })), name, '192.0.2.1');
+      const added = await app().secondFactors.addSecurityKey(`test-${name}`, account, JSON.stringify(key.register({ challenge: options.challenge })), name, '192.0.2.1', { mailboxProvenAt: new Date() });
       expect(added.ok).toBe(true);
       return account.id;
     };
@@ -276,9 +276,9 @@ describe('organizations are trust boundaries: an owner cannot reach another orga
     const kitId = await addKey('kit@elsewhere.test', 'Kit key');
     const listed = await callApi(url(), eveToken, 'GET', '/admin/api/organizations/evil/members');
     const kit = (listed.json.members as Array<{ email: string; twoFactor: { enrolled: boolean; securityKeys: number; recoveryCodesRemaining: number } }>).find((member) => member.email === 'kit@elsewhere.test');
-    expect(kit?.twoFactor).toStrictEqual({ enrolled: true, securityKeys: 1, recoveryCodesRemaining: 10, deadline: null, overdue: false });
+    expect(kit?.twoFactor).toStrictEqual({ enrolled: true, strongestFactor: 'security-key', securityKeys: 1, recoveryCodesRemaining: 10, deadline: null, overdue: false });
     const members = await eve.visit('/admin/orgs/evil/members');
-    expect(members.html).toMatch(/Enrolled<\/span> \(1 security key, 10 recovery codes left\)/);
+    expect(members.html).toMatch(/Enrolled<\/span> — security key or passkey\s+\(1 security key, 10 recovery codes left\)/);
     const reset = await callApi(url(), eveToken, 'POST', `/admin/api/organizations/evil/members/${kitId}/disable-2fa`, { reason: 'lost key' });
     expect(reset.status).toBe(200);
     expect(await store().securityKeys.listByUser(kitId)).toStrictEqual([]);

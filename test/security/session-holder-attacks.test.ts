@@ -8,7 +8,7 @@ import { adminBrowser, callApi, postForm } from '../support/admin.js';
 import { Browser, formAction, type Page } from '../support/browser.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
 import { REDIRECT_URI, exchangeCode, oidc, signInAndAllow, signInWithPassword, startSignIn } from '../support/relying-party.js';
-import { codeAt, completeSetup, recoveryCodesOf } from '../support/second-factor.js';
+import { codeAt, completeSetup, emailCodeFor, recoveryCodesOf } from '../support/second-factor.js';
 import { reportSkip } from '../support/skips.js';
 import { SoftwareKey } from '../support/software-key.js';
 
@@ -110,7 +110,7 @@ describe('a session alone, a remembered browser, an older link', () => {
       const own = await accountSession(control);
       const ownAsked = await own.browser.submit(own.page, formAction(own.page.html, '/security-keys/add'), { 'add-key-password': PASSWORD });
       const ownKey = key();
-      const codes = await own.browser.submit(ownAsked, formAction(ownAsked.html, '/security-keys/new'), { name: 'Mine', response: JSON.stringify(ownKey.register({ challenge: webauthnOptionsOf(ownAsked, 'register')!.challenge })) });
+      const codes = await own.browser.submit(ownAsked, formAction(ownAsked.html, '/security-keys/new'), { name: 'Mine', response: JSON.stringify(ownKey.register({ challenge: webauthnOptionsOf(ownAsked, 'register')!.challenge })), ...(await emailCodeFor(ownAsked)) });
       expect(recoveryCodesOf(codes.html)).toHaveLength(10);
 
       const { browser, page } = await accountSession(email);
@@ -342,7 +342,7 @@ describe('a session alone, a remembered browser, an older link', () => {
       const browser = new Browser(twofold().url);
       const setup = await signInWithPassword(browser, await startSignIn(fixture.rp), email, PASSWORD);
       const keyPage = await browser.visit(/href="([^"]+\/setup\/security-key)"/.exec(setup.html)![1]!);
-      const codesPage = await browser.submit(keyPage, formAction(keyPage.html, '/setup/security-key'), { name: 'First', response: JSON.stringify(first.register({ challenge: webauthnOptionsOf(keyPage, 'register')!.challenge })) });
+      const codesPage = await browser.submit(keyPage, formAction(keyPage.html, '/setup/security-key'), { name: 'First', response: JSON.stringify(first.register({ challenge: webauthnOptionsOf(keyPage, 'register')!.challenge })), ...(await emailCodeFor(keyPage)) });
       const codes = recoveryCodesOf(codesPage.html);
       expect(codes).toHaveLength(10);
       await store().securityKeys.add({ credentialId: second.id, userId: (await user(email)).id, name: 'Second', publicKey: 'unused', counter: 0, transports: [], synced: false }, { recoveryKeyId: 'unused', recoveryCodeHashes: [] });

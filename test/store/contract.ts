@@ -236,8 +236,20 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
       it('stores the rollout settings, with defaults for a new organization', async () => {
         const org = await store.organizations.create({ slug: 'city', name: 'City' });
         expect(org).toMatchObject({ gracePeriodDays: 0, rememberBrowserDays: 0, applyTo: 'all' });
-        await store.organizations.setRollout(org.id, { gracePeriodDays: 14, rememberBrowserDays: 30, applyTo: 'owners' });
+        await store.organizations.setRollout(org.id, { gracePeriodDays: 14, rememberBrowserDays: 30, applyTo: 'owners', requiredFactor: 'any', confirmSetupByEmail: true }, new Date());
         expect(await store.organizations.findBySlug('city')).toMatchObject({ gracePeriodDays: 14, rememberBrowserDays: 30, applyTo: 'owners', forceTwoFactor: false });
+      });
+
+      it('stores the required factor and the e-mail confirmation, and keeps the first time keys were required', async () => {
+        const org = await store.organizations.create({ slug: 'keys', name: 'Keys' });
+        expect(org).toMatchObject({ requiredFactor: 'any', keysRequiredSince: null, confirmSetupByEmail: true });
+        const base = { gracePeriodDays: 0, rememberBrowserDays: 0, applyTo: 'all' as const };
+        await store.organizations.setRollout(org.id, { ...base, requiredFactor: 'any', confirmSetupByEmail: false }, new Date('2026-01-01T00:00:00Z'));
+        expect(await store.organizations.findById(org.id)).toMatchObject({ requiredFactor: 'any', keysRequiredSince: null, confirmSetupByEmail: false });
+        await store.organizations.setRollout(org.id, { ...base, requiredFactor: 'security-key', confirmSetupByEmail: true }, new Date('2026-02-01T00:00:00Z'));
+        await store.organizations.setRollout(org.id, { ...base, requiredFactor: 'any', confirmSetupByEmail: true }, new Date('2026-03-01T00:00:00Z'));
+        await store.organizations.setRollout(org.id, { ...base, requiredFactor: 'security-key', confirmSetupByEmail: true }, new Date('2026-04-01T00:00:00Z'));
+        expect(await store.organizations.findById(org.id)).toMatchObject({ requiredFactor: 'security-key', keysRequiredSince: new Date('2026-02-01T00:00:00Z'), confirmSetupByEmail: true });
       });
 
       it('stores whether a federation is trusted for two-factor', async () => {

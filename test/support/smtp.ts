@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
@@ -6,6 +8,49 @@ export interface CapturedMail {
   readonly subject: string;
   readonly text: string;
   readonly html: string;
+}
+
+/** Every server this test file started, so that a helper can read a person's newest e-mail as they would. */
+const running = new Set<TestSmtpServer>();
+/** The outbox folders of instances started without a mail server (their e-mails are files there). */
+const fileOutboxes = new Set<string>();
+
+/** Registers an instance's DATA_DIR/outbox, where it writes its e-mails when it has no SMTP_URL. */
+export function readMailFilesIn(folder: string): void {
+  fileOutboxes.add(folder);
+}
+
+/** What the mail servers and outbox folders hold for `to`, oldest first. */
+async function mailTo(to: string): Promise<Array<Pick<CapturedMail, 'subject' | 'text'>>> {
+  const found: Array<Pick<CapturedMail, 'subject' | 'text'> & { at: number }> = [];
+  for (const server of running) found.push(...server.messages.filter((message) => message.to === to).map((message, at) => ({ ...message, at })));
+  for (const folder of fileOutboxes) {
+    const files = fs.existsSync(folder) ? fs.readdirSync(folder).map((name) => path.join(folder, name)) : [];
+    for (const file of files) {
+      const mail = await simpleParser(fs.readFileSync(file));
+      const address = (Array.isArray(mail.to) ? mail.to[0] : mail.to)?.value[0]?.address;
+      if (address === to) found.push({ subject: mail.subject ?? '', text: mail.text ?? '', at: fs.statSync(file).mtimeMs });
+    }
+  }
+  return found.sort((a, b) => a.at - b.at);
+}
+
+/**
+ * The code e-mailed to confirm a first set-up (docs/rules.md, "The first set-up belongs to the
+ * person") from whichever of this file's mail servers received it: the newest one not in `except`
+ * (codes already tried), waiting up to `timeoutMs` for one.
+ */
+export async function emailedSetupCode(to: string, { except = [], timeoutMs = 5000 }: { except?: readonly string[]; timeoutMs?: number } = {}): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const codes = (await mailTo(to))
+      .filter((message) => /finish setting up two-factor/.test(message.subject))
+      .map((message) => /Your code: (\d{6})/.exec(message.text)?.[1])
+      .filter((code): code is string => code !== undefined && !except.includes(code));
+    if (codes.length > 0) return codes.at(-1)!;
+    if (Date.now() > deadline) throw new Error(`no e-mailed set-up code for ${to}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** A real SMTP server on a loopback port that keeps what it receives. */
@@ -38,6 +83,7 @@ export class TestSmtpServer {
 
   async start(port = 0): Promise<string> {
     await new Promise<void>((resolve) => this.#server.listen(port, '127.0.0.1', () => resolve()));
+    running.add(this);
     this.port = (this.#server.server.address() as { port: number }).port;
     return `smtp://127.0.0.1:${this.port}`;
   }
@@ -57,6 +103,7 @@ export class TestSmtpServer {
   }
 
   close(): Promise<void> {
+    running.delete(this);
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 }

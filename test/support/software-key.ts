@@ -53,6 +53,10 @@ export class SoftwareKey {
   readonly #keys = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   /** The next signature counter this key reports. */
   counter = 1;
+  /** The account the key was made for (the registration options' user id), which a passkey's answer names. */
+  userHandle: string | undefined;
+  /** Whether the device checks its PIN or fingerprint (the UV flag); a test turns it off to play a key without one. */
+  userVerifies = true;
 
   constructor(private readonly origin: string, private readonly rpId: string, private readonly synced = false) {}
 
@@ -61,7 +65,7 @@ export class SoftwareKey {
   }
 
   #flags(extra: number): number {
-    return FLAG_UP | FLAG_UV | extra | (this.synced ? FLAG_BE | FLAG_BS : 0);
+    return FLAG_UP | (this.userVerifies ? FLAG_UV : 0) | extra | (this.synced ? FLAG_BE | FLAG_BS : 0);
   }
 
   #clientData(type: string, ceremony: Ceremony): Buffer {
@@ -74,8 +78,9 @@ export class SoftwareKey {
     return out;
   }
 
-  /** The answer to `navigator.credentials.create` (attestation "none"). */
-  register(ceremony: Ceremony): Record<string, unknown> {
+  /** The answer to `navigator.credentials.create` (attestation "none"); `userId` (the options' `user.id`) makes it a passkey that names its account. */
+  register(ceremony: Ceremony & { readonly userId?: string }): Record<string, unknown> {
+    this.userHandle = ceremony.userId;
     const jwk = this.#keys.publicKey.export({ format: 'jwk' });
     const cose = cbor(new Map<number, unknown>([[1, 2], [3, -7], [-1, 1], [-2, Buffer.from(jwk.x!, 'base64url')], [-3, Buffer.from(jwk.y!, 'base64url')]]));
     const idLength = Buffer.alloc(2);
@@ -100,7 +105,7 @@ export class SoftwareKey {
       id: this.id,
       rawId: this.id,
       type: 'public-key',
-      response: { clientDataJSON: b64url(clientData), authenticatorData: b64url(authData), signature: b64url(signature) },
+      response: { clientDataJSON: b64url(clientData), authenticatorData: b64url(authData), signature: b64url(signature), ...(this.userHandle ? { userHandle: this.userHandle } : {}) },
       clientExtensionResults: {},
     };
   }

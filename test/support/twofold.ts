@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../config/index.js';
 import { createLogger } from '../../src/log.js';
 import { startTwofold, type RunningTwofold } from '../../src/start.js';
+import { readMailFilesIn } from './smtp.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -70,5 +71,6 @@ export async function startTestInstance(env: Record<string, string> = {}): Promi
   });
   const logLines: string[] = [];
   const running = await startTwofold(config, createLogger('debug', (line) => logLines.push(line)));
+  if (!config.mail.smtpUrl) readMailFilesIn(config.mail.outboxDir);
   return { ...running, url: config.issuer, config, logLines, store: running.composition.store, mailer: running.composition.mailer };
 }

@@ -31,6 +31,9 @@ const org = (facts: Org): OrganizationFacts => ({
   joinedAt: at('2025-01-01'),
   gracePeriodDays: 14,
   rememberBrowserDays: 0,
+  requiredFactor: 'any',
+  keysRequiredSince: null,
+  confirmSetupByEmail: true,
   ...facts,
 });
 
@@ -104,7 +107,7 @@ describe('the next step, with a grace period', () => {
   for (const [name, overrides, now, level, step] of rows) {
     it(name, () => {
       const all = facts(overrides);
-      expect(nextSecondFactorStep(decideSecondFactor(all), { enrolled: all.enrolled, level, deadline: setupDeadline(all.organizations), now: at(now) })).toBe(step);
+      expect(nextSecondFactorStep(decideSecondFactor(all), { enrolled: all.enrolled, hasKey: false, level, deadline: setupDeadline(all.organizations), keyDeadline: null, now: at(now) })).toBe(step);
     });
   }
 });

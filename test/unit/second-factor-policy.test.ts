@@ -24,6 +24,9 @@ const organization = (slug: string, forceTwoFactor: boolean, managesAccount = fa
   joinedAt: new Date('2025-06-01T00:00:00Z'),
   gracePeriodDays: 0,
   rememberBrowserDays: 0,
+  requiredFactor: 'any',
+  keysRequiredSince: null,
+  confirmSetupByEmail: true,
 });
 const city = (forceTwoFactor: boolean, managesAccount = false) => organization('city', forceTwoFactor, managesAccount);
 const county = (forceTwoFactor: boolean, managesAccount = false) => organization('county', forceTwoFactor, managesAccount);
@@ -132,7 +135,7 @@ describe('the next step of a sign-in', () => {
     ['required, set up, session already passed the second factor', true, true, true, 'none'],
   ];
   for (const [name, isRequired, enrolled, sessionHas, step] of rows) {
-    it(name, () => expect(nextSecondFactorStep(isRequired ? required : notRequired, { enrolled, level: sessionHas ? 'two-factor' : 'password', deadline: null, now: new Date() })).toBe(step));
+    it(name, () => expect(nextSecondFactorStep(isRequired ? required : notRequired, { enrolled, hasKey: false, level: sessionHas ? 'two-factor' : 'password', deadline: null, keyDeadline: null, now: new Date() })).toBe(step));
   }
 });
 

@@ -18,7 +18,7 @@ describe('security key verification', () => {
 
   beforeEach(async () => {
     store = openSqliteStore(path.join(tempDir(), 'twofold.db'));
-    factor = new SecurityKeyFactor(store, relyingPartyOf(`${ORIGIN}/`, 'Twofold'));
+    factor = new SecurityKeyFactor(store, relyingPartyOf(`${ORIGIN}/`, 'Twofold'), Buffer.alloc(32, 7));
     user = await store.users.create({ email: 'ada@x.test', name: 'Ada', passwordHash: null, siteAdmin: false });
   });
   afterEach(() => store.close());
@@ -29,6 +29,60 @@ describe('security key verification', () => {
     if (!registration.ok) throw new Error(`registration refused: ${registration.reason}`);
     await store.securityKeys.add(registration.key, CODES);
   }
+
+  /** A passkey made for `owner` as a browser would: the options' user id goes with it, and comes back as its user handle. */
+  async function enrollPasskey(key: SoftwareKey, owner: User = user): Promise<void> {
+    const options = await factor.registrationOptions(`register-${owner.id}`, owner, []);
+    const registration = await factor.register(`register-${owner.id}`, owner, JSON.stringify(key.register({ challenge: options.challenge, userId: options.user.id })), 'Passkey');
+    if (!registration.ok) throw new Error(`registration refused: ${registration.reason}`);
+    await store.securityKeys.add(registration.key, CODES);
+  }
+
+  describe('signing in with a passkey alone', () => {
+    it('offers no account and prefers user verification, with a challenge that is the sign-in\'s own', async () => {
+      const options = await factor.passkeyOptions('sign-in-1');
+      expect([options.allowCredentials, options.userVerification, options.rpId]).toStrictEqual([[], 'preferred', RP_ID]);
+      expect((await factor.passkeyOptions('sign-in-1')).challenge).toBe(options.challenge);
+      expect((await factor.passkeyOptions('sign-in-2')).challenge).not.toBe(options.challenge);
+      // Nothing is stored for showing the options.
+      expect(await store.attempts.peek('passkey-challenge:sign-in-1', new Date())).toBeNull();
+    });
+
+    it('names the account and says whether the device verified the person', async () => {
+      const passkey = new SoftwareKey(ORIGIN, RP_ID, true);
+      await enrollPasskey(passkey);
+      const verified = passkey.sign({ challenge: (await factor.passkeyOptions('a')).challenge });
+      expect(await factor.verifyPasskey('a', JSON.stringify(verified))).toStrictEqual({ ok: true, userId: user.id, amr: 'swk', userVerified: true });
+      passkey.userVerifies = false;
+      const unverified = passkey.sign({ challenge: (await factor.passkeyOptions('b')).challenge });
+      expect(await factor.verifyPasskey('b', JSON.stringify(unverified))).toStrictEqual({ ok: true, userId: user.id, amr: 'swk', userVerified: false });
+    });
+
+    it('spends the challenge with the first answer, right or wrong', async () => {
+      const passkey = new SoftwareKey(ORIGIN, RP_ID);
+      await enrollPasskey(passkey);
+      const { challenge: c } = await factor.passkeyOptions('once');
+      expect(await factor.verifyPasskey('once', '{"not":"an answer"}')).toStrictEqual({ ok: false });
+      expect(await factor.verifyPasskey('once', JSON.stringify(passkey.sign({ challenge: c })))).toStrictEqual({ ok: false });
+      const { challenge: fresh } = await factor.passkeyOptions('twice');
+      const answer = JSON.stringify(passkey.sign({ challenge: fresh }));
+      expect((await factor.verifyPasskey('twice', answer)).ok).toBe(true);
+      expect((await factor.verifyPasskey('twice', answer)).ok).toBe(false);
+    });
+
+    it('refuses an answer to another sign-in\'s challenge, one that names another account, and one from a key saved nowhere', async () => {
+      const passkey = new SoftwareKey(ORIGIN, RP_ID);
+      await enrollPasskey(passkey);
+      const other = await store.users.create({ email: 'bob@x.test', name: 'Bob', passwordHash: null, siteAdmin: false });
+      expect(await factor.verifyPasskey('mine', JSON.stringify(passkey.sign({ challenge: (await factor.passkeyOptions('theirs')).challenge })))).toStrictEqual({ ok: false, userId: user.id });
+      passkey.userHandle = Buffer.from(other.id).toString('base64url');
+      expect(await factor.verifyPasskey('named', JSON.stringify(passkey.sign({ challenge: (await factor.passkeyOptions('named')).challenge })))).toStrictEqual({ ok: false });
+      const stranger = new SoftwareKey(ORIGIN, RP_ID);
+      stranger.userHandle = Buffer.from(user.id).toString('base64url');
+      expect(await factor.verifyPasskey('stranger', JSON.stringify(stranger.sign({ challenge: (await factor.passkeyOptions('stranger')).challenge })))).toStrictEqual({ ok: false });
+      expect(await factor.ownerOf(JSON.stringify(stranger.sign({ challenge: 'x' })))).toBeNull();
+    });
+  });
 
   async function challenge(hold = 'sign-in', owner: User = user): Promise<string> {
     return (await factor.authenticationOptions(hold, owner, await store.securityKeys.listByUser(owner.id))).challenge;
@@ -144,7 +198,8 @@ describe('security keys in the second-factor service', () => {
   it('makes a first key the second factor, with ten recovery codes shown once', async () => {
     const secondFactors = instance.composition.application.secondFactors;
     const options = await secondFactors.keyRegistrationOptions('hold-1', user);
-    const added = await secondFactors.addSecurityKey('hold-1', user, JSON.stringify(key.register({ challenge: options.challenge })), '  Blue   key ', '192.0.2.1');
+    // The mailbox was just proven (as after an e-mailed link): this test is not about the e-mailed code.
+    const added = await secondFactors.addSecurityKey('hold-1', user, JSON.stringify(key.register({ challenge: options.challenge })), '  Blue   key ', '192.0.2.1', { mailboxProvenAt: new Date() });
     expect(added).toStrictEqual({ ok: true, first: true, amr: 'hwk' });
     const codes = await secondFactors.freshRecoveryCodes('hold-1', user);
     expect(codes).toHaveLength(10);

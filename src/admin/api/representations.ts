@@ -12,7 +12,10 @@ export const policyJson = (organization: Organization) => ({
   gracePeriodDays: organization.gracePeriodDays,
   rememberBrowserDays: organization.rememberBrowserDays,
   applyTo: organization.applyTo,
+  requiredFactor: organization.requiredFactor,
+  confirmSetupByEmail: organization.confirmSetupByEmail,
   enforcementStartedAt: iso(organization.enforcementStartedAt),
+  keysRequiredSince: iso(organization.keysRequiredSince),
 });
 
 export const memberJson = (row: MemberRow) => ({
@@ -21,7 +24,7 @@ export const memberJson = (row: MemberRow) => ({
   name: row.user.name,
   role: row.role,
   suspended: row.user.suspendedAt !== null,
-  twoFactor: { enrolled: row.enrolled, recoveryCodesRemaining: row.recoveryCodesRemaining, securityKeys: row.securityKeys, deadline: iso(row.deadline), overdue: row.overdue },
+  twoFactor: { enrolled: row.enrolled, strongestFactor: row.strongestFactor, recoveryCodesRemaining: row.recoveryCodesRemaining, securityKeys: row.securityKeys, deadline: iso(row.deadline), overdue: row.overdue },
   lastSignInAt: iso(row.user.lastSignInAt),
 });
 

@@ -92,10 +92,14 @@ export function adminApiRoutes(application: Pick<Application, 'organizations' | 
         gracePeriodDays: { type: 'integer', minimum: 0, maximum: ROLLOUT_MAX_DAYS, description: 'Days a member without a second factor may put setup off.' },
         rememberBrowserDays: { type: 'integer', minimum: 0, maximum: ROLLOUT_MAX_DAYS, description: 'Days a browser may be remembered after a second factor (0: never).' },
         applyTo: text('Whom enforcement covers: all members, or owners only.', 6, { enum: ['all', 'owners'] }),
+        requiredFactor: text('Which second factor members must have: any, or a security key or passkey only.', 12, { enum: ['any', 'security-key'] }),
+        confirmSetupByEmail: { type: 'boolean', description: 'A first set-up needs a code e-mailed to the member as well.' },
       }),
       answers: 'The policy, and `membersNotified`.',
       async handler({ actor, params, body, ip }) {
-        let organization = await organizations.setRollout(actor, params.slug!, { gracePeriodDays: body.gracePeriodDays, rememberBrowserDays: body.rememberBrowserDays, applyTo: body.applyTo }, ip);
+        let organization = await organizations.setRollout(actor, params.slug!, {
+          gracePeriodDays: body.gracePeriodDays, rememberBrowserDays: body.rememberBrowserDays, applyTo: body.applyTo, requiredFactor: body.requiredFactor, confirmSetupByEmail: body.confirmSetupByEmail,
+        }, ip);
         let notified = 0;
         if (body.forceTwoFactor !== undefined) ({ organization, notified } = await organizations.setForceTwoFactor(actor, params.slug!, body.forceTwoFactor, ip));
         return { ...policyJson(organization), membersNotified: notified };

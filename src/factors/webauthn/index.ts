@@ -8,12 +8,15 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+import crypto from 'node:crypto';
 import type { NewSecurityKey, SecondFactor, SecurityKey, Store, User } from '../../store/types.js';
 import type { FactorCheck, FactorDescription, ParsedCode, SecondFactorMethod } from '../factor.js';
 
 /** Where challenges are kept: the store's expiring, consume-once models (the same table as oidc-provider's). */
 const CHALLENGE_MODEL = 'WebAuthnChallenge';
 const CHALLENGE_TTL_MS = 5 * 60 * 1000;
+/** A passkey sign-in's challenge lives as long as its sign-in (an hour); its spending is kept that long. */
+const PASSKEY_CHALLENGE_KEPT_MS = 60 * 60 * 1000;
 /** How long the browser waits for the person to touch the key. */
 const CEREMONY_TIMEOUT_MS = 2 * 60 * 1000;
 /** A browser's answer is a few hundred bytes; anything this long is not one. */
@@ -42,6 +45,14 @@ export function relyingPartyOf(issuer: string, name: string): RelyingParty {
   const url = new URL(issuer);
   return { id: url.hostname, origin: url.origin, name };
 }
+
+/**
+ * A sign-in with a passkey alone: whose key answered, what it is (`hwk`/`swk`), and whether the device
+ * verified the person (PIN, fingerprint) — only then does it count as two factors.
+ */
+export type PasskeyAnswer =
+  | { readonly ok: true; readonly userId: string; readonly amr: string; readonly userVerified: boolean }
+  | { readonly ok: false; readonly userId?: string; readonly regressed?: { readonly keyName: string; readonly counter: number; readonly stored: number } };
 
 export type Registration =
   | { readonly ok: true; readonly key: NewSecurityKey }
@@ -79,8 +90,10 @@ export class SecurityKeyFactor implements SecondFactorMethod {
   readonly invalidSentence = 'That security key or passkey was not accepted. Try again with one you added to this account, or use another way to sign in.';
 
   constructor(
-    private readonly store: Pick<Store, 'securityKeys' | 'oidc'>,
+    private readonly store: Pick<Store, 'securityKeys' | 'oidc' | 'attempts'>,
     private readonly relyingParty: RelyingParty,
+    /** Derives the challenge of a passkey sign-in from the sign-in's id, so showing the page writes nothing. */
+    private readonly challengeKey: Buffer,
   ) {}
 
   parse(input: string): ParsedCode {
@@ -189,6 +202,63 @@ export class SecurityKeyFactor implements SecondFactorMethod {
     } catch {
       return { ok: false, reason: 'invalid' };
     }
+  }
+
+  /**
+   * Options for signing in with a passkey alone (a discoverable credential: no account is named, the
+   * passkey says whose it is), for the sign-in `holdId`. User verification is preferred, not required:
+   * a device that cannot verify its user would otherwise not answer at all, while its answer still
+   * counts as one factor (the password follows). The challenge is derived from `holdId` with a server key — the
+   * sign-in page can show it without storing anything — and the first answer spends it.
+   */
+  async passkeyOptions(holdId: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    return generateAuthenticationOptions({
+      rpID: this.relyingParty.id,
+      timeout: CEREMONY_TIMEOUT_MS,
+      allowCredentials: [],
+      userVerification: 'preferred',
+      challenge: this.#passkeyChallenge(holdId),
+    });
+  }
+
+  /** Whose key a passkey's answer comes from, by its credential id: null for an answer from no key saved here. */
+  async ownerOf(input: string): Promise<string | null> {
+    const answer = readAnswer<AuthenticationResponseJSON>(input);
+    return answer ? ((await this.store.securityKeys.find(answer.id))?.userId ?? null) : null;
+  }
+
+  /** Checks a passkey's answer to the sign-in `holdId`'s challenge (spending it): whose key, and what it proved. */
+  async verifyPasskey(holdId: string, input: string): Promise<PasskeyAnswer> {
+    const answer = readAnswer<AuthenticationResponseJSON>(input);
+    const spent = await this.store.attempts.charge(`passkey-challenge:${holdId}`, new Date(), new Date(Date.now() + PASSKEY_CHALLENGE_KEPT_MS));
+    if (!answer || spent.count !== 1) return { ok: false };
+    const key = await this.store.securityKeys.find(answer.id);
+    // The answer names the account the passkey was made for; it must be the key's own account.
+    const handle = typeof answer.response.userHandle === 'string' ? Buffer.from(answer.response.userHandle, 'base64url').toString('utf8') : null;
+    if (!key || handle !== key.userId) return { ok: false };
+    let result: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+    try {
+      result = await verifyAuthenticationResponse({
+        response: answer,
+        expectedChallenge: Buffer.from(this.#passkeyChallenge(holdId)).toString('base64url'),
+        expectedOrigin: this.relyingParty.origin,
+        expectedRPID: this.relyingParty.id,
+        credential: { id: key.credentialId, publicKey: Buffer.from(key.publicKey, 'base64url'), counter: 0, transports: [...key.transports] },
+        requireUserVerification: false,
+      });
+    } catch {
+      return { ok: false, userId: key.userId };
+    }
+    if (!result.verified) return { ok: false, userId: key.userId };
+    const { newCounter, userVerified } = result.authenticationInfo;
+    if (!(await this.store.securityKeys.recordUse(key.credentialId, newCounter, new Date()))) {
+      return { ok: false, userId: key.userId, regressed: { keyName: key.name, counter: newCounter, stored: key.counter } };
+    }
+    return { ok: true, userId: key.userId, amr: amrOf(key.synced), userVerified };
+  }
+
+  #passkeyChallenge(holdId: string): Uint8Array<ArrayBuffer> {
+    return new Uint8Array(crypto.createHmac('sha256', this.challengeKey).update(`passkey-sign-in:${holdId}`).digest());
   }
 
   /** What `amr` a key-only setup proved: the one key just added. */

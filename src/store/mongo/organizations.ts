@@ -17,6 +17,10 @@ export interface OrganizationDoc {
   gracePeriodDays?: number;
   rememberBrowserDays?: number;
   applyTo?: 'all' | 'owners';
+  /** Absent on documents written before phishing-resistant sign-in: any factor, confirmation on. */
+  requiredFactor?: 'any' | 'security-key';
+  keysRequiredSince?: Date | null;
+  confirmSetupByEmail?: boolean;
   federation: Federation | null;
   /** Copied out of `federation` so that a unique index can keep a domain to one organization. */
   federatedDomains?: string[];
@@ -33,6 +37,9 @@ export const organizationSchema = new mongoose.Schema<OrganizationDoc>(
     gracePeriodDays: { type: Number, default: 0 },
     rememberBrowserDays: { type: Number, default: 0 },
     applyTo: { type: String, enum: ['all', 'owners'], default: 'all' },
+    requiredFactor: { type: String, enum: ['any', 'security-key'], default: 'any' },
+    keysRequiredSince: { type: Date, default: null },
+    confirmSetupByEmail: { type: Boolean, default: true },
     federation: { type: mongoose.Schema.Types.Mixed, default: null },
     federatedDomains: { type: [String], default: undefined },
     createdAt: { type: Date, required: true },
@@ -51,6 +58,9 @@ const toOrganization = (doc: OrganizationDoc): Organization => ({
   gracePeriodDays: doc.gracePeriodDays ?? 0,
   rememberBrowserDays: doc.rememberBrowserDays ?? 0,
   applyTo: doc.applyTo ?? 'all',
+  requiredFactor: doc.requiredFactor ?? 'any',
+  keysRequiredSince: doc.keysRequiredSince ?? null,
+  confirmSetupByEmail: doc.confirmSetupByEmail ?? true,
   federation: doc.federation ? { ...doc.federation, trustedForTwoFactor: doc.federation.trustedForTwoFactor === true } : null,
   createdAt: doc.createdAt,
 });
@@ -75,6 +85,9 @@ export function mongoOrganizations(organizations: Collection<OrganizationDoc>, d
         gracePeriodDays: 0,
         rememberBrowserDays: 0,
         applyTo: 'all',
+        requiredFactor: 'any',
+        keysRequiredSince: null,
+        confirmSetupByEmail: true,
         federation: null,
         createdAt: new Date(),
       };
@@ -99,8 +112,11 @@ export function mongoOrganizations(organizations: Collection<OrganizationDoc>, d
       // Only the first switch-on is kept: a conditional update, so racing switches agree on it.
       if (on) await organizations.updateOne({ _id: id, enforcementStartedAt: null }, { $set: { enforcementStartedAt: at } });
     },
-    async setRollout(id, settings) {
-      await organizations.updateOne({ _id: id }, { $set: { gracePeriodDays: settings.gracePeriodDays, rememberBrowserDays: settings.rememberBrowserDays, applyTo: settings.applyTo } });
+    async setRollout(id, settings, at) {
+      const { gracePeriodDays, rememberBrowserDays, applyTo, requiredFactor, confirmSetupByEmail } = settings;
+      await organizations.updateOne({ _id: id }, { $set: { gracePeriodDays, rememberBrowserDays, applyTo, requiredFactor, confirmSetupByEmail } });
+      // Only the first time keys are required is kept, as with enforcement.
+      if (requiredFactor === 'security-key') await organizations.updateOne({ _id: id, keysRequiredSince: null }, { $set: { keysRequiredSince: at } });
     },
     async rename(id, name) {
       await organizations.updateOne({ _id: id }, { $set: { name } });

@@ -274,4 +274,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX logout_notices_due ON logout_notices (state, next_attempt_at);
   CREATE INDEX logout_notices_finished ON logout_notices (state, finished_at);
   `,
+  // Phishing-resistant sign-in and the e-mailed confirmation of a first set-up (docs/rules.md):
+  // which factor an organization requires, since when keys are, and whether a first set-up needs the
+  // e-mailed code (on by default, for the organizations that exist as for new ones).
+  `
+  ALTER TABLE organizations ADD COLUMN required_factor TEXT NOT NULL DEFAULT 'any' CHECK (required_factor IN ('any', 'security-key'));
+  ALTER TABLE organizations ADD COLUMN keys_required_since INTEGER;
+  ALTER TABLE organizations ADD COLUMN confirm_setup_by_email INTEGER NOT NULL DEFAULT 1 CHECK (confirm_setup_by_email IN (0, 1));
+  `,
 ];

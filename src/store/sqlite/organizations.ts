@@ -12,6 +12,9 @@ interface OrganizationRow {
   grace_period_days: number;
   remember_browser_days: number;
   apply_to: 'all' | 'owners';
+  required_factor: 'any' | 'security-key';
+  keys_required_since: number | null;
+  confirm_setup_by_email: number;
   federation: string | null;
   created_at: number;
 }
@@ -31,6 +34,9 @@ const toOrganization = (row: OrganizationRow): Organization => ({
   gracePeriodDays: row.grace_period_days,
   rememberBrowserDays: row.remember_browser_days,
   applyTo: row.apply_to,
+  requiredFactor: row.required_factor,
+  keysRequiredSince: row.keys_required_since === null ? null : new Date(row.keys_required_since),
+  confirmSetupByEmail: row.confirm_setup_by_email === 1,
   federation: federationOf(row.federation),
   createdAt: new Date(row.created_at),
 });
@@ -41,7 +47,8 @@ export function sqliteOrganizations(db: SqliteDatabase): OrganizationRepository 
   const bySlug = db.prepare<[string], OrganizationRow>('SELECT * FROM organizations WHERE slug = ?');
   const setForce = db.prepare('UPDATE organizations SET force_two_factor = ? WHERE id = ?');
   const setStarted = db.prepare('UPDATE organizations SET enforcement_started_at = COALESCE(enforcement_started_at, ?) WHERE id = ?');
-  const setRollout = db.prepare('UPDATE organizations SET grace_period_days = ?, remember_browser_days = ?, apply_to = ? WHERE id = ?');
+  const setRollout = db.prepare(`UPDATE organizations SET grace_period_days = ?, remember_browser_days = ?, apply_to = ?, required_factor = ?,
+    confirm_setup_by_email = ?, keys_required_since = CASE WHEN ? = 'security-key' THEN COALESCE(keys_required_since, ?) ELSE keys_required_since END WHERE id = ?`);
   const setName = db.prepare('UPDATE organizations SET name = ? WHERE id = ?');
   // Memberships, invitations, domains and adoption snapshots go with it (ON DELETE CASCADE); managed accounts are set free (SET NULL).
   const remove = db.prepare('DELETE FROM organizations WHERE id = ?');
@@ -89,8 +96,8 @@ export function sqliteOrganizations(db: SqliteDatabase): OrganizationRepository 
     async setForceTwoFactor(id, on, at) {
       switchForce.immediate(id, on, at);
     },
-    async setRollout(id, settings) {
-      setRollout.run(settings.gracePeriodDays, settings.rememberBrowserDays, settings.applyTo, id);
+    async setRollout(id, settings, at) {
+      setRollout.run(settings.gracePeriodDays, settings.rememberBrowserDays, settings.applyTo, settings.requiredFactor, settings.confirmSetupByEmail ? 1 : 0, settings.requiredFactor, at.getTime(), id);
     },
     async rename(id, name) {
       setName.run(name, id);
