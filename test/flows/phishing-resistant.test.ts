@@ -1,5 +1,5 @@
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { writeInDatabase } from '../support/twofold.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OPERATOR } from '../../src/application/actor.js';
 import { exportMembers } from '../../src/import/member-export.js';
@@ -11,7 +11,7 @@ import { REDIRECT_URI, exchangeCode, oidc, signInAndAllow, signInWithPassword, s
 import { codeAt, completeSetup, emailCodeFor, recoveryCodesOf, setupKeyOf } from '../support/second-factor.js';
 import { reportSkip } from '../support/skips.js';
 import { emailedSetupCode } from '../support/smtp.js';
-import { SoftwareKey } from '../support/software-key.js';
+import { SoftwareKey, webauthnOptionsOf } from '../support/software-key.js';
 
 /*
  * Phishing-resistant sign-in and the first set-up (docs/rules.md, "Phishing-resistant sign-in", "The
@@ -21,13 +21,6 @@ import { SoftwareKey } from '../support/software-key.js';
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** The WebAuthn options a form hands the browser's script (HTML-escaped JSON in data-webauthn-options). */
-function optionsIn(page: Page, form: 'register' | 'authenticate'): { challenge: string; user?: { id: string } } {
-  const raw = new RegExp(`data-webauthn="${form}"[^>]*data-webauthn-options="([^"]+)"`).exec(page.html)?.[1];
-  if (!raw) throw new Error(`no ${form} options on the page:\n${page.html.slice(0, 2000)}`);
-  return JSON.parse(raw.replaceAll('&quot;', '"').replaceAll('&amp;', '&')) as { challenge: string; user?: { id: string } };
-}
 
 describe('phishing-resistant sign-in and the first set-up', () => {
   let fixture: Fixture;
@@ -40,14 +33,7 @@ describe('phishing-resistant sign-in and the first set-up', () => {
     const claims = (await exchangeCode(fixture.rp, landed.url, pending)).claims()!;
     return { amr: [...(claims.amr as string[])].sort(), acr: claims.acr };
   };
-  const backdate = (statement: string, ...params: unknown[]) => {
-    const db = new Database(path.join(twofold().config.dataDir, 'twofold.db'));
-    try {
-      db.prepare(statement).run(...params);
-    } finally {
-      db.close();
-    }
-  };
+  const backdate = (statement: string, ...params: unknown[]) => writeInDatabase(twofold(), statement, ...params);
 
   /** A member of `slug` who sets up a passkey (a discoverable credential naming the account) through the forced setup. */
   const memberWithPasskey = async (slug = 'city') => {
@@ -57,7 +43,7 @@ describe('phishing-resistant sign-in and the first set-up', () => {
     const pending = await startSignIn(fixture.rp);
     const setup = await signInWithPassword(browser, pending, email, PASSWORD);
     const keyPage = await browser.visit(/href="([^"]+\/setup\/security-key)"/.exec(setup.html)![1]!);
-    const options = optionsIn(keyPage, 'register');
+    const options = webauthnOptionsOf(keyPage, 'register')!;
     const codes = await browser.submit(keyPage, formAction(keyPage.html, '/setup/security-key'), {
       name: 'Laptop passkey', response: JSON.stringify(key.register({ challenge: options.challenge, userId: options.user!.id })), ...(await emailCodeFor(keyPage)),
     });
@@ -77,7 +63,7 @@ describe('phishing-resistant sign-in and the first set-up', () => {
       const browser = new Browser(twofold().url);
       const pending = await startSignIn(fixture.rp);
       const challenge = await signInWithPassword(browser, pending, email, PASSWORD);
-      const landed = await browser.submit(challenge, formAction(challenge.html, '/security-key'), { response: JSON.stringify(key.sign({ challenge: optionsIn(challenge, 'authenticate').challenge })) });
+      const landed = await browser.submit(challenge, formAction(challenge.html, '/security-key'), { response: JSON.stringify(key.sign({ challenge: webauthnOptionsOf(challenge, 'authenticate')!.challenge })) });
       expect(await claimsOf(landed, pending)).toStrictEqual({ amr: ['hwk', 'mfa', 'pwd'], acr: ACR.phishingResistant });
     });
 
@@ -88,7 +74,7 @@ describe('phishing-resistant sign-in and the first set-up', () => {
       const login = await browser.visit(pending.url.href);
       expect(login.html).toMatch(/<input id="email" name="email" type="email" value="" autocomplete="username webauthn"/);
       expect(login.html).toContain('>Sign in with a passkey</button>');
-      const landed = await browser.submit(login, formAction(login.html, '/passkey'), { response: JSON.stringify(key.sign({ challenge: optionsIn(login, 'authenticate').challenge })) });
+      const landed = await browser.submit(login, formAction(login.html, '/passkey'), { response: JSON.stringify(key.sign({ challenge: webauthnOptionsOf(login, 'authenticate')!.challenge })) });
       expect(await claimsOf(landed, pending)).toStrictEqual({ amr: ['hwk', 'mfa', 'user'], acr: ACR.phishingResistant });
       expect((await user(email)).lastSignInAt).toBeInstanceOf(Date);
     });
@@ -99,7 +85,7 @@ describe('phishing-resistant sign-in and the first set-up', () => {
       const browser = new Browser(twofold().url);
       const pending = await startSignIn(fixture.rp);
       const login = await browser.visit(pending.url.href);
-      const asked = await browser.submit(login, formAction(login.html, '/passkey'), { response: JSON.stringify(key.sign({ challenge: optionsIn(login, 'authenticate').challenge })) });
+      const asked = await browser.submit(login, formAction(login.html, '/passkey'), { response: JSON.stringify(key.sign({ challenge: webauthnOptionsOf(login, 'authenticate')!.challenge })) });
       expect(asked.status).toBe(200);
       expect(asked.html).toContain('Your passkey was accepted, but this device did not check your PIN, fingerprint or face. Enter your password too.');
       expect(asked.html).toContain(`value="${email}"`);
@@ -113,7 +99,7 @@ describe('phishing-resistant sign-in and the first set-up', () => {
       const { key } = await memberWithPasskey();
       const browser = new Browser(twofold().url);
       const login = await browser.visit((await startSignIn(fixture.rp)).url.href);
-      const answer = JSON.stringify(key.sign({ challenge: optionsIn(login, 'authenticate').challenge }));
+      const answer = JSON.stringify(key.sign({ challenge: webauthnOptionsOf(login, 'authenticate')!.challenge }));
       const other = new Browser(twofold().url);
       const otherLogin = await other.visit((await startSignIn(fixture.rp)).url.href);
       const elsewhere = await other.submit(otherLogin, formAction(otherLogin.html, '/passkey'), { response: answer });
@@ -121,7 +107,7 @@ describe('phishing-resistant sign-in and the first set-up', () => {
       expect(elsewhere.html).toContain('That passkey was not accepted.');
       const stranger = newKey();
       stranger.userHandle = key.userHandle;
-      const unknown = await browser.submit(login, formAction(login.html, '/passkey'), { response: JSON.stringify(stranger.sign({ challenge: optionsIn(login, 'authenticate').challenge })) });
+      const unknown = await browser.submit(login, formAction(login.html, '/passkey'), { response: JSON.stringify(stranger.sign({ challenge: webauthnOptionsOf(login, 'authenticate')!.challenge })) });
       expect(unknown.status).toBe(400);
       // The first answer spent this sign-in's challenge, whatever it was: the right one is refused now too.
       const spent = await browser.submit(login, formAction(login.html, '/passkey'), { response: answer });
@@ -168,7 +154,7 @@ describe('phishing-resistant sign-in and the first set-up', () => {
       expect(forced.html).not.toContain('Use an authenticator app instead');
       expect(forced.html).not.toContain('Email code');
       const key = newKey();
-      const added = await after.submit(forced, formAction(forced.html, '/setup/security-key'), { name: 'Desk key', response: JSON.stringify(key.register({ challenge: optionsIn(forced, 'register').challenge })) });
+      const added = await after.submit(forced, formAction(forced.html, '/setup/security-key'), { name: 'Desk key', response: JSON.stringify(key.register({ challenge: webauthnOptionsOf(forced, 'register')!.challenge })) });
       expect(await claimsOf(added, nextPending)).toStrictEqual({ amr: ['hwk', 'mfa', 'otp', 'pwd'], acr: ACR.phishingResistant });
 
       // From now on: the key, never the app — a passcode sent anyway is refused; recovery codes are the exception.
@@ -233,7 +219,7 @@ describe('phishing-resistant sign-in and the first set-up', () => {
       expect(afterPasscode.url).not.toContain(REDIRECT_URI);
       expect(afterPasscode.html).toContain('<h1>Add a security key or passkey</h1>');
       const key = newKey();
-      const landed = await browser.submit(afterPasscode, formAction(afterPasscode.html, '/setup/security-key'), { name: 'Key', response: JSON.stringify(key.register({ challenge: optionsIn(afterPasscode, 'register').challenge })) });
+      const landed = await browser.submit(afterPasscode, formAction(afterPasscode.html, '/setup/security-key'), { name: 'Key', response: JSON.stringify(key.register({ challenge: webauthnOptionsOf(afterPasscode, 'register')!.challenge })) });
       expect(await claimsOf(landed, pending)).toMatchObject({ acr: ACR.phishingResistant });
 
       // Now with a key: the key alone is offered, and no recovery code.

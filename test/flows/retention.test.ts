@@ -1,9 +1,7 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
 import { OPERATOR } from '../../src/application/actor.js';
-import { startTestInstance, tempDir, waitForLogLine, type TestInstance } from '../support/twofold.js';
+import { startTestInstance, tempDir, type TestInstance, waitForLogLine, writeInDatabase } from '../support/twofold.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -19,12 +17,7 @@ async function backdate(twofold: TestInstance, id: string, days: number): Promis
     }
     return;
   }
-  const db = new Database(path.join(twofold.config.dataDir, 'twofold.db'));
-  try {
-    expect(db.prepare('UPDATE audit_events SET at = ? WHERE id = ?').run(at.getTime(), id).changes).toBe(1);
-  } finally {
-    db.close();
-  }
+  expect(writeInDatabase(twofold, 'UPDATE audit_events SET at = ? WHERE id = ?', at.getTime(), id)).toBe(1);
 }
 
 describe('AUDIT_RETENTION_DAYS', () => {

@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import { writeInDatabase } from '../support/twofold.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OPERATOR } from '../../src/application/actor.js';
 import { SetupReminders } from '../../src/application/setup-reminders.js';
@@ -32,14 +31,7 @@ describe('rolling enforcement out: grace period, reminders, owners only, remembe
   const user = async (email: string) => (await store().users.findByEmail(email))!;
 
   /** Moves dates in the embedded database: when enforcement started, when someone joined, when a browser was remembered. */
-  const backdate = (statement: string, ...params: unknown[]) => {
-    const db = new Database(path.join(twofold().config.dataDir, 'twofold.db'));
-    try {
-      db.prepare(statement).run(...params);
-    } finally {
-      db.close();
-    }
-  };
+  const backdate = (statement: string, ...params: unknown[]) => writeInDatabase(twofold(), statement, ...params);
   const organization = async (slug: string, settings: { grace?: number; remember?: number; applyTo?: 'all' | 'owners'; startedDaysAgo?: number } = {}) => {
     await app().organizations.create(OPERATOR, slug, slug[0]!.toUpperCase() + slug.slice(1));
     await app().organizations.setRollout(OPERATOR, slug, { gracePeriodDays: settings.grace ?? 0, rememberBrowserDays: settings.remember ?? 0, applyTo: settings.applyTo ?? 'all' }, null);

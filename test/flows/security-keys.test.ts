@@ -3,14 +3,7 @@ import { Browser, formAction, type Page } from '../support/browser.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
 import { REDIRECT_URI, exchangeCode, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { emailCodeFor, recoveryCodesOf } from '../support/second-factor.js';
-import { SoftwareKey } from '../support/software-key.js';
-
-/** The WebAuthn options a page hands its script (HTML-escaped JSON in data-webauthn-options). */
-function optionsOf(page: Page): { challenge: string; rp?: { id: string }; allowCredentials?: Array<{ id: string }> } {
-  const raw = /data-webauthn-options="([^"]+)"/.exec(page.html)?.[1];
-  if (!raw) throw new Error(`no WebAuthn options on the page:\n${page.html}`);
-  return JSON.parse(raw.replaceAll('&quot;', '"').replaceAll('&amp;', '&')) as ReturnType<typeof optionsOf>;
-}
+import { SoftwareKey, webauthnOptionsOf } from '../support/software-key.js';
 
 /**
  * Security keys over real HTTP with a key made in Node (test/support/software-key.ts): the same
@@ -41,7 +34,7 @@ describe('security keys over HTTP', () => {
     const setup = await signInWithPassword(browser, pending, email, PASSWORD);
     expect(setup.html).toContain('Use a security key or passkey instead');
     const keyPage = await browser.visit(/href="([^"]+\/setup\/security-key)"/.exec(setup.html)![1]!);
-    const options = optionsOf(keyPage);
+    const options = webauthnOptionsOf(keyPage)!;
     expect(options.rp?.id).toBe('127.0.0.1');
     const codesPage = await browser.submit(keyPage, formAction(keyPage.html, '/setup/security-key'), { name: 'Desk key', response: JSON.stringify(key.register({ challenge: options.challenge })), ...(await emailCodeFor(keyPage)) });
     expect(recoveryCodesOf(codesPage.html)).toHaveLength(10);
@@ -53,7 +46,7 @@ describe('security keys over HTTP', () => {
     const challenge = await signInWithPassword(again, next, email, PASSWORD);
     expect(challenge.html).toContain('Use your security key or passkey');
     expect(challenge.html).not.toContain('One-time passcode');
-    const signed = await again.submit(challenge, formAction(challenge.html, '/security-key'), { response: JSON.stringify(key.sign({ challenge: optionsOf(challenge).challenge })) });
+    const signed = await again.submit(challenge, formAction(challenge.html, '/security-key'), { response: JSON.stringify(key.sign({ challenge: webauthnOptionsOf(challenge)!.challenge })) });
     expect((await amrOf(again, signed, next)).amr).toStrictEqual(['hwk', 'mfa', 'pwd']);
   });
 
@@ -65,8 +58,8 @@ describe('security keys over HTTP', () => {
     expect(garbage.status).toBe(400);
     expect(garbage.html).toContain('Your security key or passkey did not answer');
 
-    const answer = JSON.stringify(key.sign({ challenge: optionsOf(garbage).challenge }));
-    const wrongKey = await browser.submit(garbage, action, { response: JSON.stringify(new SoftwareKey(fixture.twofold.url, '127.0.0.1').sign({ challenge: optionsOf(garbage).challenge })) });
+    const answer = JSON.stringify(key.sign({ challenge: webauthnOptionsOf(garbage)!.challenge }));
+    const wrongKey = await browser.submit(garbage, action, { response: JSON.stringify(new SoftwareKey(fixture.twofold.url, '127.0.0.1').sign({ challenge: webauthnOptionsOf(garbage)!.challenge })) });
     expect(wrongKey.status).toBe(400);
     expect(wrongKey.html).toContain('That security key or passkey was not accepted');
     // The answer to the spent challenge is refused too, although its signature is right.

@@ -1,6 +1,5 @@
-import path from 'node:path';
+import { writeInDatabase } from '../support/twofold.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import Database from 'better-sqlite3';
 import { OPERATOR } from '../../src/application/actor.js';
 import { adminBrowser, postForm } from '../support/admin.js';
 import { Browser, formAction, type Page } from '../support/browser.js';
@@ -43,14 +42,7 @@ describe('the site admins\' console (/admin/site): organizations, applications a
   const url = () => fixture.twofold.url;
   const store = () => fixture.twofold.store;
   const onSqlite = () => store().kind === 'sqlite';
-  const inDatabase = (statement: string, ...params: unknown[]) => {
-    const db = new Database(path.join(fixture.twofold.config.dataDir, 'twofold.db'));
-    try {
-      db.prepare(statement).run(...params);
-    } finally {
-      db.close();
-    }
-  };
+  const inDatabase = (statement: string, ...params: unknown[]) => writeInDatabase(fixture.twofold, statement, ...params);
   /** A sign-in of ada@city.test at the application, with offline access: its tokens. */
   const signInAt = async (rp: oidc.Configuration) => {
     const pending = await startSignIn(rp, { scope: 'openid email offline_access', prompt: 'consent' });

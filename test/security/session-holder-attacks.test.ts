@@ -1,5 +1,4 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import { writeInDatabase } from '../support/twofold.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OPERATOR } from '../../src/application/actor.js';
 import { issueAdminApiToken } from '../../src/admin/api-tokens.js';
@@ -10,7 +9,7 @@ import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
 import { REDIRECT_URI, exchangeCode, oidc, signInAndAllow, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { codeAt, completeSetup, emailCodeFor, recoveryCodesOf } from '../support/second-factor.js';
 import { reportSkip } from '../support/skips.js';
-import { SoftwareKey } from '../support/software-key.js';
+import { SoftwareKey, webauthnOptionsOf } from '../support/software-key.js';
 
 /*
  * What someone holding only a signed-in browser session (a laptop left open, a stolen cookie) or a
@@ -21,13 +20,6 @@ import { SoftwareKey } from '../support/software-key.js';
 
 const REMEMBERED_COOKIE = 'twofold.remembered-browser';
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** The WebAuthn options a page hands its script, if it has any (HTML-escaped JSON in data-webauthn-options). */
-function webauthnOptionsOf(page: Page, ceremony: 'register' | 'authenticate'): { challenge: string } | null {
-  const form = new RegExp(`data-webauthn="${ceremony}"[^>]*data-webauthn-options="([^"]+)"|data-webauthn-options="([^"]+)"[^>]*data-webauthn="${ceremony}"`).exec(page.html);
-  const raw = form?.[1] ?? form?.[2];
-  return raw ? (JSON.parse(raw.replaceAll('&quot;', '"').replaceAll('&amp;', '&')) as { challenge: string }) : null;
-}
 
 describe('a session alone, a remembered browser, an older link', () => {
   let fixture: Fixture;
@@ -277,12 +269,7 @@ describe('a session alone, a remembered browser, an older link', () => {
       const { browser, id } = await rememberedBrowserOf(email);
       const tokens = await signInWithRefresh(browser, email);
       const refreshed = await oidc.refreshTokenGrant(fixture.rp, tokens.refresh_token!);
-      const db = new Database(path.join(twofold().config.dataDir, 'twofold.db'));
-      try {
-        db.prepare('UPDATE remembered_browsers SET created_at = ?, expires_at = ? WHERE id = ?').run(Date.now() - 8 * DAY_MS, Date.now() - DAY_MS, id);
-      } finally {
-        db.close();
-      }
+      writeInDatabase(twofold(), 'UPDATE remembered_browsers SET created_at = ?, expires_at = ? WHERE id = ?', Date.now() - 8 * DAY_MS, Date.now() - DAY_MS, id);
       await expect(oidc.refreshTokenGrant(fixture.rp, refreshed.refresh_token!)).rejects.toHaveProperty('error', 'invalid_grant');
     });
   });

@@ -110,3 +110,19 @@ export class SoftwareKey {
     };
   }
 }
+
+/** What a page hands its WebAuthn script in `data-webauthn-options` (HTML-escaped JSON). */
+export interface PageWebAuthnOptions {
+  readonly challenge: string;
+  readonly rp?: { readonly id: string };
+  readonly user?: { readonly id: string };
+  readonly allowCredentials?: ReadonlyArray<{ readonly id: string }>;
+}
+
+/** The options of the page's form for `ceremony` (or its first WebAuthn form); null when it has none. */
+export function webauthnOptionsOf(page: { readonly html: string }, ceremony?: 'register' | 'authenticate'): PageWebAuthnOptions | null {
+  const forms = [...page.html.matchAll(/<form\b[^>]*>/g)].map((match) => match[0]);
+  const form = forms.find((tag) => tag.includes('data-webauthn-options=') && (ceremony === undefined || tag.includes(`data-webauthn="${ceremony}"`)));
+  const raw = form ? /data-webauthn-options="([^"]+)"/.exec(form)?.[1] : undefined;
+  return raw ? (JSON.parse(raw.replaceAll('&quot;', '"').replaceAll('&amp;', '&')) as PageWebAuthnOptions) : null;
+}

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { loadConfig, type Config } from '../../config/index.js';
 import { createLogger } from '../../src/log.js';
 import { startTwofold, type RunningTwofold } from '../../src/start.js';
@@ -73,4 +74,17 @@ export async function startTestInstance(env: Record<string, string> = {}): Promi
   const running = await startTwofold(config, createLogger('debug', (line) => logLines.push(line)));
   if (!config.mail.smtpUrl) readMailFilesIn(config.mail.outboxDir);
   return { ...running, url: config.issuer, config, logLines, store: running.composition.store, mailer: running.composition.mailer };
+}
+
+/**
+ * Runs one statement on an instance's embedded database file, as a test moves time (a date written
+ * earlier) where waiting is no option; returns how many rows it changed. SQLite only.
+ */
+export function writeInDatabase(instance: { readonly config: Config }, statement: string, ...params: unknown[]): number {
+  const db = new Database(path.join(instance.config.dataDir, 'twofold.db'));
+  try {
+    return db.prepare(statement).run(...params).changes;
+  } finally {
+    db.close();
+  }
 }
