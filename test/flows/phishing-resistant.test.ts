@@ -1,5 +1,3 @@
-import path from 'node:path';
-import { writeInDatabase } from '../support/twofold.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OPERATOR } from '../../src/application/actor.js';
 import { exportMembers } from '../../src/import/member-export.js';
@@ -12,6 +10,7 @@ import { codeAt, completeSetup, emailCodeFor, recoveryCodesOf, setupKeyOf } from
 import { reportSkip } from '../support/skips.js';
 import { emailedSetupCode } from '../support/smtp.js';
 import { SoftwareKey, webauthnOptionsOf } from '../support/software-key.js';
+import { writeInDatabase } from '../support/twofold.js';
 
 /*
  * Phishing-resistant sign-in and the first set-up (docs/rules.md, "Phishing-resistant sign-in", "The

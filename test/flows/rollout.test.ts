@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import { writeInDatabase } from '../support/twofold.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OPERATOR } from '../../src/application/actor.js';
 import { SetupReminders } from '../../src/application/setup-reminders.js';
@@ -11,6 +10,7 @@ import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
 import { REDIRECT_URI, exchangeCode, signInWithPassword, startSignIn } from '../support/relying-party.js';
 import { codeAt, completeSetup } from '../support/second-factor.js';
 import { reportSkip } from '../support/skips.js';
+import { writeInDatabase } from '../support/twofold.js';
 
 /*
  * Rolling enforcement out (docs/rules.md, "Rolling enforcement out", "Remembered browsers"), through

@@ -1,4 +1,3 @@
-import { writeInDatabase } from '../support/twofold.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OPERATOR } from '../../src/application/actor.js';
 import { adminBrowser, postForm } from '../support/admin.js';
@@ -6,6 +5,7 @@ import { Browser, formAction, type Page } from '../support/browser.js';
 import { PASSWORD, startFixture, type Fixture } from '../support/fixture.js';
 import { REDIRECT_URI, discover, exchangeCode, oidc, signInAndAllow, startSignIn } from '../support/relying-party.js';
 import { reportSkip } from '../support/skips.js';
+import { writeInDatabase } from '../support/twofold.js';
 
 /** The OAuth error code openid-client rejected with. */
 const oauthErrorOf = async (request: Promise<unknown>): Promise<string> => {

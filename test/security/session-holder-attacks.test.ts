@@ -1,4 +1,3 @@
-import { writeInDatabase } from '../support/twofold.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OPERATOR } from '../../src/application/actor.js';
 import { issueAdminApiToken } from '../../src/admin/api-tokens.js';
@@ -10,6 +9,7 @@ import { REDIRECT_URI, exchangeCode, oidc, signInAndAllow, signInWithPassword, s
 import { codeAt, completeSetup, emailCodeFor, recoveryCodesOf } from '../support/second-factor.js';
 import { reportSkip } from '../support/skips.js';
 import { SoftwareKey, webauthnOptionsOf } from '../support/software-key.js';
+import { writeInDatabase } from '../support/twofold.js';
 
 /*
  * What someone holding only a signed-in browser session (a laptop left open, a stolen cookie) or a
