@@ -367,6 +367,10 @@ describe('phishing-resistant sign-in and the first set-up', () => {
       const browser = new Browser(twofold().url);
       const confirm = await browser.visit(link);
       expect(confirm.html).toContain('the security key or passkey “Laptop passkey”');
+      // A forged form (no CSRF token: another site's page posting it) changes nothing.
+      const forged = await browser.visit(new URL(link).pathname, { method: 'POST', body: new URLSearchParams({}), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(forged.status).toBe(403);
+      expect(await store().securityKeys.find(key.id)).not.toBeNull();
       await browser.submit(confirm, formAction(confirm.html, new URL(link).pathname), {});
       expect(await store().securityKeys.find(key.id)).toBeNull();
       expect((await user(email)).suspendedAt).toBeInstanceOf(Date);
