@@ -3,7 +3,7 @@ import { OPERATOR } from '../../src/application/actor.js';
 import { isSlug } from '../../src/application/validation.js';
 import { Browser, csrfTokenOf, formAction, type Page } from '../support/browser.js';
 import { REDIRECT_URI, discover, oidc, signInWithPassword, startSignIn } from '../support/relying-party.js';
-import { completeSetup } from '../support/second-factor.js';
+import { codeAt, completeSetup, setupKeyOf } from '../support/second-factor.js';
 import { startTestInstance, type TestInstance } from '../support/twofold.js';
 import { adminBrowser, apiTokenFrom, callApi, postForm } from '../support/admin.js';
 import { cli } from '../support/cli.js';
@@ -69,6 +69,13 @@ describe('bad input to every form field', () => {
       const page = await post(browser, setup, '/setup', { token });
       expectRefused(page, `token ${JSON.stringify(token).slice(0, 30)}`);
       expect(page.html).toMatch(/A passcode has|Enter the 6-digit passcode|That code is not valid or has expired\./);
+    }
+    // With a right passcode, every malformed e-mailed code is refused with a sentence (five well-formed wrong ones end it).
+    const secret = setupKeyOf(setup.html);
+    for (const emailCode of CORPUS.filter((value) => !/^\s*\d{6}\s*$/.test(value))) {
+      const page = await post(browser, setup, '/setup', { token: await codeAt(secret), emailCode });
+      expectRefused(page, `emailCode ${JSON.stringify(emailCode).slice(0, 30)}`);
+      expect(page.html).toMatch(/Enter the 6-digit code we e-mailed to you\.|The e-mailed code has 6 digits\./);
     }
     const user = await twofold.store.users.findByEmail('setup@city.test');
     expect(await twofold.store.secondFactors.find(user!.id)).toBeNull();
