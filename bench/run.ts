@@ -80,8 +80,11 @@ function peakRssMbOf(pid: number): number {
   return Math.round(Number(line.replace(/\D+/g, '')) / 1024);
 }
 
-/** With BENCH_PROFILE=1, a server writes its CPU profile to bench/results/<name>-<time>.cpuprofile as it exits. */
-const profiled = (name: string) => (process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench/results')}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []);
+/**
+ * With BENCH_PROFILE=1, a server writes its CPU profiles (its main thread's, and a loader's) to a
+ * folder bench/results/<name>-<time>/ as it exits.
+ */
+const profiled = (name: string) => (process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench/results', `${name}-${Date.now()}`)}`] : []);
 
 async function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
   // taskset executes node in its own place: the child's pid is the server's.
