@@ -33,19 +33,32 @@ const SECRET_FIELDS = [
   'authorization', 'Authorization', 'proxy-authorization', 'cookie', 'Cookie', 'set-cookie', 'Set-Cookie',
 ];
 
+const SECRET_NAMES: ReadonlySet<string> = new Set(SECRET_FIELDS);
+
 /**
- * pino's redaction takes paths, not patterns, and a `*` stands for exactly one level: listing every name at
- * each depth down to this one covers `{ password }`, `{ user: { password } }`, `{ req: { headers: { cookie } } }`
- * and one level below that.
+ * How many levels below the line's own fields are searched: `{ password }`, `{ user: { password } }`,
+ * `{ req: { headers: { cookie } } }` and one level below that.
  */
 const REDACTED_DEPTH = 3;
 
-function pathsTo(name: string): string[] {
-  const step = /^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `["${name}"]`;
-  return Array.from({ length: REDACTED_DEPTH + 1 }, (_, depth) => `${Array(depth).fill('*').join('.')}${step}`.replace(/^\./, ''));
+/**
+ * `value` with every field named like a secret censored, at any depth down to REDACTED_DEPTH: a copy
+ * of what had to change, the caller's objects untouched. One pass over the fields a line has — most
+ * lines (a request's) have a handful of flat ones and are returned as they are — where matching a list
+ * of paths would try every name at every depth for every line.
+ */
+function censored<T>(value: T, depth = 0): T {
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const field = (value as Record<string, unknown>)[key];
+    const kept = SECRET_NAMES.has(key) ? CENSORED : depth < REDACTED_DEPTH ? censored(field, depth + 1) : field;
+    if (kept === field) continue;
+    copy ??= (Array.isArray(value) ? [...value] : { ...value }) as Record<string, unknown>;
+    copy[key] = kept;
+  }
+  return (copy ?? value) as T;
 }
-
-const REDACTED_PATHS = SECRET_FIELDS.flatMap(pathsTo);
 
 const requestContext = new AsyncLocalStorage<Readonly<Record<string, unknown>>>();
 
@@ -59,7 +72,9 @@ export function withLogContext<T>(fields: Readonly<Record<string, unknown>>, wor
  * request's own calls (a response's `close`).
  */
 export function inLogContext<A extends unknown[]>(callback: (...args: A) => void): (...args: A) => void {
-  return AsyncLocalStorage.bind(callback);
+  // The fields alone, not AsyncLocalStorage.bind: that makes an async resource per call, on every request.
+  const fields = requestContext.getStore();
+  return fields ? (...args: A) => requestContext.run(fields, callback, ...args) : callback;
 }
 
 /** `key=value`, quoting values a reader could not tell apart otherwise. */
@@ -85,14 +100,15 @@ export function createLogger(
       messageKey: 'message',
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: REDACTED_PATHS, censor: CENSORED },
       // A copy: pino merges each call's fields into what the mixin returns.
       mixin: () => ({ ...requestContext.getStore() }),
     },
     { write: (line: string) => write(render(line.trimEnd())) },
   );
   // The message goes in with the fields, first, so that it leads the line (pino writes its own message argument last).
-  const at = (method: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) =>
-    logger[method](Object.assign({ message }, fields, { message }));
+  // A line below the level is not censored either: it is not written.
+  const at = (method: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) => {
+    if (logger.isLevelEnabled(method)) logger[method](Object.assign({ message }, censored(fields), { message }));
+  };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

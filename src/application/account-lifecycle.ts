@@ -89,7 +89,7 @@ export class AccountLifecycle {
     }
     const reason = parseReason(input.reason, false);
     for (const membership of (await this.store.memberships.listByUser(user.id)).filter((candidate) => candidate.role === 'owner')) {
-      const owners = (await this.store.memberships.listByOrganization(membership.organizationId)).filter((candidate) => candidate.role === 'owner');
+      const owners = await this.store.memberships.listOwners([membership.organizationId]);
       if (!leavesAnOwner(owners.length, true, 'remove')) {
         const organization = await this.store.organizations.findById(membership.organizationId);
         throw new ConflictError(`${user.email} is the last owner of ${organization?.name ?? 'an organization'}. Make someone else an owner first.`);

@@ -73,10 +73,9 @@ export class FactorReports {
 
   async #tellOwners(user: User, factor: ReportedFactor): Promise<number> {
     const told = new Set<string>();
-    for (const membership of await this.store.memberships.listByUser(user.id)) {
-      const owners = (await this.store.memberships.listByOrganization(membership.organizationId)).filter((candidate) => candidate.role === 'owner' && candidate.userId !== user.id);
-      for (const owner of await this.store.users.findByIds(owners.map((candidate) => candidate.userId))) told.add(owner.email);
-    }
+    const memberships = await this.store.memberships.listByUser(user.id);
+    const owners = (await this.store.memberships.listOwners(memberships.map((membership) => membership.organizationId))).filter((owner) => owner.userId !== user.id);
+    for (const owner of await this.store.users.findByIds([...new Set(owners.map((candidate) => candidate.userId))])) told.add(owner.email);
     for (const to of told) await this.mailer.send({ to, message: 'factor-reported', locals: { person: user.email, factor: factor.kind } });
     return told.size;
   }

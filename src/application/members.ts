@@ -229,7 +229,7 @@ export class Members {
   }
 
   async #owners(organization: Organization): Promise<number> {
-    return (await this.store.memberships.listByOrganization(organization.id)).filter((membership) => membership.role === 'owner').length;
+    return (await this.store.memberships.listOwners([organization.id])).length;
   }
 
   /**
@@ -405,9 +405,13 @@ export class Members {
   async whomToAsk(user: User): Promise<Array<{ readonly organization: string; readonly owners: readonly string[] }>> {
     const memberships = await this.store.memberships.listByUser(user.id);
     const organizations = await this.store.organizations.findByIds(memberships.map((membership) => membership.organizationId));
-    return Promise.all(organizations.map(async (organization) => {
-      const owners = (await this.store.memberships.listByOrganization(organization.id)).filter((membership) => membership.role === 'owner' && membership.userId !== user.id);
-      return { organization: organization.name, owners: (await this.store.users.findByIds(owners.slice(0, 3).map((owner) => owner.userId))).map((owner) => owner.email) };
+    const owners = (await this.store.memberships.listOwners(organizations.map((organization) => organization.id))).filter((owner) => owner.userId !== user.id);
+    // The three longest-standing owners of each organization, named by email in alphabetical order.
+    const named = organizations.map((organization) => owners.filter((owner) => owner.organizationId === organization.id).slice(0, 3).map((owner) => owner.userId));
+    const emails = new Map((await this.store.users.findByIds([...new Set(named.flat())])).map((owner) => [owner.id, owner.email]));
+    return organizations.map((organization, index) => ({
+      organization: organization.name,
+      owners: named[index]!.flatMap((id) => emails.get(id) ?? []).sort(),
     }));
   }
 

@@ -164,6 +164,13 @@ export class SecondFactorService {
   readonly #confirmation: SetupConfirmation;
   readonly #notMe: NotMeLinks;
   readonly #methods: ReadonlyMap<FactorKind, SecondFactorMethod>;
+  /**
+   * The facts read for a user, kept with the User object they were read for. A User is read afresh
+   * for each request (and each run of a job), so this is for the one request: a sign-in's step asks
+   * the rule up to four questions of the same rows, and they are read once. Every change this service
+   * makes to a user's factors drops them (`#changing`), so a question asked after it reads again.
+   */
+  readonly #factsOf = new WeakMap<User, Promise<UserFacts>>();
 
   constructor(
     private readonly store: Pick<Store, 'users' | 'secondFactors' | 'securityKeys' | 'enrollments' | 'attempts' | 'settings' | 'memberships' | 'organizations' | 'oidc' | 'rememberedBrowsers'>,
@@ -184,8 +191,27 @@ export class SecondFactorService {
     this.#methods = new Map<FactorKind, SecondFactorMethod>([[this.#totp.kind, this.#totp], [this.#recoveryCodes.kind, this.#recoveryCodes], [this.#keys.kind, this.#keys]]);
   }
 
-  /** Everything the rule needs about this user, but the request. */
-  async facts(user: User): Promise<UserFacts> {
+  /** Everything the rule needs about this user, but the request: read once for each User (see #factsOf). */
+  facts(user: User): Promise<UserFacts> {
+    let facts = this.#factsOf.get(user);
+    if (!facts) {
+      facts = this.#readFacts(user);
+      this.#factsOf.set(user, facts);
+      facts.catch(() => this.#factsOf.delete(user));
+    }
+    return facts;
+  }
+
+  /** Runs a change to the user's factors; the facts read for this User before it no longer hold. */
+  async #changing<T>(user: User, change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } finally {
+      this.#factsOf.delete(user);
+    }
+  }
+
+  async #readFacts(user: User): Promise<UserFacts> {
     const [secondFactor, securityKeys, siteMode, memberships] = await Promise.all([
       this.store.secondFactors.find(user.id),
       this.store.securityKeys.listByUser(user.id),
@@ -365,13 +391,13 @@ export class SecondFactorService {
     const confirmed = await this.#confirmFirstSetup(holdId, user, firstSetup);
     if (!confirmed.ok) return { ...confirmed, field: 'emailCode' };
     const recovery = await this.#recoveryCodes.newSet();
-    const enabled = await this.store.secondFactors.enable({
+    const enabled = await this.#changing(user, () => this.store.secondFactors.enable({
       userId: user.id,
       sealedSecret: proof.sealedSecret,
       lastTimeStep: proof.timeStep,
       recoveryKeyId: recovery.keyId,
       recoveryCodeHashes: recovery.hashes,
-    });
+    }));
     if (!enabled) return { ok: false, error: SECOND_FACTOR_SENTENCES.alreadyEnabled, status: 409 };
     await this.#confirmation.spend(holdId);
     await this.#recoveryCodes.hold(holdId, user, recovery.codes);
@@ -419,7 +445,7 @@ export class SecondFactorService {
 
   /** Options for adding a security key, with a new challenge held under `holdId` (a sign-in, or an account session after re-authentication). */
   async keyRegistrationOptions(holdId: string, user: User) {
-    return this.#keys.registrationOptions(holdId, user, await this.store.securityKeys.listByUser(user.id));
+    return this.#keys.registrationOptions(holdId, user, (await this.facts(user)).securityKeys);
   }
 
   /** The options of an addition begun under `holdId` and not yet answered; null otherwise. */
@@ -467,7 +493,7 @@ export class SecondFactorService {
 
   /** Options for signing in with one of the user's keys, with a new challenge held under `holdId`; null when the user has none. */
   async keyAuthenticationOptions(holdId: string, user: User) {
-    const keys = await this.store.securityKeys.listByUser(user.id);
+    const keys = (await this.facts(user)).securityKeys;
     return keys.length > 0 ? this.#keys.authenticationOptions(holdId, user, keys) : null;
   }
 
@@ -492,7 +518,7 @@ export class SecondFactorService {
     const recovery = await this.#recoveryCodes.newSet();
     let first: boolean;
     try {
-      ({ first } = await this.store.securityKeys.add(registration.key, { recoveryKeyId: recovery.keyId, recoveryCodeHashes: recovery.hashes }));
+      ({ first } = await this.#changing(user, () => this.store.securityKeys.add(registration.key, { recoveryKeyId: recovery.keyId, recoveryCodeHashes: recovery.hashes })));
     } catch (error) {
       if (error instanceof DuplicateError) return { ok: false, error: SECOND_FACTOR_SENTENCES.keyAlreadyAdded, status: 409, field: 'key' };
       throw error;
@@ -518,7 +544,7 @@ export class SecondFactorService {
     if (!key) return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNotFound, status: 404 };
     // The store decides "not the last factor" in the same step as the removal: two removals racing
     // must not leave a user whom a rule holds to a second factor with none.
-    const removed = await this.store.securityKeys.remove(user.id, credentialId, { keepLastFactor: !canDeactivate(facts) });
+    const removed = await this.#changing(user, () => this.store.securityKeys.remove(user.id, credentialId, { keepLastFactor: !canDeactivate(facts) }));
     if (removed === 'last-factor-kept') return { ok: false, error: SECOND_FACTOR_SENTENCES.lastKeyRequired, status: 409 };
     if (removed === 'not-found') return { ok: false, error: SECOND_FACTOR_SENTENCES.keyNotFound, status: 404 };
     const last = removed === 'removed-last';
@@ -550,7 +576,7 @@ export class SecondFactorService {
       if (proof.reason === 'invalid') return { ok: false, error: this.#totp.invalidSentence, status: 400 };
       return { ok: false, error: SECOND_FACTOR_SENTENCES.setupExpired, status: 400 };
     }
-    if (!(await this.store.secondFactors.replaceSecret(user.id, proof.sealedSecret, proof.timeStep))) {
+    if (!(await this.#changing(user, () => this.store.secondFactors.replaceSecret(user.id, proof.sealedSecret, proof.timeStep)))) {
       return { ok: false, error: 'Two-factor authentication is not on for your account, so there is no app to replace.', status: 409 };
     }
     await this.store.enrollments.delete(holdId);
@@ -582,7 +608,8 @@ export class SecondFactorService {
     let regressed: { keyName: string; counter: number; stored: number } | undefined;
     let remaining: number | undefined;
     let amr = 'otp';
-    const outcome = await this.#guard.attempt(user.id, signInKey, async () => {
+    // The factor spends what it accepts (a time step, a recovery code, a key's counter).
+    const outcome = await this.#changing(user, () => this.#guard.attempt(user.id, signInKey, async () => {
       const result = await method.verify(user.id, code, signInKey);
       if (result.kind === 'replayed') replayed = true;
       if (result.kind === 'rejected') regressed = result.regressed;
@@ -590,7 +617,7 @@ export class SecondFactorService {
       remaining = result.remaining;
       amr = result.amr ?? amr;
       return true;
-    });
+    }));
     this.metrics.secondFactorCheck(kind, checkOutcome(outcome, replayed));
     if (replayed) {
       this.log.warn('a replayed passcode was refused', { userId: user.id, ip });
@@ -646,7 +673,7 @@ export class SecondFactorService {
 
   /** Replaces the whole set of recovery codes; the new ones wait under `holdId` to be shown once. */
   async regenerateRecoveryCodes(user: User, holdId: string, ip: string): Promise<boolean> {
-    const codes = await this.#recoveryCodes.replace(user.id);
+    const codes = await this.#changing(user, () => this.#recoveryCodes.replace(user.id));
     if (!codes) return false;
     await this.#recoveryCodes.hold(holdId, user, codes);
     this.log.info('recovery codes regenerated', { userId: user.id });
@@ -661,7 +688,7 @@ export class SecondFactorService {
    * the user's sessions. Who may do it to whom is decided by the caller (members, users).
    */
   async disable(user: User, context: { actor: Actor; ip: string | null; reason?: string }): Promise<boolean> {
-    if (!(await this.store.secondFactors.disable(user.id))) return false;
+    if (!(await this.#changing(user, () => this.store.secondFactors.disable(user.id)))) return false;
     const byUser = context.actor?.id === user.id;
     this.log.info('two-factor authentication disabled', { userId: user.id, by: byUser ? 'the user' : context.actor?.id ?? 'the operator' });
     await this.audit.recordForUser(byUser ? 'two_factor.disabled' : 'two_factor.reset_by_admin', user, {
@@ -687,11 +714,11 @@ export class SecondFactorService {
       return;
     }
     if (factor.kind === 'recovery-codes') {
-      await this.#recoveryCodes.replace(user.id);
+      await this.#changing(user, () => this.#recoveryCodes.replace(user.id));
       await this.audit.recordForUser('recovery_codes.regenerated', user, { actor: user, ip, details: { why: 'reported as not made by the person' } });
       return;
     }
-    const removed = await this.store.securityKeys.remove(user.id, factor.credentialId);
+    const removed = await this.#changing(user, () => this.store.securityKeys.remove(user.id, factor.credentialId));
     if (removed === 'not-found') return;
     await this.audit.recordForUser('security_key.removed', user, { actor: user, ip, details: { name: factor.name } });
     if (removed === 'removed-last') {

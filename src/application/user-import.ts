@@ -137,7 +137,7 @@ async function rowsLeavingNoOwner(store: Pick<Store, 'memberships'>, rows: reado
       const organization = organizations.get(slug)!;
       let current = owners.get(organization.id);
       if (!current) {
-        current = new Set((await store.memberships.listByOrganization(organization.id)).filter((membership) => membership.role === 'owner').map((membership) => membership.userId));
+        current = new Set((await store.memberships.listOwners([organization.id])).map((membership) => membership.userId));
         owners.set(organization.id, current);
       }
       if (role === 'member' && current.has(userId) && current.size === 1) {

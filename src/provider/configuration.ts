@@ -1,11 +1,11 @@
-import { errors, type AccountClaims, type KoaContextWithOIDC, type Configuration, type Grant } from 'oidc-provider';
+import { errors, type Account, type AccountClaims, type KoaContextWithOIDC, type Configuration, type Grant } from 'oidc-provider';
 import type { Config } from '../../config/index.js';
 import { readRememberedBrowser } from '../http/remembered-browser-cookie.js';
 import { renderHtml } from '../http/views.js';
 import type { Logger } from '../log.js';
 import type { ProviderKeys } from '../keys/provider-keys.js';
 import type { SecretBox } from '../security/secret-box.js';
-import type { Store } from '../store/types.js';
+import type { Store, User } from '../store/types.js';
 import { ACR_VALUES } from '../policy/acr.js';
 import { createAdapterClass } from './adapter.js';
 import { errorSentence } from './error-sentences.js';
@@ -99,10 +99,19 @@ function organizationSignInOf({ members }: Pick<ProviderDependencies, 'members'>
   };
 }
 
+/**
+ * The User each of findAccount's accounts was made from. oidc-provider loads the session's account
+ * (findAccount) just before it runs the interaction policy's checks: the second-factor check then
+ * works on the same row, read once in the request.
+ */
+const usersOfAccounts = new WeakMap<Account, User>();
+
 /** Where the sign-in stands with the second factor, decided by src/policy from the stored facts and this request. */
 function secondFactorStep({ accounts, secondFactors }: Pick<ProviderDependencies, 'accounts' | 'secondFactors'>) {
   return async (ctx: KoaContextWithOIDC): Promise<SecondFactorStep> => {
-    const user = await accounts.account(ctx.oidc.session!.accountId!);
+    const accountId = ctx.oidc.session!.accountId!;
+    const loaded = ctx.oidc.account?.accountId === accountId ? usersOfAccounts.get(ctx.oidc.account) : undefined;
+    const user = loaded ?? (await accounts.account(accountId));
     if (!user) return 'none';
     const claims = ctx.oidc.claims as { id_token?: { acr?: AcrClaimRequest } };
     return secondFactors.stepFor(user, {
@@ -161,7 +170,7 @@ export function providerConfiguration({ config, store, keys, box, log, accounts,
           throw new errors.InvalidGrant('the account is no longer a member of the organization this sign-in was for');
         }
       }
-      return {
+      const account: Account = {
         accountId: user.id,
         async claims(_use, scope) {
           const claims: AccountClaims = { sub: user.id, email: user.email, email_verified: true, name: user.name };
@@ -174,6 +183,8 @@ export function providerConfiguration({ config, store, keys, box, log, accounts,
           return claims;
         },
       };
+      usersOfAccounts.set(account, user);
+      return account;
     },
     claims: {
       openid: ['sub', 'acr', 'amr', 'auth_time', 'org_slug'],

@@ -213,6 +213,11 @@ export interface MembershipRepository {
   listByOrganization(organizationId: string): Promise<Membership[]>;
   /** The memberships of all these users, in one query for any number of them. */
   listByUsers(userIds: readonly string[]): Promise<Membership[]>;
+  /**
+   * The owners of these organizations, oldest first, in one query: an organization has a few, however
+   * many members it has (a sign-in's challenge page names them, so this is on the sign-in's path).
+   */
+  listOwners(organizationIds: readonly string[]): Promise<Membership[]>;
 }
 
 export interface ClientRepository {

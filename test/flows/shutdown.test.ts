@@ -100,11 +100,8 @@ describe('SIGTERM', () => {
       // A sign-in that fails before the signal fails the test here, instead of leaving it waiting.
       await Promise.race([enoughSignIns, Promise.all(loops)]);
       stopping = true;
-      const sentAt = Date.now();
       const exit = await first.stop('SIGTERM');
       expect(exit).toStrictEqual({ code: 0, signal: null });
-      // Well within the 10 s it may take.
-      expect(Date.now() - sentAt).toBeLessThan(10_000);
 
       second = await startTwofoldProcess(env);
       restarted();
@@ -114,6 +111,8 @@ describe('SIGTERM', () => {
       const signal = logged.findIndex((event) => String(event.message).startsWith('SIGTERM received'));
       expect(signal).toBeGreaterThan(0);
       expect(logged.at(-1)?.message).toBe('Twofold stopped');
+      // Within the 10 s it may take: nothing in flight had to be cut (said by the server, not timed here).
+      expect(logged.filter((event) => String(event.message).includes('were cut'))).toStrictEqual([]);
       // Requests were in flight when the signal came, and finished after it.
       const finishedAfter = logged.slice(signal).filter((event) => event.message === 'request' && String(event.requestId).startsWith('test-'));
       expect(finishedAfter.length).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterFailedAttempt, GIVE_UP_AFTER_MS } from '../../src/mail/retry-policy.js';
-import { DuplicateError, type NewOutboxMessage, type Store } from '../../src/store/types.js';
+import { DuplicateError, type NewOutboxMessage, type Store, type User } from '../../src/store/types.js';
 
 /**
  * The storage contract: every store implementation must pass this same suite. Each test gets a
@@ -333,6 +333,30 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect(await store.memberships.remove(city.id, bob.id)).toBe(true);
         expect(await store.memberships.remove(city.id, bob.id)).toBe(false);
         expect(await store.memberships.find(city.id, bob.id)).toBeNull();
+      });
+
+      it('lists the owners of organizations, oldest first, and no member', async () => {
+        const city = await store.organizations.create({ slug: 'city', name: 'City' });
+        const county = await store.organizations.create({ slug: 'county', name: 'County' });
+        const parish = await store.organizations.create({ slug: 'parish', name: 'Parish' });
+        const people = [];
+        for (const name of ['ada', 'bob', 'cy', 'dee']) people.push(await store.users.create({ email: `${name}@x.test`, name, passwordHash: null, siteAdmin: false }));
+        const [ada, bob, cy, dee] = people as [User, User, User, User];
+        await store.memberships.put(city.id, bob.id, 'owner');
+        await sleep(5);
+        await store.memberships.put(city.id, ada.id, 'owner');
+        await sleep(5);
+        await store.memberships.put(city.id, cy.id, 'member');
+        await store.memberships.put(county.id, dee.id, 'owner');
+        await store.memberships.put(parish.id, ada.id, 'owner');
+        await store.memberships.put(county.id, cy.id, 'owner');
+        await store.memberships.put(county.id, cy.id, 'member');
+
+        expect(await store.memberships.listOwners([])).toStrictEqual([]);
+        expect((await store.memberships.listOwners([city.id])).map((m) => [m.userId, m.role])).toStrictEqual([[bob.id, 'owner'], [ada.id, 'owner']]);
+        expect((await store.memberships.listOwners([city.id, county.id, 'missing'])).map((m) => [m.organizationId, m.userId]).sort()).toStrictEqual([
+          [city.id, ada.id], [city.id, bob.id], [county.id, dee.id],
+        ].sort());
       });
     });
 

@@ -8,34 +8,63 @@ function collectingLog() {
   return { log: createLogger('debug', (line) => lines.push(line)), lines };
 }
 
+/** Waits until `done` holds, however slow the machine: the tests below wait for events, never for a time. */
+async function until(done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`still waiting after ${timeoutMs} ms`);
+    await sleep(5);
+  }
+}
+
 describe('the worker loop', () => {
-  it('runs each job at start, then again after its pause, never two runs of one job at once', async () => {
+  it('runs each job at start, and once more right after a run when asked during it, never two runs at once', async () => {
     let running = 0;
     let overlapped = false;
-    const starts: number[] = [];
+    const ends: Array<() => void> = [];
     const jobs = new PeriodicJobs([{
       name: 'slow',
-      everyMs: 30,
+      // No run comes from the pause during this test: every run is the start's or asked for.
+      everyMs: 60_000,
       async run() {
         running += 1;
         overlapped ||= running > 1;
-        starts.push(Date.now());
-        await sleep(40);
+        await new Promise<void>((resolve) => ends.push(resolve));
         running -= 1;
       },
     }], createLogger('silent'));
     jobs.start();
-    await sleep(10);
-    // Asked while it runs: it runs once more right after, not alongside.
+    await until(() => ends.length === 1);
+    // Asked twice while it runs: it runs once more after this run, not alongside.
     jobs.runSoon('slow');
     jobs.runSoon('slow');
-    await sleep(250);
-    await jobs.stop();
+    ends[0]!();
+    await until(() => ends.length === 2);
+    ends[1]!();
+    await sleep(20);
+    const stopped = jobs.stop();
+    expect(ends).toHaveLength(2);
+    await stopped;
     expect(overlapped).toBe(false);
-    expect(starts.length).toBeGreaterThanOrEqual(3);
-    // The second run followed the first at once (runSoon); later ones kept the pause after the previous run's end.
-    expect(starts[1]! - starts[0]!).toBeLessThan(40 + 25);
-    for (let n = 2; n < starts.length; n += 1) expect(starts[n]! - starts[n - 1]!).toBeGreaterThanOrEqual(40 + 30 - 5);
+  });
+
+  it('waits the pause after the end of each run before the next', async () => {
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const jobs = new PeriodicJobs([{
+      name: 'paced',
+      everyMs: 30,
+      async run() {
+        starts.push(Date.now());
+        await sleep(20);
+        ends.push(Date.now());
+      },
+    }], createLogger('silent'));
+    jobs.start();
+    await until(() => starts.length >= 3);
+    await jobs.stop();
+    // A timer never fires early, however late a loaded machine runs it (a few ms for the two clocks' rounding).
+    for (let n = 1; n < starts.length; n += 1) expect(starts[n]! - ends[n - 1]!).toBeGreaterThanOrEqual(30 - 3);
   });
 
   it('logs a failed run and keeps the job\'s turns', async () => {
@@ -50,9 +79,8 @@ describe('the worker loop', () => {
       },
     }], log);
     jobs.start();
-    await sleep(100);
+    await until(() => runs > 2);
     await jobs.stop();
-    expect(runs).toBeGreaterThan(2);
     expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toContainEqual(expect.objectContaining({
       level: 'warn', message: 'the flaky job failed; it runs again at its next turn', error: 'the store is busy',
     }));

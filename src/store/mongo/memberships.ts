@@ -19,6 +19,8 @@ export const membershipSchema = new mongoose.Schema<MembershipDoc>(
   { ...schemaOptions, collection: 'memberships' },
 );
 membershipSchema.index({ organizationId: 1, userId: 1 }, { unique: true });
+// An organization's owners without reading its members: the challenge page of every sign-in names them.
+membershipSchema.index({ organizationId: 1, createdAt: 1 }, { partialFilterExpression: { role: 'owner' } });
 
 const toMembership = (doc: MembershipDoc): Membership => ({
   organizationId: doc.organizationId,
@@ -63,6 +65,11 @@ export function mongoMemberships(memberships: Collection<MembershipDoc>): Member
     async listByUsers(userIds) {
       if (userIds.length === 0) return [];
       const docs = await memberships.find({ userId: { $in: [...userIds] } }).sort({ createdAt: 1 }).toArray();
+      return docs.map(toMembership);
+    },
+    async listOwners(organizationIds) {
+      if (organizationIds.length === 0) return [];
+      const docs = await memberships.find({ organizationId: { $in: [...organizationIds] }, role: 'owner' }).sort({ createdAt: 1 }).toArray();
       return docs.map(toMembership);
     },
   };

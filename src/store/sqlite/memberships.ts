@@ -24,6 +24,8 @@ export function sqliteMemberships(db: SqliteDatabase): MembershipRepository {
   const byUser = db.prepare<[string], MembershipRow>('SELECT * FROM memberships WHERE user_id = ? ORDER BY created_at');
   const byOrganization = db.prepare<[string], MembershipRow>('SELECT * FROM memberships WHERE organization_id = ? ORDER BY created_at');
   const byUsers = db.prepare<[string], MembershipRow>('SELECT * FROM memberships WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY created_at');
+  // Read through the partial index of owners: the members are not looked at.
+  const owners = db.prepare<[string], MembershipRow>("SELECT * FROM memberships WHERE role = 'owner' AND organization_id IN (SELECT value FROM json_each(?)) ORDER BY created_at");
 
   const putAll = db.transaction((entries: Parameters<MembershipRepository['putMany']>[0]) => {
     for (const entry of entries) upsert.run(entry.organizationId, entry.userId, entry.role, Date.now());
@@ -52,6 +54,10 @@ export function sqliteMemberships(db: SqliteDatabase): MembershipRepository {
     async listByUsers(userIds) {
       if (userIds.length === 0) return [];
       return byUsers.all(JSON.stringify(userIds)).map(toMembership);
+    },
+    async listOwners(organizationIds) {
+      if (organizationIds.length === 0) return [];
+      return owners.all(JSON.stringify(organizationIds)).map(toMembership);
     },
   };
 }
