@@ -86,13 +86,13 @@ export class Organizations {
   }
 
   async #overviewOf(organization: Organization): Promise<OrganizationOverview> {
-    const memberships = await this.store.memberships.listByOrganization(organization.id);
-    const covered = memberships.filter((membership) => organization.applyTo === 'all' || membership.role === 'owner').map((membership) => membership.userId);
+    const [all, owners] = await Promise.all([this.store.memberships.countAdoption(organization.id, 'all'), this.store.memberships.countAdoption(organization.id, 'owners')]);
+    const covered = organization.applyTo === 'all' ? all : owners;
     return {
       organization,
-      members: memberships.length,
-      owners: memberships.filter((membership) => membership.role === 'owner').length,
-      adoption: { covers: organization.applyTo === 'owners' ? 'owners' : 'members', total: covered.length, enrolled: (await this.store.secondFactors.enrolledAmong(covered)).size },
+      members: all.members,
+      owners: owners.members,
+      adoption: { covers: organization.applyTo === 'owners' ? 'owners' : 'members', total: covered.members, enrolled: covered.enrolled },
     };
   }
 
@@ -201,7 +201,7 @@ export class Organizations {
   /** Adoption at a glance (docs/rules.md, "Rolling enforcement out"): for the settings and members pages. */
   async adoption(actor: Actor, slug: string, now = new Date()): Promise<Adoption> {
     const organization = await this.get(actor, slug);
-    const today = await this.#countAdoption(organization);
+    const today = await this.store.memberships.countAdoption(organization.id, organization.applyTo);
     const start = organization.forceTwoFactor ? organization.enforcementStartedAt : null;
     const history = start ? (await this.store.adoption.list(organization.id, dayOf(start))).filter((snapshot) => snapshot.day < dayOf(now)) : [];
     return {
@@ -222,15 +222,9 @@ export class Organizations {
   async recordAdoption(now = new Date()): Promise<number> {
     const enforcing = (await this.store.organizations.list()).filter((organization) => organization.forceTwoFactor);
     for (const organization of enforcing) {
-      await this.store.adoption.record({ organizationId: organization.id, day: dayOf(now), ...(await this.#countAdoption(organization)) });
+      await this.store.adoption.record({ organizationId: organization.id, day: dayOf(now), ...(await this.store.memberships.countAdoption(organization.id, organization.applyTo)) });
     }
     return enforcing.length;
-  }
-
-  /** The members enforcement covers, and how many of them have a second factor. */
-  async #countAdoption(organization: Organization): Promise<{ members: number; enrolled: number }> {
-    const covered = await this.#covered(organization);
-    return { members: covered.length, enrolled: (await this.store.secondFactors.enrolledAmong(covered)).size };
   }
 
   /** The ids of the members enforcement covers: all, or the owners only. */

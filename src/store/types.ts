@@ -218,6 +218,12 @@ export interface MembershipRepository {
    * many members it has (a sign-in's challenge page names them, so this is on the sign-in's path).
    */
   listOwners(organizationIds: readonly string[]): Promise<Membership[]>;
+  /**
+   * How many members an organization has — all of them, or its owners only — and how many of those
+   * have a second factor: counted by the store, without reading the members (an organization may
+   * have 100 000, and the hourly adoption snapshot counts every organization that enforces).
+   */
+  countAdoption(organizationId: string, among: ApplyTo): Promise<{ members: number; enrolled: number }>;
 }
 
 export interface ClientRepository {

@@ -88,6 +88,13 @@ describe('the work of one two-factor sign-in', () => {
     expect(['authorize', 'password', 'passcode', 'token'].map((step) => calls.total(step))).toStrictEqual([3, 17, 28, 12]);
   });
 
+  it('counts the adoption of an organization that enforces without reading its members, in one statement each', async () => {
+    const { app } = fixture.twofold;
+    const snapshots = await calls.during('adoption', () => app.organizations.recordAdoption());
+    expect(snapshots).toBeGreaterThan(0);
+    expect(calls.of('adoption')).toStrictEqual({ 'adoption.record': snapshots, 'memberships.countAdoption': snapshots, 'organizations.list': 1 });
+  });
+
   it('reads the facts again after a change to the factors in the same request, so the rule sees it', async () => {
     const { app } = fixture.twofold;
     const user = (await app.signIns.account((await fixture.twofold.store.users.findByEmail(email))!.id))!;

@@ -358,6 +358,28 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
           [city.id, ada.id], [city.id, bob.id], [county.id, dee.id],
         ].sort());
       });
+
+      it('counts an organization\'s members, or its owners, and those of them with a second factor', async () => {
+        const city = await store.organizations.create({ slug: 'city', name: 'City' });
+        const county = await store.organizations.create({ slug: 'county', name: 'County' });
+        const people = [];
+        for (const name of ['ada', 'bob', 'cy', 'dee', 'eve']) people.push(await store.users.create({ email: `${name}@x.test`, name, passwordHash: null, siteAdmin: false }));
+        const [ada, bob, cy, dee, eve] = people as [User, User, User, User, User];
+        await store.memberships.put(city.id, ada.id, 'owner');
+        await store.memberships.put(city.id, bob.id, 'owner');
+        await store.memberships.put(city.id, cy.id, 'member');
+        await store.memberships.put(city.id, dee.id, 'member');
+        // Enrolled, but in the other organization only: not counted for the city.
+        await store.memberships.put(county.id, eve.id, 'member');
+        for (const user of [ada, cy, eve]) {
+          await store.secondFactors.enable({ userId: user.id, sealedSecret: null, lastTimeStep: 0, recoveryKeyId: 'k0', recoveryCodeHashes: [] });
+        }
+
+        expect(await store.memberships.countAdoption(city.id, 'all')).toStrictEqual({ members: 4, enrolled: 2 });
+        expect(await store.memberships.countAdoption(city.id, 'owners')).toStrictEqual({ members: 2, enrolled: 1 });
+        expect(await store.memberships.countAdoption(county.id, 'all')).toStrictEqual({ members: 1, enrolled: 1 });
+        expect(await store.memberships.countAdoption('missing', 'all')).toStrictEqual({ members: 0, enrolled: 0 });
+      });
     });
 
     describe('clients', () => {

@@ -42,11 +42,11 @@ export class StoreCalls {
     }
   }
 
-  /** Runs `work` (requests to the server, one after another) as the step `label`. */
+  /** Runs `work` (requests to the server one after another, or calls of the application layer) as the step `label`. */
   async during<T>(label: string, work: () => Promise<T>): Promise<T> {
     this.#current = label;
     try {
-      return await work();
+      return await this.#step.run(label, work);
     } finally {
       this.#current = null;
     }

@@ -72,5 +72,18 @@ export function mongoMemberships(memberships: Collection<MembershipDoc>): Member
       const docs = await memberships.find({ organizationId: { $in: [...organizationIds] }, role: 'owner' }).sort({ createdAt: 1 }).toArray();
       return docs.map(toMembership);
     },
+    async countAdoption(organizationId, among) {
+      const filter = among === 'all' ? { organizationId } : { organizationId, role: 'owner' as const };
+      const [members, enrolled] = await Promise.all([
+        memberships.countDocuments(filter),
+        memberships.aggregate<{ enrolled: number }>([
+          { $match: filter },
+          { $lookup: { from: 'second_factors', localField: 'userId', foreignField: '_id', as: 'factor' } },
+          { $match: { 'factor.0': { $exists: true } } },
+          { $count: 'enrolled' },
+        ]).toArray(),
+      ]);
+      return { members, enrolled: enrolled[0]?.enrolled ?? 0 };
+    },
   };
 }

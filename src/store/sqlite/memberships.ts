@@ -27,6 +27,10 @@ export function sqliteMemberships(db: SqliteDatabase): MembershipRepository {
   // Read through the partial index of owners: the members are not looked at.
   const owners = db.prepare<[string], MembershipRow>("SELECT * FROM memberships WHERE role = 'owner' AND organization_id IN (SELECT value FROM json_each(?)) ORDER BY created_at");
 
+  const adoption = db.prepare<[string, string], { members: number; enrolled: number }>(`
+    SELECT COUNT(*) AS members, COUNT(s.user_id) AS enrolled FROM memberships m LEFT JOIN second_factors s ON s.user_id = m.user_id
+    WHERE m.organization_id = ? AND (? = 'all' OR m.role = 'owner')`);
+
   const putAll = db.transaction((entries: Parameters<MembershipRepository['putMany']>[0]) => {
     for (const entry of entries) upsert.run(entry.organizationId, entry.userId, entry.role, Date.now());
   });
@@ -58,6 +62,10 @@ export function sqliteMemberships(db: SqliteDatabase): MembershipRepository {
     async listOwners(organizationIds) {
       if (organizationIds.length === 0) return [];
       return owners.all(JSON.stringify(organizationIds)).map(toMembership);
+    },
+    async countAdoption(organizationId, among) {
+      const { members, enrolled } = adoption.get(organizationId, among)!;
+      return { members, enrolled };
     },
   };
 }
