@@ -68,6 +68,7 @@ interface Phase {
   signInsPerSecond: number;
   signInsPerCoreSecond: number;
   peakRssMb: number;
+  minorFaultsPerSignIn: number;
   latencyMs: Partial<Record<Step, { p50: number; p95: number; p99: number }>>;
   /** Sign-ins one at a time only: the server's CPU in each step (all threads, and the main thread's part). */
   cpuMsPerStep?: Partial<Record<Step, { all: number; main: number }>>;
@@ -83,6 +84,10 @@ const percentile = (values: number[], p: number) => {
 function cpuSecondsOf(pid: number, tid?: number): number {
   const fields = fs.readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+/** A process's minor page faults so far: memory it touched for the first time (argon2's, each time it is mapped afresh). */
+function minorFaultsOf(pid: number): number {
+  return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[7]);
 }
 function peakRssMbOf(pid: number): number {
   const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!;
@@ -160,6 +165,7 @@ async function runPhase(name: string, pid: number, count: number, signIn: SignIn
   let failures = 0;
   const cpuBefore = cpuSecondsOf(pid);
   const mainBefore = cpuSecondsOf(pid, pid);
+  const faultsBefore = minorFaultsOf(pid);
   const started = performance.now();
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
     while (next < count) {
@@ -194,6 +200,7 @@ async function runPhase(name: string, pid: number, count: number, signIn: SignIn
     signInsPerSecond: Number((succeeded / wallSeconds).toFixed(1)),
     signInsPerCoreSecond: Number((succeeded / Math.max(0.001, serverCpuSeconds)).toFixed(1)),
     peakRssMb: peakRssMbOf(pid),
+    minorFaultsPerSignIn: Math.round((minorFaultsOf(pid) - faultsBefore) / Math.max(1, succeeded)),
     latencyMs,
     ...(oneAtATime ? {
       cpuMsPerStep: Object.fromEntries((Object.keys(stepCpu) as Step[]).filter((step) => timings[step].length > 0).map((step) => [step, {
@@ -377,7 +384,7 @@ async function main(): Promise<void> {
 
   const line = (phase: Phase) => [
     `${phase.name}`,
-    `  sign-ins ${phase.signIns} (failed ${phase.failures}) in ${phase.wallSeconds} s = ${phase.signInsPerSecond}/s; server CPU ${phase.cpuMsPerSignIn} ms per sign-in (main thread ${phase.mainThreadCpuMsPerSignIn} ms: all but what Node runs on its other threads — the hash, signatures) = ${phase.signInsPerCoreSecond} per core-second; peak RSS ${phase.peakRssMb} MB`,
+    `  sign-ins ${phase.signIns} (failed ${phase.failures}) in ${phase.wallSeconds} s = ${phase.signInsPerSecond}/s; server CPU ${phase.cpuMsPerSignIn} ms per sign-in (main thread ${phase.mainThreadCpuMsPerSignIn} ms: all but what Node runs on its other threads — the hash, signatures) = ${phase.signInsPerCoreSecond} per core-second; peak RSS ${phase.peakRssMb} MB; ${phase.minorFaultsPerSignIn} page faults per sign-in`,
     ...Object.entries(phase.latencyMs).map(([step, l]) => `  ${step.padEnd(9)} p50 ${l!.p50} ms  p95 ${l!.p95} ms  p99 ${l!.p99} ms`),
   ].join('\n');
   process.stdout.write([
