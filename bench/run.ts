@@ -5,6 +5,7 @@
  *
  *   BENCH_USERS_SMALL (100), BENCH_USERS_LARGE (100000), BENCH_SIGN_INS (300), BENCH_CONCURRENCY (50),
  *   BENCH_ONE_AT_A_TIME (200: sign-ins one after another, for the server's CPU per step),
+ *   BENCH_ROUNDS (6: the baseline and Twofold with the large store take turns in this many slices),
  *   BENCH_FROM_SOURCES=1 (run Twofold through tsx instead of the compiled build), BENCH_PROFILE=1 (--cpu-prof),
  *   BENCH_PINNED=1 (each server on CPU BENCH_SERVER_CPU, 0, and this driver on BENCH_DRIVER_CPU, 1, with taskset),
  *   PASSWORD_HASH_MEMORY_KIB and PASSWORD_HASH_ITERATIONS (the server's defaults) for both servers alike.
@@ -35,6 +36,8 @@ const SIGN_INS = Number(process.env.BENCH_SIGN_INS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 /** Sign-ins one at a time after the measured ones, to read the server's CPU step by step (0: none). */
 const ONE_AT_A_TIME = Number(process.env.BENCH_ONE_AT_A_TIME ?? 200);
+/** The baseline and Twofold take turns in this many slices of their sign-ins (see sideBySide). */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 6));
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 const PASSWORD = 'bench password of reasonable length';
 const CLK_TCK = 100;
@@ -141,28 +144,51 @@ async function exchange(origin: string, clientId: string, location: string, veri
 type StepRunner = <T>(step: Step, work: () => Promise<T>) => Promise<T>;
 type SignIn = (index: number, step: StepRunner) => Promise<void>;
 
+/** What sign-ins on one server added up to, over one or several runs of them. */
+interface Tally {
+  timings: Record<Step, number[]>;
+  stepCpu: Record<Step, { all: number; main: number }>;
+  count: number;
+  failures: number;
+  cpuSeconds: number;
+  mainCpuSeconds: number;
+  wallSeconds: number;
+  minorFaults: number;
+  oneAtATime: boolean;
+}
+
+const newTally = (oneAtATime = false): Tally => ({
+  timings: { authorize: [], password: [], passcode: [], token: [] },
+  stepCpu: { authorize: { all: 0, main: 0 }, password: { all: 0, main: 0 }, passcode: { all: 0, main: 0 }, token: { all: 0, main: 0 } },
+  count: 0,
+  failures: 0,
+  cpuSeconds: 0,
+  mainCpuSeconds: 0,
+  wallSeconds: 0,
+  minorFaults: 0,
+  oneAtATime,
+});
+
 /**
- * Sign-ins `concurrency` at a time. One at a time, the server's CPU during each step is that step's
- * (read from /proc in clock ticks of 10 ms: summed over many sign-ins, the rounding evens out).
+ * Sign-ins `concurrency` at a time, added to `tally`. One at a time, the server's CPU during each
+ * step is that step's (read from /proc in clock ticks of 10 ms: summed over many sign-ins, the
+ * rounding evens out).
  */
-async function runPhase(name: string, pid: number, count: number, signIn: SignIn, concurrency = CONCURRENCY): Promise<Phase> {
-  const timings: Record<Step, number[]> = { authorize: [], password: [], passcode: [], token: [] };
-  const stepCpu: Record<Step, { all: number; main: number }> = { authorize: { all: 0, main: 0 }, password: { all: 0, main: 0 }, passcode: { all: 0, main: 0 }, token: { all: 0, main: 0 } };
+async function runSignIns(tally: Tally, name: string, pid: number, count: number, signIn: SignIn, concurrency = CONCURRENCY): Promise<void> {
   const oneAtATime = concurrency === 1;
   const runStep: StepRunner = async (step, work) => {
     const cpu = oneAtATime ? [cpuSecondsOf(pid), cpuSecondsOf(pid, pid)] : [];
     const start = performance.now();
     const result = await work();
-    timings[step].push(performance.now() - start);
+    tally.timings[step].push(performance.now() - start);
     if (oneAtATime) {
-      stepCpu[step].all += cpuSecondsOf(pid) - cpu[0]!;
-      stepCpu[step].main += cpuSecondsOf(pid, pid) - cpu[1]!;
+      tally.stepCpu[step].all += cpuSecondsOf(pid) - cpu[0]!;
+      tally.stepCpu[step].main += cpuSecondsOf(pid, pid) - cpu[1]!;
     }
     return result;
   };
   let next = 0;
   let done = 0;
-  let failures = 0;
   const cpuBefore = cpuSecondsOf(pid);
   const mainBefore = cpuSecondsOf(pid, pid);
   const faultsBefore = minorFaultsOf(pid);
@@ -173,42 +199,55 @@ async function runPhase(name: string, pid: number, count: number, signIn: SignIn
       try {
         await signIn(index, runStep);
       } catch (error) {
-        failures += 1;
-        if (failures <= 3) process.stderr.write(`\n${name}: sign-in ${index} failed: ${(error as Error).message}\n`);
+        tally.failures += 1;
+        if (tally.failures <= 3) process.stderr.write(`\n${name}: sign-in ${index} failed: ${(error as Error).message}\n`);
       }
       done += 1;
       if (done % 10 === 0) progress(`${name}: ${done}/${count} sign-ins`);
     }
   }));
-  const wallSeconds = (performance.now() - started) / 1000;
-  const serverCpuSeconds = cpuSecondsOf(pid) - cpuBefore;
-  const mainThreadCpuSeconds = cpuSecondsOf(pid, pid) - mainBefore;
-  const succeeded = count - failures;
+  tally.wallSeconds += (performance.now() - started) / 1000;
+  tally.cpuSeconds += cpuSecondsOf(pid) - cpuBefore;
+  tally.mainCpuSeconds += cpuSecondsOf(pid, pid) - mainBefore;
+  tally.minorFaults += minorFaultsOf(pid) - faultsBefore;
+  tally.count += count;
   progress('');
+}
+
+function phaseOf(name: string, pid: number, tally: Tally): Phase {
+  const succeeded = tally.count - tally.failures;
   const latencyMs: Phase['latencyMs'] = {};
-  for (const step of Object.keys(timings) as Step[]) {
-    if (timings[step].length) latencyMs[step] = { p50: percentile(timings[step], 50), p95: percentile(timings[step], 95), p99: percentile(timings[step], 99) };
+  for (const step of Object.keys(tally.timings) as Step[]) {
+    const timings = tally.timings[step];
+    if (timings.length) latencyMs[step] = { p50: percentile(timings, 50), p95: percentile(timings, 95), p99: percentile(timings, 99) };
   }
+  const perSignIn = (seconds: number) => Number(((seconds * 1000) / Math.max(1, succeeded)).toFixed(2));
   return {
     name,
     signIns: succeeded,
-    failures,
-    wallSeconds: Number(wallSeconds.toFixed(2)),
-    serverCpuSeconds: Number(serverCpuSeconds.toFixed(2)),
-    cpuMsPerSignIn: Number(((serverCpuSeconds * 1000) / Math.max(1, succeeded)).toFixed(2)),
-    mainThreadCpuMsPerSignIn: Number(((mainThreadCpuSeconds * 1000) / Math.max(1, succeeded)).toFixed(2)),
-    signInsPerSecond: Number((succeeded / wallSeconds).toFixed(1)),
-    signInsPerCoreSecond: Number((succeeded / Math.max(0.001, serverCpuSeconds)).toFixed(1)),
+    failures: tally.failures,
+    wallSeconds: Number(tally.wallSeconds.toFixed(2)),
+    serverCpuSeconds: Number(tally.cpuSeconds.toFixed(2)),
+    cpuMsPerSignIn: perSignIn(tally.cpuSeconds),
+    mainThreadCpuMsPerSignIn: perSignIn(tally.mainCpuSeconds),
+    signInsPerSecond: Number((succeeded / tally.wallSeconds).toFixed(1)),
+    signInsPerCoreSecond: Number((succeeded / Math.max(0.001, tally.cpuSeconds)).toFixed(1)),
     peakRssMb: peakRssMbOf(pid),
-    minorFaultsPerSignIn: Math.round((minorFaultsOf(pid) - faultsBefore) / Math.max(1, succeeded)),
+    minorFaultsPerSignIn: Math.round(tally.minorFaults / Math.max(1, succeeded)),
     latencyMs,
-    ...(oneAtATime ? {
-      cpuMsPerStep: Object.fromEntries((Object.keys(stepCpu) as Step[]).filter((step) => timings[step].length > 0).map((step) => [step, {
-        all: Number(((stepCpu[step].all * 1000) / Math.max(1, succeeded)).toFixed(2)),
-        main: Number(((stepCpu[step].main * 1000) / Math.max(1, succeeded)).toFixed(2)),
+    ...(tally.oneAtATime ? {
+      cpuMsPerStep: Object.fromEntries((Object.keys(tally.stepCpu) as Step[]).filter((step) => tally.timings[step].length > 0).map((step) => [step, {
+        all: perSignIn(tally.stepCpu[step].all),
+        main: perSignIn(tally.stepCpu[step].main),
       }])),
     } : {}),
   };
+}
+
+async function runPhase(name: string, pid: number, count: number, signIn: SignIn, concurrency = CONCURRENCY): Promise<Phase> {
+  const tally = newTally(concurrency === 1);
+  await runSignIns(tally, name, pid, count, signIn, concurrency);
+  return phaseOf(name, pid, tally);
 }
 
 async function hashCeiling(): Promise<number> {
@@ -220,31 +259,39 @@ async function hashCeiling(): Promise<number> {
   return rounds / ((cpu.user + cpu.system) / 1e6);
 }
 
-async function baseline(passwordHash: string): Promise<Phase[]> {
+/** A server under test: its process, a sign-in of the `index`th user of a range, and how to stop it. */
+interface ServerUnderTest {
+  readonly pid: number;
+  /** Sign-ins of users `first` on; on Twofold at TOTP step `round` from now (0: the current one). */
+  signInOf(first: number, round?: number): SignIn;
+  stop(): Promise<void>;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+async function startBaseline(passwordHash: string): Promise<ServerUnderTest> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const child = await startProcess([...profiled('baseline'), '--import', 'tsx', 'bench/baseline-server.ts'], {
     PORT: String(port), REDIRECT_URI, PASSWORD_HASH: passwordHash, ...HASH_ENV,
   }, /ready/);
-  try {
-    const signIn = async (index: number, step: StepRunner) => {
+  return {
+    pid: child.pid!,
+    signInOf: (first) => async (index, step) => {
       const browser = new Browser(origin);
       const { verifier, challenge } = pkce();
       const auth = `${origin}/auth?${new URLSearchParams({ client_id: 'bench', response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: 'S256' })}`;
       const login = await step('authorize', () => browser.visit(auth));
       const landed = await step('password', () => browser.visit(new URL(formAction(login.html, '/login'), origin).href, {
-        method: 'POST', body: new URLSearchParams({ email: `user${index}@bench.test`, password: PASSWORD }), headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        method: 'POST', body: new URLSearchParams({ email: `user${first + index}@bench.test`, password: PASSWORD }), headers: { 'content-type': 'application/x-www-form-urlencoded' },
       }));
       await step('token', () => exchange(origin, 'bench', landed.url, verifier));
-    };
-    await runPhase('warm-up', child.pid!, WARM_UP, (index, step) => signIn(SIGN_INS + index, step));
-    const measured = await runPhase('baseline (bare oidc-provider, password only)', child.pid!, SIGN_INS, signIn);
-    if (ONE_AT_A_TIME === 0) return [measured];
-    return [measured, await runPhase('baseline, one sign-in at a time', child.pid!, ONE_AT_A_TIME, signIn, 1)];
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
-  }
+    },
+    stop: () => stopProcess(child),
+  };
 }
 
 /**
@@ -267,7 +314,7 @@ async function seed(store: Store, users: number, passwordHash: string, secret: s
   progress('');
 }
 
-async function twofold(users: number, signIns: number, passwordHash: string, withStepCosts = false): Promise<Phase[]> {
+async function startTwofold(users: number, passwordHash: string): Promise<ServerUnderTest & { readonly store: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twofold-bench-'));
   const encryptionKey = crypto.randomBytes(32).toString('base64');
   const secret = newTotpSecret();
@@ -285,44 +332,101 @@ async function twofold(users: number, signIns: number, passwordHash: string, wit
   }, /listening|Twofold is/);
   const accepted = new Set<string>();
   let replays = 0;
-  // A user signs in once per time step (a second sign-in with the same code would be a replay). The
-  // warm-up uses the last users at this step; the measured sign-ins use the first ones, at the next
-  // step when the store is too small to avoid the warm-up's users.
-  const warmUp = Math.min(WARM_UP, users);
-  const nextStep = signIns + warmUp > users ? 1 : 0;
-  // Users `first` on, at code step `round` (0: the current one).
-  const signInOf = (first: number, round: number) => async (index: number, step: StepRunner) => {
-    const email = `user${first + index}@bench.test`;
-    const browser = new Browser(origin);
-    const { verifier, challenge } = pkce();
-    const auth = `${origin}/auth?${new URLSearchParams({ client_id: 'bench', response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: 'S256' })}`;
-    const login = await step('authorize', () => browser.visit(auth));
-    const challengePage = await step('password', () => browser.submit(login, formAction(login.html, '/login'), { email, password: PASSWORD }));
-    if (!/One-time passcode/.test(challengePage.html)) throw new Error(`expected the challenge, got ${challengePage.status}`);
-    const code = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + round * 30 });
-    const landed = await step('passcode', () => browser.submit(challengePage, formAction(challengePage.html, '/challenge'), { passcode: code }));
-    if (!landed.url.startsWith(REDIRECT_URI)) {
-      if (/already used/.test(landed.html)) replays += 1;
-      throw new Error(`passcode step ended at ${landed.status} ${landed.url}: ${/role="alert">([^<]*)/.exec(landed.html)?.[1] ?? 'no error shown'}`);
-    }
-    const key = `${email}:${code}`;
-    if (accepted.has(key)) throw new Error(`the passcode of ${email} was accepted twice`);
-    accepted.add(key);
-    await step('token', () => exchange(origin, 'bench', landed.url, verifier));
+  return {
+    pid: child.pid!,
+    store: `${users.toLocaleString('en')} users in the store${mongoUri ? ' (MongoDB)' : ''}`,
+    signInOf: (first, round = 0) => async (index, step) => {
+      const email = `user${first + index}@bench.test`;
+      const browser = new Browser(origin);
+      const { verifier, challenge } = pkce();
+      const auth = `${origin}/auth?${new URLSearchParams({ client_id: 'bench', response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: 'S256' })}`;
+      const login = await step('authorize', () => browser.visit(auth));
+      const challengePage = await step('password', () => browser.submit(login, formAction(login.html, '/login'), { email, password: PASSWORD }));
+      if (!/One-time passcode/.test(challengePage.html)) throw new Error(`expected the challenge, got ${challengePage.status}`);
+      const code = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + round * 30 });
+      const landed = await step('passcode', () => browser.submit(challengePage, formAction(challengePage.html, '/challenge'), { passcode: code }));
+      if (!landed.url.startsWith(REDIRECT_URI)) {
+        if (/already used/.test(landed.html)) replays += 1;
+        throw new Error(`passcode step ended at ${landed.status} ${landed.url}: ${/role="alert">([^<]*)/.exec(landed.html)?.[1] ?? 'no error shown'}`);
+      }
+      const key = `${email}:${code}`;
+      if (accepted.has(key)) throw new Error(`the passcode of ${email} was accepted twice`);
+      accepted.add(key);
+      await step('token', () => exchange(origin, 'bench', landed.url, verifier));
+    },
+    async stop() {
+      await stopProcess(child);
+      // The store of 100 000 users is a few hundred megabytes: a run leaves nothing behind.
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (replays) process.stderr.write(`${replays} replays refused\n`);
+    },
   };
-  const measuredCount = Math.min(signIns, users);
+}
+
+/**
+ * `count` sign-ins on each server, in `ROUNDS` alternating slices (A, B, A, B …), so that a change in
+ * the machine's speed during the run — its cores are shared — falls on both alike instead of on
+ * whichever was measured second. Each server gets users `first` on.
+ */
+async function sideBySide(
+  servers: readonly { readonly name: string; readonly server: ServerUnderTest; readonly first: number; readonly round?: number }[],
+  count: number,
+  concurrency = CONCURRENCY,
+): Promise<Phase[]> {
+  const tallies = servers.map(() => newTally(concurrency === 1));
+  const slice = Math.ceil(count / ROUNDS);
+  for (let done = 0; done < count; done += slice) {
+    const size = Math.min(slice, count - done);
+    for (const [i, { name, server, first, round }] of servers.entries()) {
+      await runSignIns(tallies[i]!, name, server.pid, size, (index, step) => server.signInOf(first + done, round)(index, step), concurrency);
+    }
+  }
+  return servers.map(({ name, server }, i) => phaseOf(name, server.pid, tallies[i]!));
+}
+
+/** Twofold with few users, alone: for the cost of a large store (the same sign-in, 100 against 100 000 users). */
+async function smallStore(passwordHash: string): Promise<Phase> {
+  const twofold = await startTwofold(SMALL, passwordHash);
   try {
-    await runPhase('warm-up', child.pid!, warmUp, signInOf(users - warmUp, 0));
-    const measured = await runPhase(`Twofold, 2FA sign-in, ${users.toLocaleString('en')} users in the store${mongoUri ? ' (MongoDB)' : ''}`, child.pid!, measuredCount, signInOf(0, nextStep));
-    // One at a time with users that have not signed in yet, where the store has enough of them.
-    if (!withStepCosts || ONE_AT_A_TIME === 0 || measuredCount + warmUp + ONE_AT_A_TIME > users) return [measured];
-    return [measured, await runPhase('Twofold, one sign-in at a time', child.pid!, ONE_AT_A_TIME, signInOf(measuredCount, 0), 1)];
+    // A user signs in once per TOTP step: the warm-up takes the last users at this step, the measured
+    // sign-ins the first ones at the next step when there are too few users to keep them apart.
+    const warmUp = Math.min(WARM_UP, SMALL);
+    const count = Math.min(SIGN_INS, SMALL);
+    await runPhase('warm-up', twofold.pid, warmUp, twofold.signInOf(SMALL - warmUp));
+    return await runPhase(`Twofold, 2FA sign-in, ${twofold.store}`, twofold.pid, count, twofold.signInOf(0, count + warmUp > SMALL ? 1 : 0));
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
-    // The store of 100 000 users is a few hundred megabytes: a run leaves nothing behind.
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    if (replays) process.stderr.write(`${replays} replays refused\n`);
+    await twofold.stop();
+  }
+}
+
+/**
+ * The baseline and Twofold with the large store, both running, measured in alternating slices: the
+ * sign-ins `CONCURRENCY` at a time, then (where the store has users enough) one at a time for the CPU
+ * of each step. Returns the baseline's and Twofold's phases, then their one-at-a-time phases.
+ */
+async function againstBaseline(passwordHash: string): Promise<[Phase, Phase, Phase?, Phase?]> {
+  const twofold = await startTwofold(LARGE, passwordHash);
+  const baseline = await startBaseline(passwordHash);
+  try {
+    const warmUp = Math.min(WARM_UP, LARGE);
+    await runPhase('warm-up', baseline.pid, WARM_UP, baseline.signInOf(0));
+    await runPhase('warm-up', twofold.pid, warmUp, twofold.signInOf(LARGE - warmUp));
+    const count = Math.min(SIGN_INS, LARGE);
+    const round = count + warmUp > LARGE ? 1 : 0;
+    const [base, large] = await sideBySide([
+      { name: 'baseline (bare oidc-provider, password only)', server: baseline, first: 0 },
+      { name: `Twofold, 2FA sign-in, ${twofold.store}`, server: twofold, first: 0, round },
+    ], count);
+    // One at a time with users that have not signed in yet, where the store has enough of them.
+    if (ONE_AT_A_TIME === 0 || count + warmUp + ONE_AT_A_TIME > LARGE) return [base!, large!];
+    const [baseSteps, largeSteps] = await sideBySide([
+      { name: 'baseline, one sign-in at a time', server: baseline, first: count },
+      { name: 'Twofold, one sign-in at a time', server: twofold, first: count },
+    ], ONE_AT_A_TIME, 1);
+    return [base!, large!, baseSteps, largeSteps];
+  } finally {
+    await baseline.stop();
+    await twofold.stop();
   }
 }
 
@@ -340,9 +444,8 @@ async function main(): Promise<void> {
   process.stderr.write(`${setup}\n`);
   const ceiling = await hashCeiling();
   const passwordHash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: memoryKib, timeCost: iterations, parallelism: 1 });
-  const [base, baseSteps] = (await baseline(passwordHash)) as [Phase, Phase?];
-  const [small] = (await twofold(SMALL, SIGN_INS, passwordHash)) as [Phase];
-  const [large, largeSteps] = (await twofold(LARGE, SIGN_INS, passwordHash, true)) as [Phase, Phase?];
+  const small = await smallStore(passwordHash);
+  const [base, large, baseSteps, largeSteps] = await againstBaseline(passwordHash);
 
   const ratios = {
     cpuPerSignInVsBaseline: Number((large.cpuMsPerSignIn / base.cpuMsPerSignIn).toFixed(3)),
