@@ -5,7 +5,7 @@
  *
  *   BENCH_USERS_SMALL (100), BENCH_USERS_LARGE (100000), BENCH_SIGN_INS (300), BENCH_CONCURRENCY (50),
  *   BENCH_ONE_AT_A_TIME (200: sign-ins one after another, for the server's CPU per step),
- *   BENCH_ROUNDS (6: the baseline and Twofold with the large store take turns in this many slices),
+ *   BENCH_ROUNDS (6: the baseline and Twofold with each store take turns in this many slices),
  *   BENCH_FROM_SOURCES=1 (run Twofold through tsx instead of the compiled build), BENCH_PROFILE=1 (--cpu-prof),
  *   BENCH_PINNED=1 (each server on CPU BENCH_SERVER_CPU, 0, and this driver on BENCH_DRIVER_CPU, 1, with taskset),
  *   PASSWORD_HASH_MEMORY_KIB and PASSWORD_HASH_ITERATIONS (the server's defaults) for both servers alike.
@@ -36,7 +36,7 @@ const SIGN_INS = Number(process.env.BENCH_SIGN_INS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 /** Sign-ins one at a time after the measured ones, to read the server's CPU step by step (0: none). */
 const ONE_AT_A_TIME = Number(process.env.BENCH_ONE_AT_A_TIME ?? 200);
-/** The baseline and Twofold take turns in this many slices of their sign-ins (see sideBySide). */
+/** The baseline and Twofold with each store take turns in this many slices of their sign-ins (see sideBySide). */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 6));
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 const PASSWORD = 'bench password of reasonable length';
@@ -250,13 +250,40 @@ async function runPhase(name: string, pid: number, count: number, signIn: SignIn
   return phaseOf(name, pid, tally);
 }
 
-async function hashCeiling(): Promise<number> {
-  const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: memoryKib, timeCost: iterations, parallelism: 1 });
-  const rounds = 40;
-  const cpuStart = process.cpuUsage();
-  for (let i = 0; i < rounds; i += 1) await argon2.verify(hash, PASSWORD);
-  const cpu = process.cpuUsage(cpuStart);
-  return rounds / ((cpu.user + cpu.system) / 1e6);
+/** Verifies a hash `N` times and prints the CPU it took: the hash ceiling's unit of work, in a process of its own. */
+const CEILING_SCRIPT = `
+import argon2 from 'argon2';
+const options = { type: argon2.argon2id, memoryCost: Number(process.env.M), timeCost: Number(process.env.T), parallelism: 1 };
+const hash = await argon2.hash('bench', options);
+await argon2.verify(hash, 'bench');
+const start = process.cpuUsage();
+for (let i = 0; i < Number(process.env.N); i += 1) await argon2.verify(hash, 'bench');
+const cpu = process.cpuUsage(start);
+process.stdout.write(String((cpu.user + cpu.system) / 1e6));
+`;
+
+/**
+ * argon2id verifications per core-second at the configured parameters, measured on the servers' core
+ * (pinned) in a few verifications at a time between the rounds of sign-ins, so that it drifts with the
+ * machine as the sign-ins do.
+ */
+class HashCeiling {
+  #verifications = 0;
+  #seconds = 0;
+
+  measure(verifications: number): void {
+    const command = PINNED ? ['taskset', '--cpu-list', SERVER_CPU, process.execPath] : [process.execPath];
+    const run = spawnSync(command[0]!, [...command.slice(1), '--input-type=module', '-e', CEILING_SCRIPT], {
+      cwd: ROOT, env: { ...process.env, M: String(memoryKib), T: String(iterations), N: String(verifications) }, encoding: 'utf8',
+    });
+    if (run.status !== 0) throw new Error(`measuring the hash ceiling failed: ${run.stderr}`);
+    this.#verifications += verifications;
+    this.#seconds += Number(run.stdout);
+  }
+
+  perCoreSecond(): number {
+    return this.#verifications / this.#seconds;
+  }
 }
 
 /** A server under test: its process, a sign-in of the `index`th user of a range, and how to stop it. */
@@ -363,70 +390,81 @@ async function startTwofold(users: number, passwordHash: string): Promise<Server
   };
 }
 
+interface Turn {
+  readonly name: string;
+  readonly server: ServerUnderTest;
+  readonly count: number;
+  /** Its users, `first` on, at TOTP step `round` from now. */
+  readonly first: number;
+  readonly round?: number;
+}
+
 /**
- * `count` sign-ins on each server, in `ROUNDS` alternating slices (A, B, A, B …), so that a change in
- * the machine's speed during the run — its cores are shared — falls on both alike instead of on
- * whichever was measured second. Each server gets users `first` on.
+ * Each server's sign-ins in `ROUNDS` slices, the servers taking turns (A, B, A, B …), so that a change
+ * in the machine's speed during the run — its cores are shared — falls on all alike instead of on
+ * whichever was measured last. `eachRound` runs before each round.
  */
-async function sideBySide(
-  servers: readonly { readonly name: string; readonly server: ServerUnderTest; readonly first: number; readonly round?: number }[],
-  count: number,
-  concurrency = CONCURRENCY,
-): Promise<Phase[]> {
-  const tallies = servers.map(() => newTally(concurrency === 1));
-  const slice = Math.ceil(count / ROUNDS);
-  for (let done = 0; done < count; done += slice) {
-    const size = Math.min(slice, count - done);
-    for (const [i, { name, server, first, round }] of servers.entries()) {
-      await runSignIns(tallies[i]!, name, server.pid, size, (index, step) => server.signInOf(first + done, round)(index, step), concurrency);
+async function sideBySide(turns: readonly Turn[], concurrency = CONCURRENCY, eachRound: () => void = () => {}): Promise<Phase[]> {
+  const tallies = turns.map(() => newTally(concurrency === 1));
+  for (let round = 0; round < ROUNDS; round += 1) {
+    eachRound();
+    for (const [i, turn] of turns.entries()) {
+      const slice = Math.ceil(turn.count / ROUNDS);
+      const done = round * slice;
+      const size = Math.min(slice, turn.count - done);
+      if (size <= 0) continue;
+      await runSignIns(tallies[i]!, turn.name, turn.server.pid, size, turn.server.signInOf(turn.first + done, turn.round), concurrency);
     }
   }
-  return servers.map(({ name, server }, i) => phaseOf(name, server.pid, tallies[i]!));
+  return turns.map(({ name, server }, i) => phaseOf(name, server.pid, tallies[i]!));
 }
 
-/** Twofold with few users, alone: for the cost of a large store (the same sign-in, 100 against 100 000 users). */
-async function smallStore(passwordHash: string): Promise<Phase> {
-  const twofold = await startTwofold(SMALL, passwordHash);
-  try {
-    // A user signs in once per TOTP step: the warm-up takes the last users at this step, the measured
-    // sign-ins the first ones at the next step when there are too few users to keep them apart.
-    const warmUp = Math.min(WARM_UP, SMALL);
-    const count = Math.min(SIGN_INS, SMALL);
-    await runPhase('warm-up', twofold.pid, warmUp, twofold.signInOf(SMALL - warmUp));
-    return await runPhase(`Twofold, 2FA sign-in, ${twofold.store}`, twofold.pid, count, twofold.signInOf(0, count + warmUp > SMALL ? 1 : 0));
-  } finally {
-    await twofold.stop();
-  }
+interface Measured {
+  readonly ceiling: number;
+  readonly base: Phase;
+  readonly small: Phase;
+  readonly large: Phase;
+  readonly baseSteps?: Phase;
+  readonly largeSteps?: Phase;
 }
 
 /**
- * The baseline and Twofold with the large store, both running, measured in alternating slices: the
- * sign-ins `CONCURRENCY` at a time, then (where the store has users enough) one at a time for the CPU
- * of each step. Returns the baseline's and Twofold's phases, then their one-at-a-time phases.
+ * The baseline and Twofold with the small and the large store, all running, measured side by side:
+ * their sign-ins `CONCURRENCY` at a time, with the hash ceiling between the rounds; then (where the
+ * large store has users enough) the baseline's and Twofold's one at a time, for the CPU of each step.
  */
-async function againstBaseline(passwordHash: string): Promise<[Phase, Phase, Phase?, Phase?]> {
-  const twofold = await startTwofold(LARGE, passwordHash);
+async function measure(passwordHash: string): Promise<Measured> {
+  const ceiling = new HashCeiling();
+  ceiling.measure(16);
+  const small = await startTwofold(SMALL, passwordHash);
+  const large = await startTwofold(LARGE, passwordHash);
   const baseline = await startBaseline(passwordHash);
   try {
-    const warmUp = Math.min(WARM_UP, LARGE);
+    // A user signs in once per TOTP step: the warm-up takes a store's last users at this step, the
+    // measured sign-ins its first ones — at the next step when there are too few to keep them apart.
+    const warmUpOf = (users: number) => Math.min(WARM_UP, users);
     await runPhase('warm-up', baseline.pid, WARM_UP, baseline.signInOf(0));
-    await runPhase('warm-up', twofold.pid, warmUp, twofold.signInOf(LARGE - warmUp));
-    const count = Math.min(SIGN_INS, LARGE);
-    const round = count + warmUp > LARGE ? 1 : 0;
-    const [base, large] = await sideBySide([
-      { name: 'baseline (bare oidc-provider, password only)', server: baseline, first: 0 },
-      { name: `Twofold, 2FA sign-in, ${twofold.store}`, server: twofold, first: 0, round },
-    ], count);
+    for (const [server, users] of [[small, SMALL], [large, LARGE]] as const) await runPhase('warm-up', server.pid, warmUpOf(users), server.signInOf(users - warmUpOf(users)));
+    const countOf = (users: number) => Math.min(SIGN_INS, users);
+    const roundOf = (users: number) => (countOf(users) + warmUpOf(users) > users ? 1 : 0);
+    const [base, smallPhase, largePhase] = await sideBySide([
+      { name: 'baseline (bare oidc-provider, password only)', server: baseline, count: SIGN_INS, first: 0 },
+      { name: `Twofold, 2FA sign-in, ${small.store}`, server: small, count: countOf(SMALL), first: 0, round: roundOf(SMALL) },
+      { name: `Twofold, 2FA sign-in, ${large.store}`, server: large, count: countOf(LARGE), first: 0, round: roundOf(LARGE) },
+    ], CONCURRENCY, () => ceiling.measure(8));
+    const measured = { ceiling: ceiling.perCoreSecond(), base: base!, small: smallPhase!, large: largePhase! };
     // One at a time with users that have not signed in yet, where the store has enough of them.
-    if (ONE_AT_A_TIME === 0 || count + warmUp + ONE_AT_A_TIME > LARGE) return [base!, large!];
+    const first = countOf(LARGE);
+    if (ONE_AT_A_TIME === 0 || first + warmUpOf(LARGE) + ONE_AT_A_TIME > LARGE) return measured;
     const [baseSteps, largeSteps] = await sideBySide([
-      { name: 'baseline, one sign-in at a time', server: baseline, first: count },
-      { name: 'Twofold, one sign-in at a time', server: twofold, first: count },
-    ], ONE_AT_A_TIME, 1);
-    return [base!, large!, baseSteps, largeSteps];
+      { name: 'baseline, one sign-in at a time', server: baseline, count: ONE_AT_A_TIME, first },
+      { name: 'Twofold, one sign-in at a time', server: large, count: ONE_AT_A_TIME, first },
+    ], 1);
+    return { ...measured, baseSteps, largeSteps };
   } finally {
     await baseline.stop();
-    await twofold.stop();
+    await large.stop();
+    await small.stop();
   }
 }
 
@@ -442,10 +480,8 @@ async function main(): Promise<void> {
   }
   const setup = `argon2id ${memoryKib} KiB, t=${iterations}; ${SIGN_INS} sign-ins, ${CONCURRENCY} concurrent users; ${os.cpus().length} cores${PINNED ? `; servers pinned to CPU ${SERVER_CPU}, the driver to CPU ${DRIVER_CPU}` : ''}`;
   process.stderr.write(`${setup}\n`);
-  const ceiling = await hashCeiling();
   const passwordHash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: memoryKib, timeCost: iterations, parallelism: 1 });
-  const small = await smallStore(passwordHash);
-  const [base, large, baseSteps, largeSteps] = await againstBaseline(passwordHash);
+  const { ceiling, base, small, large, baseSteps, largeSteps } = await measure(passwordHash);
 
   const ratios = {
     cpuPerSignInVsBaseline: Number((large.cpuMsPerSignIn / base.cpuMsPerSignIn).toFixed(3)),
