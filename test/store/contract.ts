@@ -1,7 +1,22 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { afterFailedAttempt, GIVE_UP_AFTER_MS } from '../../src/mail/retry-policy.js';
 import { DuplicateError, type NewOutboxMessage, type Store, type User } from '../../src/store/types.js';
+
+/** Every timer API but `Date`: the stores' drivers keep their own timers and clocks. */
+const ALL_BUT_DATE = ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] as const;
+
+/**
+ * Runs `work` with the clock set to `at`, so that what the store stamps "now" is known — an order of
+ * records by time is then tested without waiting for the wall clock to move.
+ */
+async function atTime<T>(at: number, work: () => Promise<T>): Promise<T> {
+  jest.useFakeTimers({ now: at, doNotFake: [...ALL_BUT_DATE] });
+  try {
+    return await work();
+  } finally {
+    jest.useRealTimers();
+  }
+}
 
 /**
  * The storage contract: every store implementation must pass this same suite. Each test gets a
@@ -342,11 +357,10 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         const people = [];
         for (const name of ['ada', 'bob', 'cy', 'dee']) people.push(await store.users.create({ email: `${name}@x.test`, name, passwordHash: null, siteAdmin: false }));
         const [ada, bob, cy, dee] = people as [User, User, User, User];
-        await store.memberships.put(city.id, bob.id, 'owner');
-        await sleep(5);
-        await store.memberships.put(city.id, ada.id, 'owner');
-        await sleep(5);
-        await store.memberships.put(city.id, cy.id, 'member');
+        const start = Date.now();
+        await atTime(start, () => store.memberships.put(city.id, bob.id, 'owner'));
+        await atTime(start + 1000, () => store.memberships.put(city.id, ada.id, 'owner'));
+        await atTime(start + 2000, () => store.memberships.put(city.id, cy.id, 'member'));
         await store.memberships.put(county.id, dee.id, 'owner');
         await store.memberships.put(parish.id, ada.id, 'owner');
         await store.memberships.put(county.id, cy.id, 'owner');
@@ -771,11 +785,10 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
       });
 
       it('deletes the events recorded before a moment, and only those', async () => {
-        await store.audit.append([event('org-a', 'member.added', 1), event(null, 'policy.changed', 2)]);
-        await sleep(5);
-        const cutoff = new Date();
-        await sleep(5);
-        await store.audit.append([event('org-a', 'member.added', 3)]);
+        const start = Date.now();
+        await atTime(start, () => store.audit.append([event('org-a', 'member.added', 1), event(null, 'policy.changed', 2)]));
+        const cutoff = new Date(start + 1000);
+        await atTime(start + 2000, () => store.audit.append([event('org-a', 'member.added', 3)]));
         expect(await store.audit.deleteOlderThan(new Date(0))).toBe(0);
         expect(await store.audit.deleteOlderThan(cutoff)).toBe(2);
         expect((await store.audit.list('org-a', { limit: 10, offset: 0 })).events.map((e) => e.details.n)).toStrictEqual([3]);
