@@ -56,6 +56,8 @@ const text = (description: string, maxLength: number, extra: Partial<StringSchem
 const URI = text('An absolute https URL (http only for localhost outside production); no fragment, no wildcard.', 2000, { format: 'uri' });
 const uris = (description: string) => ({ type: 'array' as const, description, items: URI, maxItems: MAX_URIS });
 const REASON = text('Why: kept in the audit log and told to the person.', 500);
+/** A deletion of an account, by an owner or a site admin: the address typed again, and why. */
+const DELETION = objectSchema({ confirmEmail: text('The account\'s email, typed to confirm.', 254), reason: REASON }, ['confirmEmail']);
 const PAGE: QueryParameter = { name: 'page', schema: text('The page, from 1; 25 entries a page.', 6) };
 
 /** `?twoFactor=none`: members without a second factor; `?twoFactor=overdue`: those past their deadline. */
@@ -179,7 +181,7 @@ export function adminApiRoutes(application: Pick<Application, 'organizations' | 
       method: 'POST', path: '/organizations/{slug}/members/{userId}/delete-account', access: 'organization', status: 200,
       summary: "Delete a member's account and personal data",
       description: 'The audit entries stay, under a pseudonym. `confirmEmail` must be the account\'s address. An owner may do it only for an account of this organization alone.',
-      body: objectSchema({ confirmEmail: text('The account\'s email, typed to confirm.', 254), reason: REASON }, ['confirmEmail']),
+      body: DELETION,
       answers: '`{ deleted: email }`',
       async handler({ actor, params, body, ip }) {
         return { deleted: (await members.deleteAccount(actor, params.slug!, params.userId!, { confirmEmail: body.confirmEmail, reason: body.reason }, ip)).email };
@@ -360,7 +362,7 @@ export function adminApiRoutes(application: Pick<Application, 'organizations' | 
       method: 'POST', path: '/site/users/{userId}/delete', access: 'site', status: 200,
       summary: "Delete anyone's account and personal data",
       description: 'The audit entries stay, under a pseudonym. `confirmEmail` must be the account\'s address. Never the last active site admin.',
-      body: objectSchema({ confirmEmail: text('The account\'s email, typed to confirm.', 254), reason: REASON }, ['confirmEmail']),
+      body: DELETION,
       answers: '`{ deleted: email }`',
       async handler({ actor, params, body, ip }) {
         return { deleted: (await users.delete(actor, params.userId!, { confirmEmail: body.confirmEmail, reason: body.reason }, ip)).email };
