@@ -22,6 +22,7 @@ import { notMeRouter } from './not-me/routes.js';
 import { passwordRouter } from './password/routes.js';
 import { loadProviderKeys } from './keys/provider-keys.js';
 import { previousClientSecret } from './provider/adapter.js';
+import { commitBeforeResponding } from './http/commit-before-responding.js';
 import { LogoutTokenDelivery, queueEndSessionLogoutTokens } from './provider/back-channel-logout.js';
 import { providerConfiguration } from './provider/configuration.js';
 import { bindRememberedSignIns } from './provider/remembered-sign-ins.js';
@@ -54,6 +55,7 @@ export async function createApp(
   provider.maxIpsCount = config.trustProxy;
   provider.on('server_error', (_ctx, error) => log.error('oidc-provider server_error', { error: error.stack ?? String(error) }));
 
+  provider.use(commitBeforeResponding(store));
   provider.use(requestId());
   provider.use(observeRequests({ log, metrics }));
   provider.use(securityHeaders({ hsts: new URL(config.issuer).protocol === 'https:' }));

@@ -5,6 +5,7 @@ import { compose, type Composition } from './compose.js';
 import { demoInstructions, seedDemo } from './demo/seed.js';
 import { gracefulServer } from './http/graceful-shutdown.js';
 import type { Logger } from './log.js';
+import { lowerThreadPoolPriority } from './thread-pool-priority.js';
 import { DELIVER_LOGOUT_TOKENS, DELIVER_MAIL, twofoldJobs } from './worker/jobs.js';
 import { PeriodicJobs } from './worker/periodic-jobs.js';
 
@@ -26,6 +27,9 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Opens the store, builds the app, seeds the demo when asked, listens, and starts the worker loop. */
 export async function startTwofold(config: Config, log: Logger): Promise<RunningTwofold> {
+  await lowerThreadPoolPriority(config.passwordHash.niceness).catch((error: unknown) => {
+    log.warn('could not lower the priority of the password-hashing threads; set PASSWORD_HASH_NICENESS=0 to stop trying', { error: String(error) });
+  });
   const composition = await compose(config, log);
   const { store } = composition;
   let stopping = false;

@@ -5,6 +5,7 @@ import { renderHtml } from '../http/views.js';
 import type { Logger } from '../log.js';
 import type { ProviderKeys } from '../keys/provider-keys.js';
 import type { SecretBox } from '../security/secret-box.js';
+import { CookieSigner } from '../security/cookie-signer.js';
 import type { Store, User } from '../store/types.js';
 import { ACR_VALUES } from '../policy/acr.js';
 import { createAdapterClass } from './adapter.js';
@@ -144,7 +145,7 @@ export function providerConfiguration({ config, store, keys, box, log, accounts,
     clients: builtInClients(config.issuer),
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
-      keys: keys.cookieKeys,
+      keys: new CookieSigner(keys.cookieKeys),
       long: { ...LONG_COOKIE },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },

@@ -796,5 +796,11 @@ export interface Store {
   readonly logoutNotices: LogoutNoticeRepository;
   /** Resolves when the database answers; rejects when it is closed or cannot be reached. */
   ping(): Promise<void>;
+  /**
+   * Commits this process's writes so far now instead of at the end of the event loop's turn, so that
+   * a response never tells of a write before it is committed (docs/security-model.md, "The embedded
+   * store"). MongoDB's writes are committed when they resolve: there it does nothing.
+   */
+  flush(): void;
   close(): Promise<void>;
 }

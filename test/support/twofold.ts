@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../../config/index.js';
 import { createLogger } from '../../src/log.js';
 import { startTwofold, type RunningTwofold } from '../../src/start.js';
 import { readMailFilesIn } from './smtp.js';
+import type { Store } from '../../src/store/types.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -78,9 +79,11 @@ export async function startTestInstance(env: Record<string, string> = {}): Promi
 
 /**
  * Runs one statement on an instance's embedded database file, as a test moves time (a date written
- * earlier) where waiting is no option; returns how many rows it changed. SQLite only.
+ * earlier) where waiting is no option; returns how many rows it changed. SQLite only. The instance's
+ * writes of this turn are committed first: its open transaction would hold this one off.
  */
-export function writeInDatabase(instance: { readonly config: Config }, statement: string, ...params: unknown[]): number {
+export function writeInDatabase(instance: { readonly config: Config; readonly store: Pick<Store, 'flush'> }, statement: string, ...params: unknown[]): number {
+  instance.store.flush();
   const db = new Database(path.join(instance.config.dataDir, 'twofold.db'));
   try {
     return db.prepare(statement).run(...params).changes;

@@ -84,6 +84,7 @@ export async function openMongoStore(uri: string, { serverSelectionTimeoutMS = 5
       if (connection.readyState !== mongoose.ConnectionStates.connected || !connection.db) throw new Error('The MongoDB connection is closed.');
       await connection.db.command({ ping: 1 });
     },
+    flush() {},
     async close() {
       await connection.close();
     },

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
+import { turnTransactions, type SqliteDatabase } from './turn-transactions.js';
 
-export type SqliteDatabase = Database.Database;
+export type { SqliteDatabase } from './turn-transactions.js';
 
 /** Opens (creating if needed) the embedded database in WAL mode and brings its schema up to date. */
 export function openDatabase(file: string): SqliteDatabase {
@@ -14,10 +15,10 @@ export function openDatabase(file: string): SqliteDatabase {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
-  return db;
+  return turnTransactions(db);
 }
 
-function migrate(db: SqliteDatabase): void {
+function migrate(db: Database.Database): void {
   const applied = db.pragma('user_version', { simple: true }) as number;
   if (applied > MIGRATIONS.length) {
     throw new Error(`The database at ${db.name} was written by a newer Twofold (schema ${applied}, this one knows ${MIGRATIONS.length}).`);

@@ -52,6 +52,9 @@ export function openSqliteStore(file: string): Store {
       // Throws once the database is closed.
       ping.get();
     },
+    flush() {
+      db.commit();
+    },
     async close() {
       db.close();
     },
