@@ -20,7 +20,9 @@ export interface Config {
   /** base64 of 32 bytes, or undefined to use (and create) `DATA_DIR/encryption.key` outside production. */
   readonly encryptionKey: string | undefined;
   readonly previousEncryptionKeys: readonly string[];
-  readonly passwordHash: { readonly memoryKib: number; readonly iterations: number; readonly parallelism: number; readonly niceness: number };
+  readonly passwordHash: { readonly memoryKib: number; readonly iterations: number; readonly parallelism: number };
+  /** Linux niceness of the threads that work in the background (docs/security-model.md, "Background threads"). */
+  readonly backgroundNiceness: number;
   /** How many reverse proxies stand in front of Twofold (0: none; X-Forwarded-* are ignored). */
   readonly trustProxy: number;
   readonly logLevel: LogLevel;
@@ -287,13 +289,13 @@ export const SETTINGS = {
     }),
     iterations: setting({ name: 'PASSWORD_HASH_ITERATIONS', default: '2', parse: integer(1, 100), description: 'argon2id time cost.' }),
     parallelism: setting({ name: 'PASSWORD_HASH_PARALLELISM', default: '1', parse: integer(1, 16), description: 'argon2id lanes.' }),
-    niceness: setting({
-      name: 'PASSWORD_HASH_NICENESS',
-      default: '10',
-      parse: integer(0, 19),
-      description: 'Linux niceness of the threads that hash passwords, so that pages and passcode checks are not queued behind hashes on a busy core; `0` leaves them at the process\'s priority.',
-    }),
   },
+  backgroundNiceness: setting({
+    name: 'BACKGROUND_THREAD_NICENESS',
+    default: '10',
+    parse: integer(0, 19),
+    description: 'Linux niceness of the threads that work in the background — password hashing, and the embedded database\'s checkpoints — so that pages and passcode checks are not queued behind them on a busy core; `0` leaves them at the process\'s priority.',
+  }),
   trustProxy: setting({
     name: 'TRUST_PROXY',
     default: '0',

@@ -30,7 +30,7 @@ export interface Composition {
  */
 export async function compose(config: Config, log: Logger): Promise<Composition> {
   const box = createSecretBox(resolveEncryptionKey(config), config.previousEncryptionKeys);
-  const store = await openStore(config);
+  const store = await openStore(config, log);
   const metrics = new TwofoldMetrics();
   metrics.observeOutbox(() => store.outbox.depth());
   const mailer = new Mailer(config, store.outbox, box, log, metrics);

@@ -27,8 +27,8 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Opens the store, builds the app, seeds the demo when asked, listens, and starts the worker loop. */
 export async function startTwofold(config: Config, log: Logger): Promise<RunningTwofold> {
-  await lowerThreadPoolPriority(config.passwordHash.niceness).catch((error: unknown) => {
-    log.warn('could not lower the priority of the password-hashing threads; set PASSWORD_HASH_NICENESS=0 to stop trying', { error: String(error) });
+  await lowerThreadPoolPriority(config.backgroundNiceness).catch((error: unknown) => {
+    log.warn('could not lower the priority of the password-hashing threads; set BACKGROUND_THREAD_NICENESS=0 to stop trying', { error: String(error) });
   });
   const composition = await compose(config, log);
   const { store } = composition;

@@ -22,9 +22,9 @@ function poolSize(): number {
 }
 
 /**
- * Gives the pool's threads the niceness `PASSWORD_HASH_NICENESS` sets, so that the main thread,
+ * Gives the pool's threads the niceness `BACKGROUND_THREAD_NICENESS` sets, so that the main thread,
  * which answers every request, is not queued behind password hashes on a busy core
- * (docs/security-model.md, "Password hashing"). Linux only: elsewhere threads share the process's
+ * (docs/security-model.md, "Background threads"). Linux only: elsewhere threads share the process's
  * priority. Returns the threads it changed.
  */
 export async function lowerThreadPoolPriority(niceness: number): Promise<readonly number[]> {

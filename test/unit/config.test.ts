@@ -33,7 +33,7 @@ const CASES: Record<string, Case> = {
   PASSWORD_HASH_MEMORY_KIB: { good: ['65536', 65536], bad: '8', unset: 19456 },
   PASSWORD_HASH_ITERATIONS: { good: ['3', 3], bad: '0', unset: 2 },
   PASSWORD_HASH_PARALLELISM: { good: ['4', 4], bad: 'four', unset: 1 },
-  PASSWORD_HASH_NICENESS: { good: ['0', 0], bad: '20', unset: 10 },
+  BACKGROUND_THREAD_NICENESS: { good: ['0', 0], bad: '20', unset: 10 },
   TRUST_PROXY: { good: ['1', 1], bad: '-1', unset: 0 },
   LOG_LEVEL: { good: ['silent', 'silent'], bad: 'loud', unset: 'info' },
   METRICS_TOKEN: { good: ['a'.repeat(32), 'a'.repeat(32)], bad: 'too-short-to-be-safe', unset: undefined },

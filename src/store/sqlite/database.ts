@@ -2,12 +2,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
+import { checkpointInBackground, type BackgroundCheckpoints } from './background-checkpoints.js';
 import { turnTransactions, type SqliteDatabase } from './turn-transactions.js';
 
 export type { SqliteDatabase } from './turn-transactions.js';
 
-/** Opens (creating if needed) the embedded database in WAL mode and brings its schema up to date. */
-export function openDatabase(file: string): SqliteDatabase {
+export interface DatabaseOptions {
+  /** Checkpoint on a worker thread this often instead of on the main thread as it commits (see checkpointInBackground). */
+  readonly checkpointEveryMs?: number;
+  /** The checkpointing thread's Linux niceness (docs/security-model.md, "Background threads"). */
+  readonly checkpointNiceness?: number;
+  /** Where a problem the server works around goes: the operator's log. */
+  readonly warn?: (message: string) => void;
+}
+
+/**
+ * Opens (creating if needed) the embedded database in WAL mode and brings its schema up to date;
+ * with `checkpointEveryMs`, its checkpoints run on a worker thread.
+ */
+export function openDatabase(file: string, { checkpointEveryMs, checkpointNiceness = 0, warn = () => {} }: DatabaseOptions = {}): { db: SqliteDatabase; checkpoints: BackgroundCheckpoints | null } {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -15,7 +28,10 @@ export function openDatabase(file: string): SqliteDatabase {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
-  return turnTransactions(db);
+  return {
+    db: turnTransactions(db),
+    checkpoints: checkpointEveryMs === undefined ? null : checkpointInBackground(db, { intervalMs: checkpointEveryMs, niceness: checkpointNiceness, warn }),
+  };
 }
 
 function migrate(db: Database.Database): void {

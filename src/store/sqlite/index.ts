@@ -1,5 +1,5 @@
 import type { Store } from '../types.js';
-import { openDatabase } from './database.js';
+import { openDatabase, type DatabaseOptions } from './database.js';
 import { sqliteAdoption } from './adoption.js';
 import { sqliteAttempts } from './attempts.js';
 import { sqliteAudit } from './audit.js';
@@ -22,8 +22,8 @@ import { sqliteSecurityKeys } from './security-keys.js';
 import { sqliteSettings } from './settings.js';
 import { sqliteUsers } from './users.js';
 
-export function openSqliteStore(file: string): Store {
-  const db = openDatabase(file);
+export function openSqliteStore(file: string, options: DatabaseOptions = {}): Store {
+  const { db, checkpoints } = openDatabase(file, options);
   const ping = db.prepare('SELECT 1');
   return {
     kind: 'sqlite',
@@ -56,6 +56,7 @@ export function openSqliteStore(file: string): Store {
       db.commit();
     },
     async close() {
+      await checkpoints?.stop();
       db.close();
     },
   };
