@@ -49,7 +49,7 @@ describe('e-mail', () => {
       await waitForLogLine(twofold, (line) => line.includes('e-mail could not be sent; will retry') && line.includes('ada@city.test'));
 
       await smtp.start(port);
-      const mail = await smtp.waitFor('ada@city.test', /Two-factor authentication is now on/, 8000);
+      const mail = await smtp.waitFor('ada@city.test', /Two-factor authentication is now on/);
       expect(mail).toBeTruthy();
     } finally {
       await twofold.close();

@@ -42,7 +42,7 @@ describe('the durable mail outbox', () => {
       await twofold.close();
       twofold = await startTestInstance({ ...env, PORT: new URL(twofold.url).port });
       await smtp.start(smtpPort);
-      await smtp.waitFor('max@city.test', DEACTIVATED, 10_000);
+      await smtp.waitFor('max@city.test', DEACTIVATED);
       await someRounds();
       expect(smtp.messages.filter((message) => message.to === 'max@city.test' && DEACTIVATED.test(message.subject))).toHaveLength(1);
       expect((await twofold.store.outbox.depth()).pending).toBe(0);
@@ -71,7 +71,7 @@ describe('the durable mail outbox', () => {
     await smtp.start(smtpPort);
     const server = await startTestInstance({ ...env, DATA_DIR: dataDir });
     try {
-      await smtp.waitFor('root@x.test', DEACTIVATED, 10_000);
+      await smtp.waitFor('root@x.test', DEACTIVATED);
       await someRounds();
       expect(smtp.messages.filter((message) => message.to === 'root@x.test')).toHaveLength(1);
     } finally {
@@ -126,7 +126,7 @@ describe('the durable mail outbox', () => {
       expect(retried.status).toBe(200);
       expect(retried.html).toContain('The e-mail will be sent again now');
       expect(retried.html).toContain('Every e-mail was taken by the mail server, or is still being tried.');
-      const mail = await smtp.waitFor('max@x.test', DEACTIVATED, 10_000);
+      const mail = await smtp.waitFor('max@x.test', DEACTIVATED);
       expect(mail.text).toContain('ticket 4711');
       const again = await postForm(browser, retry);
       expect([again.status, again.html]).toStrictEqual([404, expect.stringContaining('That e-mail is no longer waiting to be retried')]);

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { eventually } from './eventually.js';
 
 /**
  * A relying party's back-channel logout endpoint (OpenID Connect Back-Channel Logout 1.0 §2.5), as a
@@ -34,14 +35,9 @@ export class LogoutReceiver {
     return `http://127.0.0.1:${port}/backchannel-logout`;
   }
 
-  /** Waits (up to `timeoutMs`) until `count` tokens have arrived; returns them. */
-  async waitForTokens(count: number, timeoutMs = 15_000): Promise<string[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.tokens.length < count) {
-      if (Date.now() > deadline) throw new Error(`expected ${count} logout tokens, got ${this.tokens.length}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return this.tokens;
+  /** Waits until `count` tokens have arrived; returns them. */
+  waitForTokens(count: number): Promise<string[]> {
+    return eventually(() => this.tokens.length >= count && this.tokens);
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { eventually } from './eventually.js';
 
 export interface CapturedMail {
   readonly to: string;
@@ -40,17 +41,14 @@ async function mailTo(to: string): Promise<Array<Pick<CapturedMail, 'subject' | 
  * person") from whichever of this file's mail servers received it: the newest one not in `except`
  * (codes already tried), waiting up to `timeoutMs` for one.
  */
-export async function emailedSetupCode(to: string, { except = [], timeoutMs = 5000 }: { except?: readonly string[]; timeoutMs?: number } = {}): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const codes = (await mailTo(to))
+export function emailedSetupCode(to: string, { except = [] }: { except?: readonly string[] } = {}): Promise<string> {
+  return eventually(async () =>
+    (await mailTo(to))
       .filter((message) => /finish setting up two-factor/.test(message.subject))
       .map((message) => /Your code: (\d{6})/.exec(message.text)?.[1])
-      .filter((code): code is string => code !== undefined && !except.includes(code));
-    if (codes.length > 0) return codes.at(-1)!;
-    if (Date.now() > deadline) throw new Error(`no e-mailed set-up code for ${to}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+      .filter((code): code is string => code !== undefined && !except.includes(code))
+      .at(-1),
+  );
 }
 
 /** A real SMTP server on a loopback port that keeps what it receives. */
@@ -88,17 +86,15 @@ export class TestSmtpServer {
     return `smtp://127.0.0.1:${this.port}`;
   }
 
-  /** Waits (up to `timeoutMs`) for a message to `to` whose subject matches. */
-  async waitFor(to: string, subject: RegExp, timeoutMs = 5000): Promise<CapturedMail> {
-    const deadline = Date.now() + timeoutMs;
+  /**
+   * Waits for a message to `to` whose subject matches, woken by each message that arrives; the
+   * test's own timeout ends a wait for one that never comes (see eventually).
+   */
+  async waitFor(to: string, subject: RegExp): Promise<CapturedMail> {
     for (;;) {
       const found = this.messages.find((message) => message.to === to && subject.test(message.subject));
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no e-mail to ${to} matching ${subject}; got: ${this.messages.map((m) => `${m.to}: ${m.subject}`).join('; ')}`);
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        setTimeout(resolve, 100);
-      });
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
   }
 

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { loadConfig, type Config } from '../../config/index.js';
 import { createLogger } from '../../src/log.js';
 import { startTwofold, type RunningTwofold } from '../../src/start.js';
+import { eventually } from './eventually.js';
 import { readMailFilesIn } from './smtp.js';
 import type { Store } from '../../src/store/types.js';
 
@@ -45,15 +46,9 @@ function mongoUriFor(dataDir: string): Record<string, string> {
   return { MONGODB_URI: url.href };
 }
 
-/** Waits (up to `timeoutMs`) for a log line that `matches`; returns it. */
-export async function waitForLogLine(instance: Pick<TestInstance, 'logLines'>, matches: (line: string) => boolean, timeoutMs = 10_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = instance.logLines.find(matches);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no log line matched within ${timeoutMs} ms; the last lines:\n${instance.logLines.slice(-10).join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Waits for a log line that `matches`; returns it. */
+export function waitForLogLine(instance: Pick<TestInstance, 'logLines'>, matches: (line: string) => boolean): Promise<string> {
+  return eventually(() => instance.logLines.find(matches));
 }
 
 /**

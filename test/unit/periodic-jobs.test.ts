@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
 import { createLogger } from '../../src/log.js';
 import { PeriodicJobs } from '../../src/worker/periodic-jobs.js';
+import { eventually } from '../support/eventually.js';
 
 function collectingLog() {
   const lines: string[] = [];
@@ -9,12 +10,8 @@ function collectingLog() {
 }
 
 /** Waits until `done` holds, however slow the machine: the tests below wait for events, never for a time. */
-async function until(done: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`still waiting after ${timeoutMs} ms`);
-    await sleep(5);
-  }
+async function until(done: () => boolean): Promise<void> {
+  await eventually(done);
 }
 
 describe('the worker loop', () => {
