@@ -17,6 +17,9 @@ export interface Page {
   headers: Headers;
 }
 
+/** Statuses whose response has no body (a Response made with one throws). */
+const BODILESS_STATUSES: ReadonlySet<number> = new Set([101, 204, 205, 304]);
+
 export class Browser {
   readonly cookies = new Map<string, StoredCookie>();
 
@@ -52,7 +55,11 @@ export class Browser {
     if (cookie) headers.set('cookie', cookie);
     const response = await fetch(target, { ...init, headers, redirect: 'manual' });
     this.remember(response, target);
-    return response;
+    // Read to its end, as a browser does: a body left unread (a redirect's, or one whose status was
+    // all a test wanted) holds its connection open until the garbage collector finds the response,
+    // and a Jest worker with such a socket open cannot exit.
+    const body = await response.arrayBuffer();
+    return new Response(BODILESS_STATUSES.has(response.status) ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
 
   /**
