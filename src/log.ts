@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import pino from 'pino';
 import type { LogLevel } from '../config/index.js';
 
 /**
@@ -87,31 +86,48 @@ function plainLine(json: string): string {
   return [String(level).toUpperCase(), message, ...Object.entries(fields).map(([key, value]) => `${key}=${plainValue(value)}`)].join(' ');
 }
 
+/** The levels in order; a logger writes its own and those after it. */
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/**
+ * The line as JSON. A caller's field that JSON cannot hold (a cycle, a BigInt) is written as text
+ * rather than lose the line or throw at the caller.
+ */
+function json(line: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(line);
+  } catch {
+    const seen = new WeakSet<object>();
+    return JSON.stringify(line, (_key, value: unknown) => {
+      if (typeof value === 'bigint') return value.toString();
+      if (typeof value !== 'object' || value === null) return value;
+      if (seen.has(value)) return '[Circular]';
+      seen.add(value);
+      return value;
+    });
+  }
+}
+
 export function createLogger(
   level: LogLevel,
   write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   { format = 'json' }: LoggerOptions = {},
 ): Logger {
-  const render = format === 'plain' ? plainLine : (json: string) => json;
-  const logger = pino(
-    {
-      level,
-      base: null,
-      messageKey: 'message',
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    { write: (line: string) => write(render(line.trimEnd())) },
-  );
-  // The request's fields, then the message, then the caller's fields: the message leads what the caller
-  // said (pino writes its own message argument last), and stays the message whatever the fields are named.
-  // One object per line, built here: a pino mixin would make a second one and merge the two.
-  // A line below the level is not censored either: it is not written.
-  const at = (method: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) => {
-    if (!logger.isLevelEnabled(method)) return;
-    const line: Record<string, unknown> = { ...requestContext.getStore(), message, ...censored(fields) };
-    line.message = message;
-    logger[method](line);
+  const render = format === 'plain' ? plainLine : (line: string) => line;
+  const lowest = level === 'silent' ? LEVELS.length : LEVELS.indexOf(level);
+  // The level and time lead, then the request's fields, the message and the caller's fields; the
+  // level, time and message stay what they are whatever the caller's fields are named. A line below
+  // the level is not built, nor censored: it is not written.
+  const at = (method: (typeof LEVELS)[number]) => {
+    if (LEVELS.indexOf(method) < lowest) return () => undefined;
+    return (message: string, fields?: Record<string, unknown>) => {
+      const time = new Date().toISOString();
+      const line: Record<string, unknown> = { level: method, time, ...requestContext.getStore(), message, ...censored(fields) };
+      line.level = method;
+      line.time = time;
+      line.message = message;
+      write(render(json(line)));
+    };
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

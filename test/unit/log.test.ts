@@ -84,6 +84,16 @@ describe('the log', () => {
     expect(fields).toStrictEqual({ password: 'kept-by-the-caller', nested: { token: 'also-kept' } });
   });
 
+  it('keeps its own level, time and message whatever the fields are named, and writes a field JSON cannot hold as text', () => {
+    const { log, lines } = collecting();
+    const cycle: Record<string, unknown> = { name: 'loop' };
+    cycle.self = cycle;
+    log.warn('odd fields', { level: 'debug', time: 'yesterday', message: 'not this', count: 10n, cycle });
+    const [line] = parsed(lines);
+    expect(line).toStrictEqual({ level: 'warn', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), message: 'odd fields', count: '10', cycle: { name: 'loop', self: '[Circular]' } });
+    expect(lines[0]!.indexOf('"level"')).toBe(1);
+  });
+
   it('writes a plain line for a person when asked, censored all the same', () => {
     const lines: string[] = [];
     const log = createLogger('error', (line) => lines.push(line), { format: 'plain' });

@@ -42,6 +42,16 @@ describe('TOTP (RFC 6238)', () => {
     expect(await matchTotp(RFC_SEED_BASE32, code, step - 1, now)).toBe(step);
   });
 
+  it('refuses a wrong code, and a code of the wrong length whose digits match', async () => {
+    const now = 1_700_000_000_000;
+    const code = await totpAt(RFC_SEED_BASE32, now);
+    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+    expect(await matchTotp(RFC_SEED_BASE32, wrong, undefined, now)).toBeNull();
+    expect(await matchTotp(RFC_SEED_BASE32, code.slice(0, 5), undefined, now)).toBeNull();
+    expect(await matchTotp(RFC_SEED_BASE32, `${code}0`, undefined, now)).toBeNull();
+    expect(await matchTotp(RFC_SEED_BASE32.toLowerCase(), code, undefined, now)).toBe(currentTimeStep(now));
+  });
+
   it('makes 160-bit secrets, never twice the same', () => {
     const secrets = new Set(Array.from({ length: 100 }, newTotpSecret));
     expect(secrets.size).toBe(100);
