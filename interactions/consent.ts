@@ -39,7 +39,7 @@ export async function grantConsent(services: InteractionDependencies, ctx: Route
   if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
   for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
   const grantId = await grant.save();
-  await finishStep(services, ctx, { consent: { grantId } });
+  await finishStep(details, ctx, { consent: { grantId } });
 }
 
 export async function submitConsent(services: InteractionDependencies, ctx: RouterContext): Promise<void> {

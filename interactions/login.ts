@@ -55,7 +55,7 @@ export async function submitPasskey(services: InteractionDependencies, ctx: Rout
     return showLogin(services, ctx, details, { email: result.user.email, passkeyAccepted: true });
   }
   await services.signIns.recordSignIn(result.user.id);
-  await finishStep(services, ctx, {
+  await finishStep(details, ctx, {
     login: { accountId: result.user.id, amr: [result.amr, 'user', 'mfa'], acr: reachedTwoFactorAcr(details.params.acr_values, true), remember: true },
   }, false);
 }
@@ -87,7 +87,7 @@ export async function submitLogin(services: InteractionDependencies, ctx: Router
   if (passkey?.accountId === result.user.id) {
     passkeyProof.forget(ctx, details.uid);
     await services.signIns.recordSignIn(result.user.id);
-    await finishStep(services, ctx, {
+    await finishStep(details, ctx, {
       login: { accountId: result.user.id, amr: ['pwd', passkey.amr, 'mfa'], acr: reachedTwoFactorAcr(details.params.acr_values, true), remember: true },
     }, false);
     return;
@@ -106,7 +106,7 @@ export async function submitLogin(services: InteractionDependencies, ctx: Router
   }
   if (rememberedBrowserId) services.secondFactors.passedOnRememberedBrowser();
   await services.signIns.recordSignIn(result.user.id);
-  await finishStep(services, ctx, {
+  await finishStep(details, ctx, {
     login: { accountId: result.user.id, amr: ['pwd'], acr, remember: true },
     ...(rememberedBrowserId ? { [REMEMBERED_BROWSER]: rememberedBrowserId } : {}),
   }, false);
@@ -125,5 +125,5 @@ export async function finishFederatedLogin(services: InteractionDependencies, ct
     return;
   }
   await services.signIns.recordSignIn(result.accountId);
-  await finishStep(services, ctx, { login: { accountId: result.accountId, amr: result.amr, acr: result.acr, remember: true } }, false);
+  await finishStep(details, ctx, { login: { accountId: result.accountId, amr: result.amr, acr: result.acr, remember: true } }, false);
 }

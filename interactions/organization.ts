@@ -2,7 +2,7 @@ import type { RouterContext } from '@koa/router';
 import { render } from '../src/http/views.js';
 import { requestedOrganizations } from '../src/policy/organization-scope.js';
 import type { InteractionDependencies } from './dependencies.js';
-import type { InteractionDetails } from './details.js';
+import { saveResult, type InteractionDetails } from './details.js';
 
 /**
  * The application asked to sign in for one organization (`organization:<slug>`) and the person is not
@@ -15,10 +15,10 @@ export async function showNotAMember(services: InteractionDependencies, ctx: Rou
   const client = await services.provider.Client.find(String(details.params.client_id));
   const organization = requested.length === 1 ? await services.members.organizationNamed(requested[0]!) : null;
   const user = details.session?.accountId ? await services.signIns.account(details.session.accountId) : null;
-  const backUrl = await services.provider.interactionResult(ctx.req, ctx.res, {
+  const backUrl = await saveResult(details, {
     error: 'access_denied',
     error_description: requested.length === 1 ? 'The End-User is not a member of the organization requested' : 'A sign-in can be for one organization only',
-  }, { mergeWithLastSubmission: false });
+  }, false);
   render(ctx, 'not-a-member', {
     title: 'Not a member',
     clientName: client?.clientName ?? String(details.params.client_id),

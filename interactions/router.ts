@@ -76,9 +76,9 @@ export function interactionRouter(services: InteractionDependencies): Router {
   router.get('/recovery', (ctx) => showRecoveryPage(services, ctx));
   router.post('/recovery', (ctx) => submitRecovery(services, ctx));
   router.post('/abort', async (ctx) => {
-    await loadInteraction(services, ctx);
+    const details = await loadInteraction(services, ctx);
     await readForm(ctx);
-    await finishStep(services, ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' }, false);
+    await finishStep(details, ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' }, false);
   });
 
   return router;

@@ -12,7 +12,7 @@ import { GRACE_REASON, SECOND_FACTOR_PROMPT, SETUP_DEFERRED, SETUP_REASON } from
 import { LONG_COOKIE, SESSION_TTL_SECONDS } from '../src/provider/configuration.js';
 import type { InteractionDependencies } from './dependencies.js';
 import type { User } from '../src/application/types.js';
-import { EXPIRED_SENTENCE, finishStep, loadInteraction, requestFacts, restartUrlOf, type InteractionDetails } from './details.js';
+import { EXPIRED_SENTENCE, finishStep, loadInteraction, requestFacts, restartUrlOf, saveResult, type InteractionDetails } from './details.js';
 import { forgetPasswordVerified, readPasswordVerified } from './password-verified.js';
 
 /*
@@ -76,7 +76,7 @@ export async function submitGrace(services: InteractionDependencies, ctx: Router
   if (!isGrace(details)) return showSetup(services, ctx, details, user);
   if (form.field('choice') !== 'later') return showSetup(services, ctx, details, user);
   services.secondFactors.skippedInGrace();
-  await finishStep(services, ctx, { [SETUP_DEFERRED]: true });
+  await finishStep(details, ctx, { [SETUP_DEFERRED]: true });
 }
 
 /** What went wrong on a set-up page, next to its field; or a note about the e-mailed code. */
@@ -277,8 +277,8 @@ async function passSecondFactor(
   await services.signIns.recordSignIn(user.id);
   const result = { login: { accountId: user.id, amr: [...new Set([...step.baseAmr, proved.amr, 'mfa'])], acr: reachedTwoFactorAcr(details.params.acr_values, byKey(proved.amr)), remember: true } };
   const remaining = await services.secondFactors.recoveryCodesLeft(user);
-  if (!usedRecoveryCode && remaining > FEW_RECOVERY_CODES) return finishStep(services, ctx, result, !step.inLogin);
-  const continueUrl = await services.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: !step.inLogin });
+  if (!usedRecoveryCode && remaining > FEW_RECOVERY_CODES) return finishStep(details, ctx, result, !step.inLogin);
+  const continueUrl = await saveResult(details, result, !step.inLogin);
   render(ctx, 'recovery-offer', { title: 'Keep a way to sign in', remaining, usedRecoveryCode, continueUrl, accountAction: `/interaction/${details.uid}/account` });
 }
 

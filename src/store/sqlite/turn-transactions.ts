@@ -26,9 +26,17 @@ export interface SqliteDatabase {
 const openElsewhere = new Set<() => void>();
 
 /**
+ * SQLITE_BUSY or one of its extended codes. Told by the code, not by the class: the native module
+ * throws the SqliteError of the first copy of better-sqlite3 a process loaded, which is not every
+ * copy's (the tests load one per test file).
+ */
+const isBusy = (error: unknown) => typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('SQLITE_BUSY');
+
+/**
  * The connection with one transaction per turn of the event loop instead of one per statement
  * (docs/security-model.md, "The embedded store"): the first statement of a turn opens it — a read
- * transaction, which the first write turns into a write transaction begun afresh — and it is
+ * transaction, which the first write turns into a write transaction (begun afresh only when another
+ * connection holds the lock or wrote since the read began) — and it is
  * committed when the turn ends, or earlier by `commit()` (before a response is written). A sign-in's
  * request runs its dozen statements in one turn: SQLite then takes its locks once, and writes each
  * page it changed to the log once, where it did both for every statement.
@@ -54,10 +62,10 @@ export function turnTransactions(db: Database.Database): SqliteDatabase {
   const enter = (writes: boolean) => {
     if (open !== null && !db.inTransaction) open = null;
     if (open === 'write' || (open === 'read' && !writes)) return;
-    // A read transaction cannot take the write lock once another connection has written since it
-    // began: it ends, and the write starts from the latest state.
-    if (open === 'read') db.exec('COMMIT');
     for (const other of [...openElsewhere]) if (other !== commit) other();
+    // A read transaction becomes a write transaction in place when the first write takes the lock:
+    // `written` below starts it afresh only where SQLite refuses that.
+    if (open === 'read') return;
     db.exec(writes ? 'BEGIN IMMEDIATE' : 'BEGIN');
     open = writes ? 'write' : 'read';
     openElsewhere.add(commit);
@@ -65,6 +73,30 @@ export function turnTransactions(db: Database.Database): SqliteDatabase {
       scheduled = true;
       setImmediate(endOfTurn);
     }
+  };
+  /**
+   * Runs a write. In a turn that has only read so far, the write takes the lock itself; SQLite
+   * refuses (SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT) when another connection holds the lock or wrote since
+   * the turn's first read. The read transaction then ends, and the write runs again in one begun
+   * afresh from the latest state, waiting for the lock as any write does. A refused statement, or
+   * better-sqlite3 transaction, changed nothing.
+   */
+  const written = <T>(work: () => T): T => {
+    if (open !== 'read') return work();
+    try {
+      const result = work();
+      open = 'write';
+      return result;
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+      writeAfresh();
+      return work();
+    }
+  };
+  const writeAfresh = () => {
+    if (db.inTransaction) db.exec('COMMIT');
+    db.exec('BEGIN IMMEDIATE');
+    open = 'write';
   };
 
   return {
@@ -74,18 +106,20 @@ export function turnTransactions(db: Database.Database): SqliteDatabase {
       return {
         run: (...params) => {
           enter(writes);
-          return statement.run(...params);
+          return writes ? written(() => statement.run(...params)) : statement.run(...params);
         },
         get: (...params) => {
           enter(writes);
-          return statement.get(...params);
+          return writes ? written(() => statement.get(...params)) : statement.get(...params);
         },
         all: (...params) => {
           enter(writes);
-          return statement.all(...params);
+          return writes ? written(() => statement.all(...params)) : statement.all(...params);
         },
         iterate: (...params) => {
           enter(writes);
+          // Its statement runs as it is iterated, outside `written`: a write takes the lock first.
+          if (writes && open === 'read') writeAfresh();
           return statement.iterate(...params);
         },
       };
@@ -94,7 +128,7 @@ export function turnTransactions(db: Database.Database): SqliteDatabase {
       const transaction = db.transaction(fn);
       const inWriteTransaction = (variant: (...args: never[]) => unknown) => (...args: never[]) => {
         enter(true);
-        return variant(...args);
+        return written(() => variant(...args));
       };
       return Object.assign(inWriteTransaction(transaction), {
         default: inWriteTransaction(transaction.default),
