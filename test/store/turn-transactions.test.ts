@@ -78,6 +78,28 @@ describe('SQLite: one transaction per turn of the event loop', () => {
     expect(committed('s2').n).toBe(1);
   });
 
+  it('runs a change of several statements whole when another connection wrote since the turn read', async () => {
+    const user = await store.users.create({ email: 'ada@city.test', name: 'Ada', passwordHash: null, siteAdmin: false });
+    await endOfTurn();
+    expect(await store.secondFactors.find(user.id)).toBeNull();
+    other.prepare("INSERT INTO oidc_models (model, id, payload) VALUES ('Session', 'by-other', '{}')").run();
+    // Its first write is refused (the turn's snapshot is not the latest): it runs again, whole, afresh.
+    expect(await store.secondFactors.enable({ userId: user.id, sealedSecret: 's', lastTimeStep: 0, recoveryKeyId: 'k', recoveryCodeHashes: ['h1', 'h2'] })).toBe(true);
+    store.flush();
+    expect((other.prepare('SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = ?').get(user.id) as { n: number }).n).toBe(2);
+    expect(committed('by-other').n).toBe(1);
+  });
+
+  it('writes after a change that only read, though another connection wrote in between', async () => {
+    expect(await store.oidc.find('Session', 'none')).toBeNull();
+    // A change of several statements that finds nothing to change takes no lock.
+    expect(await store.oidc.endSessionsOf('nobody')).toBe(0);
+    other.prepare("INSERT INTO oidc_models (model, id, payload) VALUES ('Session', 'by-other', '{}')").run();
+    await store.oidc.upsert('Session', 's1', payload, null);
+    store.flush();
+    expect(committed('s1').n).toBe(1);
+  });
+
   it('keeps a change of several statements all or nothing inside the turn', async () => {
     await store.oidc.upsert('Session', 'kept', payload, null);
     const user = await store.users.create({ email: 'ada@city.test', name: 'Ada', passwordHash: null, siteAdmin: false });

@@ -48,6 +48,7 @@ const isBusy = (error: unknown) => typeof (error as { code?: unknown })?.code ==
 export function turnTransactions(db: Database.Database): SqliteDatabase {
   let open: 'read' | 'write' | null = null;
   let scheduled = false;
+  let writing = false;
 
   const commit = () => {
     openElsewhere.delete(commit);
@@ -82,15 +83,20 @@ export function turnTransactions(db: Database.Database): SqliteDatabase {
    * better-sqlite3 transaction, changed nothing.
    */
   const written = <T>(work: () => T): T => {
-    if (open !== 'read') return work();
+    // The statements of a better-sqlite3 transaction run inside its savepoint: only the outermost
+    // write, the transaction, may end the turn's transaction and run again.
+    if (open !== 'read' || writing) return work();
+    writing = true;
     try {
-      const result = work();
-      open = 'write';
-      return result;
+      // The turn stays a read turn for what follows: a write that changed nothing (a transaction that
+      // only read) took no lock, and the next write must be able to start afresh too.
+      return work();
     } catch (error) {
       if (!isBusy(error)) throw error;
       writeAfresh();
       return work();
+    } finally {
+      writing = false;
     }
   };
   const writeAfresh = () => {
