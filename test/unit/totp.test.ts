@@ -49,6 +49,7 @@ describe('TOTP (RFC 6238)', () => {
     expect(await matchTotp(RFC_SEED_BASE32, wrong, undefined, now)).toBeNull();
     expect(await matchTotp(RFC_SEED_BASE32, code.slice(0, 5), undefined, now)).toBeNull();
     expect(await matchTotp(RFC_SEED_BASE32, `${code}0`, undefined, now)).toBeNull();
+    expect(await matchTotp(RFC_SEED_BASE32, '１２３４５６', undefined, now)).toBeNull();
     expect(await matchTotp(RFC_SEED_BASE32.toLowerCase(), code, undefined, now)).toBe(currentTimeStep(now));
   });
 

@@ -8,6 +8,7 @@ import { generateSecret } from 'otplib';
 export const TOTP_PERIOD_SECONDS = 30;
 export const TOTP_DIGITS = 6;
 const SECRET_BYTES = 20;
+const SIX_DIGITS = /^\d{6}$/;
 
 export function newTotpSecret(): string {
   return generateSecret({ length: SECRET_BYTES });
@@ -30,7 +31,7 @@ export function formatSecret(secret: string): string {
 /** The code as typed, without spaces; null unless it is exactly six digits. */
 export function parsePasscode(input: string): string | null {
   const code = input.replace(/\s+/g, '');
-  return /^\d{6}$/.test(code) ? code : null;
+  return SIX_DIGITS.test(code) ? code : null;
 }
 
 /** What is wrong with a typed passcode, for the sentence under the field. */
@@ -81,14 +82,15 @@ function codeAt(key: Buffer, timeStep: number): string {
  * in constant time, so the time taken says nothing of which step (if any) matched.
  */
 export async function matchTotp(secret: string, passcode: string, afterTimeStep?: number, now = Date.now()): Promise<number | null> {
-  const typed = Buffer.from(passcode.padEnd(TOTP_DIGITS, ' ').slice(0, TOTP_DIGITS));
-  const wellFormed = passcode.length === TOTP_DIGITS;
+  // The shape of a passcode is no secret: only six digits are compared.
+  if (!SIX_DIGITS.test(passcode)) return null;
+  const typed = Buffer.from(passcode);
   const key = base32Bytes(secret);
   const current = currentTimeStep(now);
   let matched: number | null = null;
   for (const timeStep of [current - 1, current, current + 1]) {
     const equal = crypto.timingSafeEqual(Buffer.from(codeAt(key, timeStep)), typed);
-    if (equal && wellFormed && (afterTimeStep === undefined || timeStep > afterTimeStep)) matched = timeStep;
+    if (equal && (afterTimeStep === undefined || timeStep > afterTimeStep)) matched = timeStep;
   }
   return matched;
 }
