@@ -96,7 +96,8 @@ describe('the worker loop', () => {
       },
     }], createLogger('silent'));
     jobs.start();
-    await sleep(10);
+    // Asked again while the start's run is under way, however late a loaded machine began it.
+    await until(() => runs === 1);
     jobs.runSoon('long');
     await jobs.stop();
     expect([finished, runs]).toStrictEqual([true, 1]);
