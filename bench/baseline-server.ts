@@ -2,13 +2,22 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import argon2 from 'argon2';
 import Provider from 'oidc-provider';
+import { createAdapterClass } from '../src/provider/adapter.js';
+import { createSecretBox } from '../src/security/secret-box.js';
+import { CHECKPOINT_EVERY_MS } from '../src/store/open-store.js';
+import { openSqliteStore } from '../src/store/sqlite/index.js';
 
 /*
  * The baseline for `npm run bench`: a bare node-oidc-provider (its in-memory adapter, no second
  * factor, no durable store) with a password sign-in page that does the same argon2id work as
  * Twofold. Run as its own process so its CPU time can be read from /proc.
+ *
+ * With DATA_FILE, the same provider keeps its sessions, interactions, grants and codes in Twofold's
+ * embedded store, through Twofold's adapter, as Twofold does: what keeping them costs, apart from
+ * everything else Twofold adds (BENCH_DURABLE_BASELINE=1).
  */
 const port = Number(process.env.PORT);
+const durable = process.env.DATA_FILE ? openSqliteStore(process.env.DATA_FILE, { checkpointEveryMs: CHECKPOINT_EVERY_MS }) : null;
 const issuer = `http://127.0.0.1:${port}`;
 const redirectUri = process.env.REDIRECT_URI!;
 const passwordHash = process.env.PASSWORD_HASH!;
@@ -20,6 +29,7 @@ function argon2Options() {
 
 const provider = new Provider(issuer, {
   clients: [{ client_id: 'bench', token_endpoint_auth_method: 'none', redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] }],
+  ...(durable ? { adapter: createAdapterClass(durable, createSecretBox(crypto.randomBytes(32).toString('base64'))) } : {}),
   cookies: { keys: ['baseline-cookie-key'] },
   features: { devInteractions: { enabled: false } },
   claims: { openid: ['sub', 'amr', 'acr', 'auth_time'] },

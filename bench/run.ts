@@ -8,6 +8,7 @@
  *   BENCH_ROUNDS (6: the baseline and Twofold with each store take turns in this many slices),
  *   BENCH_FROM_SOURCES=1 (run Twofold through tsx instead of the compiled build), BENCH_PROFILE=1 (--cpu-prof),
  *   BENCH_PINNED=1 (each server on CPU BENCH_SERVER_CPU, 0, and this driver on BENCH_DRIVER_CPU, 1, with taskset),
+ *   BENCH_DURABLE_BASELINE=1 (also the baseline keeping its data in Twofold's embedded store, beside the other two),
  *   PASSWORD_HASH_MEMORY_KIB and PASSWORD_HASH_ITERATIONS (the server's defaults) for both servers alike.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -56,6 +57,7 @@ const HASH_ENV = { PASSWORD_HASH_MEMORY_KIB: String(memoryKib), PASSWORD_HASH_IT
 const PINNED = process.env.BENCH_PINNED === '1';
 const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '0';
 const DRIVER_CPU = process.env.BENCH_DRIVER_CPU ?? '1';
+const DURABLE_BASELINE = process.env.BENCH_DURABLE_BASELINE === '1';
 const TARGETS = { cpuRatio: 1.1, hashCeilingShare: 0.7, passcodeP99Ms: 30, peakRssMb: 220, largeVsSmall: 1.2 } as const;
 
 type Step = 'authorize' | 'password' | 'passcode' | 'token';
@@ -299,11 +301,13 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await new Promise((resolve) => child.once('exit', resolve));
 }
 
-async function startBaseline(passwordHash: string): Promise<ServerUnderTest> {
+/** The bare provider; `durable`, with its models in Twofold's embedded store (see baseline-server.ts). */
+async function startBaseline(passwordHash: string, durable = false): Promise<ServerUnderTest> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const child = await startProcess([...profiled('baseline'), '--import', 'tsx', 'bench/baseline-server.ts'], {
-    PORT: String(port), REDIRECT_URI, PASSWORD_HASH: passwordHash, ...HASH_ENV,
+  const dataDir = durable ? fs.mkdtempSync(path.join(os.tmpdir(), 'twofold-bench-baseline-')) : null;
+  const child = await startProcess([...profiled(durable ? 'baseline-durable' : 'baseline'), '--import', 'tsx', 'bench/baseline-server.ts'], {
+    PORT: String(port), REDIRECT_URI, PASSWORD_HASH: passwordHash, ...HASH_ENV, ...(dataDir ? { DATA_FILE: path.join(dataDir, 'baseline.db') } : {}),
   }, /ready/);
   return {
     pid: child.pid!,
@@ -317,7 +321,10 @@ async function startBaseline(passwordHash: string): Promise<ServerUnderTest> {
       }));
       await step('token', () => exchange(origin, 'bench', landed.url, verifier));
     },
-    stop: () => stopProcess(child),
+    async stop() {
+      await stopProcess(child);
+      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -422,6 +429,7 @@ async function sideBySide(turns: readonly Turn[], concurrency = CONCURRENCY, eac
 interface Measured {
   readonly ceiling: number;
   readonly base: Phase;
+  readonly durableBase?: Phase;
   readonly small: Phase;
   readonly large: Phase;
   readonly baseSteps?: Phase;
@@ -439,20 +447,23 @@ async function measure(passwordHash: string): Promise<Measured> {
   const small = await startTwofold(SMALL, passwordHash);
   const large = await startTwofold(LARGE, passwordHash);
   const baseline = await startBaseline(passwordHash);
+  const durableBaseline = DURABLE_BASELINE ? await startBaseline(passwordHash, true) : null;
   try {
     // A user signs in once per TOTP step: the warm-up takes a store's last users at this step, the
     // measured sign-ins its first ones — at the next step when there are too few to keep them apart.
     const warmUpOf = (users: number) => Math.min(WARM_UP, users);
     await runPhase('warm-up', baseline.pid, WARM_UP, baseline.signInOf(0));
+    if (durableBaseline) await runPhase('warm-up', durableBaseline.pid, WARM_UP, durableBaseline.signInOf(0));
     for (const [server, users] of [[small, SMALL], [large, LARGE]] as const) await runPhase('warm-up', server.pid, warmUpOf(users), server.signInOf(users - warmUpOf(users)));
     const countOf = (users: number) => Math.min(SIGN_INS, users);
     const roundOf = (users: number) => (countOf(users) + warmUpOf(users) > users ? 1 : 0);
-    const [base, smallPhase, largePhase] = await sideBySide([
+    const [base, smallPhase, largePhase, durableBase] = await sideBySide([
       { name: 'baseline (bare oidc-provider, password only)', server: baseline, count: SIGN_INS, first: 0 },
       { name: `Twofold, 2FA sign-in, ${small.store}`, server: small, count: countOf(SMALL), first: 0, round: roundOf(SMALL) },
       { name: `Twofold, 2FA sign-in, ${large.store}`, server: large, count: countOf(LARGE), first: 0, round: roundOf(LARGE) },
+      ...(durableBaseline ? [{ name: 'baseline with its data in the embedded store (password only)', server: durableBaseline, count: SIGN_INS, first: 0 }] : []),
     ], CONCURRENCY, () => ceiling.measure(8));
-    const measured = { ceiling: ceiling.perCoreSecond(), base: base!, small: smallPhase!, large: largePhase! };
+    const measured = { ceiling: ceiling.perCoreSecond(), base: base!, small: smallPhase!, large: largePhase!, ...(durableBase ? { durableBase } : {}) };
     // One at a time with users that have not signed in yet, where the store has enough of them.
     const first = countOf(LARGE);
     if (ONE_AT_A_TIME === 0 || first + warmUpOf(LARGE) + ONE_AT_A_TIME > LARGE) return measured;
@@ -462,6 +473,7 @@ async function measure(passwordHash: string): Promise<Measured> {
     ], 1);
     return { ...measured, baseSteps, largeSteps };
   } finally {
+    await durableBaseline?.stop();
     await baseline.stop();
     await large.stop();
     await small.stop();
@@ -481,12 +493,16 @@ async function main(): Promise<void> {
   const setup = `argon2id ${memoryKib} KiB, t=${iterations}; ${SIGN_INS} sign-ins, ${CONCURRENCY} concurrent users; ${os.cpus().length} cores${PINNED ? `; servers pinned to CPU ${SERVER_CPU}, the driver to CPU ${DRIVER_CPU}` : ''}`;
   process.stderr.write(`${setup}\n`);
   const passwordHash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: memoryKib, timeCost: iterations, parallelism: 1 });
-  const { ceiling, base, small, large, baseSteps, largeSteps } = await measure(passwordHash);
+  const { ceiling, base, durableBase, small, large, baseSteps, largeSteps } = await measure(passwordHash);
 
   const ratios = {
     cpuPerSignInVsBaseline: Number((large.cpuMsPerSignIn / base.cpuMsPerSignIn).toFixed(3)),
     signInsPerCoreSecondVsHashCeiling: Number((large.signInsPerCoreSecond / ceiling).toFixed(3)),
     largeStoreVsSmallStoreCpu: Number((large.cpuMsPerSignIn / small.cpuMsPerSignIn).toFixed(3)),
+    ...(durableBase ? {
+      cpuPerSignInVsDurableBaseline: Number((large.cpuMsPerSignIn / durableBase.cpuMsPerSignIn).toFixed(3)),
+      durableBaselineVsBaselineCpu: Number((durableBase.cpuMsPerSignIn / base.cpuMsPerSignIn).toFixed(3)),
+    } : {}),
   };
   const passcodeP99 = Math.max(small.latencyMs.passcode?.p99 ?? 0, large.latencyMs.passcode?.p99 ?? 0);
   const peakRss = Math.max(small.peakRssMb, large.peakRssMb);
@@ -496,7 +512,7 @@ async function main(): Promise<void> {
     setup: { concurrency: CONCURRENCY, signIns: SIGN_INS, pinned: PINNED ? { server: SERVER_CPU, driver: DRIVER_CPU } : null },
     argon2: { memoryKib, iterations },
     hashCeilingPerCoreSecond: Number(ceiling.toFixed(1)),
-    phases: [base, small, large, ...(baseSteps && largeSteps ? [baseSteps, largeSteps] : [])],
+    phases: [base, small, large, ...(baseSteps && largeSteps ? [baseSteps, largeSteps] : []), ...(durableBase ? [durableBase] : [])],
     ratios,
     targets: TARGETS,
   };
@@ -532,10 +548,14 @@ async function main(): Promise<void> {
     line(base),
     line(small),
     line(large),
+    ...(durableBase ? [line(durableBase)] : []),
     `ratios: Twofold CPU per 2FA sign-in / baseline CPU per password sign-in = ${ratios.cpuPerSignInVsBaseline} (target <= ${TARGETS.cpuRatio}: ${verdict(ratios.cpuPerSignInVsBaseline <= TARGETS.cpuRatio)})`,
     `        Twofold sign-ins per core-second / hash ceiling = ${ratios.signInsPerCoreSecondVsHashCeiling} (target >= ${TARGETS.hashCeilingShare}: ${verdict(ratios.signInsPerCoreSecondVsHashCeiling >= TARGETS.hashCeilingShare)})`,
     `        CPU per sign-in with ${LARGE.toLocaleString('en')} users / with ${SMALL} users = ${ratios.largeStoreVsSmallStoreCpu} (target <= ${TARGETS.largeVsSmall}: ${verdict(ratios.largeStoreVsSmallStoreCpu <= TARGETS.largeVsSmall)})`,
     `        passcode step p99 ${passcodeP99} ms (target <= ${TARGETS.passcodeP99Ms} ms: ${verdict(passcodeP99 <= TARGETS.passcodeP99Ms)}); Twofold's peak RSS ${peakRss} MB (target <= ${TARGETS.peakRssMb} MB: ${verdict(peakRss <= TARGETS.peakRssMb)})`,
+    ...(ratios.cpuPerSignInVsDurableBaseline !== undefined ? [
+      `        no target: the baseline with its data in the embedded store / without = ${ratios.durableBaselineVsBaselineCpu}; Twofold / that baseline = ${ratios.cpuPerSignInVsDurableBaseline}`,
+    ] : []),
     ...(baseSteps && largeSteps ? stepTable(baseSteps, largeSteps) : []),
     '',
   ].join('\n'));

@@ -8,7 +8,7 @@ import { openSqliteStore } from './sqlite/index.js';
  * How often the embedded database's worker thread checkpoints: often enough that the write-ahead log
  * stays a few megabytes under any load one server carries.
  */
-const CHECKPOINT_EVERY_MS = 1000;
+export const CHECKPOINT_EVERY_MS = 1000;
 
 /** MongoDB when MONGODB_URI is set; otherwise the embedded SQLite database in DATA_DIR. */
 export async function openStore(config: Config, log: Pick<Logger, 'warn'>): Promise<Store> {

@@ -169,6 +169,9 @@ export function storeContract(name: string, open: () => Promise<Store>, { skip =
         expect((await store.organizations.list()).map((org) => org.slug)).toStrictEqual(['city', 'county']);
         expect((await store.organizations.findByIds([b.id, a.id])).map((org) => org.slug)).toStrictEqual(['city', 'county']);
         expect(await store.organizations.findByIds([])).toStrictEqual([]);
+        expect(await store.organizations.findByIds([b.id])).toStrictEqual([b]);
+        expect(await store.organizations.findByIds(['missing'])).toStrictEqual([]);
+        expect((await store.organizations.findByIds([a.id, 'missing', a.id])).map((org) => org.slug)).toStrictEqual(['city']);
         const duplicate = store.organizations.create({ slug: 'city', name: 'Again' });
         await expect(duplicate).rejects.toBeInstanceOf(DuplicateError);
         await expect(duplicate).rejects.toHaveProperty('field', 'slug');
