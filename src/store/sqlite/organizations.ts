@@ -91,8 +91,8 @@ export function sqliteOrganizations(db: SqliteDatabase): OrganizationRepository 
     },
     async findByIds(ids) {
       if (ids.length === 0) return [];
-      // Most people are in one organization, and every sign-in asks: its row by the primary key costs a
-      // quarter of the list's json_each and sort.
+      // Most people are in one organization, and every sign-in asks: its row by the primary key costs
+      // less than half of the list's json_each and sort (1.6 against 3.5 µs, measured alone).
       if (ids.length === 1) {
         const row = byId.get(ids[0]!);
         return row ? [toOrganization(row)] : [];
