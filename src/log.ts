@@ -91,18 +91,22 @@ const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 /**
  * The line as JSON. A caller's field that JSON cannot hold (a cycle, a BigInt) is written as text
- * rather than lose the line or throw at the caller.
+ * rather than lose the line or throw at the caller. Only a value that contains itself is cut
+ * (`[Circular]`); one object met twice side by side is written both times.
  */
 function json(line: Record<string, unknown>): string {
   try {
     return JSON.stringify(line);
   } catch {
-    const seen = new WeakSet<object>();
-    return JSON.stringify(line, (_key, value: unknown) => {
+    // The objects from the line down to the value being written: JSON.stringify calls the replacer
+    // with the holder as `this`, so leaving a branch shows as a holder that is no longer the last.
+    const ancestors: object[] = [];
+    return JSON.stringify(line, function replace(this: object, _key, value: unknown) {
       if (typeof value === 'bigint') return value.toString();
       if (typeof value !== 'object' || value === null) return value;
-      if (seen.has(value)) return '[Circular]';
-      seen.add(value);
+      while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop();
+      if (ancestors.includes(value)) return '[Circular]';
+      ancestors.push(value);
       return value;
     });
   }

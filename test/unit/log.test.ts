@@ -94,6 +94,22 @@ describe('the log', () => {
     expect(lines[0]!.indexOf('"level"')).toBe(1);
   });
 
+  it('writes an object met twice in one line both times, and cuts only what contains itself', () => {
+    const { log, lines } = collecting();
+    const organization = { slug: 'parks' };
+    const cycle: Record<string, unknown> = { name: 'loop' };
+    cycle.self = { back: cycle };
+    log.warn('shared fields', { from: organization, to: organization, count: 1n, cycle, list: [organization, organization] });
+    const [line] = parsed(lines);
+    expect(line).toMatchObject({
+      from: { slug: 'parks' },
+      to: { slug: 'parks' },
+      count: '1',
+      cycle: { name: 'loop', self: { back: '[Circular]' } },
+      list: [{ slug: 'parks' }, { slug: 'parks' }],
+    });
+  });
+
   it('writes a plain line for a person when asked, censored all the same', () => {
     const lines: string[] = [];
     const log = createLogger('error', (line) => lines.push(line), { format: 'plain' });
